@@ -1,0 +1,155 @@
+"""Requests for lines, their agreements (MTA) and shipments.
+
+The state machine and its transitions arrive with the distribution workflow;
+the records and their invariants are here from the start.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from prism.models import OrganisationType
+from prism.roles import is_curator
+
+
+class RequestStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    UNDER_REVIEW = "under_review", "Under review"
+    APPROVED = "approved", "Approved (awaiting agreement)"
+    AGREEMENT_EXECUTED = "agreement_executed", "Agreement executed"
+    SHIPPED = "shipped", "Shipped"
+    COMPLETED = "completed", "Completed"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_STATUSES = (
+    RequestStatus.DRAFT,
+    RequestStatus.SUBMITTED,
+    RequestStatus.UNDER_REVIEW,
+    RequestStatus.APPROVED,
+    RequestStatus.AGREEMENT_EXECUTED,
+)
+
+
+class DistributionRequestQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A requester sees their own requests; curators see all."""
+        if is_curator(user):
+            return self
+        if not user or not user.is_authenticated:
+            return self.none()
+        return self.filter(requester=user)
+
+
+class DistributionRequest(models.Model):
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="distribution_requests"
+    )
+    organisation = models.CharField(max_length=200)
+    organisation_type = models.CharField(max_length=20, choices=OrganisationType.choices)
+    lines = models.ManyToManyField("lines.CellLine", through="RequestedLine", related_name="requests")
+    purpose_codes = models.JSONField(default=list, help_text="DUO CURIEs describing the research purpose.")
+    purpose_disease = models.CharField(max_length=20, blank=True, help_text="MONDO id, for a disease-specific purpose.")
+    purpose_summary = models.TextField(blank=True)
+    commercial = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=RequestStatus.choices, default=RequestStatus.DRAFT)
+    on_hold = models.BooleanField(default=False)
+    hold_reason = models.TextField(blank=True)
+    accepted_conditions = models.JSONField(default=list, blank=True)
+    agreement_reference = models.CharField("MTA reference", max_length=100, blank=True)
+    agreement_sent_on = models.DateField(null=True, blank=True)
+    agreement_executed_on = models.DateField(null=True, blank=True)
+    curator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="decided_requests"
+    )
+    decision_reason = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = DistributionRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=RequestStatus.values), name="request_status_valid"),
+            models.CheckConstraint(
+                condition=Q(organisation_type__in=OrganisationType.values), name="request_organisation_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=RequestStatus.REJECTED) | ~Q(decision_reason=""),
+                name="request_rejection_needs_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(on_hold=False) | ~Q(hold_reason=""), name="request_hold_needs_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self):
+        return f"Request {self.pk} by {self.requester} ({self.status})"
+
+
+class LineDecision(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Eligibility(models.TextChoices):
+    APPROVE = "APPROVE", "Approve"
+    DENY = "DENY", "Deny"
+    ABSTAIN = "ABSTAIN", "Abstain: a curator decides"
+
+
+class RequestedLine(models.Model):
+    request = models.ForeignKey(DistributionRequest, on_delete=models.CASCADE, related_name="items")
+    line = models.ForeignKey("lines.CellLine", on_delete=models.PROTECT, related_name="requested_items")
+    vials = models.PositiveSmallIntegerField(default=1)
+    eligibility = models.CharField(max_length=8, choices=Eligibility.choices, blank=True)
+    eligibility_reasons = models.JSONField(default=list, blank=True)
+    conditions = models.JSONField(default=list, blank=True)
+    decision = models.CharField(max_length=10, choices=LineDecision.choices, default=LineDecision.PENDING)
+    decision_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "line"], name="requested_line_once_per_request"),
+            models.CheckConstraint(condition=Q(vials__gte=1), name="requested_line_at_least_one_vial"),
+            models.CheckConstraint(
+                condition=~Q(decision=LineDecision.REJECTED) | ~Q(decision_reason=""),
+                name="requested_line_rejection_needs_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.line} in request {self.request_id}"
+
+
+class Shipment(models.Model):
+    request = models.ForeignKey(DistributionRequest, on_delete=models.PROTECT, related_name="shipments")
+    line = models.ForeignKey("lines.CellLine", on_delete=models.PROTECT, related_name="shipments")
+    shipped_on = models.DateField()
+    vials = models.PositiveSmallIntegerField()
+    batch = models.CharField(max_length=60, blank=True)
+    passage = models.PositiveSmallIntegerField(null=True, blank=True)
+    courier_reference = models.CharField(max_length=100, blank=True)
+    received_on = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-shipped_on"]
+        constraints = [models.CheckConstraint(condition=Q(vials__gte=1), name="shipment_at_least_one_vial")]
+
+    def __str__(self):
+        return f"{self.vials} vial(s) of {self.line} on {self.shipped_on}"

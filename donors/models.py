@@ -1,0 +1,268 @@
+"""Donors (pseudonymous), their consent and their genetic variants.
+
+No names and no birth dates are ever stored: a donor is a public code, an age at
+sampling in whole years, and the clinical facts users filter on.
+"""
+
+from django.core.validators import MaxValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+MONDO_RE = r"^MONDO:\d{7}$"
+DONOR_NUMBER_RE = r"^[A-Za-z0-9]{3}$"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    UNKNOWN = "unknown", "Unknown"
+    UNDIFFERENTIATED = "undifferentiated", "Undifferentiated"
+
+
+class Ancestry(models.TextChoices):
+    AFRICAN = "African", "African"
+    ADMIXED_AMERICAN = "Admixed American", "Admixed American"
+    EAST_ASIAN = "East Asian", "East Asian"
+    EUROPEAN = "European", "European"
+    MIDDLE_EASTERN = "Middle Eastern", "Middle Eastern"
+    SOUTH_ASIAN = "South Asian", "South Asian"
+    OCEANIAN = "Oceanian", "Oceanian"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class FamilyHistory(models.TextChoices):
+    FAMILIAL = "familial", "Familial"
+    SPORADIC = "sporadic", "Sporadic"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class OnsetSite(models.TextChoices):
+    BULBAR = "bulbar", "Bulbar"
+    SPINAL = "spinal", "Spinal / limb"
+    RESPIRATORY = "respiratory", "Respiratory"
+    GENERALIZED = "generalized", "Generalized"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class DonorQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Donors with at least one line the user may see; curators see all."""
+        from lines.models import CellLine
+        from prism.roles import is_curator
+
+        if is_curator(user):
+            return self
+        return self.filter(lines__in=CellLine.objects.visible_to(user)).distinct()
+
+
+class Donor(models.Model):
+    code = models.CharField(
+        max_length=20,
+        unique=True,
+        help_text="Public pseudonymous code. Never a name, hospital number or birth date.",
+    )
+    institution = models.ForeignKey(
+        "prism.Institution", null=True, blank=True, on_delete=models.PROTECT, related_name="donors"
+    )
+    donor_number = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[RegexValidator(DONOR_NUMBER_RE)],
+        help_text="The 3-character hPSCreg donor number every line of this donor carries.",
+    )
+    sex = models.CharField(max_length=20, choices=Sex.choices, default=Sex.UNKNOWN)
+    age_at_sampling = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(120)], help_text="Whole years."
+    )
+    ancestry = models.CharField(max_length=20, choices=Ancestry.choices, default=Ancestry.UNKNOWN)
+    disease = models.CharField(
+        "disease (MONDO id)", max_length=20, blank=True, validators=[RegexValidator(MONDO_RE)],
+        help_text="Empty for a healthy control.",
+    )
+    disease_label = models.CharField(max_length=300, blank=True)
+    # Clinical facts. Those for ALS are columns because researchers filter on
+    # them; another disease's facts (UPDRS, MMSE …) go in clinical_data, so a
+    # Parkinson's or Alzheimer's bank fits without a schema change.
+    family_history = models.CharField(max_length=10, choices=FamilyHistory.choices, blank=True)
+    onset_site = models.CharField(max_length=12, choices=OnsetSite.choices, blank=True)
+    age_at_onset = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(120)])
+    alsfrs_r = models.PositiveSmallIntegerField(
+        "ALSFRS-R", null=True, blank=True, validators=[MaxValueValidator(48)]
+    )
+    alsfrs_r_date = models.DateField("ALSFRS-R date", null=True, blank=True)
+    progression_rate = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True,
+        help_text="ALSFRS-R points lost per month since onset.",
+    )
+    c9orf72_repeats = models.PositiveIntegerField("C9orf72 G4C2 repeats", null=True, blank=True)
+    atxn2_repeats = models.PositiveSmallIntegerField("ATXN2 CAG repeats", null=True, blank=True)
+    clinical_data = models.JSONField(default=dict, blank=True)
+    viral_screening = models.JSONField(
+        default=dict, blank=True, help_text='Test → result, e.g. {"HIV-1": "negative"}.'
+    )
+    str_profile = models.JSONField(default=dict, blank=True, help_text="Marker → alleles.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = DonorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sex__in=Sex.values), name="donor_sex_valid"),
+            models.CheckConstraint(condition=Q(ancestry__in=Ancestry.values), name="donor_ancestry_valid"),
+            models.CheckConstraint(
+                condition=Q(family_history__in=[*FamilyHistory.values, ""]), name="donor_family_history_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(onset_site__in=[*OnsetSite.values, ""]), name="donor_onset_site_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(age_at_sampling__isnull=True) | Q(age_at_sampling__lte=120),
+                name="donor_age_at_sampling_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(alsfrs_r__isnull=True) | Q(alsfrs_r__lte=48), name="donor_alsfrs_r_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(age_at_onset__isnull=True)
+                | Q(age_at_sampling__isnull=True)
+                | Q(age_at_onset__lte=models.F("age_at_sampling")),
+                name="donor_onset_not_after_sampling",
+            ),
+            models.CheckConstraint(
+                condition=Q(disease="") | Q(disease__regex=MONDO_RE), name="donor_disease_is_mondo"
+            ),
+            models.UniqueConstraint(
+                fields=["institution", "donor_number"],
+                condition=~Q(donor_number=""),
+                name="donor_number_unique_per_institution",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["disease"]),
+            models.Index(fields=["sex"]),
+            models.Index(fields=["ancestry"]),
+            models.Index(fields=["family_history"]),
+            models.Index(fields=["onset_site"]),
+            models.Index(fields=["age_at_sampling"]),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def is_healthy_control(self):
+        return not self.disease
+
+
+class GeneticDataSharing(models.TextChoices):
+    OPEN = "open", "Open: anyone may see variants and STR"
+    CONTROLLED = "controlled", "Controlled: curators only"
+    NONE = "none", "None: genetic data is not shared"
+
+
+class Consent(models.Model):
+    """What the donor agreed to, as DUO codes (CURIEs in the DuoTerm table)."""
+
+    donor = models.OneToOneField(Donor, on_delete=models.CASCADE, related_name="consent")
+    codes = models.ManyToManyField("prism.DuoTerm", related_name="consents", blank=True)
+    disease = models.CharField(
+        "consented disease (DS)", max_length=20, blank=True, validators=[RegexValidator(MONDO_RE)]
+    )
+    genetic_data = models.CharField(
+        max_length=12, choices=GeneticDataSharing.choices, default=GeneticDataSharing.CONTROLLED
+    )
+    recontact = models.BooleanField(default=False)
+    obtained_on = models.DateField(null=True, blank=True)
+    withdrawn_on = models.DateField(null=True, blank=True)
+    withdrawal_reason = models.TextField(blank=True)
+    document_reference = models.CharField(max_length=200, blank=True, help_text="Consent form version or id.")
+
+    history = HistoricalRecords(m2m_fields=[codes])
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(genetic_data__in=GeneticDataSharing.values), name="consent_genetic_data_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True)
+                | Q(obtained_on__isnull=True)
+                | Q(withdrawn_on__gte=models.F("obtained_on")),
+                name="consent_withdrawn_after_obtained",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Consent of {self.donor}"
+
+    @property
+    def is_withdrawn(self):
+        return self.withdrawn_on is not None
+
+
+class Zygosity(models.TextChoices):
+    HETEROZYGOUS = "heterozygous", "Heterozygous"
+    HOMOZYGOUS = "homozygous", "Homozygous"
+    HEMIZYGOUS = "hemizygous", "Hemizygous"
+    COMPOUND_HETEROZYGOUS = "compound_heterozygous", "Compound heterozygous"
+
+
+class Classification(models.TextChoices):
+    PATHOGENIC = "pathogenic", "Pathogenic"
+    LIKELY_PATHOGENIC = "likely_pathogenic", "Likely pathogenic"
+    UNCERTAIN = "uncertain", "Uncertain significance"
+    LIKELY_BENIGN = "likely_benign", "Likely benign"
+    BENIGN = "benign", "Benign"
+    RISK_FACTOR = "risk_factor", "Risk factor"
+
+
+class VariantOrigin(models.TextChoices):
+    GERMLINE = "germline", "Germline (donor)"
+    ENGINEERED = "engineered", "Engineered (gene edit)"
+
+
+class Variant(models.Model):
+    """A genetic variant carried by a donor (germline) or made in a line (engineered)."""
+
+    donor = models.ForeignKey(Donor, null=True, blank=True, on_delete=models.CASCADE, related_name="variants")
+    line = models.ForeignKey(
+        "lines.CellLine", null=True, blank=True, on_delete=models.CASCADE, related_name="variants"
+    )
+    gene = models.CharField("HGNC symbol", max_length=40)
+    hgnc_id = models.CharField(max_length=20, blank=True)
+    hgvs = models.CharField("HGVS c./g./n. notation", max_length=300, blank=True)
+    protein = models.CharField("HGVS p. notation", max_length=200, blank=True)
+    legacy_name = models.CharField(
+        max_length=60, blank=True, help_text="Traditional name, e.g. SOD1 A4V (= p.Ala5Val)."
+    )
+    zygosity = models.CharField(max_length=24, choices=Zygosity.choices, blank=True)
+    classification = models.CharField(max_length=20, choices=Classification.choices, blank=True)
+    origin = models.CharField(max_length=12, choices=VariantOrigin.choices, default=VariantOrigin.GERMLINE)
+    repeat_size = models.PositiveIntegerField(null=True, blank=True, help_text="For repeat expansions.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["gene", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(donor__isnull=False) & Q(line__isnull=True))
+                | (Q(donor__isnull=True) & Q(line__isnull=False)),
+                name="variant_on_donor_or_line",
+            ),
+            models.CheckConstraint(
+                condition=Q(zygosity__in=[*Zygosity.values, ""]), name="variant_zygosity_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(classification__in=[*Classification.values, ""]),
+                name="variant_classification_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["gene"]), models.Index(fields=["protein"])]
+
+    def __str__(self):
+        return f"{self.gene} {self.protein or self.hgvs}".strip()

@@ -1,0 +1,46 @@
+"""The three roles of the catalog, kept as Django groups.
+
+researcher: browses, compares and requests lines.
+depositor:  submits donors, consent, lines and QC for their institution.
+curator:    checks submissions, approves or rejects them, decides requests.
+Superusers count as curators.
+"""
+
+RESEARCHER = "researcher"
+DEPOSITOR = "depositor"
+CURATOR = "curator"
+ROLES = (RESEARCHER, DEPOSITOR, CURATOR)
+
+
+def has_role(user, role):
+    if not user or not user.is_authenticated:
+        return False
+    if user.is_superuser and role == CURATOR:
+        return True
+    # Group names are cached on the user object for the request: views and
+    # templates ask several times per page.
+    cached = getattr(user, "_prism_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._prism_roles = cached
+    return role in cached
+
+
+def is_curator(user):
+    return has_role(user, CURATOR)
+
+
+def is_depositor(user):
+    return has_role(user, DEPOSITOR)
+
+
+def is_researcher(user):
+    return has_role(user, RESEARCHER)
+
+
+def institution_of(user):
+    """The user's institution, or None (anonymous users, users without a profile)."""
+    if not user or not user.is_authenticated:
+        return None
+    profile = getattr(user, "profile", None)
+    return profile.institution if profile else None

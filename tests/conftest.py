@@ -1,0 +1,68 @@
+"""Shared fixtures: the five kinds of caller every permission test speaks of
+(anonymous, researcher, depositor of the owning institution, depositor of another
+institution, curator), API clients for them, and where the reference data lives."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from prism.accounts import create_user_with_role
+from tests.factories import InstitutionFactory
+
+
+def reference_data_dir():
+    return Path(os.environ.get("PRISM_REFERENCE_DATA", settings.PRISM_REFERENCE_DATA))
+
+
+@pytest.fixture
+def reference_data():
+    """The shared real data folder; tests that need it skip, saying why, without it."""
+    path = reference_data_dir()
+    if not path.is_dir():
+        pytest.skip(f"reference data not found at {path} (set PRISM_REFERENCE_DATA)")
+    return path
+
+
+@pytest.fixture
+def owner_institution(db):
+    return InstitutionFactory(code="UKB", name="University Hospital Bonn", country="Germany")
+
+
+@pytest.fixture
+def other_institution(db):
+    return InstitutionFactory(code="UCSF", name="University of California San Francisco", country="USA")
+
+
+@pytest.fixture
+def researcher(db):
+    return create_user_with_role("rita", "researcher", password="pw-rita-123")[0]
+
+
+@pytest.fixture
+def depositor(owner_institution):
+    return create_user_with_role("dora", "depositor", institution=owner_institution, password="pw-dora-123")[0]
+
+
+@pytest.fixture
+def other_depositor(other_institution):
+    return create_user_with_role("otto", "depositor", institution=other_institution, password="pw-otto-123")[0]
+
+
+@pytest.fixture
+def curator(db):
+    return create_user_with_role("cora", "curator", password="pw-cora-123")[0]
+
+
+def client_for(user):
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()

@@ -1,0 +1,96 @@
+"""factory_boy factories for the domain: realistic defaults, one place to change them."""
+
+import datetime
+
+import factory
+from factory.django import DjangoModelFactory
+
+from donors.models import Consent, Donor, Variant
+from lines.models import CellLine, QCRecord
+from prism.models import Institution
+
+
+class InstitutionFactory(DjangoModelFactory):
+    class Meta:
+        model = Institution
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: "INST" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[n % 26] + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[(n // 26) % 26])
+    name = factory.LazyAttribute(lambda o: f"Institute {o.code}")
+    country = "Germany"
+
+
+class DonorFactory(DjangoModelFactory):
+    class Meta:
+        model = Donor
+
+    code = factory.Sequence(lambda n: f"PD{n:05d}")
+    institution = factory.SubFactory(InstitutionFactory)
+    donor_number = factory.Sequence(lambda n: f"{n % 1000:03d}")
+    sex = "female"
+    age_at_sampling = 54
+    ancestry = "European"
+    disease = "MONDO:0004976"
+    disease_label = "amyotrophic lateral sclerosis"
+    family_history = "sporadic"
+    onset_site = "spinal"
+    age_at_onset = 52
+
+
+class ConsentFactory(DjangoModelFactory):
+    class Meta:
+        model = Consent
+        skip_postgeneration_save = True
+
+    donor = factory.SubFactory(DonorFactory)
+    genetic_data = "open"
+    recontact = True
+    obtained_on = datetime.date(2024, 1, 10)
+
+    @factory.post_generation
+    def codes(self, create, extracted, **kwargs):
+        if create:
+            self.codes.set(extracted if extracted is not None else ["DUO:0000042"])
+
+
+class CellLineFactory(DjangoModelFactory):
+    class Meta:
+        model = CellLine
+
+    donor = factory.SubFactory(DonorFactory)
+    institution = factory.LazyAttribute(lambda o: o.donor.institution)
+    name = factory.LazyAttributeSequence(
+        lambda o, n: f"{o.institution.code}i{o.donor.donor_number}-{'ABCDEFGHIJKLMNOPQRSTUVWXYZ'[n % 26]}"
+    )
+    source_cell_type = "CL:0000057"
+    source_cell_type_label = "fibroblast"
+    reprogramming_method = "sendai"
+    derived_on = datetime.date(2024, 6, 1)
+    passage_at_banking = 15
+    status = "released"
+    availability = "available"
+
+
+class QCRecordFactory(DjangoModelFactory):
+    class Meta:
+        model = QCRecord
+
+    line = factory.SubFactory(CellLineFactory)
+    test = "mycoplasma"
+    method = "pcr"
+    result = "pass"
+    tested_on = datetime.date(2024, 9, 1)
+
+
+class VariantFactory(DjangoModelFactory):
+    class Meta:
+        model = Variant
+
+    donor = factory.SubFactory(DonorFactory)
+    gene = "SOD1"
+    hgnc_id = "HGNC:11179"
+    hgvs = "NM_000454.5:c.14C>T"
+    protein = "p.Ala5Val"
+    legacy_name = "A4V"
+    zygosity = "heterozygous"
+    classification = "pathogenic"
