@@ -1,0 +1,3 @@
+"""API endpoints: filled in by its issue."""
+
+urlpatterns = []
