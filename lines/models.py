@@ -10,7 +10,8 @@ Where sources disagree at a marker, `str_conflicts` keeps every variant
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from prism.roles import institution_of, is_curator
@@ -304,6 +305,10 @@ class Submission(models.Model):
     document = models.FileField(upload_to="submissions/%Y/%m/")
     format = models.CharField(max_length=5, choices=SubmissionFormat.choices, default=SubmissionFormat.JSON)
     original_filename = models.CharField(max_length=255, blank=True)
+    document_sha256 = models.CharField(
+        max_length=64, blank=True, db_index=True,
+        help_text="Digest of the uploaded bytes: tells a resubmitted identical document apart on approval.",
+    )
     status = models.CharField(
         max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.RECEIVED
     )
@@ -344,3 +349,127 @@ class Submission(models.Model):
 
     def __str__(self):
         return f"Submission {self.pk} ({self.status})"
+
+    # Statuses a validation run may claim: fresh ones, and (after the stale
+    # time-out) ones whose worker died mid-run. A decided submission is never revalidated.
+    CLAIMABLE = (SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING)
+
+    @property
+    def is_open(self):
+        """Still waiting for validation or for a curator's decision."""
+        return self.status in (SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING, SubmissionStatus.VALID)
+
+    @property
+    def is_decided(self):
+        return self.status in (SubmissionStatus.APPROVED, SubmissionStatus.REJECTED)
+
+    @property
+    def progress_percent(self):
+        if not self.progress_total:
+            return 100 if self.validated_at else 0
+        return round(100 * self.progress_done / self.progress_total)
+
+    def claim_for_validation(self, *, stale_before=None):
+        """Take this submission for a validation run; False when another run has it.
+
+        A conditional UPDATE, not read-then-write: two deliveries of the same task
+        (a redelivered message, a beat re-queue) race here, and only one row count
+        comes back 1. A `validating` row is claimable only once its run has gone
+        quiet past `stale_before` (its worker is presumed dead)."""
+        now = timezone.now()
+        stale_before = stale_before or now - settings.SUBMISSION_STALE_AFTER
+        claimable = Q(status=SubmissionStatus.RECEIVED) | Q(
+            status=SubmissionStatus.VALIDATING, updated_at__lt=stale_before
+        )
+        claimed = Submission.objects.filter(claimable, pk=self.pk).update(
+            status=SubmissionStatus.VALIDATING,
+            attempts=F("attempts") + 1,
+            progress_done=0,
+            validation_started_at=now,
+            updated_at=now,
+        )
+        if claimed:
+            self.refresh_from_db()
+        return bool(claimed)
+
+    def record_progress(self, done, total=None):
+        """Lines checked so far; touches updated_at, which is the run's heartbeat."""
+        values = {"progress_done": done, "updated_at": timezone.now()}
+        if total is not None:
+            values["progress_total"] = total
+        # Only while this run holds the row: a decided submission keeps its numbers.
+        Submission.objects.filter(pk=self.pk, status=SubmissionStatus.VALIDATING).update(**values)
+
+    def record_findings(self, findings, *, total=None):
+        """Store a finished run's report; valid when no finding is an error.
+        Returns False (and stores nothing) if the row was taken from this run meanwhile."""
+        errors = sum(1 for f in findings if f.get("severity") == "error")
+        warnings = sum(1 for f in findings if f.get("severity") == "warning")
+        total = self.progress_total if total is None else total
+        now = timezone.now()
+        status = SubmissionStatus.INVALID if errors else SubmissionStatus.VALID
+        stored = Submission.objects.filter(
+            pk=self.pk, status=SubmissionStatus.VALIDATING, attempts=self.attempts
+        ).update(
+            status=status, findings=findings, error_count=errors, warning_count=warnings,
+            progress_total=total, progress_done=total, validated_at=now, updated_at=now,
+        )
+        if stored:
+            self.refresh_from_db()
+        return bool(stored)
+
+    # Why a decision is refused, by current status (shown to the curator with HTTP 409).
+    _NOT_DECIDABLE = {
+        SubmissionStatus.RECEIVED: "it has not been validated yet",
+        SubmissionStatus.VALIDATING: "it is still being validated; wait for its report",
+        SubmissionStatus.INVALID: "its report has errors; the depositor must send a corrected document",
+        SubmissionStatus.APPROVED: "it was already approved",
+        SubmissionStatus.REJECTED: "it was already rejected",
+    }
+    REJECTABLE = (SubmissionStatus.RECEIVED, SubmissionStatus.VALID, SubmissionStatus.INVALID)
+
+    def _refuse(self, action):
+        raise SubmissionStateError(
+            f"Submission {self.pk} cannot be {action}: {self._NOT_DECIDABLE.get(self.status, self.status)}."
+        )
+
+    def approve(self, *, by):
+        """Mark approved. Only a `valid` submission may be approved. The catalog rows are
+        written by lines.approval.approve_submission, which calls this inside its
+        transaction with the row locked."""
+        if self.status != SubmissionStatus.VALID:
+            self._refuse("approved")
+        self.status = SubmissionStatus.APPROVED
+        self.decided_by = by
+        self.decided_at = timezone.now()
+        self.decision_reason = ""
+        self.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"])
+
+    def reject(self, *, by, reason):
+        """Reject with a reason the depositor reads; the document and report are kept.
+        A conditional update, so a rejection racing an approval (or a validation run
+        finishing) cannot both win."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValueError("A rejection needs a reason the depositor can act on.")
+        now = timezone.now()
+        done = Submission.objects.filter(pk=self.pk, status__in=self.REJECTABLE).update(
+            status=SubmissionStatus.REJECTED, decided_by=by, decided_at=now,
+            decision_reason=reason, updated_at=now,
+        )
+        self.refresh_from_db()
+        if not done:
+            self._refuse("rejected")
+
+    def invalidate(self, findings):
+        """Add findings that turned up at approval time (a name taken since validation …)
+        and mark the submission invalid, so the depositor sees why and can resubmit."""
+        self.findings = [*self.findings, *findings]
+        self.error_count = sum(1 for f in self.findings if f.get("severity") == "error")
+        self.warning_count = sum(1 for f in self.findings if f.get("severity") == "warning")
+        self.status = SubmissionStatus.INVALID
+        self.save(update_fields=["findings", "error_count", "warning_count", "status", "updated_at"])
+
+
+class SubmissionStateError(Exception):
+    """A state change the submission's current status does not allow (HTTP 409)."""
