@@ -127,8 +127,15 @@ class CellLine(models.Model):
     released_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Denormalised, lower-cased text for free-text search (names, synonyms,
+    # disease, genes and variants), kept by refresh_search_text(): joining five
+    # tables per row is too slow at 200,000 lines. Germline variants the donor's
+    # consent does not open to everyone go to search_text_restricted, which only
+    # curators' searches read, so a search cannot reveal them.
+    search_text = models.TextField(blank=True, default="", editable=False)
+    search_text_restricted = models.TextField(blank=True, default="", editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_text", "search_text_restricted"])
     objects = CellLineQuerySet.as_manager()
 
     class Meta:
@@ -172,6 +179,17 @@ class CellLine(models.Model):
 
     def __str__(self):
         return self.name
+
+    def refresh_search_text(self):
+        """Recompute this line's search columns and write them. Writers call it after
+        creating or changing a line, its variants, or its donor's variants or consent;
+        lines.search.refresh_search_text(queryset) does many lines at once."""
+        from .search import refresh_search_text
+
+        refresh_search_text(CellLine.objects.filter(pk=self.pk))
+        self.search_text, self.search_text_restricted = CellLine.objects.values_list(
+            "search_text", "search_text_restricted"
+        ).get(pk=self.pk)
 
     def refresh_qc_status(self, save=True):
         from .qc import summarise_qc_status
