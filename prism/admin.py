@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CellType, DiseaseTerm, DuoTerm, Gene, Institution, Profile
+from .models import CellType, DiseaseTerm, DuoTerm, Gene, Institution, Profile, WorkerHeartbeat
 
 
 @admin.register(Institution)
@@ -43,3 +43,12 @@ class GeneAdmin(admin.ModelAdmin):
 class CellTypeAdmin(admin.ModelAdmin):
     list_display = ["curie", "label"]
     search_fields = ["curie", "label"]
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["label", "worker", "seen_at"]
+    readonly_fields = ["label", "worker", "seen_at"]
+
+    def has_add_permission(self, request):
+        return False

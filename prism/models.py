@@ -126,3 +126,22 @@ class CellType(models.Model):
 
     def __str__(self):
         return f"{self.label} ({self.curie})"
+
+
+class WorkerHeartbeat(models.Model):
+    """When a Celery worker last ran `prism.tasks.record_heartbeat`, per label.
+
+    Beat queues the task every minute, so an operator can tell from the admin
+    whether the queue is being worked at all; the worker tests use it to prove
+    that a real worker, not eager execution, ran a task against the test database.
+    """
+
+    label = models.CharField(max_length=100, unique=True)
+    worker = models.CharField(max_length=200, help_text="Celery node name of the worker that ran it.")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self):
+        return f"{self.label}: {self.worker} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -167,7 +167,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300),
     "socket_connect_timeout": 3,
 }
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Shows in the admin (Worker heartbeats) that beat and a worker are alive.
+    "worker-heartbeat": {"task": "prism.tasks.record_heartbeat", "schedule": 60.0},
+}
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {

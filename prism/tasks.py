@@ -1,0 +1,15 @@
+"""Health tasks of the Celery side of the catalog."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from .models import WorkerHeartbeat
+
+
+@shared_task(bind=True, ignore_result=True, time_limit=30)
+def record_heartbeat(self, label="beat"):
+    """Note which worker ran this and when. Eagerly run tasks record "eager"."""
+    worker = self.request.hostname or "eager"
+    WorkerHeartbeat.objects.update_or_create(
+        label=label, defaults={"worker": worker, "seen_at": timezone.now()}
+    )
