@@ -135,3 +135,229 @@ def normalise_profile(raw, *, strict=True):
 def format_profile(profile):
     """{"TH01": ["6", "9.3"]} → {"TH01": "6,9.3"}: the form people read and write."""
     return {marker: ",".join(alleles) for marker, alleles in profile.items()}
+
+
+def check_profile(raw, *, strict=True, keep_empty_markers=False):
+    """Like normalise_profile, but collects every problem instead of stopping at the first.
+
+    Returns (profile, problems) where problems maps a marker name (as the caller wrote
+    it) to what is wrong with it; an empty dict means the profile is good. Used by the
+    API and batch upload so one answer lists every bad marker.
+    """
+    if not isinstance(raw, dict):
+        return {}, {"profile": "a profile is an object from marker name to alleles"}
+    profile, problems = {}, {}
+    for name, value in raw.items():
+        marker = canonical_marker(name)
+        if marker is None:
+            if strict:
+                problems[str(name)] = "unknown STR marker"
+                continue
+            marker = str(name).strip()
+        try:
+            alleles = parse_alleles(marker, value)
+        except ProfileError as error:
+            problems[str(name)] = error.problem
+            continue
+        if marker in profile:
+            alleles = sorted(set(profile[marker]) | set(alleles), key=allele_sort_key)
+        if alleles or keep_empty_markers:
+            profile[marker] = alleles
+    return profile, problems
+
+
+def normalise_query_profile(raw):
+    """Normalise a profile someone is searching with: strict marker names, and a marker
+    given as "ND" is kept with no allele, because CLASTR counts it as a scored marker."""
+    profile, problems = check_profile(raw, strict=True, keep_empty_markers=True)
+    if problems:
+        marker, problem = next(iter(problems.items()))
+        raise ProfileError(marker, problem)
+    return profile
+
+
+# ---------------------------------------------------------------------------
+# Scoring (CLASTR: Robin, Capes-Davis & Bairoch 2019; DOMAIN.md "STR similarity")
+# ---------------------------------------------------------------------------
+
+TANABE = "tanabe"
+MASTERS_QUERY = "masters_query"
+MASTERS_REFERENCE = "masters_reference"
+ALGORITHMS = (TANABE, MASTERS_QUERY, MASTERS_REFERENCE)
+# CLASTR's own test names ("masters_vs_query") are accepted too.
+_ALGORITHM_ALIASES = {"masters_vs_query": MASTERS_QUERY, "masters_vs_reference": MASTERS_REFERENCE}
+
+NON_EMPTY = "non_empty"
+QUERY_MARKERS = "query"
+REFERENCE_MARKERS = "reference"
+MODES = (NON_EMPTY, QUERY_MARKERS, REFERENCE_MARKERS)
+
+# CLASTR's defaults.
+DEFAULT_ALGORITHM = TANABE
+DEFAULT_MODE = NON_EMPTY
+DEFAULT_SCORE_FILTER = 60
+DEFAULT_MIN_MARKERS = 8
+DEFAULT_MAX_RESULTS = 200
+
+# STRprofiler flags a possible mixture of two cell populations when several
+# markers carry more than two alleles; three markers is the default here.
+MIXTURE_MARKER_THRESHOLD = 3
+
+# Conflicting source profiles multiply into variants; a reference with more
+# combinations than this is scored on the first ones only (real Cellosaurus
+# entries have a handful).
+MAX_PROFILE_VARIANTS = 256
+
+
+def canonical_algorithm(name):
+    name = _ALGORITHM_ALIASES.get(name, name)
+    if name not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {name!r} (expected one of {', '.join(ALGORITHMS)})")
+    return name
+
+
+def canonical_mode(name):
+    if name not in MODES:
+        raise ValueError(f"unknown scoring mode {name!r} (expected one of {', '.join(MODES)})")
+    return name
+
+
+class StrScore:
+    """The outcome of comparing two profiles: the score in percent and the counts behind it."""
+
+    __slots__ = ("score", "shared_alleles", "query_alleles", "reference_alleles", "markers")
+
+    def __init__(self, score, shared_alleles, query_alleles, reference_alleles, markers):
+        self.score = score
+        self.shared_alleles = shared_alleles
+        self.query_alleles = query_alleles
+        self.reference_alleles = reference_alleles
+        self.markers = markers
+
+    def as_dict(self):
+        return {
+            "score": round(self.score, 2),
+            "shared_alleles": self.shared_alleles,
+            "query_alleles": self.query_alleles,
+            "reference_alleles": self.reference_alleles,
+            "markers": self.markers,
+        }
+
+    def __repr__(self):
+        return (
+            f"StrScore(score={self.score:.2f}, shared={self.shared_alleles}, query={self.query_alleles}, "
+            f"reference={self.reference_alleles}, markers={self.markers})"
+        )
+
+
+def compute_score(algorithm, shared, query_alleles, reference_alleles):
+    """The score in percent from allele counts; 0 when there is nothing to compare."""
+    if algorithm == TANABE:
+        total = query_alleles + reference_alleles
+        return 200.0 * shared / total if total else 0.0
+    if algorithm == MASTERS_QUERY:
+        return 100.0 * shared / query_alleles if query_alleles else 0.0
+    return 100.0 * shared / reference_alleles if reference_alleles else 0.0
+
+
+def score_profiles(query, reference, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE,
+                   include_amelogenin=False):
+    """Compare two normalised profiles the way CLASTR does.
+
+    A marker counts as present when it is a key of the profile, even with no allele
+    (a query marker typed as "ND"); its alleles count as a set.
+    non_empty: markers present in both profiles are scored.
+    query: every query marker is scored; reference alleles count where both have the marker.
+    reference: every reference marker is scored; query alleles count where both have it.
+    Amelogenin only says sex: it is left out of counts and score unless include_amelogenin.
+    """
+    algorithm = canonical_algorithm(algorithm)
+    mode = canonical_mode(mode)
+    shared = query_alleles = reference_alleles = markers = 0
+    for marker in query.keys() | reference.keys():
+        if marker == AMELOGENIN and not include_amelogenin:
+            continue
+        in_query, in_reference = marker in query, marker in reference
+        q = set(query.get(marker) or ())
+        r = set(reference.get(marker) or ())
+        if in_query and in_reference:
+            shared += len(q & r)
+            query_alleles += len(q)
+            reference_alleles += len(r)
+            markers += 1
+        elif in_query and mode == QUERY_MARKERS:
+            query_alleles += len(q)
+            markers += 1
+        elif in_reference and mode == REFERENCE_MARKERS:
+            reference_alleles += len(r)
+            markers += 1
+    score = compute_score(algorithm, shared, query_alleles, reference_alleles)
+    return StrScore(score, shared, query_alleles, reference_alleles, markers)
+
+
+def profile_variants(profile, conflicts=None, *, limit=MAX_PROFILE_VARIANTS):
+    """Every profile a reference may have when its sources disagree.
+
+    `conflicts` maps a marker to the allele sets the sources report
+    ({"D21S11": [["29", "30"], ["29"]]}); each combination is one variant. Without
+    conflicts the profile is its only variant.
+    """
+    if not conflicts:
+        return [profile]
+    variants = [dict(profile)]
+    for marker, options in conflicts.items():
+        choices = [sorted({str(a) for a in option}, key=allele_sort_key) for option in options if option]
+        if not choices:
+            continue
+        variants = [
+            {**variant, marker: alleles} for variant in variants for alleles in choices
+        ][:limit]
+    return variants
+
+
+class ConflictScore:
+    """Best and worst score over a reference's variant profiles (CLASTR reports both)."""
+
+    __slots__ = ("best", "worst", "variants")
+
+    def __init__(self, best, worst, variants):
+        self.best = best
+        self.worst = worst
+        self.variants = variants
+
+
+def _rank_key(result):
+    return (result.score, result.markers)
+
+
+def score_with_conflicts(query, reference, conflicts=None, **options):
+    """Score the query against each variant of a conflicting reference: best and worst."""
+    results = [score_profiles(query, variant, **options) for variant in profile_variants(reference, conflicts)]
+    best = max(results, key=_rank_key)
+    worst = min(results, key=_rank_key)
+    return ConflictScore(best, worst, len(results))
+
+
+def is_possible_mixture(profile, *, threshold=MIXTURE_MARKER_THRESHOLD):
+    """True when `threshold` or more markers carry more than two alleles: a cell line
+    has at most two per marker, so three suggest two populations mixed (STRprofiler)."""
+    return sum(1 for alleles in profile.values() if len(set(alleles)) > 2) >= threshold
+
+
+def scored_marker_count(profile, *, include_amelogenin=False):
+    """Markers with at least one allele, Amelogenin counted only when asked."""
+    return sum(
+        1 for marker, alleles in profile.items()
+        if alleles and (include_amelogenin or marker != AMELOGENIN)
+    )
+
+
+def similarity_band(score, algorithm=DEFAULT_ALGORITHM):
+    """How to read a score (DOMAIN.md): related, ambiguous or unrelated.
+    Tanabe: ≥90 related, 80–90 ambiguous; Masters: ≥80 related, 60–80 ambiguous."""
+    related, ambiguous = (90, 80) if canonical_algorithm(algorithm) == TANABE else (80, 60)
+    if score >= related:
+        return "related"
+    if score >= ambiguous:
+        return "ambiguous"
+    return "unrelated"
