@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "django_htmx",
     "prism",
@@ -170,7 +171,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     # Shows in the admin (Worker heartbeats) that beat and a worker are alive.
     "worker-heartbeat": {"task": "prism.tasks.record_heartbeat", "schedule": 60.0},
+    # Submissions whose task was never published (broker down) or whose worker died.
+    "requeue-stale-submissions": {"task": "lines.tasks.requeue_stale_submissions", "schedule": 60.0},
 }
+# Publishing a task must not hold a web request for long when Redis is away: one
+# quick retry, then the caller logs it and beat re-queues from the database.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
@@ -180,7 +186,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "prism.api.PrismAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -197,12 +203,19 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc served from our own static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Reference data (Cellosaurus, DUO, MONDO ...) used by tests and importers.
 PRISM_REFERENCE_DATA = Path(env("PRISM_REFERENCE_DATA", default=str(BASE_DIR.parent / "shared" / "data")))
 
 SUBMISSION_STALE_AFTER = timedelta(minutes=env.int("SUBMISSION_STALE_MINUTES", default=15))
+# Seconds override, for fault tests that cannot wait minutes.
+if env("SUBMISSION_STALE_SECONDS", default=""):
+    SUBMISSION_STALE_AFTER = timedelta(seconds=env.int("SUBMISSION_STALE_SECONDS"))
 
 LOGGING = {
     "version": 1,
