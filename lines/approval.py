@@ -1,0 +1,468 @@
+"""Approving a submission: the one workflow that writes the catalog from a document.
+
+`approve_submission(submission, by=curator)` re-checks what may have changed since
+validation (names taken, catalog donors and parental lines gone, the same
+document approved already), assigns the hPSCreg names the document left empty,
+and writes donors, consent, variants, lines (parental lines, modification) and
+QC records in one transaction; then the lines are released. Any conflict leaves
+the catalog untouched and the submission `invalid` with a finding saying why,
+so the depositor can send a corrected document.
+"""
+
+import datetime
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from donors.models import Ancestry, Consent, Donor, Variant, VariantOrigin
+from prism.models import CellType, DiseaseTerm, Gene, Institution
+from prism.roles import is_curator
+
+from .models import (
+    Availability,
+    CellLine,
+    CurationStatus,
+    ModificationType,
+    QCRecord,
+    QCStatus,
+    Submission,
+    SubmissionStatus,
+)
+from .qc import summarise_qc_status
+from .str_matching import ProfileError, normalise_profile
+from .submissions import parse_document
+
+logger = logging.getLogger(__name__)
+
+QC_FIELDS = {"test", "method", "result", "passage", "date", "testing_lab"}
+
+
+class ApprovalConflict(Exception):
+    """Approval found something the validation could not have known; the submission is
+    now invalid and carries these findings (HTTP 409)."""
+
+    def __init__(self, submission, findings):
+        self.submission = submission
+        self.findings = findings
+        super().__init__("; ".join(f["message"] for f in findings))
+
+
+def approve_submission(submission, *, by):
+    """Write the submission's donors, consent, variants, lines and QC, release the lines,
+    and mark the submission approved by `by`. Returns the created lines.
+
+    Raises PermissionDenied (not a curator), SubmissionStateError (not `valid`),
+    or ApprovalConflict (the catalog changed since validation; nothing written)."""
+    if not is_curator(by):
+        raise PermissionDenied("Only curators approve submissions.")
+    try:
+        with transaction.atomic():
+            return _approve(submission.pk, by)
+    except _Conflict as conflict:
+        findings = conflict.findings
+    except IntegrityError as exc:
+        # A unique name, accession or donor number taken between our re-check and
+        # the insert (another institution's line cannot collide: names carry the code).
+        logger.warning("approval of submission %s hit a uniqueness conflict: %s", submission.pk, exc)
+        findings = [_finding(
+            "NAME-3", "",
+            "Approval found a name, donor number or Cellosaurus accession that is already in the "
+            f"catalog ({_short(exc)}). Nothing was written; correct the document and submit it again.",
+        )]
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        if locked.status == SubmissionStatus.VALID:
+            locked.invalidate(findings)
+    submission.refresh_from_db()
+    raise ApprovalConflict(submission, findings)
+
+
+class _Conflict(Exception):
+    def __init__(self, findings):
+        self.findings = findings
+
+
+def _short(exc):
+    return str(exc).splitlines()[0][:200]
+
+
+def _finding(rule, location, message, *, line=None, donor=None):
+    return {"rule": rule, "severity": "error", "location": location, "message": message,
+            "line": line, "donor": donor, "at_approval": True}
+
+
+def _approve(submission_id, by):
+    submission = (
+        Submission.objects.select_for_update()
+        .select_related("institution", "protocol_version")
+        .get(pk=submission_id)
+    )
+    if submission.status != SubmissionStatus.VALID:
+        submission._refuse("approved")
+    # Approvals of one institution run one at a time: name assignment reads the
+    # donor numbers and clone letters in use and then writes new ones, and two
+    # approvals interleaving there would pick the same.
+    institution = Institution.objects.select_for_update().get(pk=submission.institution_id)
+
+    with submission.document.open("rb") as handle:
+        document, _locate = parse_document(handle.read(), submission.format)
+
+    plan = _Plan(document, submission, institution)
+    conflicts = plan.recheck()
+    if conflicts:
+        raise _Conflict(conflicts)
+    plan.assign_names()
+    lines = plan.write()
+    submission.approve(by=by)
+    _after_write(lines)
+    return lines
+
+
+def _after_write(lines):
+    """Keep the derived indexes current inside the same transaction."""
+    from . import search
+
+    ids = [line.pk for line in lines]
+    search.refresh_search_text(CellLine.objects.filter(pk__in=ids))
+    try:
+        from . import str_search
+    except ImportError:  # the STR index module is optional until it exists
+        return
+    reindex = getattr(str_search, "reindex", None)
+    if reindex is not None:
+        reindex(CellLine.objects.filter(pk__in=ids))
+
+
+def _date(value):
+    if not value:
+        return None
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value))
+
+
+def _profile(raw):
+    if not raw:
+        return {}
+    try:
+        return normalise_profile(raw, strict=False)
+    except (ProfileError, ValueError, TypeError):
+        return {}
+
+
+class _Plan:
+    """The rows a document becomes, worked out before anything is written."""
+
+    def __init__(self, document, submission, institution):
+        self.document = document
+        self.submission = submission
+        self.institution = institution
+        self.donors = [d for d in document.get("donors") or [] if isinstance(d, dict)]
+        self.lines = [line for line in document.get("lines") or [] if isinstance(line, dict)]
+        self.local_donors = {d.get("local_id"): d for d in self.donors}
+        self.local_lines = {line.get("local_id"): line for line in self.lines}
+        # Catalog rows the document refers to by public code / name.
+        donor_refs = {line.get("donor") for line in self.lines} - set(self.local_donors)
+        parent_refs = {line.get("parental_line") for line in self.lines if line.get("parental_line")}
+        parent_refs -= set(self.local_lines)
+        self.catalog_donors = {d.code: d for d in Donor.objects.filter(code__in=donor_refs)}
+        self.catalog_parents = {
+            p.name: p for p in CellLine.objects.filter(name__in=parent_refs).select_related("donor")
+        }
+        self.donor_refs, self.parent_refs = donor_refs, parent_refs
+        self.line_names = {}  # local_id -> name
+        self.donor_numbers = {}  # donor local_id -> 3-character number
+
+    # --- re-validation ------------------------------------------------------
+    def recheck(self):
+        """What may have changed in the catalog since the validation run: cheap lookups only."""
+        findings = []
+        twin = (
+            Submission.objects.filter(
+                institution=self.institution,
+                document_sha256=self.submission.document_sha256,
+                status=SubmissionStatus.APPROVED,
+            )
+            .exclude(pk=self.submission.pk)
+            .exclude(document_sha256="")
+            .first()
+        )
+        if twin is not None:
+            findings.append(_finding(
+                "NAME-3", "",
+                f"This exact document was already approved as submission {twin.pk}; approving it "
+                "again would register its donors and lines twice. Nothing was written.",
+            ))
+        for i, line in enumerate(self.lines):
+            local = line.get("local_id")
+            if line.get("donor") in self.donor_refs and line.get("donor") not in self.catalog_donors:
+                findings.append(_finding(
+                    "REF-1", f"/lines/{i}/donor",
+                    f"Line {local}: donor {line.get('donor')!r} is no longer in the catalog.", line=local,
+                ))
+            parent = line.get("parental_line")
+            if parent in self.parent_refs and parent not in self.catalog_parents:
+                findings.append(_finding(
+                    "REF-1", f"/lines/{i}/parental_line",
+                    f"Line {local}: parental line {parent!r} is no longer in the catalog.", line=local,
+                ))
+        given = {line.get("name"): i for i, line in enumerate(self.lines) if line.get("name")}
+        for name in CellLine.objects.filter(name__in=list(given)).values_list("name", flat=True):
+            i = given[name]
+            findings.append(_finding(
+                "NAME-3", f"/lines/{i}/name",
+                f"The name {name} was taken in the catalog after this submission was validated; "
+                "leave the name empty to have one assigned, or choose another.",
+                line=self.lines[i].get("local_id"),
+            ))
+        accessions = {line.get("cellosaurus"): i for i, line in enumerate(self.lines) if line.get("cellosaurus")}
+        for accession in CellLine.objects.filter(cellosaurus_accession__in=list(accessions)).values_list(
+            "cellosaurus_accession", flat=True
+        ):
+            i = accessions[accession]
+            findings.append(_finding(
+                "STR-3", f"/lines/{i}/cellosaurus",
+                f"A catalog line already carries Cellosaurus accession {accession}: this line is "
+                "probably registered already.",
+                line=self.lines[i].get("local_id"),
+            ))
+        return findings
+
+    # --- names ----------------------------------------------------------------
+    def assign_names(self):
+        from .naming import assign_names
+
+        # Call under the institution lock taken in _approve (see assign_names).
+        result = assign_names(self.document, institution=self.institution)
+        self.line_names = dict(result.line_names)
+        self.donor_numbers = dict(result.donor_numbers)
+
+    # --- writing ----------------------------------------------------------------
+    def write(self):
+        now = timezone.now()
+        donors = self._write_donors()
+        lines = self._write_lines(donors, now)
+        return lines
+
+    def _write_donors(self):
+        disease_labels = dict(
+            DiseaseTerm.objects.filter(curie__in={d.get("disease") for d in self.donors if d.get("disease")})
+            .values_list("curie", "label")
+        )
+        rows = []
+        for donor in self.donors:
+            als = donor.get("als") or {}
+            number = self.donor_numbers.get(donor.get("local_id"), "")
+            rows.append(Donor(
+                code=self._donor_code(number),
+                institution=self.institution,
+                donor_number=number,
+                sex=donor.get("sex") or "unknown",
+                age_at_sampling=donor.get("age_at_sampling"),
+                ancestry=donor.get("ancestry") or Ancestry.UNKNOWN,
+                disease=donor.get("disease") or "",
+                disease_label=disease_labels.get(donor.get("disease"), ""),
+                family_history=als.get("family_history") or "",
+                onset_site=als.get("onset_site") or "",
+                age_at_onset=als.get("age_at_onset"),
+                alsfrs_r=als.get("alsfrs_r"),
+                alsfrs_r_date=_date(als.get("alsfrs_r_date")),
+                progression_rate=als.get("progression_rate"),
+                c9orf72_repeats=als.get("c9orf72_repeats"),
+                atxn2_repeats=als.get("atxn2_repeats"),
+                viral_screening=donor.get("viral_screening") or {},
+                str_profile=_profile(donor.get("str_profile")),
+            ))
+        created = bulk_create_with_history(rows, Donor, batch_size=1000)
+        if created and created[0].pk is None:  # backends without RETURNING
+            created = list(Donor.objects.filter(code__in=[r.code for r in rows]))
+        by_code = {d.code: d for d in created}
+        by_local = {d.get("local_id"): by_code[row.code] for d, row in zip(self.donors, rows, strict=True)}
+
+        consents, code_links = [], []
+        for donor in self.donors:
+            consent = donor.get("consent") or {}
+            consents.append(Consent(
+                donor=by_local[donor.get("local_id")],
+                disease=consent.get("disease") or "",
+                genetic_data=consent.get("genetic_data") or "controlled",
+                recontact=bool(consent.get("recontact")),
+                obtained_on=_date(consent.get("obtained_on")),
+                withdrawn_on=_date(consent.get("withdrawn_on")),
+                withdrawal_reason=consent.get("withdrawal_reason") or "",
+                document_reference=consent.get("document_reference") or "",
+            ))
+        consents = bulk_create_with_history(consents, Consent, batch_size=1000)
+        if consents and consents[0].pk is None:
+            consents = list(Consent.objects.filter(donor__in=list(by_local.values())).order_by("donor_id"))
+        by_donor = {c.donor_id: c for c in consents}
+        through = Consent.codes.through
+        for donor in self.donors:
+            consent = by_donor[by_local[donor.get("local_id")].pk]
+            for code in dict.fromkeys((donor.get("consent") or {}).get("codes") or []):
+                code_links.append(through(consent_id=consent.pk, duoterm_id=code))
+        through.objects.bulk_create(code_links, batch_size=2000)
+
+        genes = self._gene_ids(
+            v.get("gene") for d in self.donors for v in d.get("variants") or []
+        )
+        variants = [
+            self._variant(v, genes, donor=by_local[d.get("local_id")])
+            for d in self.donors for v in d.get("variants") or []
+        ]
+        bulk_create_with_history(variants, Variant, batch_size=2000)
+        for donor in self.donors:
+            row = by_local[donor.get("local_id")]
+            row.consent = by_donor[row.pk]
+        return by_local
+
+    def _donor_code(self, number):
+        # Public and pseudonymous: the institution code and the donor number are
+        # already public in every line name (UKBi001-A), so the code reveals nothing more.
+        return f"{self.institution.code}-{number}"
+
+    def _gene_ids(self, symbols):
+        symbols = {s for s in symbols if s}
+        return dict(Gene.objects.filter(symbol__in=symbols).values_list("symbol", "hgnc_id"))
+
+    def _variant(self, data, genes, *, donor=None, line=None):
+        return Variant(
+            donor=donor,
+            line=line,
+            gene=data.get("gene") or "",
+            hgnc_id=genes.get(data.get("gene"), ""),
+            hgvs=data.get("hgvs") or "",
+            protein=data.get("protein") or "",
+            legacy_name=data.get("legacy_name") or "",
+            zygosity=data.get("zygosity") or "",
+            classification=data.get("classification") or "",
+            origin=VariantOrigin.ENGINEERED if line is not None else VariantOrigin.GERMLINE,
+            repeat_size=data.get("repeat_size"),
+        )
+
+    def _write_lines(self, donors_by_local, now):
+        cell_types = dict(
+            CellType.objects.filter(
+                curie__in={line.get("source_cell_type") for line in self.lines if line.get("source_cell_type")}
+            ).values_list("curie", "label")
+        )
+        created_by_local = {}
+        # Parents before subclones: a line whose parent is in this document waits
+        # for the parent's row (the protocol allows one level, NAME-4).
+        pending = list(self.lines)
+        while pending:
+            ready = [
+                line for line in pending
+                if not line.get("parental_line")
+                or line.get("parental_line") in self.catalog_parents
+                or line.get("parental_line") in created_by_local
+            ]
+            if not ready:
+                raise _Conflict([_finding(
+                    "REF-1", "/lines", "Parental lines refer to each other in a cycle; nothing was written."
+                )])
+            rows = [self._line_row(line, donors_by_local, created_by_local, cell_types, now) for line in ready]
+            created = bulk_create_with_history(rows, CellLine, batch_size=1000)
+            if created and created[0].pk is None:
+                created = list(CellLine.objects.filter(name__in=[r.name for r in rows]))
+            by_name = {c.name: c for c in created}
+            for line, row in zip(ready, rows, strict=True):
+                created_by_local[line.get("local_id")] = by_name[row.name]
+            ready_ids = {id(line) for line in ready}
+            pending = [line for line in pending if id(line) not in ready_ids]
+
+        self._write_qc_and_variants(created_by_local)
+        return list(created_by_local.values())
+
+    def _line_row(self, line, donors_by_local, created_by_local, cell_types, now):
+        parent_ref = line.get("parental_line")
+        parent = None
+        if parent_ref:
+            parent = created_by_local.get(parent_ref) or self.catalog_parents.get(parent_ref)
+        donor_ref = line.get("donor")
+        donor = donors_by_local.get(donor_ref) or self.catalog_donors.get(donor_ref)
+        if donor is None and parent is not None:
+            donor = parent.donor
+        modification = line.get("modification") or {}
+        description = " ".join(
+            part for part in (modification.get("gene") or "", modification.get("description") or "") if part
+        )
+        culture = line.get("culture") or {}
+        identity = next(
+            (qc for qc in line.get("qc") or [] if qc.get("test") == "identity" and qc.get("str_profile")), None
+        )
+        name = line.get("name") or self.line_names.get(line.get("local_id"))
+        if not name:
+            raise _Conflict([_finding(
+                "NAME-1", f"/lines/{self.lines.index(line)}/name",
+                f"Line {line.get('local_id')}: no name could be assigned.", line=line.get("local_id"),
+            )])
+        row = CellLine(
+            name=name,
+            institution=self.institution,
+            donor=donor,
+            source_cell_type=line.get("source_cell_type") or "",
+            source_cell_type_label=cell_types.get(line.get("source_cell_type"), ""),
+            reprogramming_method=(line.get("reprogramming") or {}).get("method") or "",
+            derived_on=_date(line.get("derived_on")),
+            parental_line=parent,
+            modification_type=modification.get("type") or ModificationType.NONE,
+            modification_description=description,
+            culture_medium=culture.get("medium") or "",
+            culture_matrix=culture.get("matrix") or "",
+            passage_at_banking=culture.get("passage_at_banking"),
+            cellosaurus_accession=line.get("cellosaurus") or None,
+            str_profile=_profile(identity.get("str_profile")) if identity else {},
+            comments=line.get("comments") or "",
+            submission=self.submission,
+            status=CurationStatus.RELEASED,
+            released_at=now,
+        )
+        records = self._qc_rows(line)
+        row.qc_status = summarise_qc_status(row, records)
+        withdrawn = donor is not None and getattr(getattr(donor, "consent", None), "withdrawn_on", None)
+        # Released lines with a full passing panel and standing consent can be
+        # requested; anything less is listed but restricted until a curator clears it.
+        row.availability = (
+            Availability.AVAILABLE if row.qc_status == QCStatus.PASSED and not withdrawn
+            else Availability.RESTRICTED
+        )
+        return row
+
+    def _qc_rows(self, line):
+        records = []
+        for qc in line.get("qc") or []:
+            records.append(QCRecord(
+                test=qc.get("test"),
+                method=qc.get("method") or "",
+                result=qc.get("result"),
+                passage=qc.get("passage"),
+                tested_on=_date(qc.get("date")),
+                testing_lab=qc.get("testing_lab") or "",
+                details={k: v for k, v in qc.items() if k not in QC_FIELDS and v is not None},
+            ))
+        screening = line.get("viral_screening")
+        if screening:
+            results = set(screening.values())
+            result = "pass" if results <= {"negative"} else ("fail" if "positive" in results else "inconclusive")
+            records.append(QCRecord(test="viral_screening", method="serology", result=result,
+                                    details={"viral_screening": screening}))
+        return records
+
+    def _write_qc_and_variants(self, created_by_local):
+        records, variants = [], []
+        genes = self._gene_ids(
+            v.get("gene") for line in self.lines for v in (line.get("modification") or {}).get("variants") or []
+        )
+        for line in self.lines:
+            row = created_by_local[line.get("local_id")]
+            for record in self._qc_rows(line):
+                record.line = row
+                records.append(record)
+            for variant in (line.get("modification") or {}).get("variants") or []:
+                variants.append(self._variant(variant, genes, line=row))
+        bulk_create_with_history(records, QCRecord, batch_size=2000)
+        bulk_create_with_history(variants, Variant, batch_size=2000)

@@ -1,0 +1,371 @@
+"""The submission pipeline: receiving a document, queueing its validation, running
+it, and re-queueing runs that were lost. Approval lives in lines.approval.
+
+Everything here is an ordinary function, tested without Celery; lines.tasks only
+wraps these for the worker. The order of events is what keeps data safe:
+
+1. `receive_submission` saves the row and the uploaded bytes and commits;
+2. only then (`transaction.on_commit`) is the validation task published, and a
+   broker that is down costs nothing but a log line: the row stays `received`;
+3. `run_validation` claims the row with a conditional update, so a redelivered
+   message or a beat re-queue cannot run it twice at once;
+4. `requeue_stale_submissions` (Celery beat) publishes again what is stuck in
+   `received` or `validating` past settings.SUBMISSION_STALE_AFTER.
+"""
+
+import hashlib
+import io
+import json
+import logging
+import time
+import uuid
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from prism.roles import institution_of, is_depositor
+
+from .models import ProtocolVersion, Submission, SubmissionFormat, SubmissionStatus
+
+logger = logging.getLogger(__name__)
+
+# The protocol's own ceiling (PROTOCOL.md, schema maxItems); refused at the door
+# so a worker never holds a runaway document in memory.
+MAX_LINES = 10_000
+# After this many claimed runs a submission stops being re-queued: something in
+# the document kills the worker, and the depositor gets a report saying so.
+MAX_ATTEMPTS = 5
+# Progress is written at most this often (seconds) and every so many lines: often
+# enough for a progress bar and as a heartbeat, rare enough not to slow the run.
+PROGRESS_EVERY_SECONDS = 0.5
+PIPELINE_RULE = "PIPELINE"
+
+EXTENSIONS = {SubmissionFormat.JSON: "json", SubmissionFormat.CSV: "zip", SubmissionFormat.XLSX: "xlsx"}
+
+
+class SubmissionRefused(Exception):
+    """The upload is not accepted at all (nothing is saved). `status` is the HTTP code."""
+
+    def __init__(self, message, *, status=400, field=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+def protocol_version_for(name):
+    """The ProtocolVersion named by an identifier ("prism-line-submission/1") or a number ("1")."""
+    name = str(name).strip()
+    query = Q(identifier=name)
+    if name.isdigit():
+        query |= Q(number=int(name))
+    version = ProtocolVersion.objects.filter(query).first()
+    if version is None:
+        known = ", ".join(ProtocolVersion.objects.values_list("identifier", flat=True)) or "none"
+        raise SubmissionRefused(
+            f"Unknown protocol version {name!r}. Known versions: {known}.", field="protocol"
+        )
+    return version
+
+
+def parse_document(content, fmt):
+    """(document, locate) for stored or uploaded bytes; raises on a document that cannot be read."""
+    from .submission_formats import parse_upload
+
+    return parse_upload(io.BytesIO(content), fmt)
+
+
+def _count_lines(document):
+    lines = document.get("lines") if isinstance(document, dict) else None
+    return len(lines) if isinstance(lines, list) else 0
+
+
+def receive_submission(*, user, content, fmt=SubmissionFormat.JSON, filename="", protocol=None):
+    """Save an upload as a `received` submission and queue its validation after commit.
+
+    `content` is the uploaded bytes; `protocol` an optional version name that must
+    agree with the document's own `protocol` field. A document that cannot be read
+    is still saved: its validation run reports why, so no upload is ever lost.
+    Raises SubmissionRefused (nothing saved) for a caller who may not deposit, an
+    unknown or conflicting protocol version, or more than MAX_LINES lines."""
+    institution = institution_of(user)
+    if not is_depositor(user) or institution is None:
+        raise SubmissionRefused(
+            "Only a depositor with an institution may submit lines.", status=403
+        )
+    if fmt not in SubmissionFormat.values:
+        raise SubmissionRefused(
+            f"Unknown format {fmt!r}: use one of {', '.join(SubmissionFormat.values)}.", field="format"
+        )
+    if not content:
+        raise SubmissionRefused("The upload is empty.", field="document")
+
+    document, lines = None, 0
+    try:
+        document, _locate = parse_document(content, fmt)
+        lines = _count_lines(document)
+    except Exception as exc:  # noqa: BLE001 — any unreadable upload is reported by the run, not here
+        logger.info("submission upload could not be parsed at intake (%s); saving it for the report", exc)
+    if lines > MAX_LINES:
+        raise SubmissionRefused(
+            f"The document has {lines:,} lines; one submission may hold at most {MAX_LINES:,}. "
+            "Split it into several submissions.",
+            status=413, field="lines",
+        )
+
+    named_in_document = document.get("protocol") if isinstance(document, dict) else None
+    if (
+        protocol and isinstance(named_in_document, str)
+        and protocol_version_for(protocol) != protocol_version_for(named_in_document)
+    ):
+        raise SubmissionRefused(
+            f"The request names protocol {protocol!r} but the document says "
+            f"{named_in_document!r}; they must agree.",
+            field="protocol",
+        )
+    name = protocol or (named_in_document if isinstance(named_in_document, str) else None)
+    if not name:
+        if document is not None:
+            raise SubmissionRefused(
+                'Name the protocol version: a "protocol" field in the document '
+                '(e.g. "prism-line-submission/1") or a protocol parameter.',
+                field="protocol",
+            )
+        # Unreadable and unnamed: keep it under the newest version so the report
+        # can say what is wrong with it.
+        version = ProtocolVersion.objects.order_by("-number").first()
+        if version is None:
+            raise SubmissionRefused("No protocol version is published yet.", status=503)
+    else:
+        version = protocol_version_for(name)
+
+    with transaction.atomic():
+        submission = Submission(
+            depositor=user,
+            institution=institution,
+            protocol_version=version,
+            format=fmt,
+            original_filename=(filename or "")[:255],
+            document_sha256=hashlib.sha256(content).hexdigest(),
+            progress_total=lines,
+        )
+        # The stored name is ours, never the depositor's file name.
+        submission.document.save(f"{uuid.uuid4().hex}.{EXTENSIONS[fmt]}", ContentFile(content), save=False)
+        submission.save()
+        submission_id = submission.pk
+        transaction.on_commit(lambda: queue_validation(submission_id))
+    return submission
+
+
+def queue_validation(submission_id):
+    """Publish the validation task; a broker that cannot be reached is logged, not raised.
+
+    Called after commit, so the submission is safe either way: the beat task
+    re-queues whatever is still `received` once the broker is back."""
+    from .tasks import validate_submission
+
+    try:
+        # retry=False: the depositor's request must not hang on a dead broker.
+        validate_submission.apply_async(args=[submission_id], retry=False)
+        return True
+    except Exception:  # noqa: BLE001 — any publish failure; the row is committed and beat retries
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            # Eager mode runs the task in this process: a failure here is a bug, not a broker outage.
+            logger.exception("validation of submission %s failed in-process", submission_id)
+        else:
+            logger.exception(
+                "could not queue validation of submission %s; it stays received and will be re-queued",
+                submission_id,
+            )
+        return False
+
+
+def _pipeline_finding(message, location=""):
+    return {"rule": PIPELINE_RULE, "severity": "error", "location": location, "message": message,
+            "line": None, "donor": None}
+
+
+def _read_error_findings(exc):
+    """Findings for a document the parser could not read, with the place it names when it can."""
+    findings = getattr(exc, "findings", None)
+    if findings:
+        return [dict(f) for f in findings]
+    location = getattr(exc, "location", "") or ""
+    return [{
+        "rule": "SCHEMA", "severity": "error", "location": location,
+        "message": f"The document could not be read: {exc}",
+        "line": None, "donor": None,
+    }]
+
+
+def _localise(findings, locate, fmt):
+    """For CSV/XLSX uploads, turn each JSON pointer into the sheet, row and column the
+    depositor edits; the pointer is kept alongside for the API."""
+    if fmt == SubmissionFormat.JSON or locate is None:
+        return findings
+    for finding in findings:
+        pointer = finding.get("location") or ""
+        try:
+            place = locate(pointer)
+        except Exception:  # noqa: BLE001 — a pointer with no cell keeps its pointer
+            place = None
+        if place:
+            finding["pointer"] = pointer
+            finding["location"] = place
+    return findings
+
+
+class _ProgressWriter:
+    """on_progress callback for validate_document: writes progress_done at most every
+    PROGRESS_EVERY_SECONDS. The write also touches updated_at, the run's heartbeat
+    that tells requeue_stale_submissions this run is alive."""
+
+    def __init__(self, submission):
+        self.submission = submission
+        self.last = time.monotonic()
+
+    def __call__(self, done, total=None):
+        now = time.monotonic()
+        if now - self.last < PROGRESS_EVERY_SECONDS:
+            return
+        self.last = now
+        if total is not None and done > total:
+            done = total
+        self.submission.record_progress(done, total)
+
+
+def run_validation(submission_id):
+    """Validate one stored submission and store its report. Safe to call twice:
+    a second call returns without doing anything while the first holds the row.
+    Returns the submission when this call ran it, else None."""
+    from .validation import validate_document
+
+    submission = Submission.objects.select_related("protocol_version", "institution", "depositor").filter(
+        pk=submission_id
+    ).first()
+    if submission is None or not submission.claim_for_validation():
+        return None
+
+    try:
+        return _validate_claimed(submission, validate_document)
+    except (OperationalError, InterfaceError, SoftTimeLimitExceeded):
+        # Hand the row back so the task's retry (or beat) can claim it at once
+        # rather than after the stale time-out; if the database is still away,
+        # the stale time-out does it.
+        try:
+            release_claim(submission.pk, submission.attempts)
+        except (OperationalError, InterfaceError):
+            logger.warning("could not release submission %s; beat will re-queue it", submission.pk)
+        raise
+
+
+def _validate_claimed(submission, validate_document):
+    try:
+        content = _read_stored(submission)
+        document, locate = parse_document(content, submission.format)
+    except Exception as exc:  # noqa: BLE001 — every unreadable document gets a report, never a lost row
+        submission.record_findings(_read_error_findings(exc), total=0)
+        return submission
+
+    total = _count_lines(document)
+    if total > MAX_LINES:
+        submission.record_findings([_pipeline_finding(
+            f"The document has {total:,} lines; one submission may hold at most {MAX_LINES:,}.", "/lines"
+        )], total=0)
+        return submission
+    submission.record_progress(0, total)
+    findings = validate_document(
+        document,
+        protocol=submission.protocol_version,
+        institution=submission.institution,
+        on_progress=_ProgressWriter(submission),
+        user=submission.depositor,
+    )
+    findings = _localise([dict(f) for f in findings], locate, submission.format)
+    submission.record_findings(findings, total=total)
+    return submission
+
+
+def release_claim(submission_id, attempts):
+    """Hand a claimed row back (after a transient error) so the retry can claim it at once."""
+    Submission.objects.filter(
+        pk=submission_id, status=SubmissionStatus.VALIDATING, attempts=attempts
+    ).update(status=SubmissionStatus.RECEIVED, updated_at=timezone.now())
+
+
+def _read_stored(submission):
+    with submission.document.open("rb") as handle:
+        return handle.read()
+
+
+def stale_submissions(now=None):
+    """Submissions whose validation should have finished by now: never picked up
+    (`received`, e.g. the broker was down) or whose run went quiet (`validating`,
+    e.g. the worker was killed)."""
+    now = now or timezone.now()
+    before = now - settings.SUBMISSION_STALE_AFTER
+    return Submission.objects.filter(
+        status__in=[SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING], updated_at__lt=before
+    )
+
+
+def requeue_stale_submissions(now=None):
+    """Publish validation again for stale submissions; give up (with a report) on those
+    that have already used MAX_ATTEMPTS runs. Returns the ids queued."""
+    queued = []
+    for submission in stale_submissions(now).order_by("updated_at")[:500]:
+        if submission.attempts >= MAX_ATTEMPTS:
+            _give_up(submission)
+            continue
+        if submission.status == SubmissionStatus.RECEIVED:
+            # Touch updated_at so the next beat does not publish it again while this
+            # message waits in a busy queue. (Not for `validating`: its claim needs
+            # the row to stay stale until the new run takes it.)
+            Submission.objects.filter(pk=submission.pk, status=SubmissionStatus.RECEIVED).update(
+                updated_at=timezone.now()
+            )
+        if queue_validation(submission.pk):
+            queued.append(submission.pk)
+    if queued:
+        logger.info("re-queued validation of submissions %s", queued)
+    return queued
+
+
+def _give_up(submission):
+    now = timezone.now()
+    finding = _pipeline_finding(
+        f"Validation did not finish after {submission.attempts} attempts. Your upload is kept; "
+        "send it again or ask a curator to look at it."
+    )
+    Submission.objects.filter(
+        pk=submission.pk, status__in=[SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING]
+    ).update(
+        status=SubmissionStatus.INVALID, findings=[finding], error_count=1, warning_count=0,
+        progress_done=0, validated_at=now, updated_at=now,
+    )
+
+
+def report_rows(submission):
+    """The report flattened for CSV: one row per finding, location made readable."""
+    for finding in submission.findings:
+        location = finding.get("location")
+        if isinstance(location, dict):
+            location = " ".join(f"{k}={v}" for k, v in location.items() if v not in (None, ""))
+        yield {
+            "rule": finding.get("rule", ""),
+            "severity": finding.get("severity", ""),
+            "line": finding.get("line") or "",
+            "donor": finding.get("donor") or "",
+            "location": location or "",
+            "pointer": finding.get("pointer", finding.get("location") if isinstance(finding.get("location"), str) else ""),
+            "message": finding.get("message", ""),
+        }
+
+
+def document_json_bytes(data):
+    """A JSON body re-serialised for storage (the API parsed it already)."""
+    return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")

@@ -1,0 +1,42 @@
+"""Celery tasks of the lines app. Thin: they take ids and call lines.submissions,
+which holds the logic and is tested without a worker."""
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from . import submissions
+
+logger = logging.getLogger(__name__)
+
+# Errors worth another try: the database went away or refused a connection for a
+# moment. Anything else is a bug or a bad document and retrying would not help.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    bind=True,
+    # Acknowledged only when finished: a worker killed mid-run leaves the message
+    # to be redelivered (after the broker's visibility timeout), and the claim in
+    # run_validation makes the second delivery harmless if the first finished.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+    # 10,000 lines validate in well under this; at the soft limit run_validation
+    # hands its claim back before the hard kill.
+    soft_time_limit=25 * 60,
+    time_limit=26 * 60,
+)
+def validate_submission(self, submission_id):
+    submissions.run_validation(submission_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+def requeue_stale_submissions():
+    """Beat: validation for submissions stuck in received/validating is queued again."""
+    return submissions.requeue_stale_submissions()
