@@ -1,0 +1,22 @@
+"""Thin Celery tasks: take ids, re-fetch, call the plain functions in notifications.py.
+
+Queued with transaction.on_commit, so a worker never reads rows that are not
+committed yet, and a rolled-back change sends nothing."""
+
+from celery import shared_task
+
+from .models import RequestEvent
+from .notifications import send_request_event_email, send_withdrawal_notices
+
+
+@shared_task(autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5, time_limit=120)
+def notify_request_event(event_id):
+    event = RequestEvent.objects.select_related("request__requester", "actor").filter(pk=event_id).first()
+    if event is None:
+        return False
+    return send_request_event_email(event)
+
+
+@shared_task(autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5, time_limit=300)
+def notify_material_withdrawn(line_ids, reason):
+    return send_withdrawal_notices(line_ids, reason)
