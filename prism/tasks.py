@@ -6,7 +6,7 @@ from django.utils import timezone
 from .models import WorkerHeartbeat
 
 
-@shared_task(bind=True, ignore_result=True, time_limit=30)
+@shared_task(bind=True, ignore_result=True, soft_time_limit=20, time_limit=30)
 def record_heartbeat(self, label="beat"):
     """Note which worker ran this and when. Eagerly run tasks record "eager"."""
     worker = self.request.hostname or "eager"

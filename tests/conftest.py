@@ -66,3 +66,12 @@ def client_for(user):
 @pytest.fixture
 def api_client():
     return APIClient()
+
+
+# A real Celery worker on the test database for tests marked `worker`
+# (celery_worker_process, celery_worker_factory): see tests/celery_worker.py.
+from tests.celery_worker import (  # noqa: E402, F401
+    _celery_worker_session,
+    celery_worker_factory,
+    celery_worker_process,
+)
