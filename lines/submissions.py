@@ -170,7 +170,8 @@ def queue_validation(submission_id):
 
     try:
         # retry=False: the depositor's request must not hang on a dead broker.
-        validate_submission.apply_async(args=[submission_id], retry=False)
+        options = {"queue": settings.SUBMISSION_QUEUE} if settings.SUBMISSION_QUEUE else {}
+        validate_submission.apply_async(args=[submission_id], retry=False, **options)
         return True
     except Exception:  # noqa: BLE001 — any publish failure; the row is committed and beat retries
         if settings.CELERY_TASK_ALWAYS_EAGER:

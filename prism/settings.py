@@ -213,6 +213,9 @@ SPECTACULAR_SETTINGS = {
 PRISM_REFERENCE_DATA = Path(env("PRISM_REFERENCE_DATA", default=str(BASE_DIR.parent / "shared" / "data")))
 
 SUBMISSION_STALE_AFTER = timedelta(minutes=env.int("SUBMISSION_STALE_MINUTES", default=15))
+# The Celery queue validation runs on ("" = the default queue); lets a bank give
+# validation its own workers, and the fault tests their own worker.
+SUBMISSION_QUEUE = env("SUBMISSION_QUEUE", default="")
 # Seconds override, for fault tests that cannot wait minutes.
 if env("SUBMISSION_STALE_SECONDS", default=""):
     SUBMISSION_STALE_AFTER = timedelta(seconds=env.int("SUBMISSION_STALE_SECONDS"))
