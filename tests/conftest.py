@@ -75,3 +75,13 @@ from tests.celery_worker import (  # noqa: E402, F401
     celery_worker_factory,
     celery_worker_process,
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_str_index():
+    """The STR search keeps an index in memory per process; each test's rolled-back
+    database must not meet the previous test's index."""
+    from lines.str_search import forget_index
+
+    forget_index()
+    yield

@@ -1,0 +1,606 @@
+"""STR similarity search across every profile the catalog holds.
+
+The reference set is every line's and donor's STR profile and every Cellosaurus
+reference profile, copied into StrIndexEntry by `reindex()` (called explicitly by
+the code that writes profiles; `manage.py rebuild_str_index` rebuilds it all).
+
+Each process keeps an inverted index in memory, built from StrIndexEntry: for every
+(marker, allele) the numpy array of profile rows that carry it, and per marker the
+allele count of every row. A query adds up its (marker, allele) postings to get the
+shared alleles of every profile at once, and the allele and marker counts of each
+scoring mode come from column sums, so no profile is scored one at a time in Python.
+Measured against a GROUP BY on an indexed (marker, allele) table in PostgreSQL, this is
+an order of magnitude faster at 200,000 profiles (see prism/bench/str.py).
+
+The index follows writes by generation (see StrIndexState): a search compares the
+generation it was built at with the database's, reads only the entries written since,
+and scores those few in Python until there are enough of them to rebuild.
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
+
+from .models import StrIndexEntry, StrIndexState, StrSourceKind
+from .str_matching import (
+    AMELOGENIN,
+    DEFAULT_ALGORITHM,
+    DEFAULT_MAX_RESULTS,
+    DEFAULT_MIN_MARKERS,
+    DEFAULT_MODE,
+    DEFAULT_SCORE_FILTER,
+    KNOWN_MARKERS,
+    MASTERS_QUERY,
+    NON_EMPTY,
+    QUERY_MARKERS,
+    REFERENCE_MARKERS,
+    TANABE,
+    ProfileError,
+    StrScore,
+    allele_sort_key,
+    canonical_algorithm,
+    canonical_marker,
+    canonical_mode,
+    is_possible_mixture,
+    parse_alleles,
+    profile_variants,
+    score_profiles,
+)
+
+LINE, DONOR, REFERENCE = StrSourceKind.LINE, StrSourceKind.DONOR, StrSourceKind.REFERENCE
+KINDS = (LINE, DONOR, REFERENCE)
+
+# Entries written since the in-memory index was built are scored in Python; past
+# this many the index is rebuilt instead.
+OVERLAY_LIMIT = 2000
+
+CELLOSAURUS_URL = "https://www.cellosaurus.org/{accession}"
+
+
+# ---------------------------------------------------------------------------
+# Keeping the index current (explicit calls from the code that writes profiles)
+# ---------------------------------------------------------------------------
+
+def _stored_profile(raw):
+    """A stored profile as the search reads it. Stored profiles are normalised already;
+    a marker whose alleles do not parse is left out rather than failing the write."""
+    profile = {}
+    for name, value in (raw or {}).items():
+        marker = canonical_marker(name) or str(name).strip()
+        try:
+            alleles = parse_alleles(marker, value)
+        except ProfileError:
+            continue
+        if alleles:
+            profile[marker] = sorted(set(profile.get(marker, [])) | set(alleles), key=allele_sort_key)
+    return profile
+
+
+def _stored_conflicts(raw):
+    conflicts = {}
+    for name, options in (raw or {}).items():
+        marker = canonical_marker(name) or str(name).strip()
+        cleaned = []
+        for option in options or ():
+            try:
+                alleles = parse_alleles(marker, option)
+            except ProfileError:
+                continue
+            if alleles and alleles not in cleaned:
+                cleaned.append(alleles)
+        if len(cleaned) > 1:
+            conflicts[marker] = cleaned
+    return conflicts
+
+
+def entry_fields(kind, obj):
+    """What the index keeps of a line, donor or reference profile."""
+    if kind == LINE:
+        name, accession = obj.name, obj.cellosaurus_accession or ""
+        raw_profile, raw_conflicts = obj.str_profile, obj.str_conflicts
+    elif kind == DONOR:
+        name, accession = obj.code, ""
+        raw_profile, raw_conflicts = obj.str_profile, {}
+    elif kind == REFERENCE:
+        name, accession = obj.name, obj.accession
+        raw_profile, raw_conflicts = obj.str_profile, obj.str_conflicts
+    else:
+        raise ValueError(f"unknown STR source kind {kind!r}")
+    profile = _stored_profile(raw_profile)
+    conflicts = _stored_conflicts(raw_conflicts) if profile else {}
+    return {
+        "name": name[:200],
+        "accession": accession[:20],
+        "profile": profile,
+        "conflicts": conflicts,
+        "mixture": is_possible_mixture(profile),
+        "removed": not profile,
+    }
+
+
+def _next_generation():
+    """Bump the index generation inside the caller's transaction. The UPDATE holds the
+    row lock until commit, so generations become visible in the order they were given.
+    A clock floor keeps them growing even after a rollback or a database restore."""
+    floor = Value(time.time_ns() // 1000)
+    if not StrIndexState.objects.filter(pk=1).update(generation=Greatest(F("generation") + 1, floor)):
+        StrIndexState.objects.get_or_create(pk=1)
+        StrIndexState.objects.filter(pk=1).update(generation=Greatest(F("generation") + 1, floor))
+    return StrIndexState.objects.values_list("generation", flat=True).get(pk=1)
+
+
+_UPDATE_FIELDS = ["name", "accession", "profile", "conflicts", "mixture", "removed", "generation"]
+
+
+def reindex_many(kind, objects, *, batch_size=2000):
+    """Index (or re-index) the STR profiles of many objects of one kind in one go.
+
+    kind: "line" (CellLine), "donor" (Donor) or "reference" (ReferenceProfile).
+    An object whose profile is empty is marked removed. Call it inside the
+    transaction that writes the profiles, so both commit together.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown STR source kind {kind!r}")
+    objects = list(objects)
+    if not objects:
+        return 0
+    with transaction.atomic():
+        generation = _next_generation()
+        rows = [
+            StrIndexEntry(kind=kind, object_id=obj.pk, generation=generation, **entry_fields(kind, obj))
+            for obj in objects
+        ]
+        StrIndexEntry.objects.bulk_create(
+            rows, batch_size=batch_size, update_conflicts=True,
+            unique_fields=["kind", "object_id"], update_fields=_UPDATE_FIELDS,
+        )
+    return len(rows)
+
+
+def reindex(kind, obj):
+    """Index the STR profile of one line, donor or reference after it was written."""
+    return reindex_many(kind, [obj])
+
+
+def unindex(kind, object_ids):
+    """Take objects out of the search (call before or after deleting them)."""
+    object_ids = list(object_ids)
+    if not object_ids:
+        return 0
+    with transaction.atomic():
+        generation = _next_generation()
+        return StrIndexEntry.objects.filter(kind=kind, object_id__in=object_ids).update(
+            removed=True, profile={}, conflicts={}, generation=generation
+        )
+
+
+def _source_querysets():
+    from donors.models import Donor
+
+    from .models import CellLine, ReferenceProfile
+
+    return {
+        LINE: CellLine.objects.exclude(str_profile={}).only(
+            "id", "name", "cellosaurus_accession", "str_profile", "str_conflicts"),
+        DONOR: Donor.objects.exclude(str_profile={}).only("id", "code", "str_profile"),
+        REFERENCE: ReferenceProfile.objects.exclude(str_profile={}).only(
+            "id", "name", "accession", "str_profile", "str_conflicts"),
+    }
+
+
+def rebuild_index(*, chunk_size=2000, log=None):
+    """Re-create every index entry from the lines, donors and references. Returns counts."""
+    counts = {}
+    with transaction.atomic():
+        generation = _next_generation()
+        StrIndexEntry.objects.update(removed=True, profile={}, conflicts={}, generation=generation)
+        for kind, queryset in _source_querysets().items():
+            batch, total = [], 0
+            for obj in queryset.iterator(chunk_size=chunk_size):
+                batch.append(obj)
+                if len(batch) >= chunk_size:
+                    total += reindex_many(kind, batch)
+                    batch = []
+            total += reindex_many(kind, batch)
+            counts[kind] = total
+            if log:
+                log(f"{kind}: {total} profiles indexed")
+        StrIndexEntry.objects.filter(removed=True).delete()
+    forget_index()
+    return counts
+
+
+# ---------------------------------------------------------------------------
+# The in-memory index
+# ---------------------------------------------------------------------------
+
+@dataclass
+class _Entry:
+    kind: str
+    object_id: int
+    name: str
+    accession: str
+    profile: dict
+    conflicts: dict
+    mixture: bool
+
+
+class _Counts:
+    """Per-row allele and marker counts of one query against every row."""
+
+    __slots__ = ("shared", "query_alleles", "reference_alleles", "markers")
+
+
+class ProfileIndex:
+    """An inverted index of STR profiles: rows are profile variants (one per profile
+    without conflicts), grouped by entry."""
+
+    def __init__(self, entries, generation):
+        self.generation = generation
+        self.entries = entries
+        self.position = {(e.kind, e.object_id): i for i, e in enumerate(entries)}
+        self.dead = np.zeros(len(entries), dtype=bool)
+        self.overlay = {}  # (kind, object_id) -> _Entry or None (removed), newer than the arrays
+        self.marker_cols = {marker: i for i, marker in enumerate(KNOWN_MARKERS)}
+        postings, cells_row, cells_col, cells_n, starts = {}, [], [], [], []
+        row = 0
+        for entry in entries:
+            starts.append(row)
+            for variant in profile_variants(entry.profile, entry.conflicts):
+                for marker, alleles in variant.items():
+                    col = self.marker_cols.setdefault(marker, len(self.marker_cols))
+                    cells_row.append(row)
+                    cells_col.append(col)
+                    cells_n.append(len(alleles))
+                    for allele in alleles:
+                        postings.setdefault((col, allele), []).append(row)
+                row += 1
+        self.n_rows = row
+        self.starts = np.asarray(starts, dtype=np.int64)
+        self.single_rows = self.n_rows == len(entries)
+        n_cols = len(self.marker_cols)
+        self.counts = np.zeros((n_cols, self.n_rows), dtype=np.int16)
+        if cells_row:
+            self.counts[np.asarray(cells_col), np.asarray(cells_row)] = np.asarray(cells_n, dtype=np.int16)
+        self.present = self.counts > 0
+        self.postings = {key: np.asarray(rows, dtype=np.int32) for key, rows in postings.items()}
+        amel = self.marker_cols[AMELOGENIN]
+        self.total_alleles = {True: self.counts.sum(axis=0, dtype=np.int16)}
+        self.total_alleles[False] = self.total_alleles[True] - self.counts[amel]
+        self.total_markers = {True: self.present.sum(axis=0, dtype=np.int16)}
+        self.total_markers[False] = self.total_markers[True] - self.present[amel]
+        # Row -> entry, for conflicting entries only (rows of one entry are contiguous).
+        self.row_entry = np.repeat(np.arange(len(entries)), np.diff(np.append(self.starts, self.n_rows)))
+
+    @classmethod
+    def load(cls):
+        generation = current_generation()
+        rows = StrIndexEntry.objects.filter(removed=False).order_by("id").values_list(
+            "kind", "object_id", "name", "accession", "profile", "conflicts", "mixture")
+        entries = [_Entry(*row) for row in rows.iterator(chunk_size=5000)]
+        return cls(entries, generation)
+
+    def apply(self, changed, generation):
+        """Entries written since the index was built: they replace what the arrays hold."""
+        for e in changed:
+            key = (e["kind"], e["object_id"])
+            if key in self.position:
+                self.dead[self.position[key]] = True
+            self.overlay[key] = None if e["removed"] else _Entry(
+                e["kind"], e["object_id"], e["name"], e["accession"], e["profile"], e["conflicts"], e["mixture"])
+        self.generation = generation
+
+    # -- scoring ------------------------------------------------------------
+
+    def count(self, query, mode, include_amelogenin):
+        """Shared alleles, query and reference allele counts and marker counts of every row."""
+        n = self.n_rows
+        shared = np.zeros(n, dtype=np.int16)
+        query_alleles = np.zeros(n, dtype=np.int16)
+        reference_alleles = np.zeros(n, dtype=np.int16)
+        markers = np.zeros(n, dtype=np.int16)
+        query_only_alleles = query_only_markers = 0
+        for marker, alleles in query.items():
+            if marker == AMELOGENIN and not include_amelogenin:
+                continue
+            col = self.marker_cols.get(marker)
+            if col is None:  # no indexed profile has this marker
+                query_only_alleles += len(alleles)
+                query_only_markers += 1
+                continue
+            for allele in alleles:
+                rows = self.postings.get((col, allele))
+                if rows is not None:
+                    shared[rows] += 1
+            present = self.present[col]
+            if mode == NON_EMPTY:
+                markers += present
+                if alleles:
+                    query_alleles += present * np.int16(len(alleles))
+                reference_alleles += self.counts[col]
+            elif mode == QUERY_MARKERS:
+                query_only_alleles += len(alleles)
+                query_only_markers += 1
+                reference_alleles += self.counts[col]
+            else:
+                if alleles:
+                    query_alleles += present * np.int16(len(alleles))
+        if mode == QUERY_MARKERS:
+            query_alleles += query_only_alleles
+            markers += query_only_markers
+        elif mode == REFERENCE_MARKERS:
+            reference_alleles = self.total_alleles[include_amelogenin]
+            markers = self.total_markers[include_amelogenin]
+        counts = _Counts()
+        counts.shared, counts.query_alleles = shared, query_alleles
+        counts.reference_alleles, counts.markers = reference_alleles, markers
+        return counts
+
+    def scores(self, counts, algorithm):
+        shared = counts.shared.astype(np.float64)
+        if algorithm == TANABE:
+            denominator = counts.query_alleles.astype(np.float64) + counts.reference_alleles
+            shared *= 2.0
+        elif algorithm == MASTERS_QUERY:
+            denominator = counts.query_alleles.astype(np.float64)
+        else:
+            denominator = counts.reference_alleles.astype(np.float64)
+        score = np.zeros(self.n_rows, dtype=np.float64)
+        np.divide(shared * 100.0, denominator, out=score, where=denominator > 0)
+        return score
+
+
+_index = None
+_index_lock = threading.Lock()
+
+
+def current_generation():
+    return StrIndexState.objects.filter(pk=1).values_list("generation", flat=True).first() or 0
+
+
+def forget_index():
+    """Drop this process's in-memory index; the next search rebuilds it."""
+    global _index
+    with _index_lock:
+        _index = None
+
+
+def get_index():
+    """This process's index, brought up to date with the database."""
+    global _index
+    with _index_lock:
+        generation = current_generation()
+        index = _index
+        if index is None or generation < index.generation:
+            # First use, or the generation went backwards (a restore, a rolled-back test).
+            index = _index = ProfileIndex.load()
+        elif generation > index.generation:
+            changed = list(StrIndexEntry.objects.filter(generation__gt=index.generation).values(
+                "kind", "object_id", "name", "accession", "profile", "conflicts", "mixture", "removed"
+            )[: OVERLAY_LIMIT + 1])
+            if len(changed) + len(index.overlay) > OVERLAY_LIMIT:
+                index = _index = ProfileIndex.load()
+            else:
+                index.apply(changed, generation)
+        return index
+
+
+# ---------------------------------------------------------------------------
+# Searching
+# ---------------------------------------------------------------------------
+
+@dataclass
+class StrHit:
+    kind: str
+    object_id: int
+    name: str
+    accession: str
+    score: float
+    markers: int
+    shared_alleles: int
+    query_alleles: int
+    reference_alleles: int
+    mixture: bool = False
+    best: dict | None = None
+    worst: dict | None = None
+    url: str = ""
+
+    def as_dict(self):
+        data = {
+            "name": self.name,
+            "accession": self.accession or None,
+            "kind": self.kind,
+            "object_id": self.object_id,
+            "score": round(self.score, 2),
+            "markers": self.markers,
+            "shared_alleles": self.shared_alleles,
+            "query_alleles": self.query_alleles,
+            "reference_alleles": self.reference_alleles,
+            "mixture": self.mixture,
+            "url": self.url,
+        }
+        if self.best is not None:
+            data["best"], data["worst"] = self.best, self.worst
+        return data
+
+
+def _score_entry(entry, query, *, algorithm, mode, include_amelogenin, min_markers):
+    """(best, worst) StrScore over the entry's variants that reach min_markers, or None."""
+    results = [
+        score_profiles(query, variant, algorithm=algorithm, mode=mode, include_amelogenin=include_amelogenin)
+        for variant in profile_variants(entry.profile, entry.conflicts)
+    ]
+    results = [r for r in results if r.markers >= min_markers]
+    if not results:
+        return None
+    key = lambda r: (r.score, r.markers)  # noqa: E731
+    return max(results, key=key), min(results, key=key), len(results) > 1
+
+
+def _hit(entry, best, worst, conflicting):
+    return StrHit(
+        kind=entry.kind, object_id=entry.object_id, name=entry.name, accession=entry.accession,
+        score=best.score, markers=best.markers, shared_alleles=best.shared_alleles,
+        query_alleles=best.query_alleles, reference_alleles=best.reference_alleles, mixture=entry.mixture,
+        best=best.as_dict() if conflicting else None, worst=worst.as_dict() if conflicting else None,
+    )
+
+
+def _rank(hit):
+    return (-hit.score, -hit.markers, hit.name)
+
+
+class _Gate:
+    """Which candidate hits the caller may see, checked a window at a time against the
+    database (which also drops entries whose object is gone)."""
+
+    def __init__(self, user, exclude):
+        self.user = user
+        self.exclude_keys = set()
+        self.exclude_accessions = set()
+        for item in exclude or ():
+            if isinstance(item, (tuple, list)):
+                self.exclude_keys.add((item[0], int(item[1])))
+            else:
+                self.exclude_accessions.add(str(item))
+
+    def admit(self, hits):
+        from donors.models import Donor
+
+        from .models import CellLine, ReferenceProfile
+
+        hits = [
+            h for h in hits
+            if (h.kind, h.object_id) not in self.exclude_keys and not (h.accession and h.accession in self.exclude_accessions)
+        ]
+        ids = {kind: [h.object_id for h in hits if h.kind == kind] for kind in KINDS}
+        lines = CellLine.objects.all() if self.user is None else CellLine.objects.visible_to(self.user)
+        donors = Donor.objects.all()
+        if self.user is not None:
+            from prism.roles import is_curator
+
+            if not is_curator(self.user):
+                # A donor's STR is genetic data: shown only where consent opens it to everyone.
+                donors = Donor.objects.visible_to(self.user).filter(consent__genetic_data="open")
+        found = {
+            LINE: {pk: (name, acc) for pk, name, acc in lines.filter(pk__in=ids[LINE]).values_list(
+                "pk", "name", "cellosaurus_accession")} if ids[LINE] else {},
+            DONOR: {pk: (code, "") for pk, code in donors.filter(pk__in=ids[DONOR]).values_list("pk", "code")}
+            if ids[DONOR] else {},
+            REFERENCE: {pk: (name, acc) for pk, name, acc in ReferenceProfile.objects.filter(
+                pk__in=ids[REFERENCE]).values_list("pk", "name", "accession")} if ids[REFERENCE] else {},
+        }
+        admitted = []
+        for hit in hits:
+            current = found[hit.kind].get(hit.object_id)
+            if current is None:
+                continue
+            hit.name, hit.accession = current[0], current[1] or ""
+            hit.url = object_url(hit.kind, hit.object_id, hit.name, hit.accession)
+            admitted.append(hit)
+        return admitted
+
+
+def object_url(kind, object_id, name, accession):
+    """Where a hit's entry lives: the line's or donor's page (or API record), or Cellosaurus."""
+    from django.urls import NoReverseMatch, reverse
+
+    if kind == REFERENCE:
+        return CELLOSAURUS_URL.format(accession=accession)
+    candidates = {
+        LINE: [("line-detail", {"name": name}), ("line-detail", {"pk": object_id}),
+               ("cellline-detail", {"pk": object_id}), ("api-line-detail", {"pk": object_id})],
+        DONOR: [("donor-detail", {"code": name}), ("donor-detail", {"pk": object_id}),
+                ("api-donor-detail", {"pk": object_id})],
+    }[kind]
+    for url_name, kwargs in candidates:
+        try:
+            return reverse(url_name, kwargs=kwargs)
+        except NoReverseMatch:
+            continue
+    return f"/api/v1/{'lines' if kind == LINE else 'donors'}/{object_id}/"
+
+
+def search_profiles(profile, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, include_amelogenin=False,
+                    min_markers=DEFAULT_MIN_MARKERS, score_filter=DEFAULT_SCORE_FILTER,
+                    max_results=DEFAULT_MAX_RESULTS, exclude=None, user=None):
+    """Rank every STR profile the catalog holds against `profile` (normalised), CLASTR-style.
+
+    A hit needs at least `min_markers` scored markers and a best score ≥ `score_filter`;
+    references with conflicting source profiles report `best` and `worst`.
+    exclude: (kind, object_id) pairs and/or accessions to leave out (a submission's own line).
+    user: whose view to search. None means every profile (internal callers such as the
+    submission validator); a user sees the lines CellLine.objects.visible_to(user) returns,
+    Cellosaurus references, and (curators aside) only donors whose consent opens genetic data.
+    """
+    algorithm = canonical_algorithm(algorithm)
+    mode = canonical_mode(mode)
+    options = {"algorithm": algorithm, "mode": mode, "include_amelogenin": include_amelogenin}
+    index = get_index()
+    hits = []
+    gate = _Gate(user, exclude)
+
+    if index.n_rows:
+        counts = index.count(profile, mode, include_amelogenin)
+        score = index.scores(counts, algorithm)
+        score[counts.markers < min_markers] = -1.0
+        best = score if index.single_rows else np.maximum.reduceat(score, index.starts)
+        if index.overlay:
+            best = np.where(index.dead, -1.0, best)
+        candidates = np.flatnonzero(best >= score_filter)
+        first_rows = index.starts[candidates]
+        order = np.lexsort((-counts.markers[first_rows], -best[candidates]))
+        candidates = candidates[order]
+        window = max_results + 20
+        for begin in range(0, len(candidates), window):
+            batch = []
+            for position in candidates[begin:begin + window].tolist():
+                entry = index.entries[position]
+                if index.single_rows or not entry.conflicts:
+                    row = int(index.starts[position])
+                    result = StrScore(float(score[row]), int(counts.shared[row]), int(counts.query_alleles[row]),
+                                      int(counts.reference_alleles[row]), int(counts.markers[row]))
+                    batch.append(_hit(entry, result, result, False))
+                else:
+                    scored = _score_entry(entry, profile, min_markers=min_markers, **options)
+                    if scored:
+                        batch.append(_hit(entry, *scored))
+            hits.extend(gate.admit(batch))
+            if len(hits) >= max_results:
+                break
+
+    overlay_hits = []
+    for entry in index.overlay.values():
+        if entry is None:
+            continue
+        scored = _score_entry(entry, profile, min_markers=min_markers, **options)
+        if scored and scored[0].score >= score_filter:
+            overlay_hits.append(_hit(entry, *scored))
+    if overlay_hits:
+        hits.extend(gate.admit(overlay_hits))
+    hits.sort(key=_rank)
+    return hits[:max_results]
+
+
+def scan_profiles(profile, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, include_amelogenin=False,
+                  min_markers=DEFAULT_MIN_MARKERS, score_filter=DEFAULT_SCORE_FILTER,
+                  max_results=DEFAULT_MAX_RESULTS):
+    """The plain way: score every indexed profile in Python. Same answers as
+    search_profiles with user=None (tests check it); the benchmark's baseline."""
+    options = {"algorithm": canonical_algorithm(algorithm), "mode": canonical_mode(mode),
+               "include_amelogenin": include_amelogenin}
+    hits = []
+    rows = StrIndexEntry.objects.filter(removed=False).values_list(
+        "kind", "object_id", "name", "accession", "profile", "conflicts", "mixture")
+    for row in rows.iterator(chunk_size=5000):
+        entry = _Entry(*row)
+        scored = _score_entry(entry, profile, min_markers=min_markers, **options)
+        if scored and scored[0].score >= score_filter:
+            hits.append(_hit(entry, *scored))
+    hits.sort(key=_rank)
+    return hits[:max_results]
