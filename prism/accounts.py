@@ -6,7 +6,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from .models import Institution, OrganisationType, Profile
-from .roles import ROLES
+from .roles import CURATOR, ROLES
 
 
 @transaction.atomic
@@ -33,6 +33,8 @@ def create_user_with_role(
         user.set_unusable_password()
     if email:
         user.email = email
+    # Curators work in the admin (their rights there come from prism.auth).
+    user.is_staff = role == CURATOR or user.is_superuser
     user.save()
     user.groups.set([Group.objects.get(name=role)])
     Profile.objects.update_or_create(
