@@ -200,3 +200,34 @@ def _load_str_profiles(path):
                 refs.append(ReferenceProfile(accession=entry["accession"], name=entry["name"], str_profile=profile))
     ReferenceProfile.objects.bulk_create(refs)
     reindex_many(REFERENCE, ReferenceProfile.objects.all())
+
+
+def test_str_search_command_prints_ranked_hits(capsys):
+    reference("CVCL_2261", HB2, name="1-7HB2")
+    call_command("str_search", *[f"{m}={a}" for m, a in HB2.items()])
+    out = capsys.readouterr().out
+    assert "100.00 %  related" in out and "1-7HB2 CVCL_2261" in out
+
+
+def test_str_search_command_reads_a_batch_file_and_writes_csv(tmp_path, capsys):
+    reference("CVCL_2261", HB2, name="1-7HB2")
+    batch = tmp_path / "batch.tsv"
+    batch.write_text("Sample Name\t" + "\t".join(HB2) + "\nmine\t" + "\t".join(HB2.values()) + "\n")
+    call_command("str_search", "--file", str(batch), "--format", "csv")
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[1].startswith("mine,False,,1,1-7HB2,CVCL_2261,reference,100.0,related")
+
+
+def test_str_search_command_names_a_bad_marker():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="TH01: malformed allele 'x'"):
+        call_command("str_search", "TH01=x", "TPOX=8")
+
+
+def test_rebuild_str_index_command_indexes_every_profile(capsys):
+    ReferenceProfile.objects.create(accession="CVCL_2261", name="1-7HB2", str_profile=normalise_profile(HB2))
+    line = CellLineFactory(str_profile=normalise_profile(HB2))
+    call_command("rebuild_str_index")
+    assert "2 profiles" in capsys.readouterr().out
+    assert {h.name for h in search_profiles(normalise_profile(HB2))} == {"1-7HB2", line.name}
