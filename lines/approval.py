@@ -117,23 +117,19 @@ def _approve(submission_id, by):
     plan.assign_names()
     lines = plan.write()
     submission.approve(by=by)
-    _after_write(lines)
+    _after_write(lines, plan.created_donors)
     return lines
 
 
-def _after_write(lines):
-    """Keep the derived indexes current inside the same transaction."""
-    from . import search
+def _after_write(lines, donors):
+    """Keep the derived indexes current inside the same transaction, so a search
+    never sees lines without their search text or STR entries."""
+    from . import search, str_search
 
     ids = [line.pk for line in lines]
     search.refresh_search_text(CellLine.objects.filter(pk__in=ids))
-    try:
-        from . import str_search
-    except ImportError:  # the STR index module is optional until it exists
-        return
-    reindex = getattr(str_search, "reindex", None)
-    if reindex is not None:
-        reindex(CellLine.objects.filter(pk__in=ids))
+    str_search.reindex_many("line", CellLine.objects.filter(pk__in=ids).exclude(str_profile={}))
+    str_search.reindex_many("donor", [d for d in donors if d.str_profile])
 
 
 def _date(value):
@@ -173,6 +169,7 @@ class _Plan:
             p.name: p for p in CellLine.objects.filter(name__in=parent_refs).select_related("donor")
         }
         self.donor_refs, self.parent_refs = donor_refs, parent_refs
+        self.created_donors = []
         self.line_names = {}  # local_id -> name
         self.donor_numbers = {}  # donor local_id -> 3-character number
 
@@ -317,6 +314,7 @@ class _Plan:
         for donor in self.donors:
             row = by_local[donor.get("local_id")]
             row.consent = by_donor[row.pk]
+        self.created_donors = list(by_local.values())
         return by_local
 
     def _donor_code(self, number):
