@@ -592,6 +592,7 @@ class DocumentValidator:
         self._line_str = {}
         self._score_cache = {}
         self._holdings_cache = {}
+        self._holdings_empty = None
         self._first_with_name = {}
 
     # -- REF-1, REF-2 --
@@ -1217,7 +1218,9 @@ class DocumentValidator:
     def _holdings_matches(self, profile, line, donor_ref, parent_ref, threshold):
         """Labels of catalog lines and donors of other donors, and Cellosaurus references,
         whose STR matches at Tanabe ≥ threshold (the STR search index, lines.str_search).
-        Searched once per distinct (profile, exclusions): lines of one donor share a profile."""
+        Searched once per distinct (profile, exclusions), since lines of one donor share a
+        profile: the search reads its in-memory index, plus one small query per search
+        for the index generation (and one to confirm hits when there are any)."""
         from .str_search import DONOR, LINE, search_profiles
 
         exclude = set()
@@ -1235,7 +1238,14 @@ class DocumentValidator:
             exclude.add((DONOR, donor_id))
             exclude |= {(LINE, line_pk) for line_pk in self.catalog.lines_of_catalog_donor.get(donor_id, ())}
         exclude |= {a for a in accessions if a}
-        key = (_profile_key(profile), frozenset(exclude, ))
+        key = (_profile_key(profile), frozenset(exclude))
+        if self._holdings_empty is None:
+            from .str_search import get_index
+
+            index = get_index()
+            self._holdings_empty = not index.n_rows and not any(index.overlay.values())
+        if self._holdings_empty:
+            return []
         if key not in self._holdings_cache:
             hits = search_profiles(
                 profile, algorithm="tanabe", mode="non_empty", include_amelogenin=False,
