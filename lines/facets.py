@@ -38,6 +38,8 @@ def _sql(queryset, user):
     q = connection.ops.quote_name
     line, donor, inst = CellLine._meta.db_table, Donor._meta.db_table, Institution._meta.db_table
     variant, consent = Variant._meta.db_table, Consent._meta.db_table
+    # Only identifiers from model metadata and fixed column names are formatted into
+    # the SQL; every user-supplied value travels in `params` (the filtered queryset's).
     inner, params = queryset.order_by().values("pk").query.sql_with_params()
     # Germline variants count only where the user may see them (see lines.filters).
     consent_join = "" if is_curator(user) else (
@@ -50,16 +52,16 @@ def _sql(queryset, user):
         "SELECT 'institution', f.institution, MAX(f.institution_name), COUNT(*) FROM f GROUP BY f.institution",
     ]
     for column in ("sex", "ancestry", "reprogramming_method", "modification_type", "qc_status", "availability"):
-        branches.append(f"SELECT '{column}', f.{column}, NULL, COUNT(*) FROM f GROUP BY f.{column}")
+        branches.append(f"SELECT '{column}', f.{column}, NULL, COUNT(*) FROM f GROUP BY f.{column}")  # noqa: S608
     branches.append(
-        "SELECT 'gene', g.gene, NULL, COUNT(DISTINCT g.line_id) FROM ("
+        "SELECT 'gene', g.gene, NULL, COUNT(DISTINCT g.line_id) FROM ("  # noqa: S608
         f"SELECT v.gene AS gene, f.id AS line_id FROM f JOIN {q(variant)} v ON v.line_id = f.id "
         "UNION ALL "
         f"SELECT v.gene, f.id FROM f {consent_join} JOIN {q(variant)} v ON v.donor_id = f.donor_id"
         ") g GROUP BY g.gene"
     )
     sql = (
-        "WITH f AS ("
+        "WITH f AS ("  # noqa: S608
         "SELECT l.id AS id, l.donor_id AS donor_id, l.reprogramming_method AS reprogramming_method, "
         "l.modification_type AS modification_type, l.qc_status AS qc_status, l.availability AS availability, "
         "d.sex AS sex, d.ancestry AS ancestry, d.disease AS disease, d.disease_label AS disease_label, "

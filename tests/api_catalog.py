@@ -12,7 +12,13 @@ import datetime
 from dataclasses import dataclass, field
 
 from lines.search import refresh_search_text
-from tests.factories import CellLineFactory, ConsentFactory, DonorFactory, QCRecordFactory, VariantFactory
+from tests.factories import (
+    CellLineFactory,
+    ConsentFactory,
+    DonorFactory,
+    QCRecordFactory,
+    VariantFactory,
+)
 
 PUBLIC = {"UKBi001-A", "UKBi001-A-1", "UKBi001-A-2", "UKBi002-A", "UCSFi004-A", "UCSFi005-A"}
 UKB_ONLY = {"UKBi003-A"}
