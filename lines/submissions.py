@@ -174,7 +174,7 @@ def queue_validation(submission_id):
         validate_submission.apply_async(args=[submission_id], retry=False, **options)
         return True
     except Exception:  # noqa: BLE001 — any publish failure; the row is committed and beat retries
-        if settings.CELERY_TASK_ALWAYS_EAGER:
+        if validate_submission.app.conf.task_always_eager:
             # Eager mode runs the task in this process: a failure here is a bug, not a broker outage.
             logger.exception("validation of submission %s failed in-process", submission_id)
         else:

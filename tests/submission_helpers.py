@@ -4,11 +4,13 @@
 every rule: each donor gets its own STR profile, each line the full QC panel with
 the donor's profile as identity. Names are left empty (assigned on approval)."""
 
+import contextlib
 import copy
 import json
 import random
 
 from lines.models import Submission
+from prism.celery import app as celery_app
 
 MARKERS = ["CSF1PO", "D13S317", "D16S539", "D5S818", "D7S820", "TH01", "TPOX", "vWA", "D8S1179", "D21S11"]
 ALLELE_RANGE = {"D21S11": (27, 36), "vWA": (13, 20), "D8S1179": (9, 16), "TH01": (5, 10), "TPOX": (6, 12)}
@@ -74,6 +76,17 @@ def line(index, donor_index, *, profile):
         "cellosaurus": None,
         "qc": qc,
     }
+
+
+@contextlib.contextmanager
+def eager_celery():
+    """Run Celery tasks in this process, whatever the broker setting."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = previous
 
 
 def submission_document(lines=1, donors=None, *, seed=0):

@@ -16,7 +16,7 @@ from lines import submissions
 from lines.models import CellLine, QCRecord, Submission
 from tests.conftest import client_for
 from tests.factories import CellLineFactory, ConsentFactory, DonorFactory
-from tests.submission_helpers import as_bytes, submission_document
+from tests.submission_helpers import as_bytes, eager_celery, submission_document
 
 pytestmark = pytest.mark.django_db
 
@@ -413,3 +413,11 @@ def _formats():
     from tests.submission_helpers import install_format_stub_if_missing
 
     install_format_stub_if_missing()
+
+
+@pytest.fixture(autouse=True)
+def _eager():
+    """These tests run validation in-process even where CELERY_BROKER_URL is set (CI):
+    the real-worker behaviour is tests/test_submission_worker.py's."""
+    with eager_celery():
+        yield
