@@ -437,7 +437,7 @@ class DistributionRequest(models.Model):
 
         def change(req):
             if not req.on_hold:
-                raise IllegalTransition(f"Request {req.pk} is not on hold.")
+                raise IllegalTransition(f"Cannot release the hold on request {req.pk}: it is not on hold.")
             items = [i for i in req.items.select_related("line") if i.decision != LineDecision.REJECTED]
             results = evaluate_lines([i.line for i in items], req.purpose())
             blocked = [i.line.name for i, r in zip(items, results, strict=True) if r.decision == DENY]

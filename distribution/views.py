@@ -1,0 +1,303 @@
+"""Pages of distribution: the basket, my requests, the curator queue, review and withdrawal.
+
+Each view fetches with visible_to(user), calls one model method or workflow
+function, and redirects with a message. Refusals of the workflow become the
+message the user reads; a request the user may not see is a 404.
+"""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from donors.models import Donor
+from lines.models import CellLine
+from prism.roles import is_curator
+
+from .eligibility import evaluate_lines, filter_lines_for_purpose
+from .forms import AgreementForm, PurposeForm, WithdrawConsentForm, WithdrawLineForm
+from .models import (
+    DistributionRequest,
+    LineDecision,
+    NotAllowed,
+    RequestStatus,
+    WorkflowError,
+)
+from .workflow import create_request, may_request
+
+BASKET_KEY = "distribution_basket"
+MAX_BASKET = 50
+
+
+def _basket(request):
+    return list(request.session.get(BASKET_KEY, []))
+
+
+def _save_basket(request, names):
+    request.session[BASKET_KEY] = names[:MAX_BASKET]
+
+
+def _curator_required(user):
+    if not is_curator(user):
+        raise PermissionDenied("Curators only.")
+
+
+def _default_purpose_initial(user):
+    profile = getattr(user, "profile", None)
+    return {"organisation_type": profile.organisation_type if profile else "academic"}
+
+
+# --- researcher: lines, basket, requests --------------------------------------------
+
+
+@login_required
+def line_list(request):
+    """Lines the user may see and request; optionally only those a stated purpose may use."""
+    lines = CellLine.objects.visible_to(request.user).released().filter(availability="available")
+    query = request.GET.get("q", "").strip()
+    if query:
+        lines = lines.filter(Q(name__icontains=query) | Q(donor__disease_label__icontains=query))
+    purpose_form = PurposeForm(request.GET if request.GET.get("codes") else None,
+                               initial=_default_purpose_initial(request.user))
+    purpose_stated = purpose_form.is_bound and purpose_form.is_valid()
+    if purpose_stated:
+        p = purpose_form.purpose()
+        lines = filter_lines_for_purpose(lines, p.codes, p.disease, p.commercial, p.organisation_type)
+    page = Paginator(lines.select_related("donor").order_by("name"), 50).get_page(request.GET.get("page"))
+    return render(request, "distribution/line_list.html", {
+        "page": page, "query": query, "purpose_form": purpose_form, "purpose_stated": purpose_stated,
+        "basket": set(_basket(request)), "may_request": may_request(request.user),
+    })
+
+
+@login_required
+@require_POST
+def basket_add(request):
+    names = [n.strip() for n in request.POST.getlist("line") if n.strip()]
+    basket = _basket(request)
+    visible = set(CellLine.objects.visible_to(request.user).filter(name__in=names).values_list("name", flat=True))
+    for name in names:
+        if name not in visible:
+            messages.error(request, f"No line called {name} is available to you.")
+        elif name not in basket:
+            basket.append(name)
+            messages.success(request, f"{name} added to your basket.")
+    if len(basket) > MAX_BASKET:
+        messages.error(request, f"A basket holds at most {MAX_BASKET} lines.")
+    _save_basket(request, basket)
+    return redirect(request.POST.get("next") or reverse("distribution:basket"))
+
+
+@login_required
+@require_POST
+def basket_remove(request):
+    name = request.POST.get("line", "")
+    _save_basket(request, [n for n in _basket(request) if n != name])
+    messages.success(request, f"{name} removed from your basket.")
+    return redirect("distribution:basket")
+
+
+@login_required
+def basket(request):
+    """The basket: state the purpose, see eligibility per line, accept conditions, submit."""
+    names = _basket(request)
+    found = {line.name: line for line in CellLine.objects.visible_to(request.user).filter(name__in=names)}
+    lines = [found[n] for n in names if n in found]
+    data = request.POST if request.method == "POST" else (request.GET if request.GET.get("codes") else None)
+    form = PurposeForm(data, initial=_default_purpose_initial(request.user))
+    results, conditions = [], {}
+    if form.is_bound and form.is_valid() and lines:
+        results = evaluate_lines(lines, form.purpose())
+        for result in results:
+            for condition in result.conditions:
+                conditions.setdefault(condition.code, condition)
+    if request.method == "POST" and request.POST.get("action") == "submit" and form.is_valid():
+        if not may_request(request.user):
+            raise PermissionDenied("Only researchers and depositors may request lines.")
+        accepted = request.POST.getlist("accept")
+        vials = {}
+        for line in lines:
+            raw = request.POST.get(f"vials-{line.name}", "1")
+            vials[line.name] = int(raw) if raw.isdigit() else 0
+        try:
+            p = form.purpose()
+            created = create_request(
+                request.user, lines, purpose_codes=p.codes, purpose_disease=p.disease, commercial=p.commercial,
+                organisation_type=p.organisation_type, purpose_summary=form.cleaned_data["purpose_summary"],
+                vials=vials, accepted_conditions=accepted,
+            )
+            created.submit(request.user, accepted_conditions=accepted)
+        except WorkflowError as error:
+            if "created" in locals():
+                messages.error(request, f"Your request {created.pk} is saved as a draft: {error.message}")
+                return redirect("distribution:request-detail", pk=created.pk)
+            messages.error(request, error.message)
+        else:
+            _save_basket(request, [])
+            messages.success(request, f"Request {created.pk} submitted. The curators will review it; "
+                                      "you will hear of every step by e-mail.")
+            return redirect("distribution:request-detail", pk=created.pk)
+    rows = list(zip(lines, results, strict=False)) if results else [(line, None) for line in lines]
+    return render(request, "distribution/basket.html", {
+        "rows": rows, "form": form, "conditions": list(conditions.values()),
+        "has_denied": any(r.decision == "DENY" for r in results), "checked": bool(results),
+        "missing": [n for n in names if n not in found], "may_request": may_request(request.user),
+    })
+
+
+@login_required
+def my_requests(request):
+    requests_ = (DistributionRequest.objects.filter(requester=request.user)
+                 .annotate(line_count=Count("items")).order_by("-created_at"))
+    return render(request, "distribution/my_requests.html", {"requests": requests_})
+
+
+@login_required
+def request_detail(request, pk):
+    request_obj = get_object_or_404(
+        DistributionRequest.objects.visible_to(request.user).select_related("requester", "curator"), pk=pk
+    )
+    items = list(request_obj.items.select_related("line", "line__donor", "decided_by").order_by("id"))
+    curator = is_curator(request.user)
+    own = request_obj.requester_id == request.user.pk
+    today = timezone.localdate()
+    return render(request, "distribution/request_detail.html", {
+        "req": request_obj, "items": items, "is_reviewer": curator, "is_owner": own,
+        "events": request_obj.events.select_related("actor"),
+        "shipments": request_obj.shipments.select_related("line"),
+        "required_conditions": request_obj.required_conditions(),
+        "approved_items": [i for i in items if i.decision == LineDecision.APPROVED],
+        "agreement_form": AgreementForm(initial={"executed_on": today}),
+        "today": today, "statuses": RequestStatus,
+    })
+
+
+def _parse_date(raw):
+    try:
+        return datetime.date.fromisoformat(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def _shipments_from_post(post, request_obj):
+    rows = []
+    shipped_on = _parse_date(post.get("shipped_on"))
+    for item in request_obj.items.select_related("line").filter(decision=LineDecision.APPROVED):
+        vials = post.get(f"vials-{item.pk}", "").strip()
+        if not vials:
+            continue
+        passage = post.get(f"passage-{item.pk}", "").strip()
+        rows.append({
+            "line": item.line, "shipped_on": shipped_on, "vials": int(vials) if vials.isdigit() else 0,
+            "batch": post.get(f"batch-{item.pk}", "").strip()[:60],
+            "passage": int(passage) if passage.isdigit() else None,
+            "courier_reference": post.get("courier_reference", "").strip()[:100],
+        })
+    return rows
+
+
+ACTIONS = {
+    "submit": lambda r, u, p: r.submit(u, accepted_conditions=p.getlist("accept")),
+    "cancel": lambda r, u, p: r.cancel(u, p.get("reason", "")),
+    "complete": lambda r, u, p: r.complete(u, p.get("reason", "")),
+    "start-review": lambda r, u, p: r.start_review(u),
+    "approve-line": lambda r, u, p: r.decide_line(u, p.get("line", ""), LineDecision.APPROVED, p.get("reason", "")),
+    "reject-line": lambda r, u, p: r.decide_line(u, p.get("line", ""), LineDecision.REJECTED, p.get("reason", "")),
+    "approve": lambda r, u, p: r.approve(u, p.get("reason", "")),
+    "reject": lambda r, u, p: r.reject(u, p.get("reason", "")),
+    "agreement": lambda r, u, p: r.record_agreement(
+        u, p.get("reference", ""), _parse_date(p.get("executed_on")), _parse_date(p.get("sent_on"))
+    ),
+    "ship": lambda r, u, p: r.ship(u, _shipments_from_post(p, r)),
+    "hold": lambda r, u, p: r.put_on_hold(u, p.get("reason", "")),
+    "release-hold": lambda r, u, p: r.release_hold(u, p.get("reason", "")),
+}
+
+
+@login_required
+@require_POST
+def request_action(request, pk, action):
+    request_obj = get_object_or_404(DistributionRequest.objects.visible_to(request.user), pk=pk)
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    try:
+        event = ACTIONS[action](request_obj, request.user, request.POST)
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    except WorkflowError as error:
+        messages.error(request, error.message)
+        if error.problems:
+            details = "; ".join(f"{k}: {v}" for k, v in error.problems.items() if not isinstance(v, dict | list))
+            if details:
+                messages.error(request, details)
+    else:
+        messages.success(request, f"Request {pk}: {event.summary.lower()}.")
+    return redirect("distribution:request-detail", pk=pk)
+
+
+# --- curators: queue and withdrawal --------------------------------------------------
+
+
+@login_required
+def queue(request):
+    _curator_required(request.user)
+    base = DistributionRequest.objects.select_related("requester").annotate(line_count=Count("items"))
+    to_review = base.filter(status__in=[RequestStatus.SUBMITTED, RequestStatus.UNDER_REVIEW]).order_by("submitted_at")
+    in_progress = base.filter(status__in=[RequestStatus.APPROVED, RequestStatus.AGREEMENT_EXECUTED]).order_by(
+        "decided_at"
+    )
+    on_hold = base.filter(on_hold=True).order_by("updated_at")
+    return render(request, "distribution/queue.html", {
+        "to_review": to_review, "in_progress": in_progress, "on_hold": on_hold, "now": timezone.now(),
+    })
+
+
+@login_required
+def withdrawals(request):
+    """Record a consent or line withdrawal, and see who holds a donor's or line's material."""
+    from donors.withdrawal import recipients_holding, withdraw_consent, withdraw_line
+
+    _curator_required(request.user)
+    consent_form = WithdrawConsentForm(request.POST if request.POST.get("kind") == "consent" else None)
+    line_form = WithdrawLineForm(request.POST if request.POST.get("kind") == "line" else None)
+    report = None
+    if request.method == "POST":
+        try:
+            if consent_form.is_bound and consent_form.is_valid():
+                donor = Donor.objects.filter(code=consent_form.cleaned_data["donor"]).first()
+                if donor is None:
+                    consent_form.add_error("donor", "No donor with this code.")
+                else:
+                    report = withdraw_consent(donor, by=request.user, on=consent_form.cleaned_data["withdrawn_on"],
+                                              reason=consent_form.cleaned_data["reason"])
+            elif line_form.is_bound and line_form.is_valid():
+                line = CellLine.objects.filter(name=line_form.cleaned_data["line"]).first()
+                if line is None:
+                    line_form.add_error("line", "No line with this name.")
+                else:
+                    report = withdraw_line(line, by=request.user, reason=line_form.cleaned_data["reason"])
+        except WorkflowError as error:
+            messages.error(request, error.message)
+        if report is not None:
+            messages.success(request, f"Withdrawn: {', '.join(report.lines) or 'no lines'}. "
+                                      f"{len(report.held_requests)} open request(s) put on hold; "
+                                      f"{len(report.recipients)} shipment(s) to past recipients listed below.")
+    lookup = request.GET.get("donor", "").strip() or request.GET.get("line", "").strip()
+    recipients = None
+    if report is not None:
+        recipients = report.recipients
+    elif lookup:
+        lines = CellLine.objects.filter(Q(donor__code=lookup) | Q(name=lookup))
+        recipients = list(recipients_holding(lines))
+    return render(request, "distribution/withdrawals.html", {
+        "consent_form": consent_form, "line_form": line_form, "report": report,
+        "recipients": recipients, "lookup": lookup,
+    })
