@@ -23,14 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .naming import is_valid_name
 from .str_matching import ProfileError, canonical_marker, parse_alleles
 
 HUMAN_TAXID = 9606
 IPSC_CATEGORY = "Induced pluripotent stem cell"
-
-# Bioregistry's pattern for hPSCreg names (Kurtz et al. 2018); names are at most 15 characters.
-HPSCREG_NAME_RE = re.compile(r"^[A-Z]{2,6}(e|i)[A-Za-z0-9]{3}-[A-Z]{1,2}(-[A-Za-z0-9]{1,2})?$")
-HPSCREG_NAME_MAX = 15
 
 ACCESSION_RE = re.compile(r"^CVCL_[A-Z0-9]{4}$")
 _LINE_RE = re.compile(r"^([A-Z]{2})   (\S.*?)\s*$")
@@ -42,8 +39,9 @@ _ONCE = {"ID", "AC", "AS", "SY", "SX", "AG", "CA", "DT"}
 
 
 def conforms_to_hpscreg(name):
-    """Whether a line name follows the hPSCreg nomenclature (pattern and length)."""
-    return len(name) <= HPSCREG_NAME_MAX and HPSCREG_NAME_RE.match(name) is not None
+    """Whether a line name follows the hPSCreg nomenclature: Bioregistry's pattern
+    and at most 15 characters (lines.naming)."""
+    return is_valid_name(name)
 
 
 @dataclass

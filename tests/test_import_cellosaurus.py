@@ -264,6 +264,19 @@ def test_a_deposited_line_is_not_taken_over(tmp_path, owner_institution):
     assert not Variant.objects.filter(donor=deposited.donor).exists()
 
 
+def test_a_line_whose_accession_became_secondary_is_updated_not_duplicated(tmp_path):
+    block = real_entries(_data_dir() / HEAD_1000, "CVCL_8997")["CVCL_8997"]
+    path = tmp_path / "one.txt"
+    path.write_text(block)
+    import_cellosaurus(path)
+    # As if an older release had listed 27b under an accession since merged into CVCL_8997.
+    CellLine.objects.filter(name="27b").update(cellosaurus_accession="CVCL_ZZ01")
+    path.write_text(block.replace("AC   CVCL_8997\n", "AC   CVCL_8997\nAS   CVCL_ZZ01\n"))
+    report = import_cellosaurus(path)
+    assert (report.lines_created, report.lines_updated) == (0, 1)
+    assert list(CellLine.objects.values_list("name", "cellosaurus_accession")) == [("27b", "CVCL_8997")]
+
+
 # --- parsing, without the database --------------------------------------------------
 
 
