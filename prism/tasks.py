@@ -9,7 +9,7 @@ from .models import WorkerHeartbeat
 @shared_task(bind=True, ignore_result=True, soft_time_limit=20, time_limit=30)
 def record_heartbeat(self, label="beat"):
     """Note which worker ran this and when. Eagerly run tasks record "eager"."""
-    worker = self.request.hostname or "eager"
+    worker = "eager" if self.request.is_eager else self.request.hostname
     WorkerHeartbeat.objects.update_or_create(
         label=label, defaults={"worker": worker, "seen_at": timezone.now()}
     )
