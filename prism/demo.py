@@ -148,8 +148,13 @@ class _Builder:
         rng.shuffle(kinds)
         variant_weights = [(v, v[5]) for v in facts.VARIANTS]
         kit_of = {code: facts.STR_KITS[i % len(facts.STR_KITS)] for i, code in enumerate(self.institutions)}
+        # Every subtype appears at least once (its most frequent variant), the rest by weight.
+        subtypes = list(dict.fromkeys(v[0] for v in facts.VARIANTS))
+        first_of_each = [max((v for v in facts.VARIANTS if v[0] == s), key=lambda v: v[5]) for s in subtypes]
         for kind in kinds:
-            variant = _weighted(rng, variant_weights) if kind == "familial_variant" else None
+            variant = None
+            if kind == "familial_variant":
+                variant = first_of_each.pop(0) if first_of_each else _weighted(rng, variant_weights)
             if kind == "sporadic_de_novo_fus":
                 variant = next(v for v in facts.VARIANTS if v[3] == "P525L")
             code = self._pick_institution(kind, variant)

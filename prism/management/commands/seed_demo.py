@@ -8,7 +8,7 @@ from prism.demo import DemoConflict, catalog_has_lines, seed_demo
 class Command(BaseCommand):
     help = (
         "Build the demo catalog: an invented ALS consortium (9 institutions on 6 continents, "
-        "~176 donors, ~330 lines with isogenic sets, QC panels, distribution requests) and one "
+        "176 donors, over 350 lines with isogenic sets, QC panels, distribution requests) and one "
         "demo user per role, whose credentials are printed at the end. The same catalog every "
         "run (fixed seed, dates relative to a fixed day), written in one transaction. "
         "Safe to run again: it replaces exactly what an earlier run wrote (same line names, "
