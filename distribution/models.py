@@ -265,6 +265,11 @@ class DistributionRequest(models.Model):
                     f"{name} needs a curator's judgement on its consent: say why you approve it.",
                     {"reason": "required"},
                 )
+            if decision == LineDecision.APPROVED and req.status not in review_states:
+                raise IllegalTransition(
+                    f"Cannot approve lines of request {req.pk}: it is {req.get_status_display().lower()}; "
+                    "lines are approved during review."
+                )
             item.decision = decision
             item.decision_reason = reason
             item.decided_by = by
@@ -273,12 +278,19 @@ class DistributionRequest(models.Model):
             item.save()
             if req.curator_id is None:
                 req.curator = by
+            if req.status == RequestStatus.SUBMITTED:
+                req.status = RequestStatus.UNDER_REVIEW
             return {"line": name, "decision": decision}
 
-        action = "line_approved" if decision == LineDecision.APPROVED else "line_rejected"
-        return self._transition(by, action, "decide lines of", who="curator",
-                                allowed_from=[RequestStatus.SUBMITTED, RequestStatus.UNDER_REVIEW],
-                                to=RequestStatus.UNDER_REVIEW, reason=reason, change=change)
+        review_states = [RequestStatus.SUBMITTED, RequestStatus.UNDER_REVIEW]
+        rejecting = decision == LineDecision.REJECTED
+        # A line can be taken out of an approved request (or one on hold) until it
+        # ships: that is how a curator clears a line whose consent was withdrawn.
+        allowed = [*review_states, RequestStatus.APPROVED, RequestStatus.AGREEMENT_EXECUTED] if rejecting \
+            else review_states
+        action = "line_rejected" if rejecting else "line_approved"
+        return self._transition(by, action, "decide lines of", who="curator", allowed_from=allowed,
+                                reason=reason, allow_on_hold=rejecting, change=change)
 
     def approve(self, by, reason=""):
         """Approve the request: pending lines the consent allows are approved with it;
@@ -438,6 +450,10 @@ class DistributionRequest(models.Model):
         def change(req):
             if not req.on_hold:
                 raise IllegalTransition(f"Cannot release the hold on request {req.pk}: it is not on hold.")
+            if req.status == RequestStatus.DRAFT:
+                # Submitting judges every line again, so a draft needs no check here.
+                req.on_hold = False
+                return None
             items = [i for i in req.items.select_related("line") if i.decision != LineDecision.REJECTED]
             results = evaluate_lines([i.line for i in items], req.purpose())
             blocked = [i.line.name for i, r in zip(items, results, strict=True) if r.decision == DENY]

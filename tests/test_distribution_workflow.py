@@ -352,7 +352,8 @@ ILLEGAL = [
     ("cancel", "shipped", "requester", {}),
     ("reject", "shipped", "curator", {"reason": "Too late"}),
     ("reject", "completed", "curator", {"reason": "Too late"}),
-    ("decide-line", "approved", "curator", {"line": "{line}", "decision": "rejected", "reason": "x"}),
+    ("decide-line", "approved", "curator", {"line": "{line}", "decision": "approved", "reason": "x"}),
+    ("decide-line", "shipped", "curator", {"line": "{line}", "decision": "rejected", "reason": "x"}),
     ("release-hold", "approved", "curator", {}),
     ("hold", "shipped", "curator", {"reason": "x"}),
 ]
@@ -418,6 +419,17 @@ def test_submit_refuses_a_line_whose_consent_changed_since_the_draft(make_reques
                                           {"accepted_conditions": [IRB]}, format="json")
     assert response.status_code == 400
     assert gru_irb_line.name in response.json()["problems"]["lines"]
+
+
+def test_a_line_can_be_taken_out_of_an_approved_request_on_hold(make_request, curator, gru_irb_line):
+    request = make_request("approved", on_hold=True)
+    response = client_for(curator).post(
+        f"/api/v1/requests/{request.pk}/decide-line/",
+        {"line": gru_irb_line.name, "decision": "rejected", "reason": "Consent withdrawn"}, format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "approved"
+    assert response.json()["lines"][0]["decision"] == "rejected"
 
 
 def test_reject_needs_a_reason(make_request, curator):
