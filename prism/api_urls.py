@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("donors.api")),
     path("", include("lines.str_api")),
     path("", include("lines.submission_api")),
+    path("", include("lines.protocol_api")),
     path("", include("distribution.api")),
 ]

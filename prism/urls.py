@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api-auth/", include("rest_framework.urls")),
     path("submissions/", include("lines.submission_views")),
+    path("protocol/", include("lines.protocol_views")),
     path("distribution/", include("distribution.urls")),
 ]
 
