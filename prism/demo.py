@@ -714,88 +714,202 @@ def _write_users():
     return users, credentials
 
 
-def _build_requests(rng, users, builder):
-    """Distribution requests in every state of the workflow (plus one on hold)."""
-    curator = users["curator"]
-    lines = builder.lines
-    available = [ln for ln in lines if ln.status == "released" and ln.availability == "available"]
-    non_commercial = [ln for ln in available if "DUO:0000046" in builder.consent_codes[ln.donor.code]]
-    withdrawn = [ln for ln in lines if ln.status == "withdrawn" and "consent" in ln.status_reason]
-    # (requester, status, purpose codes, summary)
-    specs = [
-        ("researcher", "draft", ["DUO:0000007"], "Motor neuron TDP-43 mislocalisation in TARDBP and C9orf72 lines."),
-        ("researcher", "submitted", ["DUO:0000006"], "Axonal transport in iPSC motor neurons: SOD1 vs isogenic controls."),
-        ("researcher", "under_review", ["DUO:0000007"], "Nucleocytoplasmic transport defects in C9orf72 ALS."),
-        ("researcher", "approved", ["DUO:0000042"], "Multi-omic reference of healthy donor iPSC motor neurons."),
-        ("researcher", "shipped", ["DUO:0000007"], "FUS condensates in patient-derived motor neurons."),
-        ("researcher", "completed", ["DUO:0000006"], "Astrocyte reactivity in SOD1 and sporadic ALS."),
-        ("k.lindqvist", "agreement_executed", ["DUO:0000007"], "SOD1 D90A homozygous vs heterozygous motor neurons."),
-        ("k.lindqvist", "completed", ["DUO:0000007"], "Electrophysiology of ALS motor neurons on MEAs."),
-        ("a.okafor", "submitted", ["DUO:0000006"], "Ancestry-diverse iPSC panel for motor neuron eQTL mapping."),
-        ("a.okafor", "cancelled", ["DUO:0000042"], "Pilot differentiation protocol comparison."),
-        ("m.haddad", "under_review", ["DUO:0000007"], "Antisense oligonucleotide screening in C9orf72 motor neurons."),
-        ("neurovance-api", "rejected", ["DUO:0000006"], "Compound screening for a commercial ALS drug programme."),
-        ("l.fernandez", "shipped", ["DUO:0000007"], "TBK1 and OPTN loss of function in microglia."),
-        ("l.fernandez", "submitted", ["DUO:0000007"], "Stress granule dynamics in sporadic ALS motor neurons."),
-    ]
-    requests, items, shipments = [], [], []
-    for i, (username, status, codes, summary) in enumerate(specs):
-        user = users[username]
-        commercial = username == "neurovance-api"
-        submitted = ANCHOR - timedelta(days=rng.randint(40, 300)) if status != "draft" else None
+# (requester, status, purpose codes, summary). The demo researcher's own requests
+# cover most states, so that signing in as them shows the whole workflow.
+REQUEST_SPECS = [
+    ("researcher", "draft", ["DUO:0000007"], "Motor neuron TDP-43 mislocalisation in TARDBP and C9orf72 lines."),
+    ("researcher", "submitted", ["DUO:0000006"], "Axonal transport in iPSC motor neurons: SOD1 vs isogenic controls."),
+    ("researcher", "under_review", ["DUO:0000007"], "Nucleocytoplasmic transport defects in C9orf72 ALS."),
+    ("researcher", "approved", ["DUO:0000042"], "Multi-omic reference of healthy donor iPSC motor neurons."),
+    ("researcher", "shipped", ["DUO:0000007"], "FUS condensates in patient-derived motor neurons."),
+    ("researcher", "completed", ["DUO:0000006"], "Astrocyte reactivity in SOD1 and sporadic ALS."),
+    ("k.lindqvist", "agreement_executed", ["DUO:0000007"], "SOD1 D90A homozygous vs heterozygous motor neurons."),
+    ("k.lindqvist", "completed", ["DUO:0000007"], "Electrophysiology of ALS motor neurons on MEAs."),
+    ("a.okafor", "submitted", ["DUO:0000006"], "Ancestry-diverse iPSC panel for motor neuron eQTL mapping."),
+    ("a.okafor", "cancelled", ["DUO:0000042"], "Pilot comparison of motor neuron differentiation protocols."),
+    ("m.haddad", "under_review", ["DUO:0000007"], "Antisense oligonucleotide screening in C9orf72 motor neurons."),
+    ("neurovance-api", "rejected", ["DUO:0000006"], "Compound screening for an ALS drug programme."),
+    ("l.fernandez", "shipped", ["DUO:0000007"], "TBK1 and OPTN loss of function in iPSC-derived microglia."),
+    ("l.fernandez", "submitted", ["DUO:0000007"], "Stress granule dynamics in sporadic ALS motor neurons."),
+]
+# How far each status has gone along draft → submitted → under review → approved
+# → agreement → shipped → completed.
+STEPS = ["draft", "submitted", "under_review", "approved", "agreement_executed", "shipped", "completed"]
+
+
+class _RequestBuilder:
+    """Requests as the workflow (distribution.models) would have left them: lines
+    judged by the DUO eligibility rules, conditions accepted, an event per step."""
+
+    def __init__(self, rng, users, builder):
+        from distribution.eligibility import Purpose, evaluate_lines
+
+        self.rng, self.users, self.curator = rng, users, users["curator"]
+        self.Purpose, self.evaluate_lines = Purpose, evaluate_lines
+        by_name = {ln.name: ln for ln in builder.lines}
+        self.available = [by_name[n] for n in sorted(by_name)
+                          if by_name[n].status == "released" and by_name[n].availability == "available"]
+        self.restricted = [by_name[n] for n in sorted(by_name)
+                           if by_name[n].status == "released" and by_name[n].availability == "restricted"]
+        self.withdrawn = [by_name[n] for n in sorted(by_name)
+                          if by_name[n].status == "withdrawn" and "consent" in by_name[n].status_reason]
+        self.judged = {}
+        self.requests, self.items, self.shipments, self.events = [], [], [], []
+
+    def judge(self, lines, purpose):
+        key = (purpose, tuple(ln.pk for ln in lines))
+        if key not in self.judged:
+            self.judged[key] = dict(zip([ln.pk for ln in lines], self.evaluate_lines(lines, purpose), strict=True))
+        return self.judged[key]
+
+    def event(self, request, actor, action, from_status, to_status, day, reason="", details=None):
+        self.events.append(dict(request=request, actor=actor, action=action, from_status=from_status,
+                                to_status=to_status, reason=reason, details=details or {},
+                                at=_aware(day, self.rng)))
+
+    def build(self):
+        for i, spec in enumerate(REQUEST_SPECS):
+            self.build_one(i, *spec)
+        return self
+
+    def build_one(self, i, username, status, codes, summary):
+        rng, curator = self.rng, self.curator
+        user = self.users[username]
+        organisation_type = user.profile.organisation_type
+        commercial = organisation_type == "commercial"
+        purpose = self.Purpose(frozenset(codes), ALS if "DUO:0000007" in codes else None, commercial,
+                               organisation_type)
         request = DistributionRequest(
-            requester=user,
-            organisation=user._organisation,
-            organisation_type=user.profile.organisation_type,
-            purpose_codes=codes,
-            purpose_disease=ALS if "DUO:0000007" in codes else "",
-            purpose_summary=summary,
-            commercial=commercial,
-            status=status,
-            submitted_at=_aware(submitted, rng) if submitted else None,
+            requester=user, organisation=user._organisation, organisation_type=organisation_type,
+            purpose_codes=codes, purpose_disease=purpose.disease or "", purpose_summary=summary,
+            commercial=commercial, status=status,
         )
-        decided = submitted + timedelta(days=rng.randint(7, 30)) if submitted else None
-        if status in ("approved", "agreement_executed", "shipped", "completed", "rejected"):
-            request.curator = curator
-            request.decided_at = _aware(decided, rng)
-        if status in ("approved", "agreement_executed", "shipped", "completed"):
-            request.agreement_reference = f"MTA-{decided.year}-{i + 1:03d}"
-            request.agreement_sent_on = decided + timedelta(days=2)
-            request.decision_reason = "Purpose matches every line's consent; conditions accepted."
-        if status in ("agreement_executed", "shipped", "completed"):
-            request.agreement_executed_on = decided + timedelta(days=rng.randint(10, 40))
-        if status == "completed":
-            request.completed_on = request.agreement_executed_on + timedelta(days=rng.randint(20, 40))
+        judged = self.judge(self.available, purpose)
+        eligible = [ln for ln in self.available if judged[ln.pk].decision == "APPROVE"]
         if status == "rejected":
-            request.decision_reason = ("Commercial use: the consent of the requested lines carries "
-                                       "DUO:0000046 (non-commercial use only).")
-        # The commercial request asks for lines whose consent rules commercial use out.
-        chosen = rng.sample(non_commercial if commercial else available, rng.randint(1, 4))
-        if status == "submitted" and username == "l.fernandez" and withdrawn:
-            # Asked for a line whose donor then withdrew consent: on hold until the requester decides.
-            chosen = [withdrawn[0], *chosen[:1]]
-            request.on_hold = True
-            request.hold_reason = (f"Consent withdrawn for the donor of {withdrawn[0].name}; the line is "
-                                   "withdrawn and cannot be distributed.")
-        requests.append(request)
+            # Lines whose consent asks for ethics approval the requester never showed.
+            eligible = [ln for ln in eligible if "DUO:0000021" in {c.code for c in judged[ln.pk].conditions}]
+        count = rng.randint(1, 4)
+        if status == "agreement_executed":
+            count = max(count, 2)  # one of its lines is taken out during review
+        chosen = rng.sample(eligible, count)
+        if username == "m.haddad":
+            chosen.append(self.restricted[i % len(self.restricted)])  # the consent check abstains: a curator decides
+        on_hold_line = self.withdrawn[0] if (username == "l.fernandez" and status == "submitted"
+                                             and self.withdrawn) else None
+        if on_hold_line is not None:
+            chosen = [on_hold_line, *chosen[:1]]
+
+        created = ANCHOR - timedelta(days=rng.randint(60, 330))
+        request._created_on = created
+        self.requests.append(request)
+        self.event(request, user, "created", "", "draft", created)
+        step = STEPS.index(status) if status in STEPS else (2 if status == "rejected" else 1)
+        day = created
+        results = {} if status == "draft" else {
+            **judged, **self.judge([ln for ln in chosen if ln.pk not in judged], purpose)}
+
+        items = []
         for line in chosen:
             item = RequestedLine(request=request, line=line, vials=rng.randint(1, 3))
-            if request.decided_at and status != "rejected":
-                item.decision = "approved"
-            elif status == "rejected":
-                item.decision = "rejected"
-                item.decision_reason = "Consent DUO:0000046 (NCU) denies commercial use."
+            if line.pk in results:
+                result = results[line.pk]
+                if line is on_hold_line:
+                    # Judged when submitted, before the donor withdrew consent.
+                    item.eligibility, item.eligibility_reasons, item.conditions = "APPROVE", [], []
+                else:
+                    item.eligibility = result.decision
+                    item.eligibility_reasons = [r.as_dict() for r in result.reasons]
+                    item.conditions = [c.as_dict() for c in result.conditions]
             items.append(item)
-            if status in ("shipped", "completed"):
-                shipped = request.agreement_executed_on + timedelta(days=rng.randint(3, 14))
-                shipments.append(Shipment(
-                    request=request, line=line, shipped_on=shipped, vials=item.vials,
+        self.items.extend(items)
+        request.accepted_conditions = sorted({c["code"] for it in items for c in it.conditions}) if step >= 1 else []
+
+        if step >= 1:
+            day += timedelta(days=rng.randint(2, 20))
+            request.submitted_at = _aware(day, rng)
+            self.event(request, user, "submitted", "draft", "submitted", day)
+        if step >= 2:
+            day += timedelta(days=rng.randint(1, 10))
+            request.curator = curator
+            self.event(request, curator, "review_started", "submitted", "under_review", day)
+        if status == "rejected":
+            day += timedelta(days=rng.randint(14, 40))
+            request.decided_at = _aware(day, rng)
+            request.decision_reason = ("Ethics approval (DUO:0000021, IRB) required by the donors' consent "
+                                       "was not provided after two reminders.")
+            self.event(request, curator, "rejected", "under_review", "rejected", day, request.decision_reason)
+        if status == "cancelled":
+            day += timedelta(days=rng.randint(5, 30))
+            self.event(request, user, "cancelled", "submitted", "cancelled", day, "Cancelled by the requester.")
+        if step >= 3:
+            day += timedelta(days=rng.randint(5, 25))
+            decided = _aware(day, rng)
+            if status == "agreement_executed" and len(items) > 1:
+                gone = items[-1]
+                gone.decision, gone.decided_by, gone.decided_at = "rejected", curator, decided
+                gone.decision_reason = ("No distribution vials of this clone are left; another clone of "
+                                        "the same donor is offered instead.")
+                self.event(request, curator, "line_rejected", "under_review", "under_review", day,
+                           gone.decision_reason, {"line": gone.line.name, "decision": "rejected"})
+            for item in items:
+                if item.decision == "pending":
+                    item.decision, item.decided_by, item.decided_at = "approved", curator, decided
+                    item.decision_reason = "Consent allows the stated purpose."
+            request.decided_at = decided
+            request.decision_reason = "Purpose matches the consent of every line; conditions accepted."
+            self.event(request, curator, "approved", "under_review", "approved", day, request.decision_reason)
+            request.agreement_reference = f"MTA-{day.year}-{i + 1:03d}"
+            request.agreement_sent_on = day + timedelta(days=2)
+        if step >= 4:
+            day += timedelta(days=rng.randint(10, 40))
+            request.agreement_executed_on = day
+            self.event(request, curator, "agreement_executed", "approved", "agreement_executed", day,
+                       f"Agreement {request.agreement_reference} executed on {day:%Y-%m-%d}")
+        if step >= 5:
+            day += timedelta(days=rng.randint(3, 14))
+            shipped = []
+            for item in items:
+                if item.decision != "approved":
+                    continue
+                line = item.line
+                shipment = Shipment(
+                    request=request, line=line, shipped_on=day, vials=item.vials,
                     batch=f"{line.name}-DB{rng.randint(1, 3):02d}", passage=(line.passage_at_banking or 10) + 3,
-                    courier_reference=f"WB{rng.randint(10**9, 10**10 - 1)}",
-                    received_on=shipped + timedelta(days=rng.randint(1, 4)) if status == "completed" else None,
-                    recorded_by=curator,
-                ))
-    return requests, items, shipments
+                    courier_reference=f"WB{rng.randint(10**9, 10**10 - 1)}", recorded_by=curator,
+                )
+                self.shipments.append(shipment)
+                shipped.append(shipment)
+            self.event(request, curator, "shipped", "agreement_executed", "shipped", day, "",
+                       {"shipments": [{"line": s.line.name, "vials": s.vials, "batch": s.batch} for s in shipped]})
+        if step >= 6:
+            day += timedelta(days=rng.randint(2, 6))
+            for shipment in self.shipments:
+                if shipment.request is request:
+                    shipment.received_on = day
+            day += timedelta(days=rng.randint(0, 20))
+            request.completed_on = day
+            self.event(request, user, "completed", "shipped", "completed", day, "Received in good condition.")
+        if on_hold_line is not None:
+            consent_day = on_hold_line.donor.consent.withdrawn_on
+            request.on_hold = True
+            request.hold_reason = on_hold_line.status_reason
+            self.event(request, curator, "put_on_hold", status, status, max(consent_day, day), request.hold_reason)
+        request._last_day = day
+
+    def write(self):
+        from distribution.models import RequestEvent
+
+        _bulk(self.requests, DistributionRequest)
+        _bulk(self.items, RequestedLine)
+        _bulk(self.shipments, Shipment)
+        RequestEvent.objects.bulk_create([RequestEvent(**event) for event in self.events])
+        # created_at/updated_at are set to now on insert; the demo's requests are older.
+        for request in self.requests:
+            DistributionRequest.objects.filter(pk=request.pk).update(
+                created_at=_aware(request._created_on, self.rng), updated_at=_aware(request._last_day, self.rng)
+            )
+        return len(self.requests)
 
 
 def build_builder(seed=SEED):
@@ -857,10 +971,7 @@ def seed_demo(seed=SEED):
             records.append(record)
     _bulk(records, QCRecord)
 
-    requests, items, shipments = _build_requests(random.Random(seed + 1), users, builder)
-    _bulk(requests, DistributionRequest)
-    _bulk(items, RequestedLine)
-    _bulk(shipments, Shipment)
+    requests = _RequestBuilder(random.Random(seed + 1), users, builder).build().write()
 
     from lines.search import refresh_search_text
 
@@ -871,7 +982,7 @@ def seed_demo(seed=SEED):
     summary.lines = len(builder.lines)
     summary.qc_records = len(records)
     summary.variants = len(builder.donor_variants) + len(builder.line_variants)
-    summary.requests = len(requests)
+    summary.requests = requests
     return summary
 
 

@@ -232,13 +232,30 @@ def test_statuses_release_dates_and_withdrawal_reasons(seeded):
     assert len(set(CellLine.objects.values_list("source_cell_type", flat=True))) >= 4
 
 
-def test_requests_span_the_workflow_and_ask_for_lines(seeded):
+def test_requests_span_the_workflow_as_the_workflow_would_leave_them(seeded):
     states = set(DistributionRequest.objects.values_list("status", flat=True))
     assert len(states) >= 3 and {"submitted", "shipped", "rejected"} <= states
-    for request in DistributionRequest.objects.all():
-        assert request.items.exists()
+    for request in DistributionRequest.objects.prefetch_related("items__line", "events"):
+        items = list(request.items.all())
+        assert items
+        actions = [e.action for e in request.events.all()]
+        assert actions[0] == "created"
+        if request.status == "draft":
+            continue
+        assert "submitted" in actions and request.submitted_at is not None
+        # Submitting refuses lines the consent denies; every condition is accepted.
+        assert all(i.eligibility in ("APPROVE", "ABSTAIN") for i in items)
+        assert set(request.accepted_conditions) == {c["code"] for i in items for c in i.conditions}
+        if request.status in ("shipped", "completed"):
+            shipped = set(request.shipments.values_list("line__name", flat=True))
+            assert shipped == {i.line.name for i in items if i.decision == "approved"}
+            assert request.agreement_executed_on <= min(request.shipments.values_list("shipped_on", flat=True))
     assert DistributionRequest.objects.filter(on_hold=True).exclude(hold_reason="").exists()
     assert RequestedLine.objects.filter(decision="rejected").exclude(decision_reason="").exists()
+    assert RequestedLine.objects.filter(eligibility="ABSTAIN", request__status="under_review").exists()
+    researcher = demo.get_user_model().objects.get(username="researcher")
+    mine = DistributionRequest.objects.visible_to(researcher)
+    assert mine.count() >= 5 and not mine.exclude(requester=researcher).exists()
 
 
 def test_one_demo_user_per_role_can_sign_in(seeded, client):
