@@ -38,7 +38,7 @@ MAX_LINES_PER_CALL = 500
 # --- serializers -----------------------------------------------------------------
 
 
-class ErrorSerializer(serializers.Serializer):
+class DistributionErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
@@ -50,16 +50,16 @@ class WorkflowErrorSerializer(serializers.Serializer):
 def error_responses(*codes):
     text = {
         400: ("Bad input: `detail` says what, `problems` (or the field keys) say where.", WorkflowErrorSerializer),
-        401: ("Credentials are missing or invalid.", ErrorSerializer),
-        403: ("Your role may not take this action on this request.", ErrorSerializer),
-        404: ("No such request, or not visible to you.", ErrorSerializer),
+        401: ("Credentials are missing or invalid.", DistributionErrorSerializer),
+        403: ("Your role may not take this action on this request.", DistributionErrorSerializer),
+        404: ("No such request, or not visible to you.", DistributionErrorSerializer),
         409: ("The request's current state does not allow this action (e.g. shipping before the "
-              "agreement, or acting on a request on hold).", ErrorSerializer),
+              "agreement, or acting on a request on hold).", DistributionErrorSerializer),
     }
     return {code: OpenApiResponse(text[code][1], description=text[code][0]) for code in codes}
 
 
-class PurposeSerializer(serializers.Serializer):
+class ResearchPurposeSerializer(serializers.Serializer):
     codes = serializers.ListField(
         child=serializers.CharField(max_length=20), allow_empty=False,
         help_text="DUO CURIEs of the research purpose: DUO:0000042 (GRU), DUO:0000006 (HMB), "
@@ -72,7 +72,7 @@ class PurposeSerializer(serializers.Serializer):
 
 
 class PurposeInputMixin(serializers.Serializer):
-    purpose = PurposeSerializer()
+    purpose = ResearchPurposeSerializer()
     commercial = serializers.BooleanField(default=False)
     organisation_type = serializers.ChoiceField(
         choices=["academic", "non_profit", "commercial"], required=False,
@@ -85,12 +85,12 @@ class EligibilityInputSerializer(PurposeInputMixin):
                                   max_length=MAX_LINES_PER_CALL)
 
 
-class ReasonSerializer(serializers.Serializer):
+class EligibilityReasonSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="The DUO CURIE the reason comes from (empty when none).")
     text = serializers.CharField()
 
 
-class ConditionSerializer(serializers.Serializer):
+class ConsentConditionSerializer(serializers.Serializer):
     code = serializers.CharField()
     shorthand = serializers.CharField()
     text = serializers.CharField()
@@ -100,15 +100,15 @@ class ConditionSerializer(serializers.Serializer):
 class EligibilityResultSerializer(serializers.Serializer):
     line = serializers.CharField()
     decision = serializers.ChoiceField(choices=["APPROVE", "DENY", "ABSTAIN"])
-    reasons = ReasonSerializer(many=True)
-    conditions = ConditionSerializer(many=True)
+    reasons = EligibilityReasonSerializer(many=True)
+    conditions = ConsentConditionSerializer(many=True)
 
 
 class EligibilityOutputSerializer(serializers.Serializer):
     results = EligibilityResultSerializer(many=True)
 
 
-class RequestCreateSerializer(PurposeInputMixin):
+class DistributionRequestCreateSerializer(PurposeInputMixin):
     lines = serializers.ListField(child=serializers.CharField(max_length=40), allow_empty=False,
                                   max_length=MAX_LINES_PER_CALL)
     vials = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=MAX_VIALS_PER_LINE),
@@ -122,14 +122,14 @@ class RequestedLineSerializer(serializers.Serializer):
     line = serializers.CharField(source="line.name")
     vials = serializers.IntegerField()
     eligibility = serializers.CharField()
-    eligibility_reasons = ReasonSerializer(many=True)
-    conditions = ConditionSerializer(many=True)
+    eligibility_reasons = EligibilityReasonSerializer(many=True)
+    conditions = ConsentConditionSerializer(many=True)
     decision = serializers.CharField()
     decision_reason = serializers.CharField()
     decided_at = serializers.DateTimeField(allow_null=True)
 
 
-class ShipmentSerializer(serializers.Serializer):
+class DistributionShipmentSerializer(serializers.Serializer):
     line = serializers.CharField(source="line.name")
     shipped_on = serializers.DateField()
     vials = serializers.IntegerField()
@@ -138,7 +138,7 @@ class ShipmentSerializer(serializers.Serializer):
     courier_reference = serializers.CharField()
 
 
-class EventSerializer(serializers.Serializer):
+class RequestEventSerializer(serializers.Serializer):
     action = serializers.CharField()
     summary = serializers.CharField()
     actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
@@ -148,7 +148,7 @@ class EventSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
-class RequestSerializer(serializers.Serializer):
+class DistributionRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
     status_label = serializers.CharField(source="get_status_display")
@@ -173,11 +173,11 @@ class RequestSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
     completed_on = serializers.DateField(allow_null=True)
     lines = RequestedLineSerializer(many=True, source="items.all")
-    shipments = ShipmentSerializer(many=True, source="shipments.all")
-    events = EventSerializer(many=True, source="events.all")
+    shipments = DistributionShipmentSerializer(many=True, source="shipments.all")
+    events = RequestEventSerializer(many=True, source="events.all")
 
 
-class RequestSummarySerializer(serializers.Serializer):
+class DistributionRequestSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
     on_hold = serializers.BooleanField()
@@ -188,34 +188,38 @@ class RequestSummarySerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
 
 
-class ReasonInputSerializer(serializers.Serializer):
+class EmptyInputSerializer(serializers.Serializer):
+    """No fields: the action needs no input."""
+
+
+class TransitionReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
-class RequiredReasonInputSerializer(serializers.Serializer):
+class TransitionRequiredReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000)
 
 
-class SubmitInputSerializer(serializers.Serializer):
+class SubmitRequestSerializer(serializers.Serializer):
     accepted_conditions = serializers.ListField(
         child=serializers.CharField(max_length=20), required=False,
         help_text="DUO CURIEs of the conditions you accept; every condition of every line is needed.",
     )
 
 
-class LineDecisionInputSerializer(serializers.Serializer):
+class LineDecisionSerializer(serializers.Serializer):
     line = serializers.CharField(max_length=40)
     decision = serializers.ChoiceField(choices=[LineDecision.APPROVED, LineDecision.REJECTED])
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
-class AgreementInputSerializer(serializers.Serializer):
+class AgreementRecordSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=100)
     executed_on = serializers.DateField()
     sent_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class ShipmentInputSerializer(serializers.Serializer):
+class ShipmentRecordSerializer(serializers.Serializer):
     line = serializers.CharField(max_length=40)
     shipped_on = serializers.DateField()
     vials = serializers.IntegerField(min_value=1, max_value=100)
@@ -224,8 +228,8 @@ class ShipmentInputSerializer(serializers.Serializer):
     courier_reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-class ShipInputSerializer(serializers.Serializer):
-    shipments = ShipmentInputSerializer(many=True, allow_empty=False)
+class ShipRequestSerializer(serializers.Serializer):
+    shipments = ShipmentRecordSerializer(many=True, allow_empty=False)
 
 
 class ConsentWithdrawalInputSerializer(serializers.Serializer):
@@ -240,7 +244,7 @@ class LineWithdrawalInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000)
 
 
-class RecipientSerializer(serializers.Serializer):
+class MaterialRecipientSerializer(serializers.Serializer):
     line = serializers.CharField(source="line.name")
     request = serializers.IntegerField(source="request_id")
     requester = serializers.CharField(source="request.requester.username")
@@ -255,7 +259,7 @@ class RecipientSerializer(serializers.Serializer):
 class WithdrawalReportSerializer(serializers.Serializer):
     lines = serializers.ListField(child=serializers.CharField())
     held_requests = serializers.ListField(child=serializers.IntegerField())
-    recipients = RecipientSerializer(many=True)
+    recipients = MaterialRecipientSerializer(many=True)
 
 
 # --- helpers ---------------------------------------------------------------------
@@ -319,7 +323,7 @@ def request_queryset(user):
 
 def request_body(request_obj):
     request_obj.required_conditions_list = request_obj.required_conditions()
-    return RequestSerializer(request_obj).data
+    return DistributionRequestSerializer(request_obj).data
 
 
 class DistributionAPIView(APIView):
@@ -373,7 +377,7 @@ class RequestListView(DistributionAPIView):
             OpenApiParameter("status", str, enum=RequestStatus.values, description="Only this status."),
             OpenApiParameter("on_hold", bool, description="Only requests on hold (true) or not (false)."),
         ],
-        responses={200: RequestSummarySerializer(many=True), **error_responses(400, 401)},
+        responses={200: DistributionRequestSummarySerializer(many=True), **error_responses(400, 401)},
         tags=["distribution"],
     )
     def get(self, request):
@@ -390,7 +394,7 @@ class RequestListView(DistributionAPIView):
             if on_hold not in ("true", "false"):
                 raise ValidationError({"on_hold": ["Use true or false."]})
             queryset = queryset.filter(on_hold=on_hold == "true")
-        return Response(RequestSummarySerializer(queryset[:500], many=True).data)
+        return Response(DistributionRequestSummarySerializer(queryset[:500], many=True).data)
 
     @extend_schema(
         operation_id="requests_create",
@@ -398,12 +402,12 @@ class RequestListView(DistributionAPIView):
         description="Every line is judged against its donor's consent at once; a line your purpose "
                     "may not use (DENY) is refused with a 400 naming it. Submit the draft with "
                     "`requests/{id}/submit/`.",
-        request=RequestCreateSerializer,
-        responses={201: RequestSerializer, **error_responses(400, 401, 403)},
+        request=DistributionRequestCreateSerializer,
+        responses={201: DistributionRequestSerializer, **error_responses(400, 401, 403)},
         tags=["distribution"],
     )
     def post(self, request):
-        data = RequestCreateSerializer(data=request.data)
+        data = DistributionRequestCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         purpose, lines = purpose_and_lines(values, request.user)
@@ -423,7 +427,7 @@ class RequestListView(DistributionAPIView):
 
 class RequestDetailView(DistributionAPIView):
     @extend_schema(operation_id="requests_retrieve", summary="One request with its lines, shipments and history",
-                   responses={200: RequestSerializer, **error_responses(401, 404)}, tags=["distribution"])
+                   responses={200: DistributionRequestSerializer, **error_responses(401, 404)}, tags=["distribution"])
     def get(self, request, pk):
         return Response(request_body(get_object_or_404(request_queryset(request.user), pk=pk)))
 
@@ -431,7 +435,7 @@ class RequestDetailView(DistributionAPIView):
 class TransitionView(DistributionAPIView):
     """POST requests/{id}/<action>/: one workflow step."""
 
-    input_serializer = ReasonInputSerializer
+    input_serializer = TransitionReasonSerializer
     action = None
 
     def perform(self, request_obj, user, data):
@@ -446,70 +450,76 @@ class TransitionView(DistributionAPIView):
 
 
 def transition(name, summary, description, input_serializer, perform, codes=(400, 401, 403, 404, 409)):
-    view = type(
+    """A TransitionView subclass with its own documented `post` (a fresh function, so the
+    schema annotation of one action never overwrites another's)."""
+
+    def post(self, request, pk):
+        return TransitionView.post(self, request, pk)
+
+    post = extend_schema(
+        operation_id=f"requests_{name.replace('-', '_')}",
+        summary=summary, description=description,
+        request=None if input_serializer is EmptyInputSerializer else input_serializer,
+        responses={200: DistributionRequestSerializer, **error_responses(*codes)}, tags=["distribution"],
+    )(post)
+    return type(
         f"{name.title().replace('-', '')}TransitionView",
         (TransitionView,),
-        {"input_serializer": input_serializer, "perform": staticmethod(perform)},
+        {"input_serializer": input_serializer, "perform": staticmethod(perform), "post": post},
     )
-    view.post = extend_schema(
-        operation_id=f"requests_{name.replace('-', '_')}",
-        summary=summary, description=description, request=input_serializer,
-        responses={200: RequestSerializer, **error_responses(*codes)}, tags=["distribution"],
-    )(view.post)
-    return view
 
 
 SubmitView = transition(
     "submit", "Submit a draft (requester)",
     "Judges every line again; refuses DENY lines and conditions not accepted (400). From draft only (409).",
-    SubmitInputSerializer, lambda r, u, d: r.submit(u, accepted_conditions=d.get("accepted_conditions")),
+    SubmitRequestSerializer, lambda r, u, d: r.submit(u, accepted_conditions=d.get("accepted_conditions")),
 )
 StartReviewView = transition(
     "start-review", "Start reviewing (curator)", "From submitted to under review.",
-    serializers.Serializer, lambda r, u, d: r.start_review(u),
+    EmptyInputSerializer, lambda r, u, d: r.start_review(u),
 )
 DecideLineView = transition(
     "decide-line", "Approve or reject one line (curator)",
     "A rejection needs a reason, and so does approving a line whose consent needed a curator's "
     "judgement (ABSTAIN). Allowed while submitted or under review.",
-    LineDecisionInputSerializer, lambda r, u, d: r.decide_line(u, d["line"], d["decision"], d["reason"]),
+    LineDecisionSerializer, lambda r, u, d: r.decide_line(u, d["line"], d["decision"], d["reason"]),
 )
 ApproveView = transition(
     "approve", "Approve the request (curator)",
     "Pending lines the consent allows are approved with it; ABSTAIN lines must be decided first (400).",
-    ReasonInputSerializer, lambda r, u, d: r.approve(u, d["reason"]),
+    TransitionReasonSerializer, lambda r, u, d: r.approve(u, d["reason"]),
 )
 RejectView = transition(
     "reject", "Reject the request (curator), with a reason",
-    "Possible at any point before shipment.", RequiredReasonInputSerializer,
+    "Possible at any point before shipment.", TransitionRequiredReasonSerializer,
     lambda r, u, d: r.reject(u, d["reason"]),
 )
 AgreementView = transition(
     "agreement", "Record the executed material transfer agreement (curator)",
-    "From approved to agreement executed.", AgreementInputSerializer,
+    "From approved to agreement executed.", AgreementRecordSerializer,
     lambda r, u, d: r.record_agreement(u, d["reference"], d["executed_on"], d["sent_on"]),
 )
 ShipView = transition(
     "ship", "Record the shipment (curator)",
     "Per approved line: date, vials, batch and passage. From agreement executed to shipped.",
-    ShipInputSerializer, lambda r, u, d: r.ship(u, d["shipments"]),
+    ShipRequestSerializer, lambda r, u, d: r.ship(u, d["shipments"]),
 )
 CompleteView = transition(
     "complete", "Confirm receipt / close (requester or curator)", "From shipped to completed.",
-    ReasonInputSerializer, lambda r, u, d: r.complete(u, d["reason"]),
+    TransitionReasonSerializer, lambda r, u, d: r.complete(u, d["reason"]),
 )
 CancelView = transition(
     "cancel", "Cancel (requester, or a curator with a reason)", "Possible at any point before shipment.",
-    ReasonInputSerializer, lambda r, u, d: r.cancel(u, d["reason"]),
+    TransitionReasonSerializer, lambda r, u, d: r.cancel(u, d["reason"]),
 )
 HoldView = transition(
     "hold", "Put on hold (curator), with a reason", "Blocks every step but reject and cancel until released.",
-    RequiredReasonInputSerializer, lambda r, u, d: r.put_on_hold(u, d["reason"]),
+    TransitionRequiredReasonSerializer, lambda r, u, d: r.put_on_hold(u, d["reason"]),
 )
 ReleaseHoldView = transition(
     "release-hold", "Release a hold (curator)",
     "Lines that may no longer be distributed must be rejected first (400).",
-    ReasonInputSerializer, lambda r, u, d: r.release_hold(u, d["reason"]),
+    TransitionReasonSerializer, lambda r, u, d: r.release_hold(u, d["reason"]),
 )
 
 
@@ -583,7 +593,7 @@ class RecipientsView(DistributionAPIView):
             OpenApiParameter("donor", str, description="Donor code."),
             OpenApiParameter("line", str, description="Line name."),
         ],
-        responses={200: RecipientSerializer(many=True), **error_responses(400, 401, 403)},
+        responses={200: MaterialRecipientSerializer(many=True), **error_responses(400, 401, 403)},
         tags=["distribution"],
     )
     def get(self, request):
@@ -597,7 +607,7 @@ class RecipientsView(DistributionAPIView):
             lines = lines.filter(donor__code=donor)
         if line:
             lines = lines.filter(name=line)
-        return Response(RecipientSerializer(recipients_holding(lines), many=True).data)
+        return Response(MaterialRecipientSerializer(recipients_holding(lines), many=True).data)
 
 
 urlpatterns = [

@@ -454,3 +454,31 @@ def filter_lines_for_purpose(queryset, purpose_codes, disease=None, commercial=F
         q &= ~has(*NON_COMMERCIAL_CODES)
     q &= ~has(*CURATOR_CHECKED_CONDITIONS)
     return queryset.filter(q)
+
+
+# Query parameters of the catalog's line filters (lines/filters.py) → purpose fields.
+PURPOSE_PARAMS = {
+    "purpose.codes": "purpose",
+    "purpose.disease": "purpose_disease",
+    "organisation_type": "purpose_organisation_type",
+}
+
+
+def filter_lines_by_purpose_params(queryset, codes, disease=None, commercial=None, organisation_type=None,
+                                   user=None):
+    """The line filters' purpose parameters: `purpose` (DUO codes, repeatable),
+    `purpose_disease`, `purpose_commercial`, `purpose_organisation_type` (default:
+    the user's profile, else academic). Raises PurposeError keyed by parameter name."""
+    from prism.models import DiseaseTerm
+
+    if organisation_type in (None, ""):
+        profile = getattr(user, "profile", None) if user is not None and user.is_authenticated else None
+        organisation_type = profile.organisation_type if profile else "academic"
+    purpose = Purpose(frozenset(codes or ()), disease or None, bool(commercial), organisation_type)
+    known = set(DiseaseTerm.objects.filter(curie=purpose.disease).values_list("curie", flat=True))
+    try:
+        check_purpose(purpose, known_diseases=known)
+    except PurposeError as error:
+        raise PurposeError({PURPOSE_PARAMS.get(k, k): v for k, v in error.problems.items()}) from error
+    return filter_lines_for_purpose(queryset, purpose.codes, purpose.disease, purpose.commercial,
+                                    purpose.organisation_type)

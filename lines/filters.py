@@ -212,6 +212,25 @@ class CellLineFilter(filters.FilterSet):
         )
     )
     status = _multi(CurationStatus.choices, "status", help_text="Curation status (within what you may see).")
+    # A research purpose (distribution.eligibility): only lines whose donor's consent
+    # already allows it (DUO matching, APPROVE). Combined in filter_queryset.
+    purpose = extend_schema_field({"type": "array", "items": {"type": "string", "pattern": r"^DUO:\d{7}$"}})(
+        PatternMultipleFilter(
+            method="filter_purpose", pattern=r"DUO:\d{7}", what="DUO purpose code (DUO:0000006)",
+            help_text="Research purpose as DUO codes: DUO:0000042 GRU, DUO:0000006 HMB, DUO:0000007 DS "
+                      "(with purpose_disease), DUO:0000011 POA. Lists only lines whose consent allows it.",
+        )
+    )
+    purpose_disease = extend_schema_field({"type": "string", "pattern": f"^{MONDO_RE}$"})(
+        filters.CharFilter(method="filter_purpose", max_length=20,
+                           help_text="MONDO id studied, with purpose=DUO:0000007.")
+    )
+    purpose_commercial = BoolFilter(method="filter_purpose", help_text="The stated purpose is commercial.")
+    purpose_organisation_type = filters.ChoiceFilter(
+        method="filter_purpose", choices=(("academic", "academic"), ("non_profit", "non_profit"),
+                                          ("commercial", "commercial")),
+        help_text="Requester's organisation (default: your profile's).",
+    )
     search = extend_schema_field({"type": "string", "maxLength": MAX_SEARCH_LENGTH})(
         filters.CharFilter(
             method="filter_search", max_length=MAX_SEARCH_LENGTH,
@@ -246,6 +265,23 @@ class CellLineFilter(filters.FilterSet):
             variant_q &= Q(zygosity__in=data["zygosity"])
         if variant_q:
             queryset = visible_variant_lines(queryset, variant_q, self.user)
+        purpose_params = ("purpose", "purpose_disease", "purpose_commercial", "purpose_organisation_type")
+        if any(data.get(name) not in (None, "", []) for name in purpose_params):
+            from rest_framework.exceptions import ValidationError
+
+            from distribution.eligibility import PurposeError, filter_lines_by_purpose_params
+
+            try:
+                queryset = filter_lines_by_purpose_params(
+                    queryset, data.get("purpose"), data.get("purpose_disease"), data.get("purpose_commercial"),
+                    data.get("purpose_organisation_type"), self.user,
+                )
+            except PurposeError as error:
+                raise ValidationError({k: [v] for k, v in error.problems.items()}) from error
+        return queryset
+
+    def filter_purpose(self, queryset, name, value):
+        # The four purpose parameters make one question: filter_queryset asks it.
         return queryset
 
     def filter_variants(self, queryset, name, value):

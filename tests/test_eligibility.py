@@ -450,3 +450,43 @@ def test_every_duo_code_used_is_a_current_term_with_that_shorthand(reference_dat
         assert curie in terms, curie
         assert terms[curie]["shorthand"] == shorthand, curie
         assert terms[curie]["obsolete"] == "False", curie
+
+
+# --- the catalog's line filters accept a purpose (lines/filters.py) ------------------
+
+
+def _names(response):
+    assert response.status_code == 200, response.json()
+    return {row["name"] for row in response.json()["results"]}
+
+
+@pytest.mark.django_db
+def test_lines_api_lists_only_what_a_purpose_may_use(varied_lines, api_client):
+    expected = set(
+        filter_lines_for_purpose(CellLine.objects.all(), [DS], ALS1).values_list("name", flat=True)
+    )
+    found = _names(api_client.get("/api/v1/lines/", {"purpose": DS, "purpose_disease": ALS1}))
+    assert found == expected
+    assert varied_lines[4].name in found  # DS consent on ALS1 itself
+    assert varied_lines[5].name not in found  # DS consent on Parkinson
+
+
+@pytest.mark.django_db
+def test_lines_api_purpose_filter_respects_commercial_restrictions(varied_lines, api_client):
+    academic = _names(api_client.get("/api/v1/lines/", {"purpose": HMB}))
+    company = _names(api_client.get("/api/v1/lines/", {"purpose": HMB, "purpose_organisation_type": "commercial"}))
+    ncu_line = varied_lines[2].name
+    assert ncu_line in academic and ncu_line not in company
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("params,parameter", [
+    ({"purpose": "DUO:0000021"}, "purpose"),
+    ({"purpose": DS}, "purpose_disease"),
+    ({"purpose": DS, "purpose_disease": "MONDO:0100000"}, "purpose_disease"),
+    ({"purpose_disease": ALS}, "purpose"),
+])
+def test_lines_api_names_the_bad_purpose_parameter(api_client, params, parameter):
+    response = api_client.get("/api/v1/lines/", params)
+    assert response.status_code == 400
+    assert parameter in response.json()
