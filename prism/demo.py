@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.test.utils import override_settings
@@ -52,7 +51,6 @@ DEMO_USERS = {
 # Other researchers whose requests fill the distribution queue; they have no
 # password (they cannot sign in) and are not printed.
 REQUESTER_USERNAMES = ["k.lindqvist", "a.okafor", "m.haddad", "neurovance-api", "l.fernandez"]
-DEMO_APPS = ("prism", "donors", "lines", "distribution")
 
 DISEASE_LABELS = {curie: label for curie, label, _ in DISEASE_TERMS}
 CELL_TYPE_LABELS = dict(CELL_TYPES)
@@ -667,6 +665,10 @@ def _delete_previous_demo(builder, usernames):
             f"{foreign_lines.count()} line(s) not made by seed_demo belong to demo donors "
             f"(e.g. {foreign_lines.first().name}); remove them before rebuilding the demo"
         )
+    from lines.str_search import DONOR, LINE, unindex
+
+    unindex(LINE, lines.values_list("pk", flat=True))
+    unindex(DONOR, donors.values_list("pk", flat=True))
     requests = DistributionRequest.objects.filter(requester__in=demo_users)
     Shipment.objects.filter(request__in=requests).delete()
     Shipment.objects.filter(line__in=lines).delete()
@@ -699,12 +701,8 @@ def _write_users():
         )
         users[username] = user
         credentials.append((username, password, role, code or ""))
-    curator = users["curator"]
-    curator.is_staff = True
-    curator.save(update_fields=["is_staff"])
-    # The curator group carries no model permissions yet; the demo curator gets
-    # them on the user so that the admin is usable right after `make run`.
-    curator.user_permissions.set(Permission.objects.filter(content_type__app_label__in=DEMO_APPS))
+    # Curators are staff (create_user_with_role) and get their admin rights from
+    # the role (prism.auth), so the demo curator needs nothing more.
     organisations = facts.REQUESTER_ORGANISATIONS
     for username, (org, org_type) in zip(REQUESTER_USERNAMES, organisations, strict=True):
         users[username] = create_user_with_role(username, "researcher", organisation_type=org_type,
@@ -973,9 +971,13 @@ def seed_demo(seed=SEED):
 
     requests = _RequestBuilder(random.Random(seed + 1), users, builder).build().write()
 
+    # What other writers keep current by explicit calls: search text and the STR index.
     from lines.search import refresh_search_text
+    from lines.str_search import DONOR, LINE, reindex_many
 
     refresh_search_text(CellLine.objects.filter(pk__in=[ln.pk for ln in builder.lines]))
+    reindex_many(LINE, builder.lines)
+    reindex_many(DONOR, builder.donors)
 
     summary.institutions = len(builder.institutions)
     summary.donors = len(builder.donors)

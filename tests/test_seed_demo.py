@@ -42,6 +42,10 @@ def seeded(django_db_setup, django_db_blocker):
         call_command("seed_demo", stdout=out)
         yield {"output": out.getvalue(), "digest": demo.demo_digest()}
         transaction.set_rollback(True)
+    # The STR search keeps an in-memory index per process; drop the rolled-back demo from it.
+    from lines.str_search import forget_index
+
+    forget_index()
 
 
 def test_it_builds_enough_institutions_donors_and_lines(seeded):
@@ -267,6 +271,7 @@ def test_one_demo_user_per_role_can_sign_in(seeded, client):
         client.logout()
     depositor = demo.get_user_model().objects.get(username="depositor")
     assert depositor.profile.institution.code == "RNB"
+    assert demo.get_user_model().objects.get(username="curator").is_staff
     client.login(username="curator", password="demo-curator")
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/lines/cellline/").status_code == 200
@@ -308,3 +313,15 @@ def test_it_refuses_to_rebuild_when_other_data_asks_for_demo_lines(seeded):
         call_command("seed_demo", stdout=StringIO())
     assert CellLine.objects.filter(pk=line.pk).exists()
     assert demo.demo_digest() == seeded["digest"]
+
+
+def test_demo_lines_are_found_by_search_and_by_str_similarity(seeded):
+    from lines.search import search_q
+    from lines.str_search import search_profiles
+
+    line = CellLine.objects.filter(status="released", parental_line__isnull=True).select_related("donor").first()
+    assert line.name.lower() in line.search_text
+    assert CellLine.objects.filter(search_q(line.name, None), pk=line.pk).exists()
+    hits = search_profiles(line.donor.str_profile, min_markers=8)
+    top = {h.name for h in hits if h.score == 100}
+    assert line.name in top and line.donor.code in top
