@@ -199,6 +199,13 @@ def test_the_newer_format_with_dt_lines_parses_and_imports(tmp_path):
     assert [d["id"] for d in reference.diseases] == ["C27677"]
 
 
+@pytest.mark.parametrize("name", ["cell_lines_1.txt", "cell_lines_2.txt", "cell_lines_3.txt"])
+def test_every_newer_format_example_parses_without_problems(name):
+    items = list(read_entries(_data_dir() / "cellosaurus/biopython_examples" / name))
+    assert items and not [i.describe() for i in items if isinstance(i, MalformedEntry)]
+    assert all(entry.dates.startswith("Created:") and entry.category for entry in items)
+
+
 def test_a_malformed_entry_is_reported_with_its_line_number_and_skipped(tmp_path):
     blocks = real_entries(_data_dir() / HEAD_1000, "CVCL_8997", "CVCL_8998", "CVCL_2261")
     no_accession = "\n".join(
