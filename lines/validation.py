@@ -281,6 +281,7 @@ class Catalog:
                 symbols.add(_dict(v).get("gene"))
         for ln in lines:
             modification = _dict(ln.get("modification"))
+            symbols.add(modification.get("gene"))
             for v in _list(modification.get("variants")):
                 symbols.add(_dict(v).get("gene"))
         symbols = {s for s in symbols if isinstance(s, str) and s}
@@ -682,24 +683,27 @@ class DocumentValidator:
                 add("STR-1", at("str_profile", marker), f"donor STR marker {marker}: {problem}")
             self.check_amelogenin(profile, donor.get("sex"), at("str_profile", AMELOGENIN), donor_id=donor_id)
 
+    def check_gene(self, gene, path, *, donor=None, line=None):
+        """VAR-1 for one symbol; returns the approved symbol (or the symbol as written)."""
+        match = self.catalog.genes.get(gene)
+        if match is None:
+            self.add("VAR-1", pointer(*path),
+                     f"{gene!r} is not an approved HGNC symbol, previous symbol or alias; check the "
+                     "symbol at genenames.org (a locus such as a safe harbour goes in the description)",
+                     donor=donor, line=line)
+            return gene
+        if match[1] != "approved":
+            how = {"case": "is written in the wrong case", "previous": "is a previous HGNC symbol",
+                   "alias": "is an alias"}[match[1]]
+            self.add("VAR-1", pointer(*path), f"{gene!r} {how}; the approved HGNC symbol is {match[0]}",
+                     donor=donor, line=line, severity="warning")
+        return match[0]
+
     def check_variant(self, variant, path, *, donor=None, line=None):
         if not isinstance(variant, dict):
             return
         gene = _text(variant.get("gene"))
-        approved = gene
-        if gene:
-            match = self.catalog.genes.get(gene)
-            if match is None:
-                self.add("VAR-1", pointer(*path, "gene"),
-                         f"{gene!r} is not an approved HGNC symbol, previous symbol or alias; check the "
-                         "symbol at genenames.org", donor=donor, line=line)
-            elif match[1] != "approved":
-                approved = match[0]
-                how = {"case": "is written in the wrong case", "previous": "is a previous HGNC symbol",
-                       "alias": "is an alias"}[match[1]]
-                self.add("VAR-1", pointer(*path, "gene"),
-                         f"{gene!r} {how}; the approved HGNC symbol is {approved}", donor=donor, line=line,
-                         severity="warning")
+        approved = self.check_gene(gene, (*path, "gene"), donor=donor, line=line) if gene else gene
         hgvs, protein = _text(variant.get("hgvs")), _text(variant.get("protein"))
         if not hgvs and not protein and variant.get("repeat_size") is None:
             self.add("VAR-2", pointer(*path),
@@ -902,7 +906,10 @@ class DocumentValidator:
         # NAME-*
         self.check_name(index, line, line_id, donor_ref, modified, parent_ref, add, at)
 
-        # Variants made by the edit.
+        # The edited gene and the variants made by the edit.
+        edited_gene = _text(modification.get("gene"))
+        if edited_gene:
+            self.check_gene(edited_gene, ("lines", index, "modification", "gene"), donor=donor_ref, line=line_id)
         for v_index, variant in enumerate(_list(modification.get("variants"))):
             self.check_variant(variant, ("lines", index, "modification", "variants", v_index),
                                donor=donor_ref, line=line_id)
@@ -915,6 +922,13 @@ class DocumentValidator:
 
     def check_name(self, index, line, line_id, donor_ref, modified, parent_ref, add, at):
         name = line.get("name")
+        parent_name, parent_is_subclone = self._parent_name(parent_ref) if modified and parent_ref else (None, False)
+        if parent_is_subclone:
+            root = naming.subclone_parent(parent_name) if parent_name else None
+            add("NAME-4", at("parental_line"),
+                f"the parental line {parent_ref!r} is itself a subclone; numbering is flat: name the original "
+                f"unmodified line{f' {root}' if root else ''} as parental line (the line becomes "
+                f"{root or '<parent>'}-<n>) and describe the earlier edit in modification.description")
         if not isinstance(name, str):
             return
         problems = naming.name_problems(name)
@@ -940,14 +954,8 @@ class DocumentValidator:
             add("NAME-3", at("name"), f"name {name!r} is also given to line #{first + 1} of this document; "
                 "names are unique")
 
-        if modified and parent_ref is not None:
-            parent_name, parent_is_subclone = self._parent_name(parent_ref)
-            if parent_is_subclone:
-                root = naming.subclone_parent(parent_name) if parent_name else None
-                add("NAME-4", at("parental_line"),
-                    f"the parental line {parent_ref!r} is itself a subclone; numbering is flat: edit the original "
-                    f"unmodified parent{f' {root}' if root else ''} and name the line {root or '<parent>'}-<n>")
-            elif parent_name is None:
+        if modified and parent_ref is not None and not parent_is_subclone:
+            if parent_name is None:
                 add("NAME-4", at("name"),
                     f"the line is named {name!r} but its parent {parent_ref!r} has no name yet; leave both names "
                     "empty to have them assigned, or name the parent too")
