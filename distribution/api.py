@@ -7,17 +7,25 @@ this state); a request the caller may not see is a 404, never a 403, so its
 existence does not leak.
 """
 
+import django_filters as filters
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, serializers, status
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lines.filters import BoolFilter
 from lines.models import CellLine
+from prism.api import (
+    AUTHENTICATION_CLASSES,
+    RENDERER_CLASSES,
+    KeysetPagination,
+    StrictDjangoFilterBackend,
+)
 from prism.models import DiseaseTerm, DuoTerm
 from prism.roles import is_curator
 
@@ -326,9 +334,11 @@ def request_body(request_obj):
     return DistributionRequestSerializer(request_obj).data
 
 
-class DistributionAPIView(APIView):
-    """Maps workflow refusals to their HTTP status."""
+class WorkflowErrorsMixin:
+    """Maps workflow refusals to their HTTP status; the catalog's API conventions."""
 
+    authentication_classes = AUTHENTICATION_CLASSES
+    renderer_classes = RENDERER_CLASSES
     permission_classes = [permissions.IsAuthenticated]
 
     def handle_exception(self, exc):
@@ -338,6 +348,20 @@ class DistributionAPIView(APIView):
                 body["problems"] = exc.problems
             return Response(body, status=exc.status_code)
         return super().handle_exception(exc)
+
+
+class DistributionAPIView(WorkflowErrorsMixin, APIView):
+    pass
+
+
+class RequestFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=RequestStatus.choices, distinct=False,
+                                          help_text="Only these statuses (repeatable).")
+    on_hold = BoolFilter(field_name="on_hold", help_text="Only requests on hold (true) or not (false).")
+
+    class Meta:
+        model = DistributionRequest
+        fields = []
 
 
 # --- eligibility -------------------------------------------------------------------
@@ -369,32 +393,27 @@ class EligibilityView(DistributionAPIView):
 # --- requests ----------------------------------------------------------------------
 
 
-class RequestListView(DistributionAPIView):
+class RequestListView(WorkflowErrorsMixin, generics.GenericAPIView):
+    filter_backends = [StrictDjangoFilterBackend]
+    filterset_class = RequestFilter
+    pagination_class = KeysetPagination
+    ordering_fields = {"created_at": "created_at", "submitted_at": "submitted_at", "id": "pk"}
+    default_ordering = ("-created_at",)
+
+    def get_queryset(self):
+        return DistributionRequest.objects.visible_to(self.request.user).select_related("requester").annotate(
+            line_count=Count("items")
+        )
+
     @extend_schema(
         operation_id="requests_list",
         summary="Distribution requests: your own, or all for curators",
-        parameters=[
-            OpenApiParameter("status", str, enum=RequestStatus.values, description="Only this status."),
-            OpenApiParameter("on_hold", bool, description="Only requests on hold (true) or not (false)."),
-        ],
         responses={200: DistributionRequestSummarySerializer(many=True), **error_responses(400, 401)},
         tags=["distribution"],
     )
     def get(self, request):
-        queryset = DistributionRequest.objects.visible_to(request.user).select_related("requester").annotate(
-            line_count=Count("items")
-        )
-        status_filter = request.query_params.get("status")
-        if status_filter:
-            if status_filter not in RequestStatus.values:
-                raise ValidationError({"status": [f"Choose from {', '.join(RequestStatus.values)}."]})
-            queryset = queryset.filter(status=status_filter)
-        on_hold = request.query_params.get("on_hold")
-        if on_hold:
-            if on_hold not in ("true", "false"):
-                raise ValidationError({"on_hold": ["Use true or false."]})
-            queryset = queryset.filter(on_hold=on_hold == "true")
-        return Response(DistributionRequestSummarySerializer(queryset[:500], many=True).data)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(DistributionRequestSummarySerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="requests_create",
