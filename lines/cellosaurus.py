@@ -195,11 +195,16 @@ def iter_entries(lines: Iterable[str]) -> Iterator[CellosaurusEntry | MalformedE
     raw = None
     start = 0
     seen_entry = False
+    stray = None  # first line of a run of text outside any entry (e.g. after a broken ID line)
     for number, text in enumerate(lines, 1):
         line = text.rstrip("\r\n")
         if line.rstrip() == "//":
             if raw is None:
-                if seen_entry:
+                if stray is not None:
+                    yield MalformedEntry(stray[0], f"text outside any entry (no ID line): {stray[1][:60]!r}, "
+                                                   f"up to the '//' at line {number}")
+                    stray = None
+                elif seen_entry:
                     yield MalformedEntry(number, "'//' terminator without an entry")
                 continue
             yield _build_entry(raw, start)
@@ -210,9 +215,12 @@ def iter_entries(lines: Iterable[str]) -> Iterator[CellosaurusEntry | MalformedE
         match = _LINE_RE.match(line)
         if raw is None:
             if match and match.group(1) == "ID":
+                if stray is not None:
+                    yield MalformedEntry(stray[0], f"text outside any entry: {stray[1][:60]!r}")
+                    stray = None
                 raw, start, seen_entry = [(number, "ID", match.group(2))], number, True
-            elif seen_entry:
-                yield MalformedEntry(number, f"text outside any entry: {line[:60]!r}")
+            elif stray is None and (seen_entry or _entry_like(line, match)):
+                stray = (number, line)
             continue
         if match is None:
             raw.append((number, None, line))
@@ -223,6 +231,14 @@ def iter_entries(lines: Iterable[str]) -> Iterator[CellosaurusEntry | MalformedE
             raw.append((number, match.group(1), match.group(2)))
     if raw is not None:
         yield _unterminated(raw, start, "the file ends inside this entry (no '//' terminator)")
+    elif stray is not None:
+        yield MalformedEntry(stray[0], f"text outside any entry: {stray[1][:60]!r}")
+
+
+def _entry_like(line, match):
+    """Whether a line before the first entry belongs to an entry rather than to the
+    header (whose lines start with a space, a rule or `AN   `)."""
+    return line.startswith("ID") or (match is not None and match.group(1) != "AN")
 
 
 def _identity(raw):

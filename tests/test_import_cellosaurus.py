@@ -241,6 +241,14 @@ def test_a_truncated_file_reports_the_unterminated_entry(tmp_path):
     assert "no '//' terminator" in problem.reason
 
 
+def test_an_entry_with_a_broken_id_line_is_one_problem_not_one_per_line(tmp_path):
+    blocks = real_entries(_data_dir() / HEAD_1000, "CVCL_8997", "CVCL_8998")
+    text = blocks["CVCL_8997"].replace("ID   27b\n", "ID27b\n") + blocks["CVCL_8998"]
+    items = list(iter_entries(io.StringIO(text)))
+    assert [type(i).__name__ for i in items] == ["MalformedEntry", "CellosaurusEntry"]
+    assert items[0].line_number == 1 and "no ID line" in items[0].reason
+
+
 def test_parents_are_linked_whatever_the_order_of_entries(tmp_path):
     blocks = real_entries(_data_dir() / HEAD_1000, "CVCL_8997", "CVCL_8998")
     # 27e made a child of 27b, and listed before it.
