@@ -574,7 +574,7 @@ class _Builder:
             profile = line.str_profile if result != "fail" else self._str_profile(
                 [m for m in donor.str_profile if m != "Amelogenin"], donor.sex)
             markers = len([m for m in donor.str_profile if m != "Amelogenin"])
-            return f"STR ({donor._kit})", {
+            return "STR profiling", {
                 "kit": donor._kit, "profile": format_profile(profile), "reference": reference,
                 "markers_compared": markers,
                 "tanabe_score": 100.0 if result != "fail" else round(rng.uniform(35, 55), 1),
@@ -619,9 +619,11 @@ class _Builder:
                       for layer, names in facts.GERM_LAYER_MARKERS.items()}
             if not ok:
                 layers["endoderm"]["detected"] = False
-            method = rng.choice(["directed differentiation (STEMdiff Trilineage) + immunostaining",
-                                 "embryoid bodies + qPCR (hPSC ScoreCard)"])
-            return method, {"germ_layers": layers}
+            method, protocol = rng.choice([
+                ("directed differentiation + ICC", "STEMdiff Trilineage, immunostaining"),
+                ("embryoid bodies + qPCR", "hPSC ScoreCard panel"),
+            ])
+            return method, {"germ_layers": layers, "protocol": protocol}
         if test == "vector_clearance":
             if line.reprogramming_method == "sendai":
                 return "RT-qPCR (SeV genome)", {

@@ -325,3 +325,18 @@ def test_demo_lines_are_found_by_search_and_by_str_similarity(seeded):
     hits = search_profiles(line.donor.str_profile, min_markers=8)
     top = {h.name for h in hits if h.score == 100}
     assert line.name in top and line.donor.code in top
+
+
+def test_every_text_value_fits_its_column(seeded):
+    """SQLite does not enforce max_length; PostgreSQL does."""
+    from django.apps import apps
+    from django.db.models import CharField
+    from django.db.models.functions import Length
+
+    for label in ("prism", "donors", "lines", "distribution"):
+        for model in apps.get_app_config(label).get_models():
+            for field in model._meta.concrete_fields:
+                if isinstance(field, CharField) and field.max_length:
+                    too_long = model._default_manager.annotate(_n=Length(field.attname)).filter(
+                        _n__gt=field.max_length)
+                    assert not too_long.exists(), f"{model.__name__}.{field.name} > {field.max_length}"
