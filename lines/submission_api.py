@@ -67,9 +67,9 @@ class SubmissionFindingSerializer(serializers.Serializer):
     rule = serializers.CharField(help_text="Rule id from the protocol (SCHEMA, REF-1 … STR-4).")
     severity = serializers.ChoiceField(choices=["error", "warning"])
     location = serializers.JSONField(
-        help_text="JSON pointer into the document, or for CSV/XLSX uploads {sheet, row, column}."
+        help_text="JSON pointer into the document; for CSV/XLSX uploads the place to edit, e.g. \"sheet lines, row 3, column culture.passage_at_banking\"."
     )
-    pointer = serializers.CharField(required=False, help_text="JSON pointer, for CSV/XLSX uploads.")
+    pointer = serializers.CharField(required=False, help_text="The JSON pointer, kept for CSV/XLSX uploads.")
     message = serializers.CharField()
     line = serializers.CharField(allow_null=True, required=False, help_text="The line's local_id.")
     donor = serializers.CharField(allow_null=True, required=False, help_text="The donor's local_id.")

@@ -117,25 +117,3 @@ def as_bytes(document):
 def reload(submission):
     return Submission.objects.get(pk=submission.pk if hasattr(submission, "pk") else submission)
 
-
-def install_format_stub_if_missing():
-    """TEMPORARY: until lines.submission_formats lands, a JSON-only parse_upload so the
-    pipeline tests can run. Does nothing once the real module exists."""
-    import importlib.util
-    import sys
-    import types
-
-    if "lines.submission_formats" in sys.modules or importlib.util.find_spec("lines.submission_formats"):
-        return
-    module = types.ModuleType("lines.submission_formats")
-
-    def parse_upload(fileobj, fmt):
-        if fmt != "json":
-            raise ValueError(f"cannot read {fmt} yet")
-        return json.loads(fileobj.read().decode("utf-8")), None
-
-    module.parse_upload = parse_upload
-    sys.modules["lines.submission_formats"] = module
-    import lines
-
-    lines.submission_formats = module

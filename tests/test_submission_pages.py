@@ -10,7 +10,6 @@ from django.test import Client
 from lines.models import CellLine, Submission
 from tests.submission_helpers import (
     eager_celery,
-    install_format_stub_if_missing,
     submission_document,
 )
 
@@ -19,7 +18,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _eager_and_formats():
-    install_format_stub_if_missing()
     with eager_celery():
         yield
 

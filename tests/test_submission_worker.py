@@ -30,7 +30,7 @@ from lines.models import CellLine, Submission
 from prism.celery import app as celery_app
 from tests.celery_worker import wait_for
 from tests.conftest import client_for
-from tests.submission_helpers import install_format_stub_if_missing, submission_document
+from tests.submission_helpers import submission_document
 
 # serialized_rollback: the flush after each test also empties what data migrations
 # wrote (roles, protocol versions, vocabularies); the next test needs them back.
@@ -45,7 +45,6 @@ DEAD_BROKER = "redis://127.0.0.1:6390/0"  # nothing listens there
 
 @pytest.fixture(autouse=True)
 def _pipeline_settings(settings):
-    install_format_stub_if_missing()
     settings.SUBMISSION_QUEUE = QUEUE
     settings.SUBMISSION_STALE_AFTER = timedelta(seconds=STALE_SECONDS)
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from donors.models import Consent, Donor, Variant
 from lines import submissions
 from lines.models import CellLine, QCRecord, Submission
+from lines.submission_formats import document_to_csv_zip, document_to_xlsx
 from tests.conftest import client_for
 from tests.factories import CellLineFactory, ConsentFactory, DonorFactory
 from tests.submission_helpers import as_bytes, eager_celery, submission_document
@@ -91,6 +92,31 @@ def test_a_multipart_json_upload_is_accepted_with_its_format_from_the_file_name(
     submission = Submission.objects.get(pk=response.json()["id"])
     assert submission.format == "json" and submission.original_filename == "deposit.json"
     assert submission.status == "valid"
+
+
+def test_an_xlsx_workbook_and_a_csv_set_are_validated_like_the_json(depositor, django_capture_on_commit_callbacks):
+    document = submission_document(2)
+    client = client_for(depositor)
+    workbook = io.BytesIO(document_to_xlsx(document))
+    workbook.name = "deposit.xlsx"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, data={"file": workbook}, format="multipart")
+    assert response.status_code == 202, response.content
+    assert detail(depositor, response.json()["id"]).json()["status"] == "valid"
+
+    document["lines"][1]["culture"]["passage_at_banking"] = 0
+    csv_set = io.BytesIO(document_to_csv_zip(document))
+    csv_set.name = "deposit.zip"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, data={"file": csv_set, "format": "csv"}, format="multipart")
+    body = detail(depositor, response.json()["id"]).json()
+    assert body["status"] == "invalid"
+    finding = next(f for f in body["findings"] if f["rule"] == "LINE-3")
+    # Where the depositor edits: sheet, row and column; the pointer stays for scripts.
+    assert finding["location"] == "sheet lines, row 3, column culture.passage_at_banking"
+    assert finding["pointer"] == "/lines/1/culture/passage_at_banking"
+    rows = list(csv.DictReader(io.StringIO(client.get(f"{URL}{body['id']}/report.csv").content.decode())))
+    assert any(r["location"] == finding["location"] for r in rows)
 
 
 def test_the_protocol_can_be_named_by_parameter_when_the_document_does_not(submit):
@@ -406,13 +432,6 @@ def test_every_submission_endpoint_is_in_the_openapi_schema_with_its_errors(api_
     assert "400" in paths["/api/v1/submissions/{id}/reject/"]["post"]["responses"]
     report = paths["/api/v1/submissions/{id}/report/"]["get"]["responses"]["200"]["content"]
     assert {"application/json", "text/csv"} <= set(report)
-
-
-@pytest.fixture(autouse=True)
-def _formats():
-    from tests.submission_helpers import install_format_stub_if_missing
-
-    install_format_stub_if_missing()
 
 
 @pytest.fixture(autouse=True)
