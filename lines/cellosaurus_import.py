@@ -18,6 +18,7 @@ A line that a depositor submitted (it has an institution or a submission) is nev
 taken over: the import only fills its empty Cellosaurus fields.
 """
 
+import zlib
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -71,11 +72,9 @@ class ImportReport:
     variants_created: int = 0
     parents_linked: int = 0
     parents_outside_catalog: int = 0
-    skipped: list = field(default_factory=list)  # MalformedEntry or (line number, accession, reason)
+    skipped: list = field(default_factory=list)  # MalformedEntry
     warnings: list = field(default_factory=list)
-
-    def skip(self, line_number, accession, name, reason):
-        self.skipped.append(MalformedEntry(line_number, reason, line_number, accession, name))
+    read_error: str = ""  # set when the file broke off (e.g. a truncated gzip)
 
     def summary(self):
         lines = [
@@ -93,6 +92,8 @@ class ImportReport:
             f"Skipped: {len(self.skipped)}",
         ]
         lines += [f"  skipped {problem.describe()}" for problem in self.skipped]
+        if self.read_error:
+            lines.append(f"Stopped early: {self.read_error}")
         if self.warnings:
             lines.append(f"Warnings: {len(self.warnings)}")
             lines += [f"  {warning}" for warning in self.warnings[:50]]
@@ -137,30 +138,39 @@ class _Importer:
 
     def run(self, items):
         line_batch, reference_batch = [], []
-        for item in items:
-            if isinstance(item, MalformedEntry):
-                self.report.skipped.append(item)
-                continue
-            self.report.entries_read += 1
-            self.report.warnings.extend(item.warnings)
-            if self.all_categories and item.has_str:
-                reference_batch.append(item)
-            if item.is_human and item.is_ipsc:
-                self.report.human_ipsc += 1
-                line_batch.append(item)
-            if len(line_batch) >= self.batch_size:
-                self._write_lines(line_batch)
-                line_batch = []
-            if len(reference_batch) >= self.batch_size:
-                self._write_references(reference_batch)
-                reference_batch = []
-            if self.progress and self.report.entries_read % 10000 == 0:
-                self.progress(f"{self.report.entries_read} entries read")
+        last_line = 0
+        try:
+            for item in items:
+                last_line = item.line_number
+                self._take(item, line_batch, reference_batch)
+        except (OSError, EOFError, zlib.error) as problem:
+            # A damaged or truncated gzip: keep and link everything read before it.
+            self.report.read_error = f"the file could not be read past the entry at line {last_line}: {problem}"
         self._write_lines(line_batch)
         self._write_references(reference_batch)
         self._link_parents()
         self._link_donors_and_variants()
         self._refresh_indexes()
+
+    def _take(self, item, line_batch, reference_batch):
+        if isinstance(item, MalformedEntry):
+            self.report.skipped.append(item)
+            return
+        self.report.entries_read += 1
+        self.report.warnings.extend(item.warnings)
+        if self.all_categories and item.has_str:
+            reference_batch.append(item)
+        if item.is_human and item.is_ipsc:
+            self.report.human_ipsc += 1
+            line_batch.append(item)
+        if len(line_batch) >= self.batch_size:
+            self._write_lines(line_batch)
+            line_batch.clear()
+        if len(reference_batch) >= self.batch_size:
+            self._write_references(reference_batch)
+            reference_batch.clear()
+        if self.progress and self.report.entries_read % 10000 == 0:
+            self.progress(f"{self.report.entries_read} entries read")
 
     # --- lines --------------------------------------------------------------------
 

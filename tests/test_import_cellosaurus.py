@@ -8,7 +8,7 @@ import gzip
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from donors.models import Donor, Variant
@@ -247,6 +247,25 @@ def test_an_entry_with_a_broken_id_line_is_one_problem_not_one_per_line(tmp_path
     items = list(iter_entries(io.StringIO(text)))
     assert [type(i).__name__ for i in items] == ["MalformedEntry", "CellosaurusEntry"]
     assert items[0].line_number == 1 and "no ID line" in items[0].reason
+
+
+def test_a_truncated_gzip_keeps_what_was_read_and_says_where_it_stopped(tmp_path):
+    blocks = real_entries(_data_dir() / HEAD_1000, "CVCL_8997", "CVCL_8998")
+    padding = "".join(real_entries(_data_dir() / HEAD_1000, "CVCL_2261").values()) * 400
+    data = gzip.compress((blocks["CVCL_8997"] + blocks["CVCL_8998"] + padding).encode())
+    path = tmp_path / "cut.txt.gz"
+    path.write_bytes(data[: len(data) - 40])
+    with pytest.raises(CommandError, match="could not be read past the entry at line"):
+        call_command("import_cellosaurus", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    assert sorted(CellLine.objects.values_list("name", flat=True)) == ["27b", "27e"]
+    assert CellLine.objects.get(name="27b").donor == CellLine.objects.get(name="27e").donor
+
+
+def test_a_file_without_entries_is_an_error(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_text("not a Cellosaurus file\n")
+    with pytest.raises(CommandError, match="no Cellosaurus entries found"):
+        call_command("import_cellosaurus", str(path), stdout=io.StringIO(), stderr=io.StringIO())
 
 
 def test_parents_are_linked_whatever_the_order_of_entries(tmp_path):

@@ -39,6 +39,11 @@ class Command(BaseCommand):
             self.stderr.write(f"{path}: skipped {problem.describe()}")
         for line in report.summary():
             self.stdout.write(line)
+        if report.read_error:
+            raise CommandError(f"{path}: {report.read_error}. Everything before it was imported; "
+                               "re-run with an intact file to finish.")
+        if not report.entries_read and not report.skipped:
+            raise CommandError(f"{path}: no Cellosaurus entries found (is this cellosaurus.txt?)")
         if report.skipped:
             self.stdout.write(self.style.WARNING(
                 f"{len(report.skipped)} malformed entries skipped; the rest was imported."))
