@@ -17,6 +17,7 @@ generation it was built at with the database's, reads only the entries written s
 and scores those few in Python until there are enough of them to rebuild.
 """
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -38,7 +39,6 @@ from .str_matching import (
     MASTERS_QUERY,
     NON_EMPTY,
     QUERY_MARKERS,
-    REFERENCE_MARKERS,
     TANABE,
     ProfileError,
     StrScore,
@@ -66,18 +66,37 @@ CELLOSAURUS_URL = "https://www.cellosaurus.org/{accession}"
 # Keeping the index current (explicit calls from the code that writes profiles)
 # ---------------------------------------------------------------------------
 
+_parsed_cache = {}
+
+
+def _parse_stored(name, value):
+    """(marker, alleles) of one stored marker; memoised, because genotypes repeat a lot
+    across a large reference set and rebuilding the index parses millions of them."""
+    key = (name, tuple(value) if isinstance(value, list) else value)
+    try:
+        marker, alleles = _parsed_cache[key]
+    except (KeyError, TypeError):
+        marker = canonical_marker(name) or str(name).strip()
+        try:
+            alleles = tuple(parse_alleles(marker, value))
+        except ProfileError:
+            alleles = None
+        if len(_parsed_cache) < 200_000:
+            with contextlib.suppress(TypeError):
+                _parsed_cache[key] = (marker, alleles)
+    return marker, (list(alleles) if alleles is not None else None)
+
+
 def _stored_profile(raw):
     """A stored profile as the search reads it. Stored profiles are normalised already;
     a marker whose alleles do not parse is left out rather than failing the write."""
     profile = {}
     for name, value in (raw or {}).items():
-        marker = canonical_marker(name) or str(name).strip()
-        try:
-            alleles = parse_alleles(marker, value)
-        except ProfileError:
-            continue
+        marker, alleles = _parse_stored(name, value)
         if alleles:
-            profile[marker] = sorted(set(profile.get(marker, [])) | set(alleles), key=allele_sort_key)
+            if marker in profile:
+                alleles = sorted(set(profile[marker]) | set(alleles), key=allele_sort_key)
+            profile[marker] = alleles
     return profile
 
 
@@ -193,24 +212,52 @@ def _source_querysets():
     }
 
 
-def rebuild_index(*, chunk_size=2000, log=None):
-    """Re-create every index entry from the lines, donors and references. Returns counts."""
+def _insert_entries(rows):
+    """Plain INSERTs for a rebuild: at Cellosaurus scale the ORM's per-field work
+    dominates, and a rebuild starts from an empty table."""
+    import orjson
+    from django.db import connection
+
+    table = StrIndexEntry._meta.db_table
+    columns = "kind, object_id, name, accession, profile, conflicts, mixture, removed, generation"
+    values = [
+        (r["kind"], r["object_id"], r["name"], r["accession"], orjson.dumps(r["profile"]).decode(),
+         orjson.dumps(r["conflicts"]).decode(), r["mixture"], r["removed"], r["generation"])
+        for r in rows
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            execute_values(cursor.cursor, f"INSERT INTO {table} ({columns}) VALUES %s", values, page_size=2000)  # noqa: S608
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 9)})", values)  # noqa: S608
+
+
+def rebuild_index(*, chunk_size=5000, log=None):
+    """Re-create every index entry from the lines, donors and references. Returns counts.
+
+    Processes holding an index in memory see a generation far ahead of theirs and
+    reload it whole."""
     counts = {}
     with transaction.atomic():
         generation = _next_generation()
-        StrIndexEntry.objects.update(removed=True, profile={}, conflicts={}, generation=generation)
+        StrIndexEntry.objects.all().delete()
         for kind, queryset in _source_querysets().items():
             batch, total = [], 0
             for obj in queryset.iterator(chunk_size=chunk_size):
-                batch.append(obj)
+                fields = entry_fields(kind, obj)
+                if not fields["removed"]:
+                    batch.append({"kind": kind, "object_id": obj.pk, "generation": generation, **fields})
                 if len(batch) >= chunk_size:
-                    total += reindex_many(kind, batch)
+                    _insert_entries(batch)
+                    total += len(batch)
                     batch = []
-            total += reindex_many(kind, batch)
+            _insert_entries(batch)
+            total += len(batch)
             counts[kind] = total
             if log:
                 log(f"{kind}: {total} profiles indexed")
-        StrIndexEntry.objects.filter(removed=True).delete()
     forget_index()
     return counts
 
@@ -237,8 +284,16 @@ class _Counts:
 
 
 class ProfileIndex:
-    """An inverted index of STR profiles: rows are profile variants (one per profile
-    without conflicts), grouped by entry."""
+    """An inverted index of STR profiles. Rows are profile variants (one per profile
+    without conflicts), contiguous per entry.
+
+    postings: (marker column, allele) -> a slice of `posting_rows`, the rows carrying it.
+    Per row and block of 64 markers: a bitmask of the markers present, and the allele
+    count of each marker as three bit planes, so the marker and allele counts of a
+    scoring mode are a handful of AND + popcount passes instead of a pass per marker.
+    """
+
+    PLANES = 3  # allele counts up to 7 per marker; a real profile has at most 4
 
     def __init__(self, entries, generation):
         self.generation = generation
@@ -246,43 +301,97 @@ class ProfileIndex:
         self.position = {(e.kind, e.object_id): i for i, e in enumerate(entries)}
         self.dead = np.zeros(len(entries), dtype=bool)
         self.overlay = {}  # (kind, object_id) -> _Entry or None (removed), newer than the arrays
-        self.marker_cols = {marker: i for i, marker in enumerate(KNOWN_MARKERS)}
-        postings, cells_row, cells_col, cells_n, starts = {}, [], [], [], []
+        cols = self.marker_cols = {marker: i for i, marker in enumerate(KNOWN_MARKERS)}
+        pair_ids = {}
+        cell_rows, cell_cols, cell_n, post_rows, post_pairs, starts = [], [], [], [], [], []
         row = 0
         for entry in entries:
             starts.append(row)
-            for variant in profile_variants(entry.profile, entry.conflicts):
+            for variant in (profile_variants(entry.profile, entry.conflicts) if entry.conflicts else (entry.profile,)):
                 for marker, alleles in variant.items():
-                    col = self.marker_cols.setdefault(marker, len(self.marker_cols))
-                    cells_row.append(row)
-                    cells_col.append(col)
-                    cells_n.append(len(alleles))
+                    col = cols.get(marker)
+                    if col is None:
+                        col = cols[marker] = len(cols)
+                    cell_rows.append(row)
+                    cell_cols.append(col)
+                    cell_n.append(len(alleles))
                     for allele in alleles:
-                        postings.setdefault((col, allele), []).append(row)
+                        key = (col, allele)
+                        pair = pair_ids.get(key)
+                        if pair is None:
+                            pair = pair_ids[key] = len(pair_ids)
+                        post_pairs.append(pair)
+                        post_rows.append(row)
                 row += 1
-        self.n_rows = row
+        self.n_rows = n = row
         self.starts = np.asarray(starts, dtype=np.int64)
-        self.single_rows = self.n_rows == len(entries)
-        n_cols = len(self.marker_cols)
-        self.counts = np.zeros((n_cols, self.n_rows), dtype=np.int16)
-        if cells_row:
-            self.counts[np.asarray(cells_col), np.asarray(cells_row)] = np.asarray(cells_n, dtype=np.int16)
-        self.present = self.counts > 0
-        self.postings = {key: np.asarray(rows, dtype=np.int32) for key, rows in postings.items()}
-        amel = self.marker_cols[AMELOGENIN]
-        self.total_alleles = {True: self.counts.sum(axis=0, dtype=np.int16)}
-        self.total_alleles[False] = self.total_alleles[True] - self.counts[amel]
-        self.total_markers = {True: self.present.sum(axis=0, dtype=np.int16)}
-        self.total_markers[False] = self.total_markers[True] - self.present[amel]
-        # Row -> entry, for conflicting entries only (rows of one entry are contiguous).
-        self.row_entry = np.repeat(np.arange(len(entries)), np.diff(np.append(self.starts, self.n_rows)))
+        self.single_rows = n == len(entries)
+
+        pairs = np.asarray(post_pairs, dtype=np.int32)
+        order = np.argsort(pairs, kind="stable")
+        self.posting_rows = np.asarray(post_rows, dtype=np.int32)[order]
+        bounds = np.searchsorted(pairs[order], np.arange(len(pair_ids) + 1)).tolist()
+        self.postings = {key: (bounds[pair], bounds[pair + 1]) for key, pair in pair_ids.items()}
+
+        self.blocks = (len(cols) + 63) // 64
+        self.present = np.zeros((self.blocks, n), dtype=np.uint64)
+        self.planes = np.zeros((self.blocks, self.PLANES, n), dtype=np.uint64)
+        c_rows = np.asarray(cell_rows, dtype=np.int64)
+        c_cols = np.asarray(cell_cols, dtype=np.int64)
+        c_n = np.minimum(np.asarray(cell_n, dtype=np.int64), 2 ** self.PLANES - 1)
+        for block in range(self.blocks):
+            in_block = (c_cols // 64) == block
+            rows_b = c_rows[in_block]
+            bits = np.left_shift(np.uint64(1), (c_cols[in_block] % 64).astype(np.uint64))
+            # A row has each marker once, so adding the bits is OR-ing them.
+            np.add.at(self.present[block], rows_b, bits)
+            for plane in range(self.PLANES):
+                has = ((c_n[in_block] >> plane) & 1).astype(bool)
+                np.add.at(self.planes[block, plane], rows_b[has], bits[has])
+        amelogenin = self.marker_cols[AMELOGENIN]
+        self.amelogenin = np.zeros(self.blocks, dtype=np.uint64)
+        self.amelogenin[amelogenin // 64] = np.uint64(1) << np.uint64(amelogenin % 64)
+        everything = np.full(self.blocks, np.iinfo(np.uint64).max, dtype=np.uint64)
+        self.total_alleles, self.total_markers = {}, {}
+        for include in (True, False):
+            mask = everything if include else everything & ~self.amelogenin
+            self.total_markers[include] = self._popcount(self.present, mask)
+            self.total_alleles[include] = self._allele_sum(mask)
+
+    @staticmethod
+    def _popcount(words, mask):
+        total = None
+        for block, word_mask in enumerate(mask):
+            if not word_mask:
+                continue
+            counted = np.bitwise_count(words[block] & word_mask).astype(np.int16)
+            total = counted if total is None else total + counted
+        return total if total is not None else np.zeros(words.shape[-1], dtype=np.int16)
+
+    def _allele_sum(self, mask):
+        total = np.zeros(self.n_rows, dtype=np.int16)
+        for plane in range(self.PLANES):
+            total += self._popcount(self.planes[:, plane], mask) << plane
+        return total
 
     @classmethod
     def load(cls):
+        import orjson
+        from django.db import connection
+
         generation = current_generation()
-        rows = StrIndexEntry.objects.filter(removed=False).order_by("id").values_list(
-            "kind", "object_id", "name", "accession", "profile", "conflicts", "mixture")
-        entries = [_Entry(*row) for row in rows.iterator(chunk_size=5000)]
+        as_text = "::text" if connection.vendor == "postgresql" else ""
+        table = StrIndexEntry._meta.db_table
+        entries = []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT kind, object_id, name, accession, profile{as_text}, conflicts{as_text}, mixture "  # noqa: S608
+                f"FROM {table} WHERE NOT removed ORDER BY id")
+            while batch := cursor.fetchmany(10000):
+                for kind, object_id, name, accession, profile, conflicts, mixture in batch:
+                    entries.append(_Entry(kind, object_id, name, accession, orjson.loads(profile),
+                                          orjson.loads(conflicts) if conflicts not in ("{}", None) else {},
+                                          bool(mixture)))
         return cls(entries, generation)
 
     def apply(self, changed, generation):
@@ -300,10 +409,9 @@ class ProfileIndex:
     def count(self, query, mode, include_amelogenin):
         """Shared alleles, query and reference allele counts and marker counts of every row."""
         n = self.n_rows
-        shared = np.zeros(n, dtype=np.int16)
-        query_alleles = np.zeros(n, dtype=np.int16)
-        reference_alleles = np.zeros(n, dtype=np.int16)
-        markers = np.zeros(n, dtype=np.int16)
+        query_mask = np.zeros(self.blocks, dtype=np.uint64)
+        by_size = {}  # allele count -> mask of query markers with that many alleles
+        slices = []
         query_only_alleles = query_only_markers = 0
         for marker, alleles in query.items():
             if marker == AMELOGENIN and not include_amelogenin:
@@ -313,29 +421,39 @@ class ProfileIndex:
                 query_only_alleles += len(alleles)
                 query_only_markers += 1
                 continue
+            bit = np.uint64(1) << np.uint64(col % 64)
+            query_mask[col // 64] |= bit
+            if alleles:
+                by_size.setdefault(len(alleles), np.zeros(self.blocks, dtype=np.uint64))[col // 64] |= bit
             for allele in alleles:
-                rows = self.postings.get((col, allele))
-                if rows is not None:
-                    shared[rows] += 1
-            present = self.present[col]
-            if mode == NON_EMPTY:
-                markers += present
-                if alleles:
-                    query_alleles += present * np.int16(len(alleles))
-                reference_alleles += self.counts[col]
-            elif mode == QUERY_MARKERS:
-                query_only_alleles += len(alleles)
-                query_only_markers += 1
-                reference_alleles += self.counts[col]
-            else:
-                if alleles:
-                    query_alleles += present * np.int16(len(alleles))
-        if mode == QUERY_MARKERS:
-            query_alleles += query_only_alleles
-            markers += query_only_markers
-        elif mode == REFERENCE_MARKERS:
-            reference_alleles = self.total_alleles[include_amelogenin]
+                span = self.postings.get((col, allele))
+                if span is not None:
+                    slices.append(self.posting_rows[span[0]:span[1]])
+        if slices:
+            shared = np.bincount(np.concatenate(slices), minlength=n).astype(np.int16)
+        else:
+            shared = np.zeros(n, dtype=np.int16)
+
+        def query_alleles_where_present():
+            total = np.zeros(n, dtype=np.int16)
+            for size, mask in by_size.items():
+                total += self._popcount(self.present, mask) * np.int16(size)
+            return total
+
+        if mode == NON_EMPTY:
+            markers = self._popcount(self.present, query_mask)
+            query_alleles = query_alleles_where_present()
+            reference_alleles = self._allele_sum(query_mask)
+        elif mode == QUERY_MARKERS:
+            markers = np.full(n, int(sum(np.bitwise_count(query_mask))) + query_only_markers, dtype=np.int16)
+            query_alleles = np.full(
+                n, sum(size * int(sum(np.bitwise_count(mask))) for size, mask in by_size.items())
+                + query_only_alleles, dtype=np.int16)
+            reference_alleles = self._allele_sum(query_mask)
+        else:
             markers = self.total_markers[include_amelogenin]
+            query_alleles = query_alleles_where_present()
+            reference_alleles = self.total_alleles[include_amelogenin]
         counts = _Counts()
         counts.shared, counts.query_alleles = shared, query_alleles
         counts.reference_alleles, counts.markers = reference_alleles, markers
