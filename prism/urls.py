@@ -18,6 +18,7 @@ urlpatterns = [
     path("submissions/", include("lines.submission_views")),
     path("protocol/", include("lines.protocol_views")),
     path("distribution/", include("distribution.urls")),
+    path("str/", include("lines.str_views")),
 ]
 
 if settings.DEBUG:
