@@ -325,7 +325,8 @@ class Submission(models.Model):
     original_filename = models.CharField(max_length=255, blank=True)
     document_sha256 = models.CharField(
         max_length=64, blank=True, db_index=True,
-        help_text="Digest of the uploaded bytes: tells a resubmitted identical document apart on approval.",
+        help_text="Digest of the document's content (format-independent): approval recognises a document "
+        "that was approved already.",
     )
     status = models.CharField(
         max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.RECEIVED

@@ -20,6 +20,7 @@ import logging
 import time
 import uuid
 
+import orjson
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -150,7 +151,7 @@ def receive_submission(*, user, content, fmt=SubmissionFormat.JSON, filename="",
             protocol_version=version,
             format=fmt,
             original_filename=(filename or "")[:255],
-            document_sha256=hashlib.sha256(content).hexdigest(),
+            document_sha256=document_digest(document, content),
             progress_total=lines,
         )
         # The stored name is ours, never the depositor's file name.
@@ -159,6 +160,16 @@ def receive_submission(*, user, content, fmt=SubmissionFormat.JSON, filename="",
         submission_id = submission.pk
         transaction.on_commit(lambda: queue_validation(submission_id))
     return submission
+
+
+def document_digest(document, content):
+    """sha256 of the document's content, not its bytes: the same donors and lines sent
+    as JSON, re-indented JSON or an XLSX workbook give one digest, which is how
+    approval recognises a document that is already in the catalog."""
+    if document is None:
+        return hashlib.sha256(content).hexdigest()
+    canonical = orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def queue_validation(submission_id):

@@ -335,6 +335,23 @@ def test_the_same_document_twice_gives_two_submissions_and_never_duplicate_lines
     assert any(str(first) in f["message"] for f in report["findings"])
 
 
+def test_the_same_content_as_a_workbook_is_recognised_as_already_approved(depositor, curator, submit,
+                                                                          django_capture_on_commit_callbacks):
+    document = submission_document(1)
+    first = submit(document).json()["id"]
+    assert client_for(curator).post(f"{URL}{first}/approve/").status_code == 200
+    workbook = io.BytesIO(document_to_xlsx(document))
+    workbook.name = "again.xlsx"
+    with django_capture_on_commit_callbacks(execute=True):
+        second = client_for(depositor).post(URL, data={"file": workbook}, format="multipart").json()["id"]
+    # One content, one digest, whatever the format.
+    assert Submission.objects.get(pk=second).document_sha256 == Submission.objects.get(pk=first).document_sha256
+    # Validation already sees the catalog's copy (STR-3), and the approval re-check would too.
+    response = client_for(curator).post(f"{URL}{second}/approve/")
+    assert response.status_code == 409
+    assert CellLine.objects.count() == 1
+
+
 def test_a_name_taken_since_validation_makes_the_approval_fail_cleanly(depositor, curator, submit, owner_institution):
     document = submission_document(1)
     document["lines"][0]["name"] = "UKBi900-A"
