@@ -307,7 +307,9 @@ class _Builder:
 
     def withdraw_consents(self):
         """Two donors withdraw consent: their lines are withdrawn and no longer distributed."""
-        candidates = [c for c in self.consents if c.donor._kind in ("sporadic", "familial_variant")]
+        # Donors sampled early: their lines were released well before the withdrawal.
+        candidates = [c for c in self.consents if c.donor._kind in ("sporadic", "familial_variant")
+                      and c.donor._sampled_on <= ANCHOR - timedelta(days=700)]
         withdrawn = [candidates[len(candidates) // 3], candidates[(2 * len(candidates)) // 3]]
         for consent in self.consents:
             consent.donor._withdrawn = consent in withdrawn
@@ -784,8 +786,23 @@ class _RequestBuilder:
             purpose_codes=codes, purpose_disease=purpose.disease or "", purpose_summary=summary,
             commercial=commercial, status=status,
         )
+        on_hold_line = self.withdrawn[0] if (username == "l.fernandez" and status == "submitted"
+                                             and self.withdrawn) else None
+        step = STEPS.index(status) if status in STEPS else (2 if status == "rejected" else 1)
+        # Open requests are recent; the further one has gone, the earlier it began
+        # (each step below takes at most ~6 weeks), so that nothing happens after ANCHOR.
+        if status in ("draft", "submitted", "under_review"):
+            created = ANCHOR - timedelta(days=rng.randint(25, 100))
+        else:
+            created = ANCHOR - timedelta(days=rng.randint(40 * step + 20, 40 * step + 200))
+        if on_hold_line is not None:
+            created = min(created, on_hold_line.donor.consent.withdrawn_on - timedelta(days=30))
+
+        def released_before(ln):
+            return ln.released_at.date() < created - timedelta(days=7)
+
         judged = self.judge(self.available, purpose)
-        eligible = [ln for ln in self.available if judged[ln.pk].decision == "APPROVE"]
+        eligible = [ln for ln in self.available if judged[ln.pk].decision == "APPROVE" and released_before(ln)]
         if status == "rejected":
             # Lines whose consent asks for ethics approval the requester never showed.
             eligible = [ln for ln in eligible if "DUO:0000021" in {c.code for c in judged[ln.pk].conditions}]
@@ -794,17 +811,13 @@ class _RequestBuilder:
             count = max(count, 2)  # one of its lines is taken out during review
         chosen = rng.sample(eligible, count)
         if username == "m.haddad":
-            chosen.append(self.restricted[i % len(self.restricted)])  # the consent check abstains: a curator decides
-        on_hold_line = self.withdrawn[0] if (username == "l.fernandez" and status == "submitted"
-                                             and self.withdrawn) else None
+            # A restricted line: the consent check abstains and a curator decides.
+            chosen.append([ln for ln in self.restricted if released_before(ln)][i])
         if on_hold_line is not None:
             chosen = [on_hold_line, *chosen[:1]]
-
-        created = ANCHOR - timedelta(days=rng.randint(60, 330))
         request._created_on = created
         self.requests.append(request)
         self.event(request, user, "created", "", "draft", created)
-        step = STEPS.index(status) if status in STEPS else (2 if status == "rejected" else 1)
         day = created
         results = {} if status == "draft" else {
             **judged, **self.judge([ln for ln in chosen if ln.pk not in judged], purpose)}

@@ -190,7 +190,11 @@ def test_consent_uses_duo_curies_with_a_mix_of_terms(seeded):
     withdrawn = Consent.objects.filter(withdrawn_on__isnull=False)
     assert withdrawn.count() >= 2
     for consent in withdrawn:
-        assert not CellLine.objects.filter(donor=consent.donor).exclude(availability="not_distributed").exists()
+        lines = CellLine.objects.filter(donor=consent.donor)
+        assert not lines.exclude(availability="not_distributed").exists()
+        assert all(ln.released_at.date() < consent.withdrawn_on for ln in lines)
+        assert all(r.tested_on <= ln.released_at.date() for ln in lines for r in ln.qc_records.all()
+                   if r.test in CORE_TESTS)
 
 
 def test_qc_panels_are_full_and_qc_status_agrees_with_the_records(seeded):
@@ -200,8 +204,10 @@ def test_qc_panels_are_full_and_qc_status_agrees_with_the_records(seeded):
         records = list(line.qc_records.all())
         assert line.qc_status == summarise_qc_status(line, records), line.name
         statuses[line.qc_status] += 1
+        assert all(line.derived_on < r.tested_on <= demo.ANCHOR for r in records), line.name
         if line.status == "released" and line.qc_status == "passed":
             assert {r.test for r in records} >= set(required_tests(line))
+            assert all(r.tested_on < line.released_at.date() for r in records), line.name
     assert statuses["passed"] > 250 and statuses["failed"] >= 3 and statuses["incomplete"] >= 3
     assert QCRecord.objects.filter(test="vector_clearance").exists()
     assert set(QCRecord.objects.values_list("test", flat=True)) >= set(CORE_TESTS)
@@ -250,10 +256,18 @@ def test_requests_span_the_workflow_as_the_workflow_would_leave_them(seeded):
         # Submitting refuses lines the consent denies; every condition is accepted.
         assert all(i.eligibility in ("APPROVE", "ABSTAIN") for i in items)
         assert set(request.accepted_conditions) == {c["code"] for i in items for c in i.conditions}
+        for item in items:
+            if item.line.released_at is not None:
+                assert item.line.released_at < request.submitted_at, (request.pk, item.line.name)
         if request.status in ("shipped", "completed"):
             shipped = set(request.shipments.values_list("line__name", flat=True))
             assert shipped == {i.line.name for i in items if i.decision == "approved"}
             assert request.agreement_executed_on <= min(request.shipments.values_list("shipped_on", flat=True))
+    from distribution.models import RequestEvent, Shipment
+
+    last = max(RequestEvent.objects.values_list("at", flat=True)).date()
+    assert last <= demo.ANCHOR
+    assert max(Shipment.objects.values_list("shipped_on", flat=True)) <= demo.ANCHOR
     assert DistributionRequest.objects.filter(on_hold=True).exclude(hold_reason="").exists()
     assert RequestedLine.objects.filter(decision="rejected").exclude(decision_reason="").exists()
     assert RequestedLine.objects.filter(eligibility="ABSTAIN", request__status="under_review").exists()
