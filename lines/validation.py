@@ -99,11 +99,38 @@ def _date(value):
 # ---------------------------------------------------------------------------
 
 
+def inline_local_refs(schema):
+    """The schema with every local `#/$defs/...` reference replaced by its target.
+
+    jsonschema resolves a $ref on every instance it descends into; with the refs
+    inlined once at compile time the same checks run about twice as fast. A
+    recursive reference is left as it is."""
+    defs = schema.get("$defs", {})
+
+    def walk(node, active):
+        if isinstance(node, list):
+            return [walk(item, active) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and ref[8:] in defs and ref not in active:
+            target = walk(defs[ref[8:]], active | {ref})
+            rest = {key: walk(value, active) for key, value in node.items() if key != "$ref"}
+            return {**target, **rest}
+        return {key: walk(value, active) for key, value in node.items()}
+
+    inlined = walk(schema, frozenset())
+    # Keep $defs only if a recursive reference still points into it.
+    if "#/$defs/" not in json.dumps({k: v for k, v in inlined.items() if k != "$defs"}):
+        inlined.pop("$defs", None)
+    return inlined
+
+
 @lru_cache(maxsize=16)
 def _compiled_validator(number, digest, schema_text):
     # Keyed by the schema's digest as well as the version number, so a schema
     # edited in the admin is never checked with a stale compiled copy.
-    schema = json.loads(schema_text)
+    schema = inline_local_refs(json.loads(schema_text))
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
@@ -348,6 +375,12 @@ def read_profile(raw):
     return profile, problems, unknown
 
 
+def _raw_key(raw):
+    return tuple(sorted(
+        (str(k), v if isinstance(v, (str, int, float)) or v is None else repr(v)) for k, v in raw.items()
+    ))
+
+
 def _profile_key(profile):
     return tuple(sorted((m, tuple(a)) for m, a in profile.items()))
 
@@ -565,6 +598,7 @@ class DocumentValidator:
             self.check_line(index, line)
             if position % PROGRESS_EVERY_LINES == 0:
                 self._progress(position, total)
+        self.check_holdings()
         self._progress(total, total)
         return self.findings
 
@@ -592,8 +626,8 @@ class DocumentValidator:
                 self.lines_of_donor[donor_ref].append((index, line))
         self._line_str = {}
         self._score_cache = {}
-        self._holdings_cache = {}
-        self._holdings_empty = None
+        self._profiles = {}
+        self._pending_str3 = []
         self._first_with_name = {}
 
     # -- REF-1, REF-2 --
@@ -1141,12 +1175,21 @@ class DocumentValidator:
                 found = (q_index, item.get("str_profile"))
         return found
 
+    def read_profile(self, raw):
+        """read_profile, cached: lines of one donor repeat the same profile."""
+        if not isinstance(raw, dict):
+            return {}, [], []
+        key = _raw_key(raw)
+        if key not in self._profiles:
+            self._profiles[key] = read_profile(raw)
+        return self._profiles[key]
+
     def _line_profile(self, line_ref):
         """Normalised identity STR of a document line (cached), or {}."""
         if line_ref not in self._line_str:
             line = self.line_by_id.get(line_ref, (None, {}))[1]
             raw = self._identity_profile(line)[1]
-            self._line_str[line_ref] = read_profile(raw)[0] if isinstance(raw, dict) else {}
+            self._line_str[line_ref] = self.read_profile(raw)[0]
         return self._line_str[line_ref]
 
     def _score(self, query, reference):
@@ -1163,7 +1206,7 @@ class DocumentValidator:
         if not isinstance(raw, dict) or not raw:
             add("STR-1", location, "the identity test by STR has no str_profile; give the marker → alleles profile")
             return
-        profile, problems, unknown = read_profile(raw)
+        profile, problems, unknown = self.read_profile(raw)
         for marker, problem in problems:
             add("STR-1", at("qc", q_index, "str_profile", marker), f"STR marker {marker}: {problem}")
         if unknown:
@@ -1185,14 +1228,14 @@ class DocumentValidator:
         # STR-2: the donor, else the parental line, else a sibling line of the same donor.
         comparisons = []
         if isinstance(donor_profile, dict) and donor_profile:
-            reference = read_profile(donor_profile)[0]
+            reference = self.read_profile(donor_profile)[0]
             if reference:
                 comparisons.append((f"donor {donor_ref}'s profile", reference))
         if parent_ref:
             if parent_ref in self.line_by_id:
                 reference = self._line_profile(parent_ref)
             else:
-                reference = read_profile(_dict(self.catalog.parents.get(parent_ref, {}).get("str_profile")))[0]
+                reference = self.read_profile(_dict(self.catalog.parents.get(parent_ref, {}).get("str_profile")))[0]
             if reference:
                 comparisons.append((f"parental line {parent_ref}", reference))
         if not comparisons:
@@ -1206,7 +1249,7 @@ class DocumentValidator:
                     break
             else:
                 for name, catalog_profile in self.catalog.donor_line_profiles.get(donor_ref, [])[:1]:
-                    reference = read_profile(catalog_profile)[0]
+                    reference = self.read_profile(catalog_profile)[0]
                     if reference:
                         comparisons.append((f"catalog line {name} of the same donor", reference))
         for label, reference in comparisons:
@@ -1216,20 +1259,17 @@ class DocumentValidator:
                     f"the line's STR does not match {label}: Tanabe {score:.1f} % (needs ≥ {threshold:g} %); "
                     "check for a sample swap or mislabelled line")
 
-        # STR-3: holdings of other donors and Cellosaurus.
+        # STR-3: holdings of other donors and Cellosaurus, searched for all lines at once
+        # after the loop (see check_holdings).
         if scorable >= minimum:
-            for label in self._holdings_matches(profile, line, donor_ref, parent_ref, threshold):
-                add("STR-3", location,
-                    f"the line's STR matches {label}: possible duplicate or misidentified line; explain "
-                    "the relation or check the sample")
+            self._pending_str3.append((profile, self._str3_exclusions(line, donor_ref, parent_ref), location,
+                                       line_id, donor_ref))
 
-    def _holdings_matches(self, profile, line, donor_ref, parent_ref, threshold):
-        """Labels of catalog lines and donors of other donors, and Cellosaurus references,
-        whose STR matches at Tanabe ≥ threshold (the STR search index, lines.str_search).
-        Searched once per distinct (profile, exclusions), since lines of one donor share a
-        profile: the search reads its in-memory index, plus one small query per search
-        for the index generation (and one to confirm hits when there are any)."""
-        from .str_search import DONOR, LINE, search_profiles
+    def _str3_exclusions(self, line, donor_ref, parent_ref):
+        """What STR-3 leaves out for a line: its own donor (and that donor's catalog lines),
+        its catalog parent and the parent's donor, and the Cellosaurus entries the line or
+        its parent declare they are."""
+        from .str_search import DONOR, LINE
 
         exclude = set()
         donor_ids = set()
@@ -1246,27 +1286,101 @@ class DocumentValidator:
             exclude.add((DONOR, donor_id))
             exclude |= {(LINE, line_pk) for line_pk in self.catalog.lines_of_catalog_donor.get(donor_id, ())}
         exclude |= {a for a in accessions if a}
-        key = (_profile_key(profile), frozenset(exclude))
-        if self._holdings_empty is None:
-            from .str_search import get_index
+        return frozenset(exclude)
 
-            index = get_index()
-            self._holdings_empty = not index.n_rows and not any(index.overlay.values())
-        if self._holdings_empty:
-            return []
-        if key not in self._holdings_cache:
-            hits = search_profiles(
-                profile, algorithm="tanabe", mode="non_empty", include_amelogenin=False,
-                min_markers=self.setting("min_str_markers", 8), score_filter=threshold, max_results=5,
-                exclude=sorted(exclude, key=str),
-            )
-            labels = []
-            for hit in hits:
-                what = {"line": "catalog line", "donor": "catalog donor"}.get(hit.kind, "Cellosaurus reference")
-                accession = f" ({hit.accession})" if hit.accession else ""
-                labels.append(f"{what} {hit.name}{accession} at Tanabe {hit.score:.1f} %")
-            self._holdings_cache[key] = labels
-        return self._holdings_cache[key]
+    def check_holdings(self):
+        """STR-3 for every line queued by check_str: one search per distinct profile."""
+        if not self._pending_str3:
+            return
+        threshold = self.setting("str_match_threshold", 80)
+        profiles = {}
+        for profile, _exclude, _location, _line, _donor in self._pending_str3:
+            profiles.setdefault(_profile_key(profile), profile)
+        hits = holdings_search(profiles, min_markers=self.setting("min_str_markers", 8), score_filter=threshold)
+        for profile, exclude, location, line_id, donor_ref in self._pending_str3:
+            matches = [
+                hit for hit in hits.get(_profile_key(profile), ())
+                if (hit["kind"], hit["object_id"]) not in exclude and not (hit["accession"] and hit["accession"] in exclude)
+            ]
+            for hit in matches[:MAX_HOLDINGS_HITS]:
+                what = {"line": "catalog line", "donor": "catalog donor"}.get(hit["kind"], "Cellosaurus reference")
+                accession = f" ({hit['accession']})" if hit["accession"] else ""
+                self.add("STR-3", location,
+                         f"the line's STR matches {what} {hit['name']}{accession} at Tanabe {hit['score']:.1f} %: "
+                         "possible duplicate or misidentified line; explain the relation or check the sample",
+                         line=line_id, donor=donor_ref)
+
+
+MAX_HOLDINGS_HITS = 5
+
+
+def holdings_search(profiles, *, min_markers, score_filter):
+    """{profile key: [hit dicts, best first]} for many normalised profiles at once.
+
+    Reads the STR search index (lines.str_search) once and scores every profile with
+    its vectorised count, then confirms all hits in one query per kind, so a document
+    of 10,000 lines does not cost a query per line. Falls back to search_profiles, one
+    search per profile, if the index's interface is not the one expected."""
+    from . import str_search
+
+    try:
+        return _batched_holdings_search(str_search, profiles, min_markers=min_markers, score_filter=score_filter)
+    except (AttributeError, TypeError, ValueError):
+        results = {}
+        for key, profile in profiles.items():
+            results[key] = [
+                {"kind": h.kind, "object_id": h.object_id, "name": h.name, "accession": h.accession, "score": h.score}
+                for h in str_search.search_profiles(
+                    profile, algorithm="tanabe", mode="non_empty", include_amelogenin=False,
+                    min_markers=min_markers, score_filter=score_filter, max_results=MAX_HOLDINGS_HITS + 20)
+            ]
+        return results
+
+
+def _batched_holdings_search(str_search, profiles, *, min_markers, score_filter):
+    import numpy as np
+
+    from donors.models import Donor
+
+    from .models import CellLine, ReferenceProfile
+
+    index = str_search.get_index()
+    found = {}
+    for key, profile in profiles.items():
+        hits = []
+        if index.n_rows:
+            counts = index.count(profile, "non_empty", False)
+            score = index.scores(counts, "tanabe")
+            score[counts.markers < min_markers] = -1.0
+            best = score if index.single_rows else np.maximum.reduceat(score, index.starts)
+            if index.overlay:
+                best = np.where(index.dead, -1.0, best)
+            for position in np.flatnonzero(best >= score_filter).tolist():
+                entry = index.entries[position]
+                hits.append((float(best[position]), entry))
+        for entry in index.overlay.values():
+            if entry is None:
+                continue
+            result = max((tanabe(profile, variant) for variant in str_search.profile_variants(
+                entry.profile, entry.conflicts)), default=0.0)
+            common = sum(1 for m in profile if m != AMELOGENIN and m in entry.profile)
+            if result >= score_filter and common >= min_markers:
+                hits.append((result, entry))
+        hits.sort(key=lambda hit: (-hit[0], hit[1].name))
+        found[key] = [{"kind": entry.kind, "object_id": entry.object_id, "name": entry.name,
+                       "accession": entry.accession or "", "score": result} for result, entry in hits]
+    # Confirm the hits still exist (the index may trail a deletion), one query per kind.
+    wanted = defaultdict(set)
+    for hits in found.values():
+        for hit in hits:
+            wanted[hit["kind"]].add(hit["object_id"])
+    alive = {
+        "line": set(CellLine.objects.filter(pk__in=wanted["line"]).values_list("pk", flat=True)) if wanted["line"] else set(),
+        "donor": set(Donor.objects.filter(pk__in=wanted["donor"]).values_list("pk", flat=True)) if wanted["donor"] else set(),
+        "reference": set(ReferenceProfile.objects.filter(pk__in=wanted["reference"]).values_list("pk", flat=True))
+        if wanted["reference"] else set(),
+    }
+    return {key: [h for h in hits if h["object_id"] in alive.get(h["kind"], set())] for key, hits in found.items()}
 
 
 def validate_document(document, *, protocol, institution, on_progress=None, user=None):
