@@ -28,6 +28,7 @@ from simple_history.utils import bulk_create_with_history
 from distribution.models import DistributionRequest, RequestedLine, Shipment
 from donors.models import Consent, Donor, Variant
 from lines.models import CellLine, QCRecord
+from lines.naming import clone_letter, format_name
 from lines.qc import summarise_qc_status
 from lines.str_matching import format_profile, normalise_profile
 
@@ -55,7 +56,6 @@ REQUESTER_USERNAMES = ["k.lindqvist", "a.okafor", "m.haddad", "neurovance-api", 
 DISEASE_LABELS = {curie: label for curie, label, _ in DISEASE_TERMS}
 CELL_TYPE_LABELS = dict(CELL_TYPES)
 HGNC_IDS = {symbol: hgnc_id for hgnc_id, symbol, *_ in GENES}
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 class DemoConflict(Exception):
@@ -339,7 +339,7 @@ class _Builder:
             for k in range(clones[donor.code]):
                 derived = donor._sampled_on + timedelta(days=rng.randint(50, 150) + 10 * k)
                 line = CellLine(
-                    name=f"{donor.institution.code}i{donor.donor_number}-{LETTERS[k]}",
+                    name=format_name(donor.institution.code, donor.donor_number, clone_letter(k)),
                     donor=donor,
                     institution=donor.institution,
                     source_cell_type=source,
@@ -419,7 +419,7 @@ class _Builder:
         rng = self.rng
         parent._has_subclones = True
         return CellLine(
-            name=f"{parent.name}-{n}",
+            name=f"{parent.name}-{n}",  # flat numbering per parent (lines.naming)
             donor=parent.donor,
             institution=parent.institution,
             source_cell_type=parent.source_cell_type,

@@ -17,6 +17,7 @@ from django.db import transaction
 from distribution.models import DistributionRequest, RequestedLine
 from donors.models import Donor, Variant
 from lines.models import CellLine, QCRecord
+from lines.naming import is_valid_name, subclone_parent
 from lines.qc import CORE_TESTS, required_tests, summarise_qc_status
 from lines.str_matching import KNOWN_MARKERS
 from prism import demo
@@ -63,8 +64,9 @@ def test_every_line_name_follows_hpscreg_and_carries_its_donor_number(seeded):
     for name, code, number, parent in CellLine.objects.values_list(
         "name", "institution__code", "donor__donor_number", "parental_line__name"
     ):
-        assert HPSCREG_NAME.match(name), name
+        assert HPSCREG_NAME.match(name) and is_valid_name(name), name
         assert len(name) <= 15
+        assert subclone_parent(name) == parent
         assert name.startswith(f"{code}i{number}-")
         if parent is None:
             assert name.count("-") == 1
