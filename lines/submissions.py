@@ -168,8 +168,18 @@ def document_digest(document, content):
     approval recognises a document that is already in the catalog."""
     if document is None:
         return hashlib.sha256(content).hexdigest()
-    canonical = orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    # A null and an absent field mean the same (the spreadsheet templates cannot
+    # tell them apart), so neither enters the digest.
+    canonical = orjson.dumps(_without_nulls(document), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     return hashlib.sha256(canonical).hexdigest()
+
+
+def _without_nulls(value):
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def queue_validation(submission_id):
