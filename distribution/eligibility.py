@@ -382,38 +382,40 @@ def disease_ancestors_for(disease):
     return None if row is None else frozenset(row)
 
 
-def line_facts(line):
-    """LineFacts for a CellLine (prefetch donor__consent__codes for many lines)."""
-    donor = line.donor
-    consent = None
-    if donor is not None:
-        # The reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
-        record = getattr(donor, "consent", None)
-        if record is not None:
-            consent = ConsentFacts(
-                codes=frozenset(code.pk for code in record.codes.all()),
-                disease=record.disease,
-                withdrawn=record.is_withdrawn,
-            )
-    return LineFacts(line.name, line.status, line.availability, consent)
+def facts_for_lines(lines):
+    """LineFacts for CellLines (a queryset, or a list of instances), in order.
+
+    Three flat queries (lines, consents, consent codes) and no model instances:
+    about 15,000 lines a second (prism/bench/eligibility.py)."""
+    from donors.models import Consent
+
+    if hasattr(lines, "values_list"):
+        rows = list(lines.values_list("name", "status", "availability", "donor_id"))
+        consents = Consent.objects.filter(donor_id__in=lines.values("donor_id"))
+    else:
+        rows = [(line.name, line.status, line.availability, line.donor_id) for line in lines]
+        consents = Consent.objects.filter(donor_id__in={row[3] for row in rows if row[3] is not None})
+    consent_rows = list(consents.values_list("id", "donor_id", "disease", "withdrawn_on"))
+    codes = {}
+    through = Consent.codes.through
+    for consent_id, code in through.objects.filter(consent_id__in=consents.values("id")).values_list(
+        "consent_id", "duoterm_id"
+    ):
+        codes.setdefault(consent_id, set()).add(code)
+    by_donor = {
+        donor_id: ConsentFacts(frozenset(codes.get(consent_id, ())), disease, withdrawn_on is not None)
+        for consent_id, donor_id, disease, withdrawn_on in consent_rows
+    }
+    return [
+        LineFacts(name, status, availability, by_donor.get(donor_id) if donor_id is not None else None)
+        for name, status, availability, donor_id in rows
+    ]
 
 
 def evaluate_lines(lines, purpose):
-    """Eligibility of each CellLine in `lines` (an iterable or queryset), in order."""
-    from django.db.models import Prefetch
-
-    from lines.models import CellLine
-
+    """Eligibility of each CellLine in `lines` (a queryset or a list), in order."""
     ancestors = disease_ancestors_for(purpose.disease) if DS in purpose.codes else frozenset()
-    if hasattr(lines, "select_related"):
-        lines = lines.select_related("donor__consent").prefetch_related(
-            Prefetch("donor__consent__codes")
-        )
-    elif lines and isinstance(lines[0], CellLine):
-        from django.db.models import prefetch_related_objects
-
-        prefetch_related_objects(list(lines), "donor__consent__codes")
-    return [evaluate(line_facts(line), purpose, ancestors) for line in lines]
+    return [evaluate(facts, purpose, ancestors) for facts in facts_for_lines(lines)]
 
 
 def filter_lines_for_purpose(queryset, purpose_codes, disease=None, commercial=False,
