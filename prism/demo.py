@@ -940,9 +940,19 @@ def build_builder(seed=SEED):
 
 
 @transaction.atomic
-def seed_demo(seed=SEED):
-    """Write the demo catalog (replacing an earlier run's). Returns a DemoSummary."""
+def seed_demo(seed=SEED, *, alongside_other_lines=False):
+    """Write the demo catalog (replacing an earlier run's). Returns a DemoSummary.
+
+    Invented lines must not slip into a real catalog: when lines other than the
+    demo's exist, it refuses (DemoConflict) unless `alongside_other_lines`."""
     builder = build_builder(seed)
+    if not alongside_other_lines:
+        others = CellLine.objects.exclude(name__in=[ln.name for ln in builder.lines])
+        if others.exists():
+            raise DemoConflict(
+                f"the catalog holds {others.count()} line(s) that are not the demo's (e.g. {others.first().name}); "
+                "the invented demo would mix with them. Use --force to add it anyway"
+            )
     summary = DemoSummary()
     usernames = [*DEMO_USERS, *REQUESTER_USERNAMES]
     try:

@@ -356,3 +356,17 @@ def test_every_text_value_fits_its_column(seeded):
                     too_long = model._default_manager.annotate(_n=Length(field.attname)).filter(
                         _n__gt=field.max_length)
                     assert not too_long.exists(), f"{model.__name__}.{field.name} > {field.max_length}"
+
+
+def test_it_refuses_to_mix_the_demo_into_a_catalog_with_other_lines_unless_forced(seeded):
+    from tests.factories import CellLineFactory
+
+    demo_lines = CellLine.objects.count()
+    real = CellLineFactory(name="UKBi900-A")
+    with pytest.raises(CommandError, match="not the demo's"):
+        call_command("seed_demo", stdout=StringIO())
+    out = StringIO()
+    call_command("seed_demo", "--force", stdout=out)
+    assert "replaced" in out.getvalue()
+    assert CellLine.objects.filter(pk=real.pk).exists()
+    assert CellLine.objects.count() == demo_lines + 1

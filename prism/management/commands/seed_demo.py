@@ -12,9 +12,10 @@ class Command(BaseCommand):
         "demo user per role, whose credentials are printed at the end. The same catalog every "
         "run (fixed seed, dates relative to a fixed day), written in one transaction. "
         "Safe to run again: it replaces exactly what an earlier run wrote (same line names, "
-        "donor codes and demo users) and leaves other data alone; it refuses, changing nothing, "
-        "when other data refers to demo objects. With --if-empty it does nothing when the "
-        "catalog already holds any line (what `make run` uses)."
+        "donor codes and demo users) and leaves other data alone. It refuses, changing nothing, "
+        "when other data refers to demo objects, and when the catalog holds lines that are not "
+        "the demo's (the invented lines would mix with real ones) unless --force. With --if-empty "
+        "it does nothing when the catalog already holds any line (what `make run` uses)."
     )
 
     def add_arguments(self, parser):
@@ -23,6 +24,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Do nothing (and say so) when the catalog already holds lines.",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Add the demo even though the catalog holds other lines (e.g. a Cellosaurus import).",
+        )
 
     def handle(self, *args, **options):
         if options["if_empty"] and catalog_has_lines():
@@ -30,7 +36,7 @@ class Command(BaseCommand):
             return
         started = time.perf_counter()
         try:
-            summary = seed_demo()
+            summary = seed_demo(alongside_other_lines=options["force"])
         except DemoConflict as exc:
             raise CommandError(f"demo catalog not built, nothing changed: {exc}") from exc
         elapsed = time.perf_counter() - started
