@@ -24,11 +24,17 @@ from drf_spectacular.utils import (
 )
 from rest_framework import permissions, renderers, serializers, status
 from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from prism.api import (
+    AUTHENTICATION_CLASSES,
+    PAGINATION_PARAMS,
+    RENDERER_CLASSES,
+    KeysetPagination,
+    reject_unknown_params,
+)
 from prism.roles import is_curator, is_depositor
 
 from .approval import ApprovalConflict, approve_submission
@@ -198,9 +204,20 @@ class CSVRenderer(renderers.BaseRenderer):
 
 
 # --- views ------------------------------------------------------------------
-class SubmissionListCreate(APIView):
+class SubmissionView(APIView):
+    """The catalog's API conventions (prism.api): token first (401 for a missing or
+    bad token), orjson rendering, depositors and curators only."""
+
+    authentication_classes = AUTHENTICATION_CLASSES
+    renderer_classes = RENDERER_CLASSES
     permission_classes = [permissions.IsAuthenticated, DepositorOrCurator]
+
+
+class SubmissionListCreate(SubmissionView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    pagination_class = KeysetPagination
+    ordering_fields = {"created_at": "created_at", "updated_at": "updated_at", "status": "status"}
+    default_ordering = ("-created_at",)
 
     @extend_schema(
         operation_id="submissions_list",
@@ -208,11 +225,23 @@ class SubmissionListCreate(APIView):
         description="Depositors see their institution's submissions, curators all. Newest first.",
         parameters=[
             OpenApiParameter("status", str, enum=SubmissionStatus.values, description="Only this status."),
-            OpenApiParameter("limit", int), OpenApiParameter("offset", int),
+            OpenApiParameter("cursor", str, description="Opaque position from a `next` or `previous` link."),
+            OpenApiParameter("page_size", int, description="Items per page, 1 to 500 (default 50)."),
+            OpenApiParameter("ordering", str, description="created_at, updated_at or status; `-` to reverse. "
+                             "Default: -created_at."),
         ],
-        responses={200: SubmissionSerializer(many=True), 403: SubmissionErrorSerializer, 400: SubmissionErrorSerializer},
+        responses={
+            200: inline_serializer("SubmissionPage", {
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": SubmissionSerializer(many=True),
+            }),
+            400: SubmissionErrorSerializer,
+            403: SubmissionErrorSerializer,
+        },
     )
     def get(self, request):
+        reject_unknown_params(request, {"status"} | PAGINATION_PARAMS)
         queryset = Submission.objects.visible_to(request.user).select_related(
             "institution", "protocol_version", "depositor", "decided_by"
         )
@@ -220,13 +249,11 @@ class SubmissionListCreate(APIView):
         if wanted:
             if wanted not in SubmissionStatus.values:
                 return Response(
-                    {"detail": f"Unknown status {wanted!r}: use one of {', '.join(SubmissionStatus.values)}."},
+                    {"status": [f"Unknown status {wanted!r}: use one of {', '.join(SubmissionStatus.values)}."]},
                     status=400,
                 )
             queryset = queryset.filter(status=wanted)
-        paginator = LimitOffsetPagination()
-        paginator.default_limit = 50
-        paginator.max_limit = 500
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(
             SubmissionSerializer(page, many=True, context={"request": request}).data
@@ -303,8 +330,7 @@ class SubmissionListCreate(APIView):
         )
 
 
-class SubmissionDetail(APIView):
-    permission_classes = [permissions.IsAuthenticated, DepositorOrCurator]
+class SubmissionDetail(SubmissionView):
 
     @extend_schema(
         operation_id="submissions_retrieve",
@@ -316,11 +342,10 @@ class SubmissionDetail(APIView):
         return Response(SubmissionDetailSerializer(submission, context={"request": request}).data)
 
 
-class SubmissionReport(APIView):
+class SubmissionReport(SubmissionView):
     """The findings as a file: JSON (the list) or CSV (one row per finding)."""
 
-    permission_classes = [permissions.IsAuthenticated, DepositorOrCurator]
-    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
+    renderer_classes = [RENDERER_CLASSES[0], CSVRenderer]
 
     @extend_schema(
         operation_id="submissions_report",
@@ -358,7 +383,7 @@ def _conflict(submission, message, findings=None):
     return Response(body, status=status.HTTP_409_CONFLICT)
 
 
-class SubmissionApprove(APIView):
+class SubmissionApprove(SubmissionView):
     permission_classes = [permissions.IsAuthenticated, CuratorOnly]
 
     @extend_schema(
@@ -399,7 +424,7 @@ class SubmissionApprove(APIView):
         return Response(SubmissionDetailSerializer(submission, context={"request": request}).data)
 
 
-class SubmissionReject(APIView):
+class SubmissionReject(SubmissionView):
     permission_classes = [permissions.IsAuthenticated, CuratorOnly]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
