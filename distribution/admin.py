@@ -1,13 +1,28 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import DistributionRequest, RequestedLine, Shipment
+from .models import DistributionRequest, RequestedLine, RequestEvent, Shipment
 
 
 class RequestedLineInline(admin.TabularInline):
     model = RequestedLine
     extra = 0
-    raw_id_fields = ["line"]
+    raw_id_fields = ["line", "decided_by"]
+    fields = ["line", "vials", "eligibility", "decision", "decision_reason", "decided_by", "decided_at"]
+    readonly_fields = ["eligibility", "decided_by", "decided_at"]
+
+
+class RequestEventInline(admin.TabularInline):
+    """The request's log: written only by the workflow methods, so read-only here."""
+
+    model = RequestEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "action", "actor", "from_status", "to_status", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class ShipmentInline(admin.TabularInline):
@@ -22,7 +37,11 @@ class DistributionRequestAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "organisation_type", "commercial", "on_hold"]
     search_fields = ["requester__username", "organisation", "agreement_reference", "items__line__name"]
     raw_id_fields = ["requester", "curator"]
-    inlines = [RequestedLineInline, ShipmentInline]
+    # State moves only through the workflow methods (request page or API), which
+    # check who and from where and tell the requester; the admin shows it.
+    readonly_fields = ["status", "on_hold", "hold_reason", "curator", "submitted_at", "decided_at",
+                       "completed_on", "accepted_conditions"]
+    inlines = [RequestedLineInline, ShipmentInline, RequestEventInline]
 
 
 @admin.register(Shipment)

@@ -127,8 +127,9 @@ def basket(request):
         for line in lines:
             raw = request.POST.get(f"vials-{line.name}", "1")
             vials[line.name] = int(raw) if raw.isdigit() else 0
+        p = form.purpose()
+        created = None
         try:
-            p = form.purpose()
             created = create_request(
                 request.user, lines, purpose_codes=p.codes, purpose_disease=p.disease, commercial=p.commercial,
                 organisation_type=p.organisation_type, purpose_summary=form.cleaned_data["purpose_summary"],
@@ -136,10 +137,13 @@ def basket(request):
             )
             created.submit(request.user, accepted_conditions=accepted)
         except WorkflowError as error:
-            if "created" in locals():
+            if created is None:
+                messages.error(request, error.message)
+            else:
+                # The draft is kept (with the lines and purpose) so nothing typed is lost.
+                _save_basket(request, [])
                 messages.error(request, f"Your request {created.pk} is saved as a draft: {error.message}")
                 return redirect("distribution:request-detail", pk=created.pk)
-            messages.error(request, error.message)
         else:
             _save_basket(request, [])
             messages.success(request, f"Request {created.pk} submitted. The curators will review it; "

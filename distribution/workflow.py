@@ -36,8 +36,17 @@ def create_request(requester, lines, *, purpose_codes, purpose_disease=None, com
     if not may_request(requester):
         raise NotAllowed("Only researchers and depositors may request lines.")
     profile = getattr(requester, "profile", None)
+    profile_type = profile.organisation_type if profile else "academic"
     if organisation_type is None:
-        organisation_type = profile.organisation_type if profile else "academic"
+        organisation_type = profile_type
+    elif profile_type == "commercial" and organisation_type != "commercial":
+        # Non-commercial consent (NCU/NPU) turns on this field: a company may not
+        # request as an academic. The reverse (stricter) is allowed.
+        raise InvalidAction(
+            "Your profile says your organisation is commercial; a request cannot state otherwise. "
+            "Ask a curator to correct your profile if it is wrong.",
+            {"organisation_type": "must be commercial"},
+        )
     if not organisation:
         institution = profile.institution if profile else None
         organisation = institution.name if institution else ""

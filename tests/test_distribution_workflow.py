@@ -546,3 +546,26 @@ def test_distribution_api_is_in_the_openapi_schema(api_client):
         assert {"400", "403", "404", "409"} <= set(operation["responses"]), action
     assert "/api/v1/withdrawals/consent/" in paths
     assert RequestStatus.AGREEMENT_EXECUTED in str(paths["/api/v1/requests/"]["get"]["parameters"])
+
+
+def test_a_company_cannot_request_as_an_academic(hmb_line):
+    company = create_user_with_role("pharma", "researcher", organisation_type="commercial")[0]
+    response = client_for(company).post(
+        "/api/v1/requests/", create_body(hmb_line, organisation_type="academic"), format="json"
+    )
+    assert response.status_code == 400
+    assert "organisation_type" in response.json()["problems"]
+    response = client_for(company).post("/api/v1/requests/", create_body(hmb_line), format="json")
+    assert response.status_code == 201
+    assert response.json()["organisation_type"] == "commercial"
+
+
+def test_curators_change_request_state_only_through_the_workflow_in_admin(make_request, curator):
+    from django.test import Client
+
+    request = make_request("submitted")
+    client = Client()
+    client.force_login(curator)
+    page = client.get(f"/admin/distribution/distributionrequest/{request.pk}/change/").content.decode()
+    assert page.count('name="status"') == 0  # shown, not editable
+    assert "review_started" not in page and "submitted" in page  # the event log inline
