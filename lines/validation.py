@@ -287,9 +287,9 @@ class Catalog:
 
         diseases = set()
         for d in donors:
-            diseases.add(d.get("disease"))
-            diseases.add(_dict(d.get("consent")).get("disease"))
-        diseases = {x for x in diseases if isinstance(x, str) and MONDO_RE.match(x)}
+            for value in (d.get("disease"), _dict(d.get("consent")).get("disease")):
+                if isinstance(value, str) and MONDO_RE.match(value):
+                    diseases.add(value)
         self.diseases = {
             curie: (ancestors or [], obsolete)
             for curie, ancestors, obsolete in DiseaseTerm.objects.filter(curie__in=diseases).values_list(
@@ -302,16 +302,14 @@ class Catalog:
         }
         self.duo_by_shorthand = {s.upper(): c for c, (s, _) in self.duo.items() if s}
 
-        symbols = set()
+        written = []
         for d in donors:
-            for v in _list(d.get("variants")):
-                symbols.add(_dict(v).get("gene"))
+            written += [_dict(v).get("gene") for v in _list(d.get("variants"))]
         for ln in lines:
             modification = _dict(ln.get("modification"))
-            symbols.add(modification.get("gene"))
-            for v in _list(modification.get("variants")):
-                symbols.add(_dict(v).get("gene"))
-        symbols = {s for s in symbols if isinstance(s, str) and s}
+            written.append(modification.get("gene"))
+            written += [_dict(v).get("gene") for v in _list(modification.get("variants"))]
+        symbols = {s for s in written if isinstance(s, str) and s}
         self.genes = self._gene_lookup(symbols)
 
         # STR-3 leaves out the line's own donor: the ids of its lines and of the
@@ -1019,7 +1017,7 @@ class DocumentValidator:
         return None, False
 
     def check_qc(self, index, line, qc_items, donor_viral, modified, parent_ref, add, at):
-        tests = {item.get("test") for _i, item in qc_items}
+        tests = {item.get("test") for _i, item in qc_items if isinstance(item.get("test"), str)}
         required = list(self.setting("core_tests", []))
         method = _text(_dict(line.get("reprogramming")).get("method"))
         if method is None and parent_ref:

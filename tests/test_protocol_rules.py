@@ -3,6 +3,7 @@
 Documents start from tests.documents.valid_document (which passes every rule)
 and change one thing."""
 
+import copy
 import datetime
 
 import pytest
@@ -451,3 +452,41 @@ def test_name_checks_use_the_depositing_institution(check, other_institution):
     document = with_changes(valid_document(1), lambda d: set_path(d, ["lines", 0, "name"], "UKBi001-A"))
     assert findings_of(check(document, institution=other_institution), "NAME-2")
     assert not Donor.objects.exists() and not CellLine.objects.exists()
+
+
+def _mutations(document, rng):
+    """Every path in the document, each replaced in turn by a value of another type."""
+    paths = []
+
+    def walk(node, path):
+        paths.append(path)
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, (*path, key))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, (*path, index))
+
+    walk(document, ())
+    replacements = [None, 0, -1, 3.5, "", "x", [], {}, [None], {"a": []}, True, "2025-99-99"]
+    for path in rng.sample(paths, min(len(paths), 100)):
+        mutated = copy.deepcopy(document)
+        if not path:
+            continue
+        target = mutated
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = rng.choice(replacements)
+        yield path, mutated
+
+
+def test_a_wrong_type_anywhere_gives_findings_never_an_exception(check):
+    import random
+
+    document = valid_document(2)
+    document["lines"].append(line("L3", "D1", document["donors"][0]["str_profile"], parental_line="L1",
+                                  modification={"type": "knock_in", "gene": "SOD1",
+                                                "variants": [{"gene": "SOD1", "protein": "p.Ala5Val"}]}))
+    for path, mutated in _mutations(document, random.Random(4)):
+        findings = check(mutated)
+        assert isinstance(findings, list), path
