@@ -286,7 +286,8 @@ class _Builder:
                 self.donor_variants.append(Variant(
                     donor=donor, gene=gene, hgnc_id=HGNC_IDS[gene],
                     hgvs=f"{facts.TRANSCRIPTS[gene]}:{c_dot}", protein=p_dot, legacy_name=legacy,
-                    zygosity=zygosity, classification="pathogenic", origin="germline",
+                    zygosity=zygosity, origin="germline",
+                    classification="likely_pathogenic" if legacy in facts.LIKELY_PATHOGENIC else "pathogenic",
                 ))
 
     def build_consents(self):

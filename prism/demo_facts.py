@@ -134,6 +134,10 @@ VARIANTS = [
     ("ALS19", "c.2780G>A", "p.Arg927Gln", "R927Q", "AD", 1),
 ]
 
+# Variants with fewer families or functional studies behind them than the classic
+# SOD1/TARDBP/FUS/VCP mutations: ACMG "likely pathogenic" rather than "pathogenic".
+LIKELY_PATHOGENIC = {"R47H", "E696K", "R927Q", "S621G", "D262V", "S85C", "D40G", "P506T"}
+
 # Typical age at onset (mean, sd) by subtype; sporadic ALS peaks around 60.
 ONSET_AGE = {
     "ALS1": (47, 10), "ALS6": (38, 12), "ALS8": (45, 8), "ALS10": (54, 9), "ALS12": (50, 10),

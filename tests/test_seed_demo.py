@@ -104,6 +104,8 @@ def test_donor_diseases_are_mondo_terms_and_variants_sit_in_the_subtypes_gene(se
         for variant in variants:
             assert variant.gene == gene, (donor.code, donor.disease, variant.gene)
             assert variant.origin == "germline"
+            assert variant.classification in ("pathogenic", "likely_pathogenic")
+            assert variant.hgnc_id == facts.SUBTYPES[next(k for k, v in facts.SUBTYPES.items() if v[0] == donor.disease)][2]
 
 
 def test_coding_variants_name_the_right_codon_and_transcript(seeded):
