@@ -19,14 +19,16 @@ class PurposeForm(forms.Form):
     codes = forms.MultipleChoiceField(
         label="Research purpose",
         choices=[(c, f"{PURPOSE_LABELS[c]} ({SHORTHAND[c]}, {c})") for c in PURPOSE_CODES],
-        widget=forms.CheckboxSelectMultiple,
+        # .form inputs are full width in prism.css; a checkbox should not be.
+        widget=forms.CheckboxSelectMultiple(attrs={"style": "width:auto"}),
         help_text="The GA4GH Data Use Ontology terms that describe your project.",
     )
     disease = forms.ChoiceField(
         label="Disease studied", required=False,
         help_text="Needed for research on a specific disease (MONDO).",
     )
-    commercial = forms.BooleanField(label="The use is commercial", required=False)
+    commercial = forms.BooleanField(label="The use is commercial", required=False,
+                                    widget=forms.CheckboxInput(attrs={"style": "width:auto"}))
     organisation_type = forms.ChoiceField(label="Your organisation", choices=OrganisationType.choices)
     purpose_summary = forms.CharField(
         label="Project summary", required=False, widget=forms.Textarea(attrs={"rows": 3}),
