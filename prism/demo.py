@@ -508,6 +508,8 @@ class _Builder:
             line.availability = "not_distributed"
             line.status_reason = ("Trisomy 12 in 8 of 20 metaphases of the distribution bank "
                                   "(re-test); the master bank is being re-derived.")
+        if line.released_at is not None:
+            records.extend(self._retest(line, scenario, release_day))
         line.qc_status = summarise_qc_status(line, records)
 
     def _qc_panel(self, line, day, scenario):
@@ -550,22 +552,27 @@ class _Builder:
                          "differentiated_percent": rng.randint(2, 20)},
                 passage=passage + 1, tested_on=day + timedelta(days=rng.randint(10, 30)), testing_lab=lab,
             ))
-        later = min(day + timedelta(days=rng.randint(120, 200)), ANCHOR - timedelta(days=2))
+        return records
+
+    def _retest(self, line, scenario, released_on):
+        """The failing re-test of a released line's distribution bank, after release."""
+        passage = line.passage_at_banking or 12
+        later = min(released_on + timedelta(days=self.rng.randint(60, 200)), ANCHOR - timedelta(days=2))
         if scenario == "released_retest_failed":
-            records.append(QCRecord(
+            return [QCRecord(
                 line=line, test="mycoplasma", method="qPCR (Venor GeM)", result="fail",
                 details={"result": "positive", "species": "Mycoplasma hyorhinis", "sample": "distribution bank"},
                 passage=passage + 5, tested_on=later, testing_lab="Minerva Biolabs",
-            ))
-        elif scenario == "withdrawn_karyotype":
+            )]
+        if scenario == "withdrawn_karyotype":
             karyotype = "47,XX,+12[8]/46,XX[12]" if line.donor.sex == "female" else "47,XY,+12[8]/46,XY[12]"
-            records.append(QCRecord(
+            return [QCRecord(
                 line=line, test="genomic_integrity", method="G-banding", result="fail",
                 details={"karyotype": karyotype, "band_resolution": 450, "metaphases_counted": 20,
-                         "abnormality": "trisomy 12 (mosaic)"},
+                         "abnormality": "trisomy 12 (mosaic)", "sample": "distribution bank"},
                 passage=passage + 10, tested_on=later, testing_lab="WiCell Cytogenetics Lab",
-            ))
-        return records
+            )]
+        return []
 
     def _qc_details(self, line, test, result, passage):
         rng = self.rng
