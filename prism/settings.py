@@ -155,6 +155,10 @@ if not DEBUG:
 # Unset broker: tasks run in-process at once, so a fresh checkout needs no Redis.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    # Never connected to: an eager task still builds a producer, and with no URL
+    # kombu warns on every task that it is "reverting to localhost".
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -44,7 +44,7 @@ def skip_or_fail(reason):
 
 def worker_services_missing():
     """Why a real worker cannot run here, or None when it can."""
-    if not settings.CELERY_BROKER_URL:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         return "needs a real worker: CELERY_BROKER_URL is not set (tasks run eagerly)"
     if connection.vendor != "postgresql":
         # SQLite's file is not shared with a test transaction the way a server is,
