@@ -110,7 +110,7 @@ def _approve(submission_id, by):
     with submission.document.open("rb") as handle:
         document, _locate = parse_document(handle.read(), submission.format)
 
-    plan = _Plan(document, submission, institution)
+    plan = _Plan(document, submission, institution, approved_by=by)
     conflicts = plan.recheck()
     if conflicts:
         raise _Conflict(conflicts)
@@ -152,7 +152,8 @@ def _profile(raw):
 class _Plan:
     """The rows a document becomes, worked out before anything is written."""
 
-    def __init__(self, document, submission, institution):
+    def __init__(self, document, submission, institution, approved_by=None):
+        self.approved_by = approved_by
         self.document = document
         self.submission = submission
         self.institution = institution
@@ -170,6 +171,7 @@ class _Plan:
         }
         self.donor_refs, self.parent_refs = donor_refs, parent_refs
         self.created_donors = []
+        self.qc_by_local = {}  # line local_id -> unsaved QCRecords (built once, for qc_status and insert)
         self.line_names = {}  # local_id -> name
         self.donor_numbers = {}  # donor local_id -> 3-character number
 
@@ -238,6 +240,14 @@ class _Plan:
         self.donor_numbers = dict(result.donor_numbers)
 
     # --- writing ----------------------------------------------------------------
+    def _bulk(self, rows, model, batch_size):
+        """bulk_create with one history record per row, credited to the approving curator
+        (the audit trail says who put the row in the catalog, and when)."""
+        return bulk_create_with_history(
+            rows, model, batch_size=batch_size, default_user=self.approved_by,
+            default_change_reason=f"approved submission {self.submission.pk}",
+        )
+
     def write(self):
         now = timezone.now()
         donors = self._write_donors()
@@ -273,7 +283,7 @@ class _Plan:
                 viral_screening=donor.get("viral_screening") or {},
                 str_profile=_profile(donor.get("str_profile")),
             ))
-        created = bulk_create_with_history(rows, Donor, batch_size=1000)
+        created = self._bulk(rows, Donor, 1000)
         if created and created[0].pk is None:  # backends without RETURNING
             created = list(Donor.objects.filter(code__in=[r.code for r in rows]))
         by_code = {d.code: d for d in created}
@@ -292,7 +302,7 @@ class _Plan:
                 withdrawal_reason=consent.get("withdrawal_reason") or "",
                 document_reference=consent.get("document_reference") or "",
             ))
-        consents = bulk_create_with_history(consents, Consent, batch_size=1000)
+        consents = self._bulk(consents, Consent, 1000)
         if consents and consents[0].pk is None:
             consents = list(Consent.objects.filter(donor__in=list(by_local.values())).order_by("donor_id"))
         by_donor = {c.donor_id: c for c in consents}
@@ -310,7 +320,7 @@ class _Plan:
             self._variant(v, genes, donor=by_local[d.get("local_id")])
             for d in self.donors for v in d.get("variants") or []
         ]
-        bulk_create_with_history(variants, Variant, batch_size=2000)
+        self._bulk(variants, Variant, 2000)
         for donor in self.donors:
             row = by_local[donor.get("local_id")]
             row.consent = by_donor[row.pk]
@@ -363,7 +373,7 @@ class _Plan:
                     "REF-1", "/lines", "Parental lines refer to each other in a cycle; nothing was written."
                 )])
             rows = [self._line_row(line, donors_by_local, created_by_local, cell_types, now) for line in ready]
-            created = bulk_create_with_history(rows, CellLine, batch_size=1000)
+            created = self._bulk(rows, CellLine, 1000)
             if created and created[0].pk is None:
                 created = list(CellLine.objects.filter(name__in=[r.name for r in rows]))
             by_name = {c.name: c for c in created}
@@ -420,6 +430,7 @@ class _Plan:
             released_at=now,
         )
         records = self._qc_rows(line)
+        self.qc_by_local[line.get("local_id")] = records
         row.qc_status = summarise_qc_status(row, records)
         withdrawn = donor is not None and getattr(getattr(donor, "consent", None), "withdrawn_on", None)
         # Released lines with a full passing panel and standing consent can be
@@ -457,10 +468,10 @@ class _Plan:
         )
         for line in self.lines:
             row = created_by_local[line.get("local_id")]
-            for record in self._qc_rows(line):
+            for record in self.qc_by_local[line.get("local_id")]:
                 record.line = row
                 records.append(record)
             for variant in (line.get("modification") or {}).get("variants") or []:
                 variants.append(self._variant(variant, genes, line=row))
-        bulk_create_with_history(records, QCRecord, batch_size=2000)
-        bulk_create_with_history(variants, Variant, batch_size=2000)
+        self._bulk(records, QCRecord, 2000)
+        self._bulk(variants, Variant, 2000)
