@@ -37,10 +37,16 @@ seed: migrate
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Without a broker tasks already run inside the web process: a worker would
+# have nothing to consume.
+NEED_BROKER = @test -n "$$CELERY_BROKER_URL" || { echo "set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0): without it tasks run eagerly in the web process" >&2; exit 2; }
+
 worker: install
+	$(NEED_BROKER)
 	$(DEV) $(BIN)/celery -A prism worker --loglevel=info --concurrency=2
 
 beat: install
+	$(NEED_BROKER)
 	$(DEV) $(BIN)/celery -A prism beat --loglevel=info
 
 lint: install
