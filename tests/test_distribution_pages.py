@@ -198,8 +198,8 @@ def test_pages_keep_roles_apart(researcher, other_depositor, curator, irb_line):
 
 
 def test_nav_links_point_to_the_distribution_pages(researcher, curator):
-    page = signed_in(researcher).get("/").content.decode()
+    page = signed_in(researcher).get("/distribution/lines/").content.decode()
     assert re.search(r'href="/distribution/basket/"', page)
     assert re.search(r'href="/distribution/requests/"', page)
-    page = signed_in(curator).get("/").content.decode()
+    page = signed_in(curator).get("/distribution/queue/").content.decode()
     assert re.search(r'href="/distribution/queue/"', page)
