@@ -1,5 +1,6 @@
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from prism.demo import DemoConflict, catalog_has_lines, seed_demo
@@ -50,3 +51,7 @@ class Command(BaseCommand):
         for username, password, role, institution in summary.credentials:
             where = f" at {institution}" if institution else ""
             self.stdout.write(f"  {username} / {password}  ({role}{where})")
+        if not settings.DEBUG:
+            self.stdout.write(self.style.WARNING(
+                "These passwords are published in the README: do not load the demo on a server others can reach."
+            ))
