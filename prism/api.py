@@ -16,6 +16,7 @@ import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Q
 from django.utils.encoding import force_str
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -60,13 +61,34 @@ def parse_bool_param(request, name, default=False):
     raise bad_parameter(name, f"'{raw}' is not a boolean: use true or false.")
 
 
+class StrictDjangoFilterBackend(DjangoFilterBackend):
+    """django-filter, with unknown query parameters refused (400 naming them). Known:
+    the view's filters, pagination parameters when it paginates, `ordering` when it
+    orders, and the view's `extra_query_params`."""
+
+    @staticmethod
+    def allowed_params(view):
+        filterset_class = getattr(view, "filterset_class", None)
+        names = set(filterset_class.base_filters) if filterset_class else set()
+        if getattr(view, "pagination_class", None):
+            names |= PAGINATION_PARAMS
+        elif getattr(view, "ordering_fields", None):
+            names.add("ordering")
+        return names | set(getattr(view, "extra_query_params", ()))
+
+    def filter_queryset(self, request, queryset, view):
+        reject_unknown_params(request, self.allowed_params(view))
+        return super().filter_queryset(request, queryset, view)
+
+
 class OrjsonRenderer(JSONRenderer):
     """JSON through orjson: several times faster than json.dumps on list pages."""
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
-        return orjson.dumps(data, default=_orjson_default)
+        # Non-string keys occur in DRF's errors for list items ({"lines": {0: [...]}}).
+        return orjson.dumps(data, default=_orjson_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 def _orjson_default(value):
@@ -353,3 +375,28 @@ class StandardErrorsMixin:
 
     authentication_classes = AUTHENTICATION_CLASSES
     renderer_classes = RENDERER_CLASSES
+
+
+# -- errors outside DRF views ------------------------------------------------------
+def _is_api(request):
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception=None):
+    """404 for a URL no route matches (e.g. /api/v1/requests/abc/ on an <int:id> route):
+    JSON under /api/, as every other API error is; the normal page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    from django.http import JsonResponse
+    from django.views.defaults import server_error as default_server_error
+
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error. It has been logged; please try again later."}, status=500)
+    return default_server_error(request)

@@ -23,3 +23,7 @@ urlpatterns = [
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# API clients get JSON errors for unmatched URLs too, as the schema documents.
+handler404 = "prism.api.not_found"
+handler500 = "prism.api.server_error"
