@@ -8,7 +8,10 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("accounts/token/", views.api_token, name="api-token"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("lines/", include("lines.catalog_views")),
+    path("curator/", views.curator_dashboard, name="curator-dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("prism.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
