@@ -569,3 +569,48 @@ def test_curators_change_request_state_only_through_the_workflow_in_admin(make_r
     page = client.get(f"/admin/distribution/distributionrequest/{request.pk}/change/").content.decode()
     assert page.count('name="status"') == 0  # shown, not editable
     assert "review_started" not in page and "submitted" in page  # the event log inline
+
+
+# --- races ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_curators_approving_at_once_record_one_approval(requester, curator, gru_irb_line):
+    """The row lock in _transition: both read "under review", one approves, the other
+    then sees "approved" and is refused (409) instead of approving a second time."""
+    import threading
+
+    from django.db import connection
+
+    from distribution.models import IllegalTransition
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (set DATABASE_URL); SQLite serialises whole transactions")
+    second = create_user_with_role("carl", "curator")[0]
+    request = create_request(requester, [gru_irb_line], purpose_codes=[HMB])
+    request.submit(requester, accepted_conditions=[IRB])
+    request.start_review(curator)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def approve(user):
+        from django.db import connections
+
+        try:
+            target = DistributionRequest.objects.get(pk=request.pk)
+            barrier.wait()
+            target.approve(user, f"approved by {user.username}")
+            outcomes.append("approved")
+        except IllegalTransition:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=approve, args=(user,)) for user in (curator, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    request.refresh_from_db()
+    assert sorted(outcomes) == ["approved", "refused"]
+    assert request.events.filter(action="approved").count() == 1
