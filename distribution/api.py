@@ -25,6 +25,7 @@ from prism.api import (
     RENDERER_CLASSES,
     KeysetPagination,
     StrictDjangoFilterBackend,
+    reject_unknown_params,
 )
 from prism.models import DiseaseTerm, DuoTerm
 from prism.roles import is_curator
@@ -262,6 +263,11 @@ class MaterialRecipientSerializer(serializers.Serializer):
     vials = serializers.IntegerField()
     batch = serializers.CharField()
     passage = serializers.IntegerField(allow_null=True)
+
+
+class RecipientsQuerySerializer(serializers.Serializer):
+    donor = serializers.CharField(max_length=20, required=False)
+    line = serializers.CharField(max_length=40, required=False)
 
 
 class WithdrawalReportSerializer(serializers.Serializer):
@@ -618,7 +624,10 @@ class RecipientsView(DistributionAPIView):
     def get(self, request):
         from donors.withdrawal import recipients_holding
 
-        donor, line = request.query_params.get("donor"), request.query_params.get("line")
+        reject_unknown_params(request, ("donor", "line"))
+        params = RecipientsQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        donor, line = params.validated_data.get("donor"), params.validated_data.get("line")
         if not donor and not line:
             raise ValidationError({"donor": ["Give a donor code or a line name (line=…)."]})
         lines = CellLine.objects.all()

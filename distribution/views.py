@@ -62,7 +62,8 @@ def _default_purpose_initial(user):
 def line_list(request):
     """Lines the user may see and request; optionally only those a stated purpose may use."""
     lines = CellLine.objects.visible_to(request.user).released().filter(availability="available")
-    query = request.GET.get("q", "").strip()
+    # NUL cannot reach PostgreSQL in a text parameter; nobody types it.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     if query:
         lines = lines.filter(Q(name__icontains=query) | Q(donor__disease_label__icontains=query))
     purpose_form = PurposeForm(request.GET if request.GET.get("codes") else None,
@@ -81,7 +82,7 @@ def line_list(request):
 @login_required
 @require_POST
 def basket_add(request):
-    names = [n.strip() for n in request.POST.getlist("line") if n.strip()]
+    names = [n.replace("\x00", "").strip()[:40] for n in request.POST.getlist("line") if n.strip()][:MAX_BASKET]
     basket = _basket(request)
     visible = set(CellLine.objects.visible_to(request.user).filter(name__in=names).values_list("name", flat=True))
     for name in names:
@@ -232,8 +233,12 @@ def request_action(request, pk, action):
     request_obj = get_object_or_404(DistributionRequest.objects.visible_to(request.user), pk=pk)
     if action not in ACTIONS:
         raise Http404("No such action.")
+    post = request.POST.copy()
+    for key in post:
+        # Free-text reasons go to text columns; PostgreSQL refuses NUL in them.
+        post.setlist(key, [value.replace("\x00", "")[:5000] for value in post.getlist(key)])
     try:
-        event = ACTIONS[action](request_obj, request.user, request.POST)
+        event = ACTIONS[action](request_obj, request.user, post)
     except NotAllowed as error:
         raise PermissionDenied(error.message) from error
     except WorkflowError as error:
@@ -294,7 +299,7 @@ def withdrawals(request):
             messages.success(request, f"Withdrawn: {', '.join(report.lines) or 'no lines'}. "
                                       f"{len(report.held_requests)} open request(s) put on hold; "
                                       f"{len(report.recipients)} shipment(s) to past recipients listed below.")
-    lookup = request.GET.get("donor", "").strip() or request.GET.get("line", "").strip()
+    lookup = (request.GET.get("donor", "").strip() or request.GET.get("line", "").strip()).replace("\x00", "")[:40]
     recipients = None
     if report is not None:
         recipients = report.recipients

@@ -203,3 +203,18 @@ def test_nav_links_point_to_the_distribution_pages(researcher, curator):
     assert re.search(r'href="/distribution/requests/"', page)
     page = signed_in(curator).get("/distribution/queue/").content.decode()
     assert re.search(r'href="/distribution/queue/"', page)
+
+
+def test_stray_nul_characters_are_not_a_server_error(researcher, curator, irb_line):
+    client = signed_in(researcher)
+    assert client.get("/distribution/lines/", {"q": "UKB\x00"}).status_code == 200
+    client.post("/distribution/basket/add/", {"line": irb_line.name})
+    client.post("/distribution/basket/", {"codes": [HMB], "organisation_type": "academic", "accept": [IRB],
+                                          "action": "submit"})
+    request = DistributionRequest.objects.get()
+    cur = signed_in(curator)
+    response = cur.post(f"/distribution/requests/{request.pk}/reject/", {"reason": "No\x00 stock"})
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert (request.status, request.decision_reason) == ("rejected", "No stock")
+    assert cur.get("/distribution/withdrawals/", {"donor": "PD\x00"}).status_code == 200

@@ -237,3 +237,9 @@ def test_withdraw_line_function_refuses_non_curators(world, researcher):
 
     with pytest.raises(NotAllowed):
         withdraw_line(world["line_a"], by=researcher, reason="x")
+
+
+def test_recipients_report_refuses_unknown_parameters(curator):
+    response = client_for(curator).get("/api/v1/withdrawals/recipients/?donor=PDW0001&colour=red")
+    assert response.status_code == 400
+    assert "colour" in response.json()
