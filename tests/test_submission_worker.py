@@ -32,9 +32,7 @@ from tests.celery_worker import wait_for
 from tests.conftest import client_for
 from tests.submission_helpers import submission_document
 
-# serialized_rollback: the flush after each test also empties what data migrations
-# wrote (roles, protocol versions, vocabularies); the next test needs them back.
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 QUEUE = "prism-submissions-pytest"
 STALE_SECONDS = 2
@@ -44,7 +42,28 @@ DEAD_BROKER = "redis://127.0.0.1:6390/0"  # nothing listens there
 
 
 @pytest.fixture(autouse=True)
-def _pipeline_settings(settings):
+def _data_migrations(transactional_db):
+    """A transactional test's flush also empties what data migrations wrote (roles,
+    built-in vocabularies, protocol version 1): write them again. (Not
+    serialized_rollback: it collides with the content types an earlier flush re-created.)"""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from lines.models import ProtocolVersion
+    from lines.protocol import V1_IDENTIFIER, V1_SETTINGS, schema_for
+    from prism.roles import ROLES
+    from prism.vocabulary import load_builtin
+
+    for role in ROLES:
+        Group.objects.get_or_create(name=role)
+    load_builtin(apps)
+    ProtocolVersion.objects.get_or_create(
+        number=1, defaults={"identifier": V1_IDENTIFIER, "schema": schema_for(1), "settings": V1_SETTINGS},
+    )
+
+
+@pytest.fixture(autouse=True)
+def _pipeline_settings(settings, _data_migrations):
     settings.SUBMISSION_QUEUE = QUEUE
     settings.SUBMISSION_STALE_AFTER = timedelta(seconds=STALE_SECONDS)
 
