@@ -210,3 +210,13 @@ def test_rebuild_str_index_command_indexes_every_profile(capsys):
     call_command("rebuild_str_index")
     assert "2 profiles" in capsys.readouterr().out
     assert {h.name for h in search_profiles(normalise_profile(HB2))} == {"1-7HB2", line.name}
+
+
+def test_rebuild_drops_profiles_that_are_gone():
+    ref = ReferenceProfile.objects.create(accession="CVCL_2261", name="1-7HB2", str_profile=normalise_profile(HB2))
+    line = CellLineFactory(str_profile=normalise_profile(HB2))
+    rebuild_index()
+    assert len(search_profiles(normalise_profile(HB2))) == 2
+    type(line).objects.filter(pk=line.pk).update(str_profile={})  # a write that forgot to reindex
+    rebuild_index()
+    assert [h.name for h in search_profiles(normalise_profile(HB2))] == [ref.name]
