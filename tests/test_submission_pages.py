@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from lines.models import CellLine, Submission
+from lines.submission_formats import document_to_tables
 from tests.submission_helpers import (
     eager_celery,
     submission_document,
@@ -36,6 +37,26 @@ def csrf_post(client, url, data, **extra):
     return client.post(url, {**data, "csrfmiddlewaretoken": token}, **extra)
 
 
+def fill_in_template(template_bytes, document):
+    """The blank XLSX template with `document`'s rows typed in under its headers."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(template_bytes))
+    for sheet, table in document_to_tables(document).items():
+        worksheet = workbook[sheet]
+        header = [cell.value for cell in worksheet[1]]
+        for column in table[0]:
+            if column not in header:  # e.g. an STR marker the template does not list
+                header.append(column)
+                worksheet.cell(row=1, column=len(header), value=column)
+        for values in table[1:]:
+            row = dict(zip(table[0], values, strict=True))
+            worksheet.append([row.get(column) for column in header])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def test_blank_templates_download_in_every_format(client):
     for fmt, content_type in (
         ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -57,12 +78,13 @@ def test_a_depositor_goes_from_blank_template_to_approved_lines(depositor, curat
     assert upload_page.status_code == 200
     assert b"/submissions/template.xlsx" in upload_page.content
 
-    # Fill in the blank template: the example document it ships, made into our own.
-    template = json.loads(dora.get("/submissions/template.json").content)
-    document = submission_document(2, donors=1)
-    assert set(template) >= {"protocol", "donors", "lines"}
-    upload = io.BytesIO(json.dumps(document).encode())
-    upload.name = "our-lines.json"
+    # Fill in the blank workbook as a lab would: one row per donor, line and QC record
+    # under the template's own headers (rows come from our document).
+    blank = dora.get("/submissions/template.xlsx")
+    assert blank.status_code == 200
+    workbook = fill_in_template(blank.content, submission_document(2, donors=1))
+    upload = io.BytesIO(workbook)
+    upload.name = "our-lines.xlsx"
     with django_capture_on_commit_callbacks(execute=True):
         response = csrf_post(dora, "/submissions/new/", {"file": upload, "protocol": "prism-line-submission/1"})
     assert response.status_code == 302
