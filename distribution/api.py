@@ -51,14 +51,24 @@ class DistributionErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class WorkflowErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="What was refused and why, in words for the user.")
-    problems = serializers.DictField(required=False, help_text="Field or line → what is wrong with it.")
+# A 400 is either a workflow refusal ({"detail", "problems"}) or input validation
+# ({"<field>": ["message", ...]}, nested for nested fields): one schema admits both.
+BAD_INPUT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string", "description": "What was refused and why."},
+        "problems": {"type": "object", "additionalProperties": {},
+                     "description": "Field or line → what is wrong with it."},
+    },
+    "additionalProperties": {},
+    "example": {"lines": ["Unknown line: UKBi999-Z"], "purpose.codes": ["Unknown DUO code: DUO:9999999"]},
+}
 
 
 def error_responses(*codes):
     text = {
-        400: ("Bad input: `detail` says what, `problems` (or the field keys) say where.", WorkflowErrorSerializer),
+        400: ("Bad input: `detail` and `problems` for a refused action, or one key per field at "
+              "fault with its messages.", BAD_INPUT_SCHEMA),
         401: ("Credentials are missing or invalid.", DistributionErrorSerializer),
         403: ("Your role may not take this action on this request.", DistributionErrorSerializer),
         404: ("No such request, or not visible to you.", DistributionErrorSerializer),
