@@ -161,7 +161,145 @@ def consent_terms(consent):
     }
 
 
+# -- line summaries: one format, built from a flat row ------------------------------
+# List pages and exports read these columns with .values() (no model instances, one
+# query), then attach_page_facts() adds genes and consent codes (two more queries per
+# page); line_summary(line) builds the same row from a model instance.
+SUMMARY_COLUMNS = (
+    "pk", "name", "alternative_names", "status", "availability", "qc_status", "name_conforms",
+    "hpscreg_name", "cellosaurus_accession", "source_cell_type", "source_cell_type_label",
+    "reprogramming_method", "modification_type", "released_at", "derived_on", "created_at",
+    "institution__code", "parental_line__name", "donor_id", "donor__code", "donor__sex",
+    "donor__age_at_sampling", "donor__ancestry", "donor__disease", "donor__disease_label",
+    "donor__family_history", "donor__onset_site", "donor__consent__id", "donor__consent__genetic_data",
+    "donor__consent__withdrawn_on",
+)
+
+
+def summary_rows(queryset):
+    """Flat rows of every SUMMARY_COLUMNS value, as a values() queryset (joins, no instances)."""
+    return queryset.values(*SUMMARY_COLUMNS)
+
+
+def attach_page_facts(rows):
+    """Genes (engineered and germline) and non-commercial consent codes for a page of
+    rows: two queries whatever the page size."""
+    from django.db.models import Q
+
+    from donors.models import Consent, Variant
+
+    line_ids = [row["pk"] for row in rows]
+    donor_ids = {row["donor_id"] for row in rows if row["donor_id"]}
+    consent_ids = {row["donor__consent__id"] for row in rows if row["donor__consent__id"]}
+    by_line, by_donor, non_commercial = {}, {}, set()
+    if line_ids:
+        variants = Variant.objects.filter(Q(line_id__in=line_ids) | Q(donor_id__in=donor_ids))
+        for gene, line_id, donor_id in variants.values_list("gene", "line_id", "donor_id"):
+            if line_id is not None:
+                by_line.setdefault(line_id, set()).add(gene)
+            else:
+                by_donor.setdefault(donor_id, set()).add(gene)
+    if consent_ids:
+        non_commercial = set(
+            Consent.codes.through.objects.filter(
+                consent_id__in=consent_ids, duoterm_id__in=NON_COMMERCIAL_CODES
+            ).values_list("consent_id", flat=True)
+        )
+    empty = frozenset()
+    for row in rows:
+        row["engineered_genes"] = by_line.get(row["pk"], empty)
+        row["germline_genes"] = by_donor.get(row["donor_id"], empty)
+        row["non_commercial"] = row["donor__consent__id"] in non_commercial
+    return rows
+
+
+def _row_from_line(line):
+    donor = line.donor
+    consent = getattr(donor, "consent", None) if donor is not None else None
+    parental = getattr(line, "parental_name", None)
+    if parental is None and line.parental_line_id and "parental_line" in line._state.fields_cache:
+        parental = line.parental_line.name
+    row = {
+        "pk": line.pk, "name": line.name, "alternative_names": line.alternative_names,
+        "status": line.status, "availability": line.availability, "qc_status": line.qc_status,
+        "name_conforms": line.name_conforms, "hpscreg_name": line.hpscreg_name,
+        "cellosaurus_accession": line.cellosaurus_accession, "source_cell_type": line.source_cell_type,
+        "source_cell_type_label": line.source_cell_type_label,
+        "reprogramming_method": line.reprogramming_method, "modification_type": line.modification_type,
+        "released_at": line.released_at,
+        "institution__code": line.institution.code if line.institution_id else None,
+        "parental_line__name": parental, "donor_id": line.donor_id,
+        "donor__consent__id": consent.pk if consent else None,
+        "donor__consent__genetic_data": consent.genetic_data if consent else None,
+        "donor__consent__withdrawn_on": consent.withdrawn_on if consent else None,
+        "engineered_genes": {v.gene for v in line.variants.all()},
+        "germline_genes": {v.gene for v in donor.variants.all()} if donor is not None else set(),
+        "non_commercial": bool(consent) and any(t.curie in NON_COMMERCIAL_CODES for t in consent.codes.all()),
+    }
+    for field in ("code", "sex", "age_at_sampling", "ancestry", "disease", "disease_label", "family_history",
+                  "onset_site"):
+        row[f"donor__{field}"] = getattr(donor, field) if donor is not None else None
+    return row
+
+
+def _row_sees_genetic_data(row, viewer):
+    return viewer.curator or (
+        row["donor__consent__genetic_data"] == "open" and row["donor__consent__withdrawn_on"] is None
+    )
+
+
+def summary_from_row(row, viewer):
+    genes = set(row["engineered_genes"])
+    if row["donor_id"] and _row_sees_genetic_data(row, viewer):
+        genes |= row["germline_genes"]
+    has_consent = row["donor__consent__id"] is not None
+    accession = row["cellosaurus_accession"]
+    hpscreg = row["hpscreg_name"] or (row["name"] if row["name_conforms"] else "")
+    released = row["released_at"]
+    donor = None
+    if row["donor_id"]:
+        code = row["donor__code"]
+        disease_id = row["donor__disease"]
+        donor = {
+            "code": code,
+            "url": viewer.donor_url(code),
+            "sex": row["donor__sex"],
+            "age_at_sampling": row["donor__age_at_sampling"],
+            "ancestry": row["donor__ancestry"],
+            "disease": {"id": disease_id, "label": row["donor__disease_label"]} if disease_id else None,
+            "family_history": row["donor__family_history"] or None,
+            "onset_site": row["donor__onset_site"] or None,
+        }
+    return {
+        "name": row["name"],
+        "url": viewer.line_url(row["name"]),
+        "alternative_names": list(row["alternative_names"] or []),
+        "status": row["status"],
+        "availability": row["availability"],
+        "qc_status": row["qc_status"],
+        "commercial_use": (has_consent and row["donor__consent__withdrawn_on"] is None
+                           and not row["non_commercial"]),
+        "institution": row["institution__code"],
+        "donor": donor,
+        "source_cell_type": (
+            {"id": row["source_cell_type"], "label": row["source_cell_type_label"] or None}
+            if row["source_cell_type"] else None
+        ),
+        "reprogramming_method": row["reprogramming_method"] or None,
+        "modification_type": row["modification_type"],
+        "parental_line": row["parental_line__name"],
+        "genes": sorted(genes),
+        "links": {
+            "cellosaurus": f"https://www.cellosaurus.org/{accession}" if accession else None,
+            "rrid": f"RRID:{accession}" if accession else None,
+            "hpscreg": f"https://hpscreg.eu/cell-line/{quote(hpscreg, safe='')}" if hpscreg else None,
+        },
+        "released_at": released.isoformat() if released else None,
+    }
+
+
 def commercial_use(line):
+    """The donor's consent stands and carries none of NCU, NPU, NPUNCU."""
     donor = line.donor
     consent = getattr(donor, "consent", None) if donor is not None else None
     if consent is None or consent.withdrawn_on is not None:
@@ -170,28 +308,8 @@ def commercial_use(line):
 
 
 def line_summary(line, viewer):
-    genes = sorted({v.gene for v in visible_variants(line, viewer)})
-    return {
-        "name": line.name,
-        "url": viewer.line_url(line.name),
-        "alternative_names": list(line.alternative_names or []),
-        "status": line.status,
-        "availability": line.availability,
-        "qc_status": line.qc_status,
-        "commercial_use": commercial_use(line),
-        "institution": line.institution.code if line.institution_id else None,
-        "donor": donor_summary(line.donor, viewer),
-        "source_cell_type": (
-            {"id": line.source_cell_type, "label": line.source_cell_type_label or None}
-            if line.source_cell_type else None
-        ),
-        "reprogramming_method": _blank_to_none(line.reprogramming_method),
-        "modification_type": line.modification_type,
-        "parental_line": getattr(line, "parental_name", None),
-        "genes": genes,
-        "links": line_links(line),
-        "released_at": line.released_at.isoformat() if line.released_at else None,
-    }
+    """The summary of one line (a model instance, relations loaded or not)."""
+    return summary_from_row(_row_from_line(line), viewer)
 
 
 def qc_summary(line, records, viewer):

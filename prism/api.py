@@ -234,6 +234,10 @@ class KeysetPagination(BasePagination):
     def _values(self, row, keys):
         values = []
         for path, _ in keys:
+            if isinstance(row, dict):
+                value = row[path]
+                values.append(value.isoformat() if hasattr(value, "isoformat") else value)
+                continue
             value = row
             for part in path.split("__"):
                 value = getattr(value, "pk" if part == "pk" else part, None) if value is not None else None
