@@ -148,6 +148,30 @@ def test_more_than_10000_lines_are_refused_with_413_and_a_clear_message(submit):
     assert not Submission.objects.exists()
 
 
+def test_a_workbook_or_csv_set_over_10000_lines_is_refused_at_once(depositor):
+    import zipfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("lines")
+    sheet.append(["local_id", "donor"])
+    for i in range(10_001):
+        sheet.append([f"L{i}", "D1"])
+    xlsx = io.BytesIO()
+    workbook.save(xlsx)
+    csv_set = io.BytesIO()
+    with zipfile.ZipFile(csv_set, "w") as archive:
+        archive.writestr("lines.csv", "local_id,donor\n# help row\n" + "".join(f"L{i},D1\n" for i in range(10_001)))
+    for name, content in (("big.xlsx", xlsx.getvalue()), ("big.zip", csv_set.getvalue())):
+        upload = io.BytesIO(content)
+        upload.name = name
+        response = client_for(depositor).post(URL, data={"file": upload}, format="multipart")
+        assert response.status_code == 413, name
+        assert "10,001 lines" in response.json()["detail"]
+    assert not Submission.objects.exists()
+
+
 def test_a_body_that_is_not_json_is_a_400_saying_where(depositor):
     response = client_for(depositor).post(URL, data=b'{"protocol": ', content_type="application/json")
     assert response.status_code == 400
