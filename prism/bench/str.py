@@ -15,6 +15,7 @@ On PostgreSQL it also times the candidate step of the alternative design (a GROU
 over an indexed (marker, allele) table) to show why the index lives in memory.
 """
 
+import os
 import random
 import statistics
 import time
@@ -136,7 +137,8 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
     rng = random.Random(29)
     sampler = _Sampler(rng)
     write(f"database: {connection.vendor} ({connection.settings_dict['NAME']}), {size:,} synthetic profiles, "
-          f"{n_queries} queries, CLASTR defaults")
+          f"{n_queries} queries, CLASTR defaults; {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f} at start")
 
     started = time.perf_counter()
     profiles, refs = [], []
@@ -177,6 +179,7 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
         answers.append(hits)
     median, p95 = statistics.median(timings), _percentile(timings, 0.95)
     found = sum(1 for i, hits in enumerate(answers) if i % 2 == 0 and hits)
+    write(f"load average now {os.getloadavg()[0]:.1f}")
     write(f"index:        median {_fmt(median)}   p95 {_fmt(p95)}   "
           f"({found}/{len(queries) // 2} re-typed lines found; mean {statistics.mean(len(a) for a in answers):.1f} hits)")
 
