@@ -33,7 +33,7 @@ from .models import (
 )
 from .qc import summarise_qc_status
 from .str_matching import ProfileError, normalise_profile
-from .submissions import parse_document
+from .submissions import load_document
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +107,7 @@ def _approve(submission_id, by):
     # approvals interleaving there would pick the same.
     institution = Institution.objects.select_for_update().get(pk=submission.institution_id)
 
-    with submission.document.open("rb") as handle:
-        document, _locate = parse_document(handle.read(), submission.format)
+    document = load_document(submission)
 
     plan = _Plan(document, submission, institution, approved_by=by)
     conflicts = plan.recheck()

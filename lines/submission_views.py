@@ -27,7 +27,7 @@ from .models import (
     SubmissionStateError,
     SubmissionStatus,
 )
-from .submissions import SubmissionRefused, parse_document, receive_submission
+from .submissions import SubmissionRefused, load_document, receive_submission
 
 # The review page shows the document's first rows; the full document is a download.
 REVIEW_ROWS = 200
@@ -214,8 +214,7 @@ def _readable_location(location):
 def _document_tables(submission):
     """Donors, lines and QC of the stored document as rows for the review page."""
     try:
-        with submission.document.open("rb") as handle:
-            document, _ = parse_document(handle.read(), submission.format)
+        document = load_document(submission)
     except Exception as exc:  # noqa: BLE001 — an unreadable document is shown as such, with its report
         return {"error": str(exc)}
     if not isinstance(document, dict):

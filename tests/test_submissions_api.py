@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from donors.models import Consent, Donor, Variant
@@ -103,6 +104,10 @@ def test_an_xlsx_workbook_and_a_csv_set_are_validated_like_the_json(depositor, d
         response = client.post(URL, data={"file": workbook}, format="multipart")
     assert response.status_code == 202, response.content
     assert detail(depositor, response.json()["id"]).json()["status"] == "valid"
+    # The validated document is kept as JSON beside the upload, for review and approval.
+    validated = submissions.load_document(Submission.objects.get(pk=response.json()["id"]))
+    assert [line["local_id"] for line in validated["lines"]] == ["L1", "L2"]
+    assert default_storage.exists(Submission.objects.get(pk=response.json()["id"]).document.name + ".parsed.json")
 
     document["lines"][1]["culture"]["passage_at_banking"] = 0
     csv_set = io.BytesIO(document_to_csv_zip(document))
