@@ -220,3 +220,7 @@ def test_rebuild_drops_profiles_that_are_gone():
     type(line).objects.filter(pk=line.pk).update(str_profile={})  # a write that forgot to reindex
     rebuild_index()
     assert [h.name for h in search_profiles(normalise_profile(HB2))] == [ref.name]
+
+
+def test_an_empty_catalog_answers_with_no_hits():
+    assert search_profiles(normalise_profile(HB2)) == []
