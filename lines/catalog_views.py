@@ -163,7 +163,8 @@ def _facets_for(request, pairs, filtered, user):
 def catalog(request):
     user = request.user
     visible = CellLine.objects.visible_to(user)
-    pairs = _clean_params(request.GET)
+    # The default page size is left out of links, so a shared address stays short.
+    pairs = [(k, v) for k, v in _clean_params(request.GET) if (k, v) != ("page_size", str(DEFAULT_PAGE_SIZE))]
     filter_data = request.GET.copy()
     for name in PAGE_PARAMS:
         filter_data.pop(name, None)
