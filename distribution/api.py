@@ -416,6 +416,12 @@ class RequestListView(WorkflowErrorsMixin, generics.GenericAPIView):
     ordering_fields = {"created_at": "created_at", "submitted_at": "submitted_at", "id": "pk"}
     default_ordering = ("-created_at",)
 
+    def get_serializer_class(self):
+        # Also what OPTIONS describes: the create input for POST, the summary otherwise.
+        if self.request is not None and self.request.method == "POST":
+            return DistributionRequestCreateSerializer
+        return DistributionRequestSummarySerializer
+
     def get_queryset(self):
         return DistributionRequest.objects.visible_to(self.request.user).select_related("requester").annotate(
             line_count=Count("items")

@@ -614,3 +614,9 @@ def test_two_curators_approving_at_once_record_one_approval(requester, curator, 
     request.refresh_from_db()
     assert sorted(outcomes) == ["approved", "refused"]
     assert request.events.filter(action="approved").count() == 1
+
+
+def test_options_on_the_request_list_describes_it(requester):
+    response = client_for(requester).options("/api/v1/requests/")
+    assert response.status_code == 200
+    assert "lines" in response.json()["actions"]["POST"]
