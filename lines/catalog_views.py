@@ -24,7 +24,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from distribution.workflow import may_request
 from donors.models import Ancestry, Sex, Variant
-from prism.models import DuoTerm
+from prism.models import DiseaseTerm, DuoTerm
 
 from . import representation as rep
 from .facets import facet_counts
@@ -359,7 +359,12 @@ def line_detail(request, name):
     variants = [{**v, "origin_label": "engineered" if v["origin"] == "engineered" else "germline"}
                 for v in data["variants"]]
     institution = line.institution
+    restriction = (data["consent"] or {}).get("disease_restriction")
+    restriction_label = (
+        DiseaseTerm.objects.filter(curie=restriction).values_list("label", flat=True).first() if restriction else None
+    )
     return render(request, "lines/detail.html", {
+        "restriction_label": restriction_label,
         "line": line, "data": data, "donor": data["donor"], "consent": data["consent"],
         "variants": variants, "family_root": family_root, "family_children": family_children,
         "institution": institution, "may_request": may_request(request.user),
