@@ -335,6 +335,10 @@ class ProfileIndex:
                 row += 1
         self.n_rows = n = row
         self.starts = np.asarray(starts, dtype=np.int64)
+        # Ties in score and markers rank by name, as everywhere else (_rank).
+        self.name_rank = np.empty(len(entries), dtype=np.int64)
+        self.name_rank[np.argsort(np.asarray([e.name for e in entries], dtype=object), kind="stable")] = np.arange(
+            len(entries))
         self.single_rows = n == len(entries)
 
         pairs = np.asarray(post_pairs, dtype=np.int32)
@@ -682,7 +686,7 @@ def search_profiles(profile, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, 
             best = np.where(index.dead, -1.0, best)
         candidates = np.flatnonzero(best >= score_filter)
         first_rows = index.starts[candidates]
-        order = np.lexsort((-counts.markers[first_rows], -best[candidates]))
+        order = np.lexsort((index.name_rank[candidates], -counts.markers[first_rows], -best[candidates]))
         candidates = candidates[order]
         window = max_results + 20
         for begin in range(0, len(candidates), window):
