@@ -63,7 +63,9 @@ def _data_migrations(transactional_db):
 
 
 @pytest.fixture(autouse=True)
-def _pipeline_settings(settings, _data_migrations):
+def _pipeline_settings(settings, _data_migrations, tmp_path):
+    # Workers started after this see the same upload folder (CeleryWorkerProcess passes MEDIA_ROOT).
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.SUBMISSION_QUEUE = QUEUE
     settings.SUBMISSION_STALE_AFTER = timedelta(seconds=STALE_SECONDS)
 

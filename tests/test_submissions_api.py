@@ -484,6 +484,11 @@ def test_every_submission_endpoint_is_in_the_openapi_schema_with_its_errors(api_
 
 
 @pytest.fixture(autouse=True)
+def _uploads_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _eager():
     """These tests run validation in-process even where CELERY_BROKER_URL is set (CI):
     the real-worker behaviour is tests/test_submission_worker.py's."""
