@@ -412,6 +412,12 @@ class DistributionRequest(models.Model):
 
         def change(req):
             req.completed_on = timezone.localdate()
+            if by.pk == req.requester_id:
+                # The requester's confirmation is the receipt date of what was shipped.
+                for shipment in req.shipments.filter(received_on__isnull=True):
+                    shipment.received_on = req.completed_on
+                    shipment._history_user = by
+                    shipment.save(update_fields=["received_on"])
 
         return self._transition(by, "completed", "complete", who="either",
                                 allowed_from=[RequestStatus.SHIPPED], to=RequestStatus.COMPLETED,

@@ -620,3 +620,9 @@ def test_options_on_the_request_list_describes_it(requester):
     response = client_for(requester).options("/api/v1/requests/")
     assert response.status_code == 200
     assert "lines" in response.json()["actions"]["POST"]
+
+
+def test_requester_confirming_receipt_dates_the_shipments(make_request, requester):
+    request = make_request("shipped")
+    client_for(requester).post(f"/api/v1/requests/{request.pk}/complete/", {}, format="json")
+    assert [s.received_on for s in request.shipments.all()] == [TODAY]
