@@ -132,10 +132,12 @@ def visible_variant_lines(queryset, variant_q, user):
     """Lines of `queryset` carrying a variant matching `variant_q` that the user may see."""
     variants = Variant.objects.filter(variant_q)
     engineered = variants.filter(line__isnull=False).values("line_id")
-    germline = variants.filter(donor__isnull=False)
+    germline = Q(donor_id__in=variants.filter(donor__isnull=False).values("donor_id"))
     if not is_curator(user):
-        germline = germline.filter(donor__consent__genetic_data="open", donor__consent__withdrawn_on__isnull=True)
-    return queryset.filter(Q(pk__in=engineered) | Q(donor_id__in=germline.values("donor_id")))
+        # Checked on the line's own donor consent (already joined for the page), so the
+        # subquery stays a plain index scan of the variants.
+        germline &= Q(donor__consent__genetic_data="open", donor__consent__withdrawn_on__isnull=True)
+    return queryset.filter(Q(pk__in=engineered) | germline)
 
 
 def commercial_use_q():

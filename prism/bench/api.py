@@ -350,10 +350,9 @@ WHERE l.status = 'released' {where}
 ORDER BY {order}
 LIMIT 51
 """
-_GENE_OPEN = """(EXISTS (SELECT 1 FROM donors_variant v WHERE v.line_id = l.id AND v.gene = 'SOD1')
-  OR EXISTS (SELECT 1 FROM donors_variant v JOIN donors_consent vc ON vc.donor_id = v.donor_id
-             WHERE v.donor_id = l.donor_id AND v.gene = 'SOD1' AND vc.genetic_data = 'open'
-             AND vc.withdrawn_on IS NULL))"""
+_GENE_OPEN = """(l.id IN (SELECT v.line_id FROM donors_variant v WHERE v.gene = 'SOD1' AND v.line_id IS NOT NULL)
+  OR (l.donor_id IN (SELECT v.donor_id FROM donors_variant v WHERE v.gene = 'SOD1' AND v.donor_id IS NOT NULL)
+      AND c.genetic_data = 'open' AND c.withdrawn_on IS NULL))"""
 _ALS_SUBTYPES = "(SELECT curie FROM prism_diseaseterm WHERE curie = 'MONDO:0004976' OR ancestors::text LIKE '%\"MONDO:0004976\"%')"
 # Constant SQL written here, no user input: the floors of the comparison.
 FLOORS = {  # noqa: S608
