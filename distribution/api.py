@@ -155,6 +155,7 @@ class DistributionShipmentSerializer(serializers.Serializer):
     batch = serializers.CharField()
     passage = serializers.IntegerField(allow_null=True)
     courier_reference = serializers.CharField()
+    received_on = serializers.DateField(allow_null=True)
 
 
 class RequestEventSerializer(serializers.Serializer):

@@ -478,7 +478,8 @@ def test_shipment_records_date_vials_batch_and_passage(make_request, curator, gr
     assert response.status_code == 200
     shipment = response.json()["shipments"][0]
     assert shipment == {"line": gru_irb_line.name, "shipped_on": TODAY.isoformat(), "vials": 2,
-                        "batch": "B-2026-07", "passage": 21, "courier_reference": ""}
+                        "batch": "B-2026-07", "passage": 21, "courier_reference": "",
+                        "received_on": None}
 
 
 def test_shipment_of_a_line_not_approved_is_refused(make_request, curator):
