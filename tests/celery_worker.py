@@ -205,3 +205,14 @@ def celery_worker_factory(transactional_db, django_db_blocker):
     for worker in started:
         worker.stop()
         worker.discard_log()
+
+
+@pytest.fixture
+def celery_eager():
+    """Run tasks in this process for one test even where CELERY_BROKER_URL is set
+    (CI): for tests of what a task does, not of the queue. Tests of the queue and
+    the worker use `celery_worker_process` instead."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

@@ -69,9 +69,11 @@ def api_client():
 
 
 # A real Celery worker on the test database for tests marked `worker`
-# (celery_worker_process, celery_worker_factory): see tests/celery_worker.py.
+# (celery_worker_process, celery_worker_factory), and celery_eager for tests that
+# want tasks run in-process even where a broker is set: see tests/celery_worker.py.
 from tests.celery_worker import (  # noqa: E402, F401
     _celery_worker_session,
+    celery_eager,
     celery_worker_factory,
     celery_worker_process,
 )

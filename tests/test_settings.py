@@ -119,3 +119,10 @@ def test_without_a_broker_a_queued_task_runs_at_once_in_the_calling_process(capl
 
     assert WorkerHeartbeat.objects.get(label="eager-check").worker == "eager"
     assert "hostname" not in caplog.text  # no broker warning on an eager task
+
+
+@pytest.mark.django_db
+def test_the_celery_eager_fixture_runs_tasks_in_process_even_where_a_broker_is_set(celery_eager):
+    record_heartbeat.delay(label="forced-eager")
+
+    assert WorkerHeartbeat.objects.get(label="forced-eager").worker == "eager"
