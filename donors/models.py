@@ -53,7 +53,10 @@ class DonorQuerySet(models.QuerySet):
 
         if is_curator(user):
             return self
-        return self.filter(lines__in=CellLine.objects.visible_to(user)).distinct()
+        # EXISTS rather than a join + DISTINCT: no duplicate rows to remove, and a
+        # page of donors ordered by code stays an index scan at 100,000 donors.
+        visible_lines = CellLine.objects.visible_to(user).filter(donor=models.OuterRef("pk"))
+        return self.filter(models.Exists(visible_lines))
 
 
 class Donor(models.Model):
