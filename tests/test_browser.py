@@ -130,7 +130,7 @@ def test_a_new_user_finds_every_sod1_line_with_full_qc_that_a_company_may_use(pa
     fresh.close()
 
 
-def test_search_filter_open_a_line_and_compare(page, demo, live_server):
+def test_search_filter_open_a_line_and_compare_also_on_a_phone(page, demo, live_server):
     page.goto("/lines/")
     page.get_by_label("Search", exact=True).fill("A4V")
     page.get_by_role("button", name="Search", exact=True).click()
@@ -175,6 +175,9 @@ def test_search_filter_open_a_line_and_compare(page, demo, live_server):
     assert headers == picked
     assert page.get_by_role("rowheader", name="QC status").count() == 1
     shot(page, "compare")
+
+    # The same pages on a phone.
+    check_pages_fit_a_phone(page.context.browser, live_server)
 
 
 def test_a_curator_signs_in_and_reads_the_dashboard(page, live_server):
@@ -224,14 +227,14 @@ def test_the_catalog_filters_and_reads_without_javascript(browser, live_server):
     context.close()
 
 
-def test_the_pages_fit_a_phone(browser, live_server, demo):
+def check_pages_fit_a_phone(browser, live_server):
+    """Nothing wider than a 375px screen, except inside a deliberately scrolling table."""
     context = browser.new_context(viewport={"width": 375, "height": 812}, base_url=live_server.url,
                                   is_mobile=True, has_touch=True)
     page = context.new_page()
     for url, name in (("/", "phone-home"), ("/lines/?gene=SOD1", "phone-catalog"),
                       ("/lines/compare/?names=BNSCi012-A&names=BNSCi012-A-6", "phone-compare")):
         page.goto(url)
-        # Nothing wider than the screen, except inside a deliberately scrolling table.
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{url} is {overflow}px wider than a 375px phone"
         shot(page, name)
