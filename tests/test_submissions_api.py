@@ -419,6 +419,48 @@ def test_a_line_of_a_donor_already_in_the_catalog_gets_a_new_line_not_a_new_dono
     assert QCRecord.objects.filter(line=line).exists()
 
 
+def test_approval_writes_gene_edited_subclones_with_their_parents_and_engineered_variants(
+    depositor, curator, submit, owner_institution
+):
+    from lines.protocol.example import line as example_line
+
+    document = submission_document(1)
+    profile = document["donors"][0]["str_profile"]
+    document["lines"].append(example_line(
+        "L2", "D1", profile, parental_line="L1",
+        modification={"type": "knock_in", "gene": "SOD1", "description": "A4V corrected allele",
+                      "variants": [{"gene": "SOD1", "hgvs": "NM_000454.5:c.14C>T", "protein": "p.Ala5Val",
+                                    "zygosity": "heterozygous", "classification": "pathogenic"}]},
+    ))
+    pk = submit(document).json()["id"]
+    body = detail(depositor, pk).json()
+    assert body["status"] == "valid", body["findings"]
+    assert client_for(curator).post(f"{URL}{pk}/approve/").status_code == 200
+
+    parent = CellLine.objects.get(submission_id=pk, parental_line__isnull=True)
+    child = CellLine.objects.get(submission_id=pk, parental_line__isnull=False)
+    assert child.parental_line == parent and child.donor == parent.donor
+    assert child.name == f"{parent.name}-1"  # hPSCreg: subclone = parent + -<n>
+    assert child.modification_type == "knock_in" and "A4V corrected allele" in child.modification_description
+    engineered = Variant.objects.get(line=child)
+    assert engineered.origin == "engineered" and engineered.protein == "p.Ala5Val"
+    # The donor's germline variant stays on the donor, not duplicated on lines.
+    assert Variant.objects.filter(donor=parent.donor, origin="germline").count() == 1
+
+    # A later submission edits the catalog line: its parent is named, not re-created.
+    later = {"protocol": document["protocol"], "donors": [], "lines": [example_line(
+        "E1", parent.donor.code, profile, parental_line=parent.name,
+        modification={"type": "knock_out", "gene": "SOD1"},
+    )]}
+    second = submit(later).json()["id"]
+    body = detail(depositor, second).json()
+    assert body["status"] == "valid", body["findings"]
+    assert client_for(curator).post(f"{URL}{second}/approve/").status_code == 200
+    grandchild = CellLine.objects.get(submission_id=second)
+    assert grandchild.parental_line == parent and grandchild.name == f"{parent.name}-2"
+    assert Donor.objects.count() == 1 and CellLine.objects.count() == 3
+
+
 # --- the pipeline pieces without HTTP -----------------------------------------------
 def test_a_second_validation_run_of_a_claimed_submission_does_nothing(depositor, submit):
     pk = submit(submission_document(1), run=False).json()["id"]
