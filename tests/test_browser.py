@@ -138,7 +138,14 @@ def test_search_filter_open_a_line_and_compare_also_on_a_phone(page, demo, live_
     page.wait_for_load_state("networkidle")
     found = shown_total(page)
     assert found > 0
-    tick(page, "Female", "sex")
+    # By keyboard: Space ticks the focused box; after the swap the focus is still on it.
+    female = page.get_by_role("checkbox", name=re.compile(r"^Female\b"))
+    female.focus()
+    box_id = female.get_attribute("id")
+    page.keyboard.press("Space")
+    page.wait_for_url(re.compile(r"[?&]sex=female"))
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.activeElement.id") == box_id
     assert 0 < shown_total(page) <= found
     shot(page, "catalog-search-a4v-female")
 
