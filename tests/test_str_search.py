@@ -77,6 +77,7 @@ def test_index_gives_the_same_ranking_as_scoring_every_profile():
     rebuild_index()
     queries = [random_profile(rng) for _ in range(4)]
     queries.append(dict(ReferenceProfile.objects.order_by("id").first().str_profile))
+    queries.append({**queries[0], "D21S11": [], "SE33": ["20"]})  # typed "ND"; a marker no reference has
     for query in queries:
         for algorithm in ALGORITHMS:
             for mode in MODES:
