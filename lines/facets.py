@@ -13,11 +13,10 @@ germline variants count towards the gene facet (the consent's genetic-data level
 
 from django.db import connection
 
-from donors.models import Ancestry, Consent, Donor, Sex, Variant
-from prism.models import Institution
+from donors.models import Ancestry, Consent, Sex, Variant
 from prism.roles import is_curator
 
-from .models import Availability, CellLine, ModificationType, QCStatus, ReprogrammingMethod
+from .models import Availability, ModificationType, QCStatus, ReprogrammingMethod
 
 # Each facet: name → (SQL expression over the CTE columns, choices for labels).
 FACETS = ("gene", "disease", "sex", "ancestry", "reprogramming_method", "modification_type",
@@ -34,13 +33,24 @@ _CHOICE_LABELS = {
 MAX_VALUES_PER_FACET = 100
 
 
+# CTE column → the ORM path it is read from (joins come from the queryset).
+_CTE_COLUMNS = {
+    "id": "pk", "donor_id": "donor_id", "reprogramming_method": "reprogramming_method",
+    "modification_type": "modification_type", "qc_status": "qc_status", "availability": "availability",
+    "sex": "donor__sex", "ancestry": "donor__ancestry", "disease": "donor__disease",
+    "disease_label": "donor__disease_label", "institution": "institution__code",
+    "institution_name": "institution__name",
+}
+
+
 def _sql(queryset, user):
     q = connection.ops.quote_name
-    line, donor, inst = CellLine._meta.db_table, Donor._meta.db_table, Institution._meta.db_table
     variant, consent = Variant._meta.db_table, Consent._meta.db_table
     # Only identifiers from model metadata and fixed column names are formatted into
     # the SQL; every user-supplied value travels in `params` (the filtered queryset's).
-    inner, params = queryset.order_by().values("pk").query.sql_with_params()
+    # The filtered queryset itself is the CTE body (one scan of the lines), its
+    # columns named by the CTE's column list.
+    inner, params = queryset.order_by().values(*_CTE_COLUMNS.values()).query.sql_with_params()
     # Germline variants count only where the user may see them (see lines.filters).
     consent_join = "" if is_curator(user) else (
         f"JOIN {q(consent)} c ON c.donor_id = f.donor_id "
@@ -60,17 +70,7 @@ def _sql(queryset, user):
         f"SELECT v.gene, f.id FROM f {consent_join} JOIN {q(variant)} v ON v.donor_id = f.donor_id"
         ") g GROUP BY g.gene"
     )
-    sql = (
-        "WITH f AS ("  # noqa: S608
-        "SELECT l.id AS id, l.donor_id AS donor_id, l.reprogramming_method AS reprogramming_method, "
-        "l.modification_type AS modification_type, l.qc_status AS qc_status, l.availability AS availability, "
-        "d.sex AS sex, d.ancestry AS ancestry, d.disease AS disease, d.disease_label AS disease_label, "
-        "i.code AS institution, i.name AS institution_name "
-        f"FROM {q(line)} l LEFT JOIN {q(donor)} d ON d.id = l.donor_id "
-        f"LEFT JOIN {q(inst)} i ON i.id = l.institution_id "
-        f"WHERE l.id IN ({inner})) "
-        + " UNION ALL ".join(branches)
-    )
+    sql = f"WITH f ({', '.join(_CTE_COLUMNS)}) AS ({inner}) " + " UNION ALL ".join(branches)  # noqa: S608
     return sql, params
 
 
