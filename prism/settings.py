@@ -177,6 +177,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300),
     "socket_connect_timeout": 3,
+    # A publisher (the web process queueing after commit) tries the broker twice,
+    # not for kombu's default 4+ seconds: when Redis is down the request still
+    # answers at once and beat re-queues from the database. (Workers reconnect
+    # under broker_connection_max_retries, which this does not touch.)
+    "max_retries": 1,
+    "interval_start": 0.2,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 CELERY_BEAT_SCHEDULE = {
     # Shows in the admin (Worker heartbeats) that beat and a worker are alive.
