@@ -18,9 +18,13 @@ and scores those few in Python until there are enough of them to rebuild.
 """
 
 import contextlib
+import os
+import re
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from django.db import transaction
@@ -60,6 +64,14 @@ KINDS = (LINE, DONOR, REFERENCE)
 OVERLAY_LIMIT = 2000
 
 CELLOSAURUS_URL = "https://www.cellosaurus.org/{accession}"
+
+
+def _cache_min_entries():
+    """Indexes at least this large are cached on disk for new processes (settings
+    STR_INDEX_CACHE_MIN_ENTRIES; STR_INDEX_CACHE_DIR says where)."""
+    from django.conf import settings
+
+    return getattr(settings, "STR_INDEX_CACHE_MIN_ENTRIES", 20_000)
 
 
 # ---------------------------------------------------------------------------
@@ -305,13 +317,18 @@ class ProfileIndex:
 
     PLANES = 3  # allele counts up to 7 per marker; a real profile has at most 4
 
-    def __init__(self, entries, generation):
+    def __init__(self, entries, generation, arrays=None):
         self.generation = generation
         self.entries = entries
         self.position = {(e.kind, e.object_id): i for i, e in enumerate(entries)}
         self.dead = np.zeros(len(entries), dtype=bool)
         self.overlay = {}  # (kind, object_id) -> _Entry or None (removed), newer than the arrays
-        cols = self.marker_cols = {marker: i for i, marker in enumerate(KNOWN_MARKERS)}
+        self.arrays = arrays if arrays is not None else self._build(entries)
+        self._derive(self.arrays)
+
+    @classmethod
+    def _build(cls, entries):
+        cols = {marker: i for i, marker in enumerate(KNOWN_MARKERS)}
         pair_ids = {}
         cell_rows, cell_cols, cell_n, post_rows, post_pairs, starts = [], [], [], [], [], []
         row = 0
@@ -333,35 +350,53 @@ class ProfileIndex:
                         post_pairs.append(pair)
                         post_rows.append(row)
                 row += 1
-        self.n_rows = n = row
-        self.starts = np.asarray(starts, dtype=np.int64)
+        n = row
         # Ties in score and markers rank by name, as everywhere else (_rank).
-        self.name_rank = np.empty(len(entries), dtype=np.int64)
-        self.name_rank[np.argsort(np.asarray([e.name for e in entries], dtype=object), kind="stable")] = np.arange(
+        name_rank = np.empty(len(entries), dtype=np.int64)
+        name_rank[np.argsort(np.asarray([e.name for e in entries], dtype=object), kind="stable")] = np.arange(
             len(entries))
-        self.single_rows = n == len(entries)
-
         pairs = np.asarray(post_pairs, dtype=np.int32)
         order = np.argsort(pairs, kind="stable")
-        self.posting_rows = np.asarray(post_rows, dtype=np.int32)[order]
-        bounds = np.searchsorted(pairs[order], np.arange(len(pair_ids) + 1)).tolist()
-        self.postings = {key: (bounds[pair], bounds[pair + 1]) for key, pair in pair_ids.items()}
-
-        self.blocks = (len(cols) + 63) // 64
-        self.present = np.zeros((self.blocks, n), dtype=np.uint64)
-        self.planes = np.zeros((self.blocks, self.PLANES, n), dtype=np.uint64)
+        blocks = (len(cols) + 63) // 64
+        present = np.zeros((blocks, n), dtype=np.uint64)
+        planes = np.zeros((blocks, cls.PLANES, n), dtype=np.uint64)
         c_rows = np.asarray(cell_rows, dtype=np.int64)
         c_cols = np.asarray(cell_cols, dtype=np.int64)
-        c_n = np.minimum(np.asarray(cell_n, dtype=np.int64), 2 ** self.PLANES - 1)
-        for block in range(self.blocks):
+        c_n = np.minimum(np.asarray(cell_n, dtype=np.int64), 2 ** cls.PLANES - 1)
+        for block in range(blocks):
             in_block = (c_cols // 64) == block
             rows_b = c_rows[in_block]
             bits = np.left_shift(np.uint64(1), (c_cols[in_block] % 64).astype(np.uint64))
             # A row has each marker once, so adding the bits is OR-ing them.
-            np.add.at(self.present[block], rows_b, bits)
-            for plane in range(self.PLANES):
+            np.add.at(present[block], rows_b, bits)
+            for plane in range(cls.PLANES):
                 has = ((c_n[in_block] >> plane) & 1).astype(bool)
-                np.add.at(self.planes[block, plane], rows_b[has], bits[has])
+                np.add.at(planes[block, plane], rows_b[has], bits[has])
+        return {
+            "marker_cols": cols,
+            "posting_keys": list(pair_ids),
+            "posting_bounds": np.searchsorted(pairs[order], np.arange(len(pair_ids) + 1)),
+            "posting_rows": np.asarray(post_rows, dtype=np.int32)[order],
+            "starts": np.asarray(starts, dtype=np.int64),
+            "name_rank": name_rank,
+            "present": present,
+            "planes": planes,
+        }
+
+    def _derive(self, arrays):
+        self.marker_cols = arrays["marker_cols"]
+        self.starts = arrays["starts"]
+        self.name_rank = arrays["name_rank"]
+        self.posting_rows = arrays["posting_rows"]
+        self.present = arrays["present"]
+        self.planes = arrays["planes"]
+        self.n_rows = self.present.shape[1]
+        self.single_rows = self.n_rows == len(self.entries)
+        self.blocks = self.present.shape[0]
+        bounds = arrays["posting_bounds"].tolist()
+        self.postings = {
+            (col, allele): (bounds[i], bounds[i + 1]) for i, (col, allele) in enumerate(arrays["posting_keys"])
+        }
         amelogenin = self.marker_cols[AMELOGENIN]
         self.amelogenin = np.zeros(self.blocks, dtype=np.uint64)
         self.amelogenin[amelogenin // 64] = np.uint64(1) << np.uint64(amelogenin % 64)
@@ -371,6 +406,69 @@ class ProfileIndex:
             mask = everything if include else everything & ~self.amelogenin
             self.total_markers[include] = self._popcount(self.present, mask)
             self.total_alleles[include] = self._allele_sum(mask)
+
+    # -- a file cache, so a new process does not rebuild a large index ---------
+
+    @staticmethod
+    def _cache_dir():
+        from django.conf import settings
+        from django.db import connection
+
+        base = getattr(settings, "STR_INDEX_CACHE_DIR", None) or Path(tempfile.gettempdir()) / "prism-str-index"
+        database = re.sub(r"[^A-Za-z0-9_.-]", "_", str(connection.settings_dict["NAME"]))[-80:]
+        return Path(base) / database
+
+    def save_cache(self):
+        """Write the arrays and entries for other processes (atomic rename; keeps the 3 newest)."""
+        import orjson
+
+        if len(self.entries) < _cache_min_entries():
+            return None
+        directory = self._cache_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        stem = directory / f"{self.generation}"
+        arrays = {k: v for k, v in self.arrays.items() if isinstance(v, np.ndarray)}
+        meta = {
+            "marker_cols": self.arrays["marker_cols"],
+            "posting_keys": self.arrays["posting_keys"],
+            "entries": [[e.kind, e.object_id, e.name, e.accession, e.profile, e.conflicts, e.mixture]
+                        for e in self.entries],
+        }
+        token = f".{os.getpid()}.{threading.get_ident()}.tmp"
+        with open(f"{stem}.npz{token}", "wb") as handle:
+            np.savez(handle, **arrays)
+        Path(f"{stem}.json{token}").write_bytes(orjson.dumps(meta))
+        os.replace(f"{stem}.npz{token}", f"{stem}.npz")
+        os.replace(f"{stem}.json{token}", f"{stem}.json")  # the .json marks the pair complete
+        for old in sorted(directory.glob("*.json"), key=lambda p: int(p.stem), reverse=True)[3:]:
+            for path in (old, old.with_suffix(".npz")):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        return stem
+
+    @classmethod
+    def from_cache(cls, max_generation):
+        """The newest cached index at or before `max_generation`, or None."""
+        import orjson
+
+        directory = cls._cache_dir()
+        if not directory.is_dir():
+            return None
+        generations = sorted(
+            (int(p.stem) for p in directory.glob("*.json") if p.stem.isdigit() and int(p.stem) <= max_generation),
+            reverse=True)
+        for generation in generations[:1]:
+            try:
+                meta = orjson.loads((directory / f"{generation}.json").read_bytes())
+                with np.load(directory / f"{generation}.npz") as stored:
+                    arrays = {key: stored[key] for key in stored.files}
+            except (OSError, ValueError, KeyError):
+                return None
+            arrays["marker_cols"] = meta["marker_cols"]
+            arrays["posting_keys"] = [tuple(key) for key in meta["posting_keys"]]
+            entries = [_Entry(*row) for row in meta["entries"]]
+            return cls(entries, generation, arrays)
+        return None
 
     @staticmethod
     def _popcount(words, mask):
@@ -502,6 +600,13 @@ def forget_index():
         _index = None
 
 
+def _load_and_cache():
+    index = ProfileIndex.load()
+    with contextlib.suppress(OSError):  # a read-only or full disk only costs the next process a rebuild
+        index.save_cache()
+    return index
+
+
 def get_index():
     """This process's index, brought up to date with the database."""
     global _index
@@ -509,14 +614,15 @@ def get_index():
         generation = current_generation()
         index = _index
         if index is None or generation < index.generation:
-            # First use, or the generation went backwards (a restore, a rolled-back test).
-            index = _index = ProfileIndex.load()
-        elif generation > index.generation:
+            # First use, or the generation went backwards (a restore, a rolled-back test):
+            # start from the newest cached index at or before it, else from the database.
+            index = _index = ProfileIndex.from_cache(generation) or _load_and_cache()
+        if generation > index.generation:
             changed = list(StrIndexEntry.objects.filter(generation__gt=index.generation).values(
                 "kind", "object_id", "name", "accession", "profile", "conflicts", "mixture", "removed"
             )[: OVERLAY_LIMIT + 1])
             if len(changed) + len(index.overlay) > OVERLAY_LIMIT:
-                index = _index = ProfileIndex.load()
+                index = _index = _load_and_cache()
             else:
                 index.apply(changed, generation)
         return index

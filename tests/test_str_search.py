@@ -225,3 +225,19 @@ def test_rebuild_drops_profiles_that_are_gone():
 
 def test_an_empty_catalog_answers_with_no_hits():
     assert search_profiles(normalise_profile(HB2)) == []
+
+
+def test_a_new_process_starts_from_the_cached_index_and_catches_up(settings, tmp_path):
+    from lines.str_search import ProfileIndex, current_generation, get_index
+
+    settings.STR_INDEX_CACHE_DIR = str(tmp_path)
+    settings.STR_INDEX_CACHE_MIN_ENTRIES = 1
+    reference("CVCL_2261", HB2, name="1-7HB2")
+    assert search_profiles(normalise_profile(HB2))[0].name == "1-7HB2"  # builds and caches
+    cached = ProfileIndex.from_cache(current_generation())
+    assert cached is not None and [e.name for e in cached.entries] == ["1-7HB2"]
+    line = CellLineFactory(str_profile=normalise_profile(HB2))
+    reindex(LINE, line)
+    forget_index()  # a new process: the cache is one write behind the database
+    assert {h.name for h in search_profiles(normalise_profile(HB2))} == {"1-7HB2", line.name}
+    assert get_index().generation == current_generation() and len(get_index().overlay) == 1
