@@ -45,6 +45,8 @@ MAX_ATTEMPTS = 5
 # enough for a progress bar and as a heartbeat, rare enough not to slow the run.
 PROGRESS_EVERY_SECONDS = 0.5
 PIPELINE_RULE = "PIPELINE"
+# 10,000 lines of the CSV template are a few MB; anything far beyond is not a submission.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
 EXTENSIONS = {SubmissionFormat.JSON: "json", SubmissionFormat.CSV: "zip", SubmissionFormat.XLSX: "xlsx"}
 
@@ -95,6 +97,8 @@ def _peek(content, fmt):
             return None, _count_csv_lines(content)
         if fmt == SubmissionFormat.XLSX:
             return None, _count_xlsx_lines(content)
+    except SubmissionRefused:
+        raise
     except Exception as exc:  # noqa: BLE001 — any unreadable upload is reported by the run, not here
         logger.info("submission upload could not be read at intake (%s); saving it for the report", exc)
     return None, 0
@@ -121,6 +125,12 @@ def _count_csv_lines(content):
         )
         if member is None:
             return 0
+        if member.file_size > MAX_UNPACKED_BYTES:
+            # Checked before unpacking: a small zip may hold gigabytes.
+            raise SubmissionRefused(
+                f"lines.csv unpacks to {member.file_size:,} bytes; at most {MAX_UNPACKED_BYTES:,} are accepted.",
+                status=413, field="file",
+            )
         text = archive.read(member).decode("utf-8-sig", errors="replace")
     delimiter = ";" if text[:4096].count(";") > text[:4096].count(",") else ","
     return _data_rows(csv.reader(io.StringIO(text), delimiter=delimiter))
