@@ -236,8 +236,8 @@ class SubmissionListCreate(SubmissionView):
                 "previous": serializers.URLField(allow_null=True),
                 "results": SubmissionSerializer(many=True),
             }),
-            400: SubmissionErrorSerializer,
-            403: SubmissionErrorSerializer,
+            # 400 (unknown parameter or status, bad cursor) and 401/403 follow the
+            # catalog's standard error bodies (prism.api.STANDARD_ERRORS).
         },
     )
     def get(self, request):
