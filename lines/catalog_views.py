@@ -14,7 +14,7 @@ JavaScript the same form submits as a plain GET and the server renders the page.
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.http import Http404, QueryDict
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -137,11 +137,11 @@ def _filter_errors(filterset):
     return errors
 
 
-def _facets_for(request, pairs, filtered, user):
-    """Facet counts over the filtered lines. A facet with a selection counts over the
-    lines matching every *other* filter, so its other values stay visible and can be
-    added (sex=female OR male); one query per such facet, at most nine."""
-    facets = facet_counts(filtered, user)
+def _widen_selected(request, pairs, base, user):
+    """The facets to show: `base` (counts over the filtered lines), except that a facet
+    with a selection counts over the lines matching every *other* filter, so its other
+    values stay visible and can be added (sex=female OR male); one query per such facet."""
+    facets = dict(base)
     visible = CellLine.objects.visible_to(user)
     for name, _ in SIDEBAR_FACETS:
         if not any(k == name for k, _ in pairs):
@@ -185,19 +185,23 @@ def catalog(request):
 
     order, sort_key, descending = _ordering(request.GET.get("ordering"))
     page_size = _page_size(request.GET.get("page_size"))
-    # One aggregate for the total and the yes/no filters' counts.
-    totals = filtered.aggregate(
-        total=Count("pk"),
-        commercial_use=Count("pk", filter=commercial_use_q()),
-        has_isogenic_control=Count("pk", filter=isogenic_q(visible)),
-        qc_passed=Count("pk", filter=Q(qc_status=QCStatus.PASSED)),
-    )
+    # The facet query also gives the total (every line has one sex value, "not
+    # recorded" included) and the QC-passed count, so the page needs no COUNT of its own.
+    base = facet_counts(filtered, user) if not errors else {}
+    totals = {"total": sum(v["count"] for v in base.get("sex", [])),
+              "qc_passed": sum(v["count"] for v in base.get("qc_status", []) if v["value"] == QCStatus.PASSED)}
+    facets = _widen_selected(request, pairs, base, user) if not errors else {}
+    # Separate COUNTs, not FILTER (WHERE EXISTS …) in one aggregate: PostgreSQL turns an
+    # EXISTS in WHERE into a semi-join, but runs it once per row inside an aggregate
+    # (6.6 s against 1.3 s for both at 200,000 lines).
+    if not errors:
+        totals["commercial_use"] = filtered.filter(commercial_use_q()).count()
+        totals["has_isogenic_control"] = filtered.filter(isogenic_q(visible)).count()
     paginator = Paginator(_line_rows_queryset(filtered).order_by(*order), page_size)
-    paginator.count = totals["total"]  # already counted above: no second COUNT query
+    paginator.count = totals["total"]  # counted by the facet query: no second COUNT
     page = paginator.get_page(request.GET.get("page"))
     viewer = rep.Viewer(request)
     rows = [_row(line, viewer) for line in page.object_list]
-    facets = _facets_for(request, pairs, filtered, user) if not errors else {}
 
     selected = {}
     for key, value in pairs:
