@@ -363,6 +363,11 @@ class LineExport(HoldingsView, generics.GenericAPIView):
     def get_queryset(self):
         return CellLine.objects.visible_to(self.request.user)
 
+    def perform_content_negotiation(self, request, force=False):
+        # The body is CSV or JSON whatever the client accepts (`Accept: text/csv` must
+        # not be a 406); errors before streaming are rendered as JSON.
+        return super().perform_content_negotiation(request, force=True)
+
     def ordered(self, queryset):
         keys = KeysetPagination().get_ordering(self.request, self)
         return queryset.order_by(*[f"-{path}" if desc else path for path, desc in keys])

@@ -227,6 +227,13 @@ def test_csv_export_streams_the_filtered_list(catalog, api_client):
     assert rows[-1]["cellosaurus"] == "https://www.cellosaurus.org/CVCL_ZZ01" and rows[-1]["genes"] == "SOD1"
 
 
+def test_exports_answer_whatever_the_client_accepts(catalog, api_client):
+    response = api_client.get("/api/v1/lines/export.csv", HTTP_ACCEPT="text/csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    response = api_client.get("/api/v1/lines/export.csv?sex=robot", HTTP_ACCEPT="text/csv")
+    assert response.status_code == 400 and "sex" in response.json()
+
+
 def test_json_export_streams_every_match_without_pages(catalog, api_client):
     response = api_client.get("/api/v1/lines/export.json", {"disease": "MONDO:0004976"})
     assert response.status_code == 200 and response.streaming
