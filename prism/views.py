@@ -2,6 +2,7 @@
 the curator dashboard."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -44,25 +45,25 @@ def _chart(values, param=None, limit=CHART_ROWS):
     for v in values:
         url = None
         if param and v.get("value") is not None:
-            url = f"{reverse('catalog')}?{param}={v['value']}"
+            url = f"{reverse('catalog')}?{urlencode({param: v['value']})}"
         rows.append({"label": v["label"], "count": v["count"], "width": round(100 * v["count"] / top, 1), "url": url})
     return rows
 
 
 def home(request):
     lines = CellLine.objects.visible_to(request.user)
-    # Three queries: the figures, every facet at once, the onset bands; then recent releases.
+    # Two queries for the figures and charts: one aggregate (counts and onset bands),
+    # and every facet at once; then the recent releases.
     stats = lines.aggregate(
-        lines=Count("pk"), donors=Count("donor", distinct=True), institutions=Count("institution", distinct=True)
-    )
-    facets = facet_counts(lines, request.user)
-    stats["genes"] = len(facets["gene"])
-    onset = lines.aggregate(
+        lines=Count("pk"), donors=Count("donor", distinct=True), institutions=Count("institution", distinct=True),
         **{f"onset_{low}": Count("pk", filter=Q(donor__age_at_onset__gte=low, donor__age_at_onset__lte=high))
            for low, high, _ in ONSET_BANDS},
-        unrecorded=Count("pk", filter=Q(donor__age_at_onset__isnull=True)),
+        onset_unrecorded=Count("pk", filter=Q(donor__age_at_onset__isnull=True)),
     )
-    onset_values = [{"label": label, "count": onset[f"onset_{low}"], "value": None} for low, _, label in ONSET_BANDS]
+    onset = {key.removeprefix("onset_"): value for key, value in stats.items() if key.startswith("onset_")}
+    facets = facet_counts(lines, request.user)
+    stats["genes"] = len(facets["gene"])
+    onset_values = [{"label": label, "count": onset[str(low)], "value": None} for low, _, label in ONSET_BANDS]
     recent = (
         lines.filter(released_at__isnull=False).select_related("donor")
         .only("name", "released_at", "donor__disease_label", "donor__sex", "donor__age_at_sampling")

@@ -145,6 +145,7 @@ def test_home_shows_holdings_at_a_glance_with_charts_as_tables(client, catalog):
     # Each bar has its figure beside it, and the label links to the catalog filtered on it.
     assert re.search(r'<a href="/lines/\?gene=SOD1">SOD1</a></th>\s*<td class="num"><span class="bar"[^>]*>'
                      r'</span><span class="figure">2</span>', html)
+    assert '<a href="/lines/?ancestry=East+Asian">East Asian</a>' in html
     assert "Recently released" in html and 'href="/lines/UKBi001-A/"' in html
     assert "UKBi003-A" not in html and "UCSFi001-B" not in html
 
