@@ -70,21 +70,20 @@ def home(request):
         .order_by("-released_at")[:8]
     )
     charts = [
-        {"id": "gene", "title": "Lines by gene", "what": "Gene", "rows": _chart(facets["gene"], "gene"),
-         "note": "Genes with a variant you may see (germline or engineered)."},
         {"id": "disease", "title": "Lines by disease", "what": "Disease",
          "rows": _chart([{**v, "label": v["label"] if v["value"] else "Healthy control"} for v in facets["disease"]],
                         "disease"), "wide": True},
-        {"id": "sex", "title": "Lines by donor sex", "what": "Sex", "rows": _chart(facets["sex"], "sex")},
+        {"id": "gene", "title": "Lines by gene", "what": "Gene", "rows": _chart(facets["gene"], "gene"),
+         "note": "Genes with a variant you may see (germline or engineered)."},
         {"id": "ancestry", "title": "Lines by ancestry", "what": "Ancestry",
          "rows": _chart(facets["ancestry"], "ancestry")},
+        {"id": "sex", "title": "Lines by donor sex", "what": "Sex", "rows": _chart(facets["sex"], "sex")},
         {"id": "onset", "title": "Lines by age at onset", "what": "Age at onset (years)",
          "rows": _chart(onset_values, limit=len(ONSET_BANDS)),
          "note": f"{onset['unrecorded']} lines have no age at onset (healthy controls, or not recorded)."},
     ]
     return render(request, "home.html", {
         "stats": stats, "recent": recent, "charts": charts,
-        "by_disease": [{"disease_label": v["label"], "n": v["count"]} for v in facets["disease"] if v["value"]][:8],
     })
 
 
