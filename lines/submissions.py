@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import logging
+import threading
 import time
 import uuid
 
@@ -25,7 +26,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -359,6 +360,41 @@ class _ProgressWriter:
         self.submission.record_progress(done, total)
 
 
+class _Heartbeat:
+    """While a run holds a submission, touch its updated_at from a side thread every
+    third of the stale time-out (at most every minute). Progress writes are a
+    heartbeat too, but reading a large workbook or the JSON Schema pass can take
+    longer than the time-out without any; a live run must never look dead to
+    requeue_stale_submissions. The thread dies with its process, which is the point."""
+
+    def __init__(self, submission):
+        self.submission_id, self.attempts = submission.pk, submission.attempts
+        self.interval = min(60.0, max(0.5, settings.SUBMISSION_STALE_AFTER.total_seconds() / 3))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, name=f"submission-{submission.pk}-heartbeat", daemon=True
+        )
+
+    def _beat(self):
+        try:
+            while not self._stop.wait(self.interval):
+                Submission.objects.filter(
+                    pk=self.submission_id, status=SubmissionStatus.VALIDATING, attempts=self.attempts
+                ).update(updated_at=timezone.now())
+        except Exception:  # noqa: BLE001 — a missed beat only makes the run look stale sooner
+            logger.warning("heartbeat of submission %s stopped", self.submission_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
 def run_validation(submission_id):
     """Validate one stored submission and store its report. Safe to call twice:
     a second call returns without doing anything while the first holds the row.
@@ -372,7 +408,8 @@ def run_validation(submission_id):
         return None
 
     try:
-        return _validate_claimed(submission, validate_document)
+        with _Heartbeat(submission):
+            return _validate_claimed(submission, validate_document)
     except (OperationalError, InterfaceError, SoftTimeLimitExceeded):
         # Hand the row back so the task's retry (or beat) can claim it at once
         # rather than after the stale time-out; if the database is still away,

@@ -536,3 +536,39 @@ def _eager():
     the real-worker behaviour is tests/test_submission_worker.py's."""
     with eager_celery():
         yield
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_validation_keeps_its_heartbeat_while_the_validator_is_silent(settings, tmp_path):
+    """Reading a large workbook gives no progress for a long time; the run must still
+    not look stale to the beat re-queue. (Rows built by hand: a transactional test
+    cannot count on the roles the data migrations wrote.)"""
+    import time as clock
+
+    from django.contrib.auth import get_user_model
+
+    from lines.models import ProtocolVersion
+    from lines.protocol import V1_IDENTIFIER, schema_for
+    from tests.factories import InstitutionFactory
+
+    settings.SUBMISSION_STALE_AFTER = timedelta(seconds=1.5)
+    version, _ = ProtocolVersion.objects.get_or_create(
+        number=1, defaults={"identifier": V1_IDENTIFIER, "schema": schema_for(1)}
+    )
+    submission = Submission.objects.create(
+        depositor=get_user_model().objects.create(username="heart"), institution=InstitutionFactory(),
+        protocol_version=version, document="submissions/x.json", status="validating", attempts=1,
+    )
+    long_ago = timezone.now() - timedelta(hours=1)
+    Submission.objects.filter(pk=submission.pk).update(updated_at=long_ago)
+
+    with submissions._Heartbeat(submission):
+        clock.sleep(1.3)
+        beating = Submission.objects.get(pk=submission.pk).updated_at
+        assert beating > long_ago + timedelta(minutes=59)
+        assert not submissions.stale_submissions().filter(pk=submission.pk).exists()
+    clock.sleep(0.8)
+    assert Submission.objects.get(pk=submission.pk).updated_at >= beating
+    stopped = Submission.objects.get(pk=submission.pk).updated_at
+    clock.sleep(0.8)
+    assert Submission.objects.get(pk=submission.pk).updated_at == stopped  # no beats after the run
