@@ -61,6 +61,9 @@ class PatternMultipleField(forms.MultipleChoiceField):
 
 
 class PatternMultipleFilter(filters.MultipleChoiceFilter):
+    """Annotate instances with the schema of ONE value (extend_schema_field): the
+    schema extension makes multiple-value filters arrays itself."""
+
     field_class = PatternMultipleField
 
     def __init__(self, *args, **kwargs):
@@ -159,13 +162,13 @@ def isogenic_q(visible):
 
 
 class CellLineFilter(filters.FilterSet):
-    disease = extend_schema_field({"type": "array", "items": {"type": "string", "pattern": f"^{MONDO_RE}$"}})(
+    disease = extend_schema_field({"type": "string", "pattern": f"^{MONDO_RE}$"})(
         PatternMultipleFilter(
             method="filter_disease", pattern=MONDO_RE, what="MONDO id (MONDO:0004976)",
             help_text="MONDO id; includes its subtypes (MONDO:0004976 finds every ALS subtype).",
         )
     )
-    gene = extend_schema_field({"type": "array", "items": {"type": "string", "pattern": f"^{GENE_RE}$"}})(
+    gene = extend_schema_field({"type": "string", "pattern": f"^{GENE_RE}$"})(
         PatternMultipleFilter(
             method="filter_variants", pattern=GENE_RE, what="gene symbol",
             help_text="HGNC symbol, previous symbol or alias (SOD1, TDP-43).",
@@ -190,7 +193,7 @@ class CellLineFilter(filters.FilterSet):
         help_text="Donor age at sampling, at most (years).",
     )
     ancestry = _multi(Ancestry.choices, "donor__ancestry")
-    source_cell_type = extend_schema_field({"type": "array", "items": {"type": "string", "pattern": f"^{CL_RE}$"}})(
+    source_cell_type = extend_schema_field({"type": "string", "pattern": f"^{CL_RE}$"})(
         PatternMultipleFilter(
             field_name="source_cell_type", pattern=CL_RE, what="Cell Ontology id (CL:0000057)",
             help_text="Cell Ontology id of the source cells.",
@@ -208,7 +211,7 @@ class CellLineFilter(filters.FilterSet):
         method="filter_commercial_use", help_text="Consent allows commercial use (no NCU, NPU or NPUNCU)."
     )
     institution = extend_schema_field(
-        {"type": "array", "items": {"type": "string", "pattern": f"^{INSTITUTION_RE}$"}}
+        {"type": "string", "pattern": f"^{INSTITUTION_RE}$"}
     )(
         PatternMultipleFilter(
             field_name="institution__code", pattern=INSTITUTION_RE, what="institution code (UKB)",
@@ -218,7 +221,7 @@ class CellLineFilter(filters.FilterSet):
     status = _multi(CurationStatus.choices, "status", help_text="Curation status (within what you may see).")
     # A research purpose (distribution.eligibility): only lines whose donor's consent
     # already allows it (DUO matching, APPROVE). Combined in filter_queryset.
-    purpose = extend_schema_field({"type": "array", "items": {"type": "string", "pattern": r"^DUO:\d{7}$"}})(
+    purpose = extend_schema_field({"type": "string", "pattern": r"^DUO:\d{7}$"})(
         PatternMultipleFilter(
             method="filter_purpose", pattern=r"DUO:\d{7}", what="DUO purpose code (DUO:0000006)",
             help_text="Research purpose as DUO codes: DUO:0000042 GRU, DUO:0000006 HMB, DUO:0000007 DS "
@@ -316,7 +319,7 @@ class CellLineFilter(filters.FilterSet):
 
 
 class DonorFilter(filters.FilterSet):
-    disease = extend_schema_field({"type": "array", "items": {"type": "string", "pattern": f"^{MONDO_RE}$"}})(
+    disease = extend_schema_field({"type": "string", "pattern": f"^{MONDO_RE}$"})(
         PatternMultipleFilter(method="filter_disease", pattern=MONDO_RE, what="MONDO id (MONDO:0004976)",
                               help_text="MONDO id; includes its subtypes.")
     )
@@ -327,7 +330,7 @@ class DonorFilter(filters.FilterSet):
     age_min = IntegerFilter(field_name="age_at_sampling", lookup_expr="gte", min_value=0, max_value=120)
     age_max = IntegerFilter(field_name="age_at_sampling", lookup_expr="lte", min_value=0, max_value=120)
     institution = extend_schema_field(
-        {"type": "array", "items": {"type": "string", "pattern": f"^{INSTITUTION_RE}$"}}
+        {"type": "string", "pattern": f"^{INSTITUTION_RE}$"}
     )(PatternMultipleFilter(field_name="institution__code", pattern=INSTITUTION_RE, what="institution code"))
 
     class Meta:
