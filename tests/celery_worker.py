@@ -207,6 +207,25 @@ def celery_worker_factory(transactional_db, django_db_blocker):
         worker.discard_log()
 
 
+WORKER_FIXTURES = {"celery_worker_process", "celery_worker_factory"}
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process_unless_the_test_has_a_worker(request):
+    """Where a broker is set (CI), a test that starts no worker would publish its
+    tasks to Redis where nothing consumes them, and then miss their effects (mail,
+    validation) that the same test sees on the embedded default. So tasks run
+    in-process for every test except those marked `worker` or using a worker
+    fixture, which get the real broker path."""
+    if request.node.get_closest_marker("worker") or WORKER_FIXTURES & set(request.fixturenames):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def celery_eager():
     """Run tasks in this process for one test even where CELERY_BROKER_URL is set

@@ -71,8 +71,10 @@ def api_client():
 # A real Celery worker on the test database for tests marked `worker`
 # (celery_worker_process, celery_worker_factory), and celery_eager for tests that
 # want tasks run in-process even where a broker is set: see tests/celery_worker.py.
+# Tests that start no worker run their tasks in-process even where CI sets a broker.
 from tests.celery_worker import (  # noqa: E402, F401
     _celery_worker_session,
+    _tasks_run_in_process_unless_the_test_has_a_worker,
     celery_eager,
     celery_worker_factory,
     celery_worker_process,
