@@ -95,8 +95,10 @@ def _finding(rule, location, message, *, line=None, donor=None):
 
 
 def _approve(submission_id, by):
+    # of=("self",): lock the submission only, not the protocol version row every
+    # approval joins (that would serialise all approvals of all institutions).
     submission = (
-        Submission.objects.select_for_update()
+        Submission.objects.select_for_update(of=("self",))
         .select_related("institution", "protocol_version")
         .get(pk=submission_id)
     )
