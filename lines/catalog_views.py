@@ -14,7 +14,7 @@ JavaScript the same form submits as a plain GET and the server renders the page.
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404, QueryDict
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -25,6 +25,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from distribution.workflow import may_request
 from donors.models import Ancestry, Sex, Variant
 from prism.models import DiseaseTerm, DuoTerm
+from prism.roles import institution_of, is_curator
 
 from . import representation as rep
 from .facets import facet_counts
@@ -57,6 +58,7 @@ SIDEBAR_FACETS = (
     ("modification_type", "Modification"),
     ("reprogramming_method", "Reprogramming"),
     ("institution", "Institution"),
+    ("status", "Curation status"),
 )
 # One-click yes/no filters at the top of the sidebar.
 QUICK_FILTERS = (
@@ -144,7 +146,7 @@ def _widen_selected(request, pairs, base, user):
     facets = dict(base)
     visible = CellLine.objects.visible_to(user)
     for name, _ in SIDEBAR_FACETS:
-        if not any(k == name for k, _ in pairs):
+        if name not in base or not any(k == name for k, _ in pairs):
             continue
         others = [(k, v) for k, v in pairs if k != name and k not in PAGE_PARAMS]
         data = QueryDict(mutable=True)
@@ -158,6 +160,21 @@ def _widen_selected(request, pairs, base, user):
         except ApiValidationError:
             continue
     return facets
+
+
+def _status_facet(request, pairs, filtered):
+    if any(k == "status" for k, _ in pairs):
+        data = QueryDict(mutable=True)
+        for k, v in pairs:
+            if k != "status" and k not in PAGE_PARAMS:
+                data.appendlist(k, v)
+        filterset = CellLineFilter(data, queryset=CellLine.objects.visible_to(request.user), request=request)
+        if filterset.is_valid():
+            # A subset of filters that already passed: nothing left to raise.
+            filtered = filterset.qs
+    labels = dict(CurationStatus.choices)
+    rows = filtered.order_by().values("status").annotate(n=Count("pk")).order_by("-n")
+    return [{"value": r["status"], "label": labels.get(r["status"], r["status"]), "count": r["n"]} for r in rows]
 
 
 def catalog(request):
@@ -191,6 +208,10 @@ def catalog(request):
     totals = {"total": sum(v["count"] for v in base.get("sex", [])),
               "qc_passed": sum(v["count"] for v in base.get("qc_status", []) if v["value"] == QCStatus.PASSED)}
     facets = _widen_selected(request, pairs, base, user) if not errors else {}
+    if not errors and (is_curator(user) or institution_of(user) is not None):
+        # Only curators and depositors see lines other than released ones: for them, a
+        # status facet (one GROUP BY, over the other filters so every status stays offered).
+        facets["status"] = _status_facet(request, pairs, filtered)
     # Separate COUNTs, not FILTER (WHERE EXISTS …) in one aggregate: PostgreSQL turns an
     # EXISTS in WHERE into a semi-join, but runs it once per row inside an aggregate
     # (6.6 s against 1.3 s for both at 200,000 lines).
@@ -242,7 +263,7 @@ def catalog(request):
         "age_min": request.GET.get("age_min", ""), "age_max": request.GET.get("age_max", ""),
         "page_size": page_size, "page_sizes": PAGE_SIZES,
         "ordering": request.GET.get("ordering", ""),
-        "hidden_pairs": [(k, v) for k, v in pairs if k in ("status", "purpose", "purpose_disease", "variant",
+        "hidden_pairs": [(k, v) for k, v in pairs if k in ("purpose", "purpose_disease", "variant",
                                                             "zygosity", "family_history", "onset_site",
                                                             "source_cell_type", "purpose_commercial",
                                                             "purpose_organisation_type")],

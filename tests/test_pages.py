@@ -211,6 +211,17 @@ def test_facet_counts_follow_the_filters_and_keep_a_selected_facets_other_values
                      r'</span> <span class="count"[^>]*>1<', html)
 
 
+def test_curators_and_depositors_filter_on_curation_status(as_role, catalog):
+    html = as_role("curator").get("/lines/?status=withdrawn").content.decode()
+
+    assert line_names(html) == {"UKBi003-A"}
+    assert re.search(r'name="status" value="withdrawn" checked>', html)
+    assert re.search(r'name="status" value="released">\s*<span>Released</span> <span class="count"[^>]*>4<', html)
+    depositor_html = as_role("other_depositor").get("/lines/").content.decode()
+    assert re.search(r'name="status" value="draft">\s*<span>Draft</span> <span class="count"[^>]*>1<', depositor_html)
+    assert 'name="status"' not in as_role("researcher").get("/lines/").content.decode()
+
+
 def test_bad_filter_values_get_a_clear_message_not_an_error(client, catalog):
     response = client.get("/lines/?sex=robot&age_min=abc")
 
