@@ -89,3 +89,20 @@ def _fresh_str_index():
 
     forget_index()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _requests_keep_the_test_connection():
+    """A request made in a test keeps the test's database connection, as Django's
+    test client arranges for its own requests. Tests that call the WSGI app
+    directly (schemathesis) would otherwise have it closed at the end of each
+    request on PostgreSQL: inside the test's transaction autocommit differs from
+    the settings, and close_old_connections takes that for a broken connection."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
