@@ -18,6 +18,7 @@ and scores those few in Python until there are enough of them to rebuild.
 """
 
 import contextlib
+import gc
 import os
 import re
 import tempfile
@@ -64,6 +65,19 @@ KINDS = (LINE, DONOR, REFERENCE)
 OVERLAY_LIMIT = 2000
 
 CELLOSAURUS_URL = "https://www.cellosaurus.org/{accession}"
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Loading an index creates millions of small containers; the cyclic garbage
+    collector would rescan them over and over (most of the load time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _cache_min_entries():
@@ -325,6 +339,11 @@ class ProfileIndex:
         self.overlay = {}  # (kind, object_id) -> _Entry or None (removed), newer than the arrays
         self.arrays = arrays if arrays is not None else self._build(entries)
         self._derive(self.arrays)
+        # The arrays answer for every profile without conflicts; only conflicting ones
+        # are rescored in Python, so only they keep their profile in memory.
+        for entry in entries:
+            if not entry.conflicts:
+                entry.profile = None
 
     @classmethod
     def _build(cls, entries):
@@ -431,8 +450,8 @@ class ProfileIndex:
         meta = {
             "marker_cols": self.arrays["marker_cols"],
             "posting_keys": self.arrays["posting_keys"],
-            "entries": [[e.kind, e.object_id, e.name, e.accession, e.profile, e.conflicts, e.mixture]
-                        for e in self.entries],
+            "entries": [[e.kind, e.object_id, e.name, e.accession, e.profile if e.conflicts else None,
+                         e.conflicts, e.mixture] for e in self.entries],
         }
         token = f".{os.getpid()}.{threading.get_ident()}.tmp"
         with open(f"{stem}.npz{token}", "wb") as handle:
@@ -616,13 +635,15 @@ def get_index():
         if index is None or generation < index.generation:
             # First use, or the generation went backwards (a restore, a rolled-back test):
             # start from the newest cached index at or before it, else from the database.
-            index = _index = ProfileIndex.from_cache(generation) or _load_and_cache()
+            with _gc_paused():
+                index = _index = ProfileIndex.from_cache(generation) or _load_and_cache()
         if generation > index.generation:
             changed = list(StrIndexEntry.objects.filter(generation__gt=index.generation).values(
                 "kind", "object_id", "name", "accession", "profile", "conflicts", "mixture", "removed"
             )[: OVERLAY_LIMIT + 1])
             if len(changed) + len(index.overlay) > OVERLAY_LIMIT:
-                index = _index = _load_and_cache()
+                with _gc_paused():
+                    index = _index = _load_and_cache()
             else:
                 index.apply(changed, generation)
         return index
