@@ -136,6 +136,7 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
     from lines.str_matching import normalise_profile, score_with_conflicts
     from lines.str_search import (
         ProfileIndex,
+        _gc_paused,
         forget_index,
         get_index,
         rebuild_index,
@@ -163,7 +164,8 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
     rebuild_index(chunk_size=5000)
     indexed = time.perf_counter()
     forget_index()
-    index = ProfileIndex.load()
+    with _gc_paused():  # as get_index() does
+        index = ProfileIndex.load()
     built = time.perf_counter()
     index.save_cache()
     cached = time.perf_counter()
