@@ -338,7 +338,7 @@ def test_the_subclone_page_shows_its_parent_above_it(client, catalog):
 def test_genetic_data_a_consent_keeps_to_curators_is_not_on_the_page(as_role, catalog):
     html = as_role("researcher").get("/lines/UCSFi001-A/").content.decode()
 
-    assert "R521C" not in html and "FUS" not in html
+    assert "R521C" not in html and ">FUS<" not in html and "p.Arg521Cys" not in html
     assert "Not shown: the donor's consent keeps genetic data" in html
     assert "non-commercial use only" in html
     curator_html = as_role("curator").get("/lines/UCSFi001-A/").content.decode()
