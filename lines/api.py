@@ -10,14 +10,7 @@ import csv
 import io
 
 import orjson
-from django.db.models import (
-    Count,
-    F,
-    IntegerField,
-    OuterRef,
-    Subquery,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef
 from django.http import StreamingHttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -476,7 +469,9 @@ class QCRecordList(HoldingsView, generics.ListAPIView):
 
     def get_queryset(self):
         visible = CellLine.objects.visible_to(self.request.user)
-        return QCRecord.objects.filter(line__in=visible.values("pk")).select_related(
+        # EXISTS, not IN: a page ordered by id probes each record's line by primary
+        # key instead of hashing every visible line first.
+        return QCRecord.objects.filter(Exists(visible.filter(pk=OuterRef("line_id")))).select_related(
             "line__donor__consent"
         ).only(
             "id", "test", "method", "result", "details", "passage", "tested_on", "testing_lab", "document",
@@ -492,7 +487,9 @@ class QCRecordDetail(HoldingsView, generics.RetrieveAPIView):
 
     def get_queryset(self):
         visible = CellLine.objects.visible_to(self.request.user)
-        return QCRecord.objects.filter(line__in=visible.values("pk")).select_related("line__donor__consent")
+        return QCRecord.objects.filter(Exists(visible.filter(pk=OuterRef("line_id")))).select_related(
+            "line__donor__consent"
+        )
 
     def get_object(self):
         raw = self.kwargs["record_id"]
@@ -502,16 +499,15 @@ class QCRecordDetail(HoldingsView, generics.RetrieveAPIView):
         return generics.get_object_or_404(self.get_queryset(), pk=int(raw))
 
 
-def institutions_queryset(user):
-    # A correlated count per institution reads each one's lines through the
-    # institution index, instead of testing every line against an IN list.
-    counts = (
-        CellLine.objects.visible_to(user).filter(institution=OuterRef("pk")).order_by()
-        .values("institution").annotate(n=Count("pk")).values("n")
+def attach_visible_line_counts(institutions, user):
+    """Each institution's number of lines the user may see: one GROUP BY for the page."""
+    counts = dict(
+        CellLine.objects.visible_to(user).filter(institution_id__in=[i.pk for i in institutions])
+        .order_by().values_list("institution_id").annotate(n=Count("pk"))
     )
-    return Institution.objects.annotate(
-        visible_lines=Coalesce(Subquery(counts, output_field=IntegerField()), 0)
-    ).order_by("code")
+    for institution in institutions:
+        institution.visible_lines = counts.get(institution.pk, 0)
+    return institutions
 
 
 @extend_schema(tags=["institutions"])
@@ -526,7 +522,12 @@ class InstitutionList(HoldingsView, generics.ListAPIView):
     ordering_unique = ("code",)
 
     def get_queryset(self):
-        return institutions_queryset(self.request.user)
+        return Institution.objects.all()
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = attach_visible_line_counts(self.paginate_queryset(queryset), request.user)
+        return self.paginator.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 @extend_schema(tags=["institutions"])
@@ -535,13 +536,14 @@ class InstitutionDetail(HoldingsView, generics.RetrieveAPIView):
     lookup_field = "code"
 
     def get_queryset(self):
-        return institutions_queryset(self.request.user)
+        return Institution.objects.all()
 
     def get_object(self):
         code = self.kwargs["code"]
         check_lookup("code", code, 6)
         reject_unknown_params(self.request, ())
-        return generics.get_object_or_404(self.get_queryset(), code=code)
+        institution = generics.get_object_or_404(self.get_queryset(), code=code)
+        return attach_visible_line_counts([institution], self.request.user)[0]
 
 
 urlpatterns = [
