@@ -236,7 +236,14 @@ class _Plan:
         from .naming import assign_names
 
         # Call under the institution lock taken in _approve (see assign_names).
-        result = assign_names(self.document, institution=self.institution)
+        try:
+            result = assign_names(self.document, institution=self.institution)
+        except ValueError as exc:  # e.g. the institution has used every donor number
+            raise _Conflict([_finding(
+                "NAME-3", "/lines",
+                f"Names could not be assigned: {exc}. Nothing was written; a curator must "
+                "resolve this with hPSCreg before the lines can be registered.",
+            )]) from exc
         self.line_names = dict(result.line_names)
         self.donor_numbers = dict(result.donor_numbers)
 

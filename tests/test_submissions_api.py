@@ -397,6 +397,17 @@ def test_a_name_taken_since_validation_makes_the_approval_fail_cleanly(depositor
     assert CellLine.objects.count() == 1
 
 
+def test_an_institution_out_of_donor_numbers_gets_a_409_not_a_crash(depositor, curator, submit, owner_institution):
+    pk = submit(submission_document(1)).json()["id"]
+    Donor.objects.bulk_create(
+        Donor(code=f"UKB-{n:03d}", institution=owner_institution, donor_number=f"{n:03d}") for n in range(1, 1000)
+    )
+    response = client_for(curator).post(f"{URL}{pk}/approve/")
+    assert response.status_code == 409
+    assert "donor number" in response.json()["findings"][0]["message"]
+    assert not CellLine.objects.exists()
+
+
 def test_a_line_of_a_donor_already_in_the_catalog_gets_a_new_line_not_a_new_donor(
     depositor, curator, submit, owner_institution
 ):

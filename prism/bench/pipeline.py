@@ -1,10 +1,11 @@
 """The submission pipeline end to end: intake, the worker's run, approval
 (10,000 lines; --quick: 300).
 
-A clean generated document (every line passes, ten lines per donor) goes
-through what a deposit costs the catalog, each step as the real code runs it,
-in one transaction that is rolled back so the configured database is left as it
-was (the broker is not used: the worker's function is called in this process):
+A clean generated document (every line passes; twenty lines per donor, as an
+institution has only 999 donor numbers) goes through what a deposit costs the
+catalog, each step as the real code runs it, in one transaction that is rolled
+back so the configured database is left as it was (the broker is not used: the
+worker's function is called in this process):
 
   intake        receive_submission on the JSON bytes: parse, count, save the row
                 and the file (what the depositor waits for before the 202)
@@ -60,7 +61,7 @@ def _lines_workbook(document):
 
 def run(stdout, options):
     n_lines = 300 if options.get("quick") else 10_000
-    document = valid_document(n_lines, lines_per_donor=10, seed="bench-pipeline")
+    document = valid_document(n_lines, lines_per_donor=20, seed="bench-pipeline")
     content = json.dumps(document).encode()
     workbook = _lines_workbook(document)
     stdout.write(f"pipeline: {n_lines:,} lines, {len(document['donors']):,} donors, "
