@@ -216,8 +216,13 @@ def catalog(request):
     # EXISTS in WHERE into a semi-join, but runs it once per row inside an aggregate
     # (6.6 s against 1.3 s for both at 200,000 lines).
     if not errors:
-        totals["commercial_use"] = filtered.filter(commercial_use_q()).count()
-        totals["has_isogenic_control"] = filtered.filter(isogenic_q(visible)).count()
+        chosen = dict(pairs)
+        for name, q in (("commercial_use", commercial_use_q), ("has_isogenic_control", lambda: isogenic_q(visible))):
+            # Already filtered on it: every line (or none) has it, no need to count.
+            if chosen.get(name) in ("true", "false"):
+                totals[name] = totals["total"] if chosen[name] == "true" else 0
+            else:
+                totals[name] = filtered.filter(q()).count()
     paginator = Paginator(_line_rows_queryset(filtered).order_by(*order), page_size)
     paginator.count = totals["total"]  # counted by the facet query: no second COUNT
     page = paginator.get_page(request.GET.get("page"))
