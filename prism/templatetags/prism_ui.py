@@ -11,6 +11,8 @@ def current(context, *names):
     """` aria-current="page"` when the page being shown is one of `names`: URL names
     ("catalog"), namespaces ending in a colon ("distribution:") or path prefixes ("/str/")."""
     request = context.get("request")
+    if request is None:  # rendered outside a request (an e-mail, a test of a fragment)
+        return ""
     match = getattr(request, "resolver_match", None)
     view_name = match.view_name if match else ""
     namespace = f"{match.namespace}:" if match and match.namespace else ""
