@@ -39,15 +39,6 @@ pytestmark = pytest.mark.django_db
 MAX_EXAMPLES = int(os.environ.get("PRISM_SCHEMATHESIS_EXAMPLES", "4"))
 COVERAGE = os.environ.get("PRISM_SCHEMATHESIS_COVERAGE", "0") == "1"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-# Operations whose 400 bodies ({"field": [...]} from DRF validation) do not match the
-# 400 schema they declare ({"detail": ..., required}): owned by the distribution and
-# submission issues and reported there. They are still checked for server errors,
-# status codes and content types; only the 400 body check is left out.
-KNOWN_400_SCHEMA_MISMATCH = {
-    "POST /api/v1/eligibility/", "GET /api/v1/requests/", "POST /api/v1/requests/",
-    "GET /api/v1/submissions/", "POST /api/v1/withdrawals/consent/", "POST /api/v1/withdrawals/line/",
-    "GET /api/v1/withdrawals/recipients/",
-}
 
 
 def _openapi():
@@ -84,9 +75,6 @@ def callers(owner_institution, curator):
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case, callers):
-    checks = CHECKS
-    if case.operation.label in KNOWN_400_SCHEMA_MISMATCH:
-        checks = [c for c in CHECKS if c is not response_schema_conformance]
-    case.call_and_validate(headers=callers["curator"], checks=checks)
+    case.call_and_validate(headers=callers["curator"], checks=CHECKS)
     if case.method == "GET":
-        case.call_and_validate(headers=callers["anonymous"], checks=checks)
+        case.call_and_validate(headers=callers["anonymous"], checks=CHECKS)
