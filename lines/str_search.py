@@ -772,17 +772,15 @@ def object_url(kind, object_id, name, accession):
     if kind == REFERENCE:
         return CELLOSAURUS_URL.format(accession=accession)
     candidates = {
-        LINE: [("line-detail", {"name": name}), ("line-detail", {"pk": object_id}),
-               ("cellline-detail", {"pk": object_id}), ("api-line-detail", {"pk": object_id})],
-        DONOR: [("donor-detail", {"code": name}), ("donor-detail", {"pk": object_id}),
-                ("api-donor-detail", {"pk": object_id})],
+        LINE: [("line-detail", {"name": name}), ("api-line-detail", {"name": name})],
+        DONOR: [("donor-detail", {"code": name}), ("api-donor-detail", {"code": name})],
     }[kind]
     for url_name, kwargs in candidates:
         try:
             return reverse(url_name, kwargs=kwargs)
         except NoReverseMatch:
             continue
-    return f"/api/v1/{'lines' if kind == LINE else 'donors'}/{object_id}/"
+    return ""
 
 
 def search_profiles(profile, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, include_amelogenin=False,

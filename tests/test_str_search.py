@@ -241,3 +241,13 @@ def test_a_new_process_starts_from_the_cached_index_and_catches_up(settings, tmp
     forget_index()  # a new process: the cache is one write behind the database
     assert {h.name for h in search_profiles(normalise_profile(HB2))} == {"1-7HB2", line.name}
     assert get_index().generation == current_generation() and len(get_index().overlay) == 1
+
+
+def test_line_and_donor_hits_link_to_their_records():
+    line = CellLineFactory(str_profile=normalise_profile(HB2))
+    donor = DonorFactory(str_profile=normalise_profile(HB2))
+    reindex(LINE, line)
+    reindex(DONOR, donor)
+    urls = {h.kind: h.url for h in search_profiles(normalise_profile(HB2))}
+    assert urls[LINE] == f"/lines/{line.name}/"
+    assert urls[DONOR] == f"/api/v1/donors/{donor.code}/"
