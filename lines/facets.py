@@ -2,9 +2,10 @@
 ancestry, reprogramming method, modification type, QC status, availability and
 institution, in ONE SQL query.
 
-The filtered lines are materialised once as a CTE and every facet is a GROUP BY
-over it, joined by UNION ALL, so the cost is one pass over the filtered set
-however many facets there are. Works on PostgreSQL and SQLite alike.
+The filtered queryset is the body of a CTE, so the lines are read and filtered once;
+every facet is then a GROUP BY over those materialised rows, joined by UNION ALL,
+and the gene facet joins them to the variants the user may see. Works on
+PostgreSQL and SQLite alike.
 
 `facet_counts(queryset, user)` counts only over `queryset`, so pass a queryset
 already limited by `CellLine.objects.visible_to(user)`; `user` decides which
@@ -18,7 +19,7 @@ from prism.roles import is_curator
 
 from .models import Availability, ModificationType, QCStatus, ReprogrammingMethod
 
-# Each facet: name → (SQL expression over the CTE columns, choices for labels).
+# The facets, in the order they are returned; choice labels for the coded ones.
 FACETS = ("gene", "disease", "sex", "ancestry", "reprogramming_method", "modification_type",
           "qc_status", "availability", "institution")
 _CHOICE_LABELS = {
