@@ -106,3 +106,46 @@ def _requests_keep_the_test_connection():
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
+
+
+# Rows that data migrations write. A transactional test ends with a flush that
+# empties every table, so the next transactional test would find no roles,
+# vocabularies or protocol version; they are written again (each function is
+# idempotent). A new data migration adds its function here.
+DATA_MIGRATIONS = [
+    ("prism.migrations.0002_roles_and_builtin_vocabularies", "forwards"),
+    ("lines.migrations.0003_protocol_v1", "forwards"),
+    ("lines.migrations.0005_str_index", "create_state_row"),
+]
+
+
+def _is_transactional(request):
+    marker = request.node.get_closest_marker("django_db")
+    return (
+        (marker is not None and marker.kwargs.get("transaction", False))
+        or "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+    )
+
+
+@pytest.fixture(autouse=True)
+def _data_migration_rows(request):
+    if not _is_transactional(request):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from lines.models import ProtocolVersion, StrIndexState
+    from prism.roles import ROLES
+
+    complete = (
+        Group.objects.filter(name__in=ROLES).count() == len(ROLES)
+        and ProtocolVersion.objects.filter(number=1).exists()
+        and StrIndexState.objects.exists()
+    )
+    if not complete:
+        for module, function in DATA_MIGRATIONS:
+            getattr(importlib.import_module(module), function)(apps, None)
