@@ -24,7 +24,7 @@ import re
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -714,54 +714,75 @@ def _rank(hit):
     return (-hit.score, -hit.markers, hit.name)
 
 
-class _Gate:
-    """Which candidate hits the caller may see, checked a window at a time against the
-    database (which also drops entries whose object is gone)."""
+class _Exclusion:
+    """What one query leaves out: (kind, object_id) pairs and/or accessions."""
 
-    def __init__(self, user, exclude):
-        self.user = user
-        self.exclude_keys = set()
-        self.exclude_accessions = set()
-        for item in exclude or ():
-            if isinstance(item, (tuple, list)):
-                self.exclude_keys.add((item[0], int(item[1])))
-            else:
-                self.exclude_accessions.add(str(item))
+    def __init__(self, *sources):
+        self.keys = set()
+        self.accessions = set()
+        for source in sources:
+            for item in source or ():
+                if isinstance(item, (tuple, list)):
+                    self.keys.add((item[0], int(item[1])))
+                else:
+                    self.accessions.add(str(item))
 
-    def admit(self, hits):
+    def keeps(self, hit):
+        return (hit.kind, hit.object_id) not in self.keys and not (hit.accession and hit.accession in self.accessions)
+
+
+class _Visibility:
+    """Which candidate hits the caller may see, asked of the database one query per kind
+    for the hits of many searches at once (which also drops entries whose object is
+    gone). Answers are remembered, so a later window asks only about new objects."""
+
+    CHUNK = 5000  # ids per IN (...) query, well under SQLite's parameter limit
+
+    def __init__(self, user):
         from donors.models import Donor
 
         from .models import CellLine, ReferenceProfile
 
-        hits = [
-            h for h in hits
-            if (h.kind, h.object_id) not in self.exclude_keys and not (h.accession and h.accession in self.exclude_accessions)
-        ]
-        ids = {kind: [h.object_id for h in hits if h.kind == kind] for kind in KINDS}
-        lines = CellLine.objects.all() if self.user is None else CellLine.objects.visible_to(self.user)
+        lines = CellLine.objects.all() if user is None else CellLine.objects.visible_to(user)
         donors = Donor.objects.all()
-        if self.user is not None:
+        if user is not None:
             from prism.roles import is_curator
 
-            if not is_curator(self.user):
+            if not is_curator(user):
                 # A donor's STR is genetic data: shown only where consent opens it to everyone.
-                donors = Donor.objects.visible_to(self.user).filter(consent__genetic_data="open")
-        found = {
-            LINE: {pk: (name, acc) for pk, name, acc in lines.filter(pk__in=ids[LINE]).values_list(
-                "pk", "name", "cellosaurus_accession")} if ids[LINE] else {},
-            DONOR: {pk: (code, "") for pk, code in donors.filter(pk__in=ids[DONOR]).values_list("pk", "code")}
-            if ids[DONOR] else {},
-            REFERENCE: {pk: (name, acc) for pk, name, acc in ReferenceProfile.objects.filter(
-                pk__in=ids[REFERENCE]).values_list("pk", "name", "accession")} if ids[REFERENCE] else {},
+                donors = Donor.objects.visible_to(user).filter(consent__genetic_data="open")
+        self.querysets = {
+            LINE: (lines, ("pk", "name", "cellosaurus_accession")),
+            DONOR: (donors, ("pk", "code")),
+            REFERENCE: (ReferenceProfile.objects.all(), ("pk", "name", "accession")),
         }
+        self.known = {kind: {} for kind in KINDS}  # object_id -> (name, accession, url), or None if hidden/gone
+
+    def look_up(self, hits):
+        wanted = {kind: set() for kind in KINDS}
+        for hit in hits:
+            if hit.object_id not in self.known[hit.kind]:
+                wanted[hit.kind].add(hit.object_id)
+        for kind, ids in wanted.items():
+            if not ids:
+                continue
+            known = self.known[kind]
+            queryset, fields = self.querysets[kind]
+            ids = sorted(ids)
+            for begin in range(0, len(ids), self.CHUNK):
+                for row in queryset.filter(pk__in=ids[begin:begin + self.CHUNK]).values_list(*fields):
+                    name, accession = row[1], (row[2] if len(row) > 2 else "") or ""
+                    known[row[0]] = (name, accession, object_url(kind, row[0], name, accession))
+            for object_id in ids:
+                known.setdefault(object_id, None)
+
+    def admit(self, hits):
+        """Copies of the visible hits (named as the database names them now); look_up first."""
         admitted = []
         for hit in hits:
-            current = found[hit.kind].get(hit.object_id)
-            if current is None:
-                continue
-            hit.name, hit.accession = current[0], current[1] or ""
-            hit.url = object_url(hit.kind, hit.object_id, hit.name, hit.accession)
-            admitted.append(hit)
+            current = self.known[hit.kind].get(hit.object_id)
+            if current is not None:
+                admitted.append(replace(hit, name=current[0], accession=current[1], url=current[2]))
         return admitted
 
 
@@ -783,6 +804,143 @@ def object_url(kind, object_id, name, accession):
     return ""
 
 
+def _query_key(profile):
+    """Identical query profiles are scored once; an unhashable one is its own group."""
+    try:
+        key = tuple(sorted((marker, tuple(alleles)) for marker, alleles in profile.items()))
+        hash(key)
+    except TypeError:
+        return ("unhashable", id(profile))
+    return key
+
+
+class _RankedProfile:
+    """One distinct query profile scored against the in-memory index: its candidate
+    entries best first, turned into hits a window at a time."""
+
+    def __init__(self, index, profile, *, options, min_markers, score_filter, window):
+        self.index, self.profile = index, profile
+        self.options, self.min_markers, self.score_filter, self.window = options, min_markers, score_filter, window
+        self.n_candidates = 0
+        self.first = self._window(0)  # the window nearly every search stops at
+        # Entries written since the arrays were built are scored in Python.
+        self.overlay = []
+        for entry in index.overlay.values():
+            scored = entry and _score_entry(entry, profile, min_markers=min_markers, **options)
+            if scored and scored[0].score >= score_filter:
+                self.overlay.append(_hit(entry, *scored))
+
+    def window_hits(self, number):
+        # Later windows are rare (the first one's hits were hidden, gone or excluded):
+        # they rescore rather than keep every query's arrays in memory meanwhile.
+        return self.first if number == 0 else self._window(number)
+
+    def _window(self, number):
+        index = self.index
+        if not index.n_rows:
+            return []
+        counts = index.count(self.profile, self.options["mode"], self.options["include_amelogenin"])
+        score = index.scores(counts, self.options["algorithm"])
+        score[counts.markers < self.min_markers] = -1.0
+        best = score if index.single_rows else np.maximum.reduceat(score, index.starts)
+        if index.overlay:
+            best = np.where(index.dead, -1.0, best)
+        candidates = np.flatnonzero(best >= self.score_filter)
+        self.n_candidates = len(candidates)
+        begin = number * self.window
+        if begin >= len(candidates):
+            return []
+        first_rows = index.starts[candidates]
+        order = np.lexsort((index.name_rank[candidates], -counts.markers[first_rows], -best[candidates]))
+        hits = []
+        for position in candidates[order][begin:begin + self.window].tolist():
+            entry = index.entries[position]
+            if index.single_rows or not entry.conflicts:
+                row = int(index.starts[position])
+                result = StrScore(float(score[row]), int(counts.shared[row]), int(counts.query_alleles[row]),
+                                  int(counts.reference_alleles[row]), int(counts.markers[row]))
+                hits.append(_hit(entry, result, result, False))
+            else:
+                scored = _score_entry(entry, self.profile, min_markers=self.min_markers, **self.options)
+                if scored:
+                    hits.append(_hit(entry, *scored))
+        return hits
+
+    def has_window(self, number):
+        return number * self.window < self.n_candidates
+
+
+def search_many(profiles, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, include_amelogenin=False,
+                min_markers=DEFAULT_MIN_MARKERS, score_filter=DEFAULT_SCORE_FILTER,
+                max_results=DEFAULT_MAX_RESULTS, exclude=None, exclude_each=None, user=None):
+    """search_profiles for many query profiles at once: one list of StrHit per profile, in
+    the order given, each exactly what search_profiles(profile, ...) would return.
+
+    exclude: (kind, object_id) pairs and/or accessions left out of every query's hits.
+    exclude_each: a sequence as long as `profiles`, one such collection (or None) per
+    query, added to `exclude` for that query (the submission validator leaves out each
+    line's own donor, its lines and its parent line).
+
+    The index is brought up to date once; identical profiles are scored once (one
+    vectorised pass each); which hits exist and may be seen is asked of the database for
+    all queries together, one query per kind, so a 10,000-line submission does not cost a
+    query per line.
+    """
+    profiles = list(profiles)
+    if exclude_each is None:
+        exclude_each = [None] * len(profiles)
+    else:
+        exclude_each = list(exclude_each)
+        if len(exclude_each) != len(profiles):
+            raise ValueError(
+                f"exclude_each has {len(exclude_each)} entries for {len(profiles)} profiles; give one per profile")
+    if not profiles:
+        return []
+    options = {"algorithm": canonical_algorithm(algorithm), "mode": canonical_mode(mode),
+               "include_amelogenin": include_amelogenin}
+    index = get_index()
+    window = max_results + 20
+    visibility = _Visibility(user)
+
+    ranked = {}
+    queries = []  # (ranked profile, exclusion)
+    for profile, own in zip(profiles, exclude_each, strict=True):
+        key = _query_key(profile)
+        if key not in ranked:
+            ranked[key] = _RankedProfile(index, profile, options=options, min_markers=min_markers,
+                                         score_filter=score_filter, window=window)
+        queries.append((ranked[key], _Exclusion(exclude, own)))
+
+    results = [[] for _ in queries]
+    active = list(range(len(queries)))
+    number = 0
+    while active:
+        # Each query walks its candidates a window at a time, as search_profiles does,
+        # until it has max_results hits; one round answers every query's next window.
+        batches = {}
+        for i in active:
+            group, exclusion = queries[i]
+            batches[i] = [hit for hit in group.window_hits(number) if exclusion.keeps(hit)]
+        looked_up = [hit for batch in batches.values() for hit in batch]
+        if number == 0:
+            looked_up += [hit for group in ranked.values() for hit in group.overlay]
+        visibility.look_up(looked_up)
+        still = []
+        for i in active:
+            results[i].extend(visibility.admit(batches[i]))
+            if len(results[i]) < max_results and queries[i][0].has_window(number + 1):
+                still.append(i)
+        active = still
+        number += 1
+
+    for i, (group, exclusion) in enumerate(queries):
+        hits = results[i]
+        hits.extend(visibility.admit([hit for hit in group.overlay if exclusion.keeps(hit)]))
+        hits.sort(key=_rank)
+        results[i] = hits[:max_results]
+    return results
+
+
 def search_profiles(profile, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, include_amelogenin=False,
                     min_markers=DEFAULT_MIN_MARKERS, score_filter=DEFAULT_SCORE_FILTER,
                     max_results=DEFAULT_MAX_RESULTS, exclude=None, user=None):
@@ -794,54 +952,11 @@ def search_profiles(profile, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, 
     user: whose view to search. None means every profile (internal callers such as the
     submission validator); a user sees the lines CellLine.objects.visible_to(user) returns,
     Cellosaurus references, and (curators aside) only donors whose consent opens genetic data.
+    For many profiles at once use search_many.
     """
-    algorithm = canonical_algorithm(algorithm)
-    mode = canonical_mode(mode)
-    options = {"algorithm": algorithm, "mode": mode, "include_amelogenin": include_amelogenin}
-    index = get_index()
-    hits = []
-    gate = _Gate(user, exclude)
-
-    if index.n_rows:
-        counts = index.count(profile, mode, include_amelogenin)
-        score = index.scores(counts, algorithm)
-        score[counts.markers < min_markers] = -1.0
-        best = score if index.single_rows else np.maximum.reduceat(score, index.starts)
-        if index.overlay:
-            best = np.where(index.dead, -1.0, best)
-        candidates = np.flatnonzero(best >= score_filter)
-        first_rows = index.starts[candidates]
-        order = np.lexsort((index.name_rank[candidates], -counts.markers[first_rows], -best[candidates]))
-        candidates = candidates[order]
-        window = max_results + 20
-        for begin in range(0, len(candidates), window):
-            batch = []
-            for position in candidates[begin:begin + window].tolist():
-                entry = index.entries[position]
-                if index.single_rows or not entry.conflicts:
-                    row = int(index.starts[position])
-                    result = StrScore(float(score[row]), int(counts.shared[row]), int(counts.query_alleles[row]),
-                                      int(counts.reference_alleles[row]), int(counts.markers[row]))
-                    batch.append(_hit(entry, result, result, False))
-                else:
-                    scored = _score_entry(entry, profile, min_markers=min_markers, **options)
-                    if scored:
-                        batch.append(_hit(entry, *scored))
-            hits.extend(gate.admit(batch))
-            if len(hits) >= max_results:
-                break
-
-    overlay_hits = []
-    for entry in index.overlay.values():
-        if entry is None:
-            continue
-        scored = _score_entry(entry, profile, min_markers=min_markers, **options)
-        if scored and scored[0].score >= score_filter:
-            overlay_hits.append(_hit(entry, *scored))
-    if overlay_hits:
-        hits.extend(gate.admit(overlay_hits))
-    hits.sort(key=_rank)
-    return hits[:max_results]
+    return search_many([profile], algorithm=algorithm, mode=mode, include_amelogenin=include_amelogenin,
+                       min_markers=min_markers, score_filter=score_filter, max_results=max_results,
+                       exclude=exclude, user=user)[0]
 
 
 def scan_profiles(profile, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, include_amelogenin=False,

@@ -1287,98 +1287,29 @@ class DocumentValidator:
         return frozenset(exclude)
 
     def check_holdings(self):
-        """STR-3 for every line queued by check_str: one search per distinct profile."""
+        """STR-3 for every line queued by check_str, all searched together (search_many
+        scores each distinct profile once and checks the hits in one query per kind)."""
         if not self._pending_str3:
             return
-        threshold = self.setting("str_match_threshold", 80)
-        profiles = {}
-        for profile, _exclude, _location, _line, _donor in self._pending_str3:
-            profiles.setdefault(_profile_key(profile), profile)
-        hits = holdings_search(profiles, min_markers=self.setting("min_str_markers", 8), score_filter=threshold)
-        for profile, exclude, location, line_id, donor_ref in self._pending_str3:
-            matches = [
-                hit for hit in hits.get(_profile_key(profile), ())
-                if (hit["kind"], hit["object_id"]) not in exclude and not (hit["accession"] and hit["accession"] in exclude)
-            ]
-            for hit in matches[:MAX_HOLDINGS_HITS]:
-                what = {"line": "catalog line", "donor": "catalog donor"}.get(hit["kind"], "Cellosaurus reference")
-                accession = f" ({hit['accession']})" if hit["accession"] else ""
+        from .str_search import search_many
+
+        results = search_many(
+            [profile for profile, *_ in self._pending_str3],
+            algorithm="tanabe", mode="non_empty", include_amelogenin=False,
+            min_markers=self.setting("min_str_markers", 8), score_filter=self.setting("str_match_threshold", 80),
+            max_results=MAX_HOLDINGS_HITS, exclude_each=[exclude for _, exclude, *_ in self._pending_str3],
+        )
+        for (_profile, _exclude, location, line_id, donor_ref), hits in zip(self._pending_str3, results, strict=True):
+            for hit in hits:
+                what = {"line": "catalog line", "donor": "catalog donor"}.get(hit.kind, "Cellosaurus reference")
+                accession = f" ({hit.accession})" if hit.accession else ""
                 self.add("STR-3", location,
-                         f"the line's STR matches {what} {hit['name']}{accession} at Tanabe {hit['score']:.1f} %: "
+                         f"the line's STR matches {what} {hit.name}{accession} at Tanabe {hit.score:.1f} %: "
                          "possible duplicate or misidentified line; explain the relation or check the sample",
                          line=line_id, donor=donor_ref)
 
 
 MAX_HOLDINGS_HITS = 5
-
-
-def holdings_search(profiles, *, min_markers, score_filter):
-    """{profile key: [hit dicts, best first]} for many normalised profiles at once.
-
-    Reads the STR search index (lines.str_search) once and scores every profile with
-    its vectorised count, then confirms all hits in one query per kind, so a document
-    of 10,000 lines does not cost a query per line. Falls back to search_profiles, one
-    search per profile, if the index's interface is not the one expected."""
-    from . import str_search
-
-    try:
-        return _batched_holdings_search(str_search, profiles, min_markers=min_markers, score_filter=score_filter)
-    except (AttributeError, TypeError, ValueError):
-        results = {}
-        for key, profile in profiles.items():
-            results[key] = [
-                {"kind": h.kind, "object_id": h.object_id, "name": h.name, "accession": h.accession, "score": h.score}
-                for h in str_search.search_profiles(
-                    profile, algorithm="tanabe", mode="non_empty", include_amelogenin=False,
-                    min_markers=min_markers, score_filter=score_filter, max_results=MAX_HOLDINGS_HITS + 20)
-            ]
-        return results
-
-
-def _batched_holdings_search(str_search, profiles, *, min_markers, score_filter):
-    import numpy as np
-
-    from donors.models import Donor
-
-    from .models import CellLine, ReferenceProfile
-
-    index = str_search.get_index()
-    found = {}
-    for key, profile in profiles.items():
-        hits = []
-        if index.n_rows:
-            counts = index.count(profile, "non_empty", False)
-            score = index.scores(counts, "tanabe")
-            score[counts.markers < min_markers] = -1.0
-            best = score if index.single_rows else np.maximum.reduceat(score, index.starts)
-            if index.overlay:
-                best = np.where(index.dead, -1.0, best)
-            for position in np.flatnonzero(best >= score_filter).tolist():
-                entry = index.entries[position]
-                hits.append((float(best[position]), entry))
-        for entry in index.overlay.values():
-            if entry is None:
-                continue
-            result = max((tanabe(profile, variant) for variant in str_search.profile_variants(
-                entry.profile, entry.conflicts)), default=0.0)
-            common = sum(1 for m in profile if m != AMELOGENIN and m in entry.profile)
-            if result >= score_filter and common >= min_markers:
-                hits.append((result, entry))
-        hits.sort(key=lambda hit: (-hit[0], hit[1].name))
-        found[key] = [{"kind": entry.kind, "object_id": entry.object_id, "name": entry.name,
-                       "accession": entry.accession or "", "score": result} for result, entry in hits]
-    # Confirm the hits still exist (the index may trail a deletion), one query per kind.
-    wanted = defaultdict(set)
-    for hits in found.values():
-        for hit in hits:
-            wanted[hit["kind"]].add(hit["object_id"])
-    alive = {
-        "line": set(CellLine.objects.filter(pk__in=wanted["line"]).values_list("pk", flat=True)) if wanted["line"] else set(),
-        "donor": set(Donor.objects.filter(pk__in=wanted["donor"]).values_list("pk", flat=True)) if wanted["donor"] else set(),
-        "reference": set(ReferenceProfile.objects.filter(pk__in=wanted["reference"]).values_list("pk", flat=True))
-        if wanted["reference"] else set(),
-    }
-    return {key: [h for h in hits if h["object_id"] in alive.get(h["kind"], set())] for key, hits in found.items()}
 
 
 def validate_document(document, *, protocol, institution, on_progress=None, user=None):

@@ -18,6 +18,7 @@ from lines.str_search import (
     reindex,
     reindex_many,
     scan_profiles,
+    search_many,
     search_profiles,
     unindex,
 )
@@ -251,3 +252,107 @@ def test_line_and_donor_hits_link_to_their_records():
     urls = {h.kind: h.url for h in search_profiles(normalise_profile(HB2))}
     assert urls[LINE] == f"/lines/{line.name}/"
     assert urls[DONOR] == f"/api/v1/donors/{donor.code}/"
+
+
+# --- search_many: many query profiles in one go (the submission validator's STR-3) ---
+
+
+def _summary(hits):
+    return [(h.kind, h.object_id, h.name, round(h.score, 6), h.markers, h.best, h.url) for h in hits]
+
+
+def test_search_many_answers_each_profile_as_a_search_and_a_full_scan_would():
+    rng = random.Random(11)
+    ReferenceProfile.objects.bulk_create([
+        ReferenceProfile(accession=f"CVCL_{i:04d}", name=f"Ref {i}", str_profile=random_profile(rng))
+        for i in range(120)
+    ])
+    for ref in ReferenceProfile.objects.order_by("id")[:10]:
+        marker = next(iter(ref.str_profile))
+        ref.str_conflicts = {marker: [ref.str_profile[marker], ["11"]]}
+        ref.save()
+    rebuild_index()
+    held = [dict(p) for p in ReferenceProfile.objects.order_by("id").values_list("str_profile", flat=True)[:3]]
+    search_profiles(held[0])  # the index is built; what follows is written after it (scored in Python)
+    late = CellLineFactory(str_profile=normalise_profile(held[1]))
+    reindex(LINE, late)
+    queries = [random_profile(rng) for _ in range(3)] + held + [held[1]]  # a profile given twice
+    options = {"score_filter": 20, "min_markers": 6, "max_results": 5}
+    many = search_many(queries, **options)
+    assert len(many) == len(queries)
+    for query, hits in zip(queries, many, strict=True):
+        assert _summary(hits) == _summary(search_profiles(query, **options))
+        assert [(h.accession, round(h.score, 6)) for h in hits] == [
+            (h.accession, round(h.score, 6)) for h in scan_profiles(query, **options)]
+    assert many[3][0].score == 100 and many[4][0].score == many[4][1].score == 100
+    assert late.name in {h.name for h in many[4]} and many[4] == many[6]
+    assert search_many([]) == []
+
+
+def test_search_many_leaves_out_what_each_query_excludes():
+    line = CellLineFactory(str_profile=normalise_profile(HB2))
+    reindex(LINE, line)
+    reference("CVCL_2261", HB2)
+    query = normalise_profile(HB2)
+    own_line, everything, nothing = search_many(
+        [query, query, query], exclude_each=[[(LINE, line.pk)], ["CVCL_2261", (LINE, line.pk)], None])
+    assert [h.accession for h in own_line] == ["CVCL_2261"]
+    assert everything == []
+    assert {h.name for h in nothing} == {line.name, "CVCL_2261"}
+    # A shared exclusion applies to every query, on top of each query's own.
+    shared = search_many([query, query], exclude=["CVCL_2261"], exclude_each=[[(LINE, line.pk)], []])
+    assert shared == [[], [h for h in nothing if h.kind == LINE]]
+
+
+def test_search_many_looks_past_excluded_hits_for_the_best_remaining_ones():
+    # 30 identical references: the first window of candidates (max_results + 20) is all
+    # excluded for one query, so its hits come from the next window.
+    for i in range(30):
+        reference(f"CVCL_{i:04d}", HB2, name=f"Ref {i:02d}")
+    excluded = [f"CVCL_{i:04d}" for i in range(25)]
+    query = normalise_profile(HB2)
+    capped, open_ = search_many([query, query], max_results=3, exclude_each=[excluded, None])
+    assert [h.name for h in capped] == ["Ref 25", "Ref 26", "Ref 27"]
+    assert [h.name for h in open_] == ["Ref 00", "Ref 01", "Ref 02"]
+    assert capped == search_profiles(query, max_results=3, exclude=excluded)
+
+
+def test_search_many_shows_each_user_only_what_they_may_see(researcher, depositor, curator):
+    from prism.models import Institution
+
+    draft = CellLineFactory(str_profile=normalise_profile(HB2), status="draft",
+                            donor__institution=Institution.objects.get(code="UKB"))
+    reindex(LINE, draft)
+    controlled = DonorFactory(str_profile=normalise_profile(HB2))
+    ConsentFactory(donor=controlled, genetic_data="controlled")
+    reindex(DONOR, controlled)
+    reference("CVCL_2261", HB2)
+    queries = [normalise_profile(HB2), normalise_profile({**HB2, "TH01": "6"})]
+
+    def seen(user):
+        return [{(h.kind, h.name) for h in hits} for hits in search_many(queries, user=user, min_markers=6)]
+
+    everyone = {(LINE, draft.name), (DONOR, controlled.code), (REFERENCE, "CVCL_2261")}
+    assert seen(None) == seen(curator) == [everyone, everyone]
+    assert seen(depositor) == [everyone - {(DONOR, controlled.code)}] * 2
+    assert seen(researcher) == [{(REFERENCE, "CVCL_2261")}] * 2
+    for user in (None, curator, depositor, researcher):
+        assert search_many(queries, user=user, min_markers=6) == [
+            search_profiles(q, user=user, min_markers=6) for q in queries]
+
+
+def test_search_many_checks_hits_in_a_few_queries_whatever_the_number_of_profiles(django_assert_max_num_queries):
+    rng = random.Random(5)
+    lines = [CellLineFactory(str_profile=random_profile(rng, MARKERS)) for _ in range(12)]
+    reindex_many(LINE, lines)
+    queries = [dict(line.str_profile) for line in lines] * 5
+    search_profiles(queries[0])  # builds the index
+    with django_assert_max_num_queries(3):  # the index generation, then one query for the lines
+        results = search_many(queries, exclude_each=[[(LINE, line.pk)] for line in lines] * 5)
+    assert all(line.name not in {h.name for h in hits} for line, hits in zip(lines * 5, results, strict=True))
+    assert [h.name for h in search_many(queries[:1])[0]][:1] == [lines[0].name]
+
+
+def test_search_many_wants_one_exclusion_per_profile():
+    with pytest.raises(ValueError, match="exclude_each has 1 entries for 2 profiles"):
+        search_many([normalise_profile(HB2)] * 2, exclude_each=[None])
