@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -284,7 +285,9 @@ def test_catalog_query_count_does_not_grow_with_the_page_size(client, owner_inst
         VariantFactory(donor=donor)
         CellLineFactory(donor=donor, name=f"UKBi{100 + index}-A")
 
-    def queries(url):
+    def queries(url, *, cached=False):
+        if not cached:
+            cache.clear()
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200
         return len(captured)
@@ -295,6 +298,20 @@ def test_catalog_query_count_does_not_grow_with_the_page_size(client, owner_inst
     filtered_small = queries("/lines/?page_size=25&gene=SOD1&sex=female")
     filtered_large = queries("/lines/?page_size=50&gene=SOD1&sex=female")
     assert filtered_small == filtered_large <= 12  # a selected facet costs one more query each
+    # Paging or sorting the same search reuses its counts: only the version check and the page.
+    assert queries("/lines/?page_size=50&gene=SOD1&sex=female&ordering=-age&page=2", cached=True) <= 6
+
+
+def test_cached_counts_change_as_soon_as_a_line_is_added(client, catalog, other_institution):
+    html = client.get("/lines/?sex=male").content.decode()
+    assert re.search(r'<span data-total="2">', html)
+
+    CellLineFactory(donor=DonorFactory(institution=other_institution, sex="male", donor_number="077"),
+                    name="UCSFi077-A")
+
+    html = client.get("/lines/?sex=male&ordering=name").content.decode()
+    assert re.search(r'<span data-total="3">', html)
+    assert re.search(r'name="institution" value="UCSF">\s*<span>[^<]*</span> <span class="count"[^>]*>3<', html)
 
 
 def test_the_catalog_works_without_javascript(client, catalog):
