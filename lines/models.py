@@ -293,6 +293,8 @@ class SubmissionStatus(models.TextChoices):
     VALIDATING = "validating", "Validating"
     VALID = "valid", "Valid"
     INVALID = "invalid", "Invalid"
+    # A curator approved it and a worker is writing its lines (lines.approval.run_approval).
+    APPROVING = "approving", "Approving"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
 
@@ -346,6 +348,11 @@ class Submission(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
+    approval_started_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When a worker last took this submission's approval; empty while it waits in the queue.",
+    )
+    approval_attempts = models.PositiveSmallIntegerField(default=0)
 
     objects = SubmissionQuerySet.as_manager()
 
@@ -442,6 +449,7 @@ class Submission(models.Model):
         SubmissionStatus.RECEIVED: "it has not been validated yet",
         SubmissionStatus.VALIDATING: "it is still being validated; wait for its report",
         SubmissionStatus.INVALID: "its report has errors; the depositor must send a corrected document",
+        SubmissionStatus.APPROVING: "its approval is already in progress",
         SubmissionStatus.APPROVED: "it was already approved",
         SubmissionStatus.REJECTED: "it was already rejected",
     }
@@ -452,15 +460,47 @@ class Submission(models.Model):
             f"Submission {self.pk} cannot be {action}: {self._NOT_DECIDABLE.get(self.status, self.status)}."
         )
 
-    def approve(self, *, by):
-        """Mark approved. Only a `valid` submission may be approved. The catalog rows are
-        written by lines.approval.approve_submission, which calls this inside its
-        transaction with the row locked."""
-        if self.status != SubmissionStatus.VALID:
+    def request_approval(self, *, by):
+        """Record the curator's decision to approve (who, when) and mark the submission
+        `approving`; a worker then writes the lines (lines.approval.run_approval).
+        A conditional update, so two curators (or a double click) cannot both
+        request it, and a rejection racing it cannot both win."""
+        now = timezone.now()
+        done = Submission.objects.filter(pk=self.pk, status=SubmissionStatus.VALID).update(
+            status=SubmissionStatus.APPROVING, decided_by=by, decided_at=now, decision_reason="",
+            approval_started_at=None, approval_attempts=0, updated_at=now,
+        )
+        self.refresh_from_db()
+        if not done:
             self._refuse("approved")
+
+    def claim_for_approval(self, *, stale_before=None):
+        """Take this submission's approval for one run; False when another run has it
+        (or it is no longer `approving`). As claim_for_validation: a conditional
+        UPDATE, and a run that went quiet past `stale_before` (its worker died, its
+        transaction rolled back) may be taken over. The row lock in
+        lines.approval makes even an overlapping takeover write nothing twice."""
+        now = timezone.now()
+        stale_before = stale_before or now - settings.SUBMISSION_STALE_AFTER
+        claimed = Submission.objects.filter(
+            Q(approval_started_at__isnull=True) | Q(approval_started_at__lt=stale_before),
+            pk=self.pk, status=SubmissionStatus.APPROVING,
+        ).update(approval_started_at=now, approval_attempts=F("approval_attempts") + 1, updated_at=now)
+        if claimed:
+            self.refresh_from_db()
+        return bool(claimed)
+
+    def approve(self, *, by=None):
+        """Mark approved. Only a `valid` submission, or one whose approval was requested
+        (`approving`), may be approved. The catalog rows are written by
+        lines.approval, which calls this inside its transaction with the row locked.
+        `by` defaults to the curator who requested the approval."""
+        if self.status not in (SubmissionStatus.VALID, SubmissionStatus.APPROVING):
+            self._refuse("approved")
+        if self.status == SubmissionStatus.VALID or self.decided_at is None:
+            self.decided_at = timezone.now()
         self.status = SubmissionStatus.APPROVED
-        self.decided_by = by
-        self.decided_at = timezone.now()
+        self.decided_by = by or self.decided_by
         self.decision_reason = ""
         self.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"])
 
@@ -487,7 +527,11 @@ class Submission(models.Model):
         self.error_count = sum(1 for f in self.findings if f.get("severity") == "error")
         self.warning_count = sum(1 for f in self.findings if f.get("severity") == "warning")
         self.status = SubmissionStatus.INVALID
-        self.save(update_fields=["findings", "error_count", "warning_count", "status", "updated_at"])
+        # Not decided after all: a requested approval that found a conflict is undone.
+        self.decided_by = None
+        self.decided_at = None
+        self.save(update_fields=["findings", "error_count", "warning_count", "status", "decided_by",
+                                 "decided_at", "updated_at"])
 
 
 class SubmissionStateError(Exception):
