@@ -206,7 +206,13 @@ def _counts(request, pairs, filtered, visible):
     return facets, totals
 
 
-def _visibility_key(user):
+def catalog_version():
+    """Changes when a line is added, removed or saved: part of every cached count's key."""
+    version = CellLine.objects.aggregate(changed=Max("updated_at"), lines=Count("pk"))
+    return version["changed"], version["lines"]
+
+
+def visibility_key(user):
     """Users who see the same lines and the same genetic data share cached counts."""
     if is_curator(user):
         return "curator"
@@ -223,8 +229,7 @@ def _cached_counts(request, pairs, filtered, visible):
     filters = sorted((k, v) for k, v in pairs if k not in PAGE_PARAMS)
     if any(k.startswith("purpose") for k, _ in filters):
         return _counts(request, pairs, filtered, visible)
-    version = CellLine.objects.aggregate(changed=Max("updated_at"), lines=Count("pk"))
-    raw = repr((_visibility_key(request.user), filters, version["changed"], version["lines"]))
+    raw = repr((visibility_key(request.user), filters, catalog_version()))
     key = "catalog-counts:" + hashlib.sha256(raw.encode()).hexdigest()
     cached = cache.get(key)
     if cached is None:

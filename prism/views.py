@@ -1,11 +1,13 @@
 """Pages that are not one app's: home (what the bank holds), the API token page and
 the curator dashboard."""
 
+import hashlib
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Min, Q
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
 from distribution.models import DistributionRequest, RequestStatus
+from lines.catalog_views import COUNTS_CACHE_SECONDS, catalog_version, visibility_key
 from lines.facets import facet_counts
 from lines.models import (
     CellLine,
@@ -50,10 +53,7 @@ def _chart(values, param=None, limit=CHART_ROWS):
     return rows
 
 
-def home(request):
-    lines = CellLine.objects.visible_to(request.user)
-    # Two queries for the figures and charts: one aggregate (counts and onset bands),
-    # and every facet at once; then the recent releases.
+def _home_figures(lines, user):
     stats = lines.aggregate(
         lines=Count("pk"), donors=Count("donor", distinct=True), institutions=Count("institution", distinct=True),
         **{f"onset_{low}": Count("pk", filter=Q(donor__age_at_onset__gte=low, donor__age_at_onset__lte=high))
@@ -61,8 +61,23 @@ def home(request):
         onset_unrecorded=Count("pk", filter=Q(donor__age_at_onset__isnull=True)),
     )
     onset = {key.removeprefix("onset_"): value for key, value in stats.items() if key.startswith("onset_")}
-    facets = facet_counts(lines, request.user)
+    facets = facet_counts(lines, user)
     stats["genes"] = len(facets["gene"])
+    return stats, onset, facets
+
+
+def home(request):
+    lines = CellLine.objects.visible_to(request.user)
+    # Figures and charts: two queries (one aggregate, every facet at once), kept for a
+    # minute per visibility and version of the lines table, like the catalog's counts.
+    key = "home-figures:" + hashlib.sha256(
+        repr((visibility_key(request.user), catalog_version())).encode()
+    ).hexdigest()
+    figures = cache.get(key)
+    if figures is None:
+        figures = _home_figures(lines, request.user)
+        cache.set(key, figures, COUNTS_CACHE_SECONDS)
+    stats, onset, facets = figures
     onset_values = [{"label": label, "count": onset[str(low)], "value": None} for low, _, label in ONSET_BANDS]
     recent = (
         lines.filter(released_at__isnull=False).select_related("donor")
