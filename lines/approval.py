@@ -12,8 +12,10 @@ so the depositor can send a corrected document.
 import datetime
 import logging
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -29,6 +31,7 @@ from .models import (
     QCRecord,
     QCStatus,
     Submission,
+    SubmissionStateError,
     SubmissionStatus,
 )
 from .qc import summarise_qc_status
@@ -36,6 +39,9 @@ from .str_matching import ProfileError, normalise_profile
 from .submissions import load_document
 
 logger = logging.getLogger(__name__)
+
+# A direct approval (approve_submission) starts from `valid`; a worker's from `approving`.
+APPROVABLE = (SubmissionStatus.VALID, SubmissionStatus.APPROVING)
 
 QC_FIELDS = {"test", "method", "result", "passage", "date", "testing_lab"}
 
@@ -52,12 +58,17 @@ class ApprovalConflict(Exception):
 
 def approve_submission(submission, *, by):
     """Write the submission's donors, consent, variants, lines and QC, release the lines,
-    and mark the submission approved by `by`. Returns the created lines.
+    and mark the submission approved by `by`, here and now. Returns the created lines.
+    The web and API request an approval instead (request_approval) and a worker runs it.
 
-    Raises PermissionDenied (not a curator), SubmissionStateError (not `valid`),
-    or ApprovalConflict (the catalog changed since validation; nothing written)."""
+    Raises PermissionDenied (not a curator), SubmissionStateError (not `valid` or
+    `approving`), or ApprovalConflict (the catalog changed since validation; nothing written)."""
     if not is_curator(by):
         raise PermissionDenied("Only curators approve submissions.")
+    return _write(submission, by)
+
+
+def _write(submission, by):
     try:
         with transaction.atomic():
             return _approve(submission.pk, by)
@@ -74,10 +85,118 @@ def approve_submission(submission, *, by):
         )]
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
-        if locked.status == SubmissionStatus.VALID:
+        if locked.status in APPROVABLE:
             locked.invalidate(findings)
     submission.refresh_from_db()
     raise ApprovalConflict(submission, findings)
+
+
+def request_approval(submission, *, by):
+    """The curator's decision: record who approved and when, mark the submission
+    `approving`, and (after commit) queue the worker that writes the lines. Answers
+    at once; a 10,000-line approval does not fit in an HTTP request. In eager mode
+    (no broker) the task runs on commit, in this process, so the lines exist when
+    this returns outside a transaction.
+
+    Raises PermissionDenied (not a curator) or SubmissionStateError (not `valid`,
+    including an approval already in progress)."""
+    if not is_curator(by):
+        raise PermissionDenied("Only curators approve submissions.")
+    with transaction.atomic():
+        submission.request_approval(by=by)
+        submission_id = submission.pk
+        transaction.on_commit(lambda: queue_approval(submission_id))
+    submission.refresh_from_db()
+    return submission
+
+
+def queue_approval(submission_id):
+    """Publish the approval task; a broker that cannot be reached is logged, not raised.
+    The row is committed `approving`, and requeue_stale_submissions publishes it again."""
+    from .tasks import approve_submission_task
+
+    try:
+        options = {"queue": settings.SUBMISSION_QUEUE} if settings.SUBMISSION_QUEUE else {}
+        approve_submission_task.apply_async(args=[submission_id], retry=False, **options)
+        return True
+    except Exception:  # noqa: BLE001 — any publish failure; the row is committed and beat retries
+        if approve_submission_task.app.conf.task_always_eager:
+            logger.exception("approval of submission %s failed in-process", submission_id)
+        else:
+            logger.exception(
+                "could not queue approval of submission %s; it stays approving and will be re-queued",
+                submission_id,
+            )
+        return False
+
+
+def run_approval(submission_id):
+    """The worker's side: claim the requested approval and write it in one transaction.
+    Safe to call twice: a second call returns None while the first holds the claim
+    or once the submission is approved. Returns the created lines, or [] when the
+    approval ended in a conflict (the submission is then `invalid` with findings)."""
+    submission = Submission.objects.filter(pk=submission_id).first()
+    if submission is None or not submission.claim_for_approval():
+        return None
+    try:
+        # The curator's permission was checked when the approval was requested.
+        return _write(submission, submission.decided_by)
+    except ApprovalConflict:
+        return []
+    except SubmissionStateError:
+        return None  # rejected or approved meanwhile; nothing to do
+    except (OperationalError, InterfaceError, SoftTimeLimitExceeded):
+        # The transaction rolled back; hand the claim back so the retry (or beat)
+        # takes it at once rather than after the stale time-out.
+        try:
+            release_approval_claim(submission.pk, submission.approval_attempts)
+        except (OperationalError, InterfaceError):
+            logger.warning("could not release approval of submission %s; beat will re-queue it", submission.pk)
+        raise
+
+
+def release_approval_claim(submission_id, attempts):
+    Submission.objects.filter(
+        pk=submission_id, status=SubmissionStatus.APPROVING, approval_attempts=attempts
+    ).update(approval_started_at=None, updated_at=timezone.now())
+
+
+def stale_approvals(now=None):
+    """Approvals requested but not finished: never picked up (broker down) or whose
+    run went quiet (worker killed; its transaction rolled back)."""
+    now = now or timezone.now()
+    before = now - settings.SUBMISSION_STALE_AFTER
+    return Submission.objects.filter(status=SubmissionStatus.APPROVING, updated_at__lt=before)
+
+
+def requeue_stale_approvals(now=None):
+    """Publish approval again for stale ones; after MAX_ATTEMPTS runs, hand the
+    submission back to the curators as `valid` (nothing was written: each run is one
+    transaction) and log why. Returns the ids queued."""
+    from .submissions import MAX_ATTEMPTS
+
+    queued = []
+    for submission in stale_approvals(now).order_by("updated_at")[:500]:
+        if submission.approval_attempts >= MAX_ATTEMPTS:
+            logger.error(
+                "approval of submission %s did not finish after %s attempts; it is valid again",
+                submission.pk, submission.approval_attempts,
+            )
+            Submission.objects.filter(pk=submission.pk, status=SubmissionStatus.APPROVING).update(
+                status=SubmissionStatus.VALID, decided_by=None, decided_at=None,
+                approval_started_at=None, updated_at=timezone.now(),
+            )
+            continue
+        if submission.approval_started_at is None:
+            # Waiting in the queue: touch it so the next beat does not publish it again.
+            Submission.objects.filter(
+                pk=submission.pk, status=SubmissionStatus.APPROVING, approval_started_at__isnull=True
+            ).update(updated_at=timezone.now())
+        if queue_approval(submission.pk):
+            queued.append(submission.pk)
+    if queued:
+        logger.info("re-queued approval of submissions %s", queued)
+    return queued
 
 
 class _Conflict(Exception):
@@ -102,7 +221,7 @@ def _approve(submission_id, by):
         .select_related("institution", "protocol_version")
         .get(pk=submission_id)
     )
-    if submission.status != SubmissionStatus.VALID:
+    if submission.status not in APPROVABLE:
         submission._refuse("approved")
     # Approvals of one institution run one at a time: name assignment reads the
     # donor numbers and clone letters in use and then writes new ones, and two

@@ -2,7 +2,8 @@
 its report, and (curators) approve or reject it.
 
 Views only parse and call: intake is lines.submissions.receive_submission,
-approval lines.approval.approve_submission, rejection Submission.reject.
+approval lines.approval.request_approval (a worker writes the lines), rejection
+Submission.reject.
 Who sees what is Submission.objects.visible_to(user)."""
 
 import csv
@@ -37,7 +38,7 @@ from prism.api import (
 )
 from prism.roles import is_curator, is_depositor
 
-from .approval import ApprovalConflict, approve_submission
+from .approval import request_approval
 from .models import Submission, SubmissionFormat, SubmissionStateError, SubmissionStatus
 from .submissions import SubmissionRefused, receive_submission, report_rows
 
@@ -79,6 +80,10 @@ class SubmissionFindingSerializer(serializers.Serializer):
     message = serializers.CharField()
     line = serializers.CharField(allow_null=True, required=False, help_text="The line's local_id.")
     donor = serializers.CharField(allow_null=True, required=False, help_text="The donor's local_id.")
+    at_approval = serializers.BooleanField(
+        required=False,
+        help_text="True for a finding of the approval's re-check (the catalog changed since validation).",
+    )
 
 
 class SubmissionProgressSerializer(serializers.Serializer):
@@ -390,15 +395,20 @@ class SubmissionApprove(SubmissionView):
         operation_id="submissions_approve",
         summary="Approve a valid submission (curators)",
         description=(
-            "Writes its donors, consent, variants, lines and QC in one transaction, assigns names "
-            "left empty and releases the lines. Only a `valid` submission may be approved (409 "
-            "otherwise). If the catalog changed since validation (a name taken meanwhile, the same "
-            "document already approved), nothing is written, the submission becomes `invalid` "
-            "with findings saying why, and the answer is 409."
+            "Records the curator's decision (`decided_by`, `decided_at`), sets the status to "
+            "`approving` and answers 202 at once, with the submission's URL in `url` and the "
+            "`Location` header; poll it. A worker then writes its donors, consent, variants, lines "
+            "and QC in one transaction, assigns names left empty, releases the lines and sets "
+            "`approved` (`lines` lists them). Only a `valid` submission may be approved (409 "
+            "otherwise, also while an approval is in progress). If the catalog changed since "
+            "validation (a name taken meanwhile, the same document already approved), nothing is "
+            "written and the submission becomes `invalid` with findings saying why (`at_approval`: "
+            "true); when that is known before the answer (a server without a worker queue), the "
+            "answer is 409 with those findings."
         ),
         request=None,
         responses={
-            200: SubmissionDetailSerializer,
+            202: SubmissionDetailSerializer,
             403: SubmissionErrorSerializer,
             404: SubmissionErrorSerializer,
             409: SubmissionConflictSerializer,
@@ -407,21 +417,23 @@ class SubmissionApprove(SubmissionView):
     def post(self, request, pk):
         submission = _visible_submission(request, pk)
         try:
-            approve_submission(submission, by=request.user)
+            request_approval(submission, by=request.user)
         except SubmissionStateError as exc:
             submission.refresh_from_db()
             return _conflict(submission, str(exc))
-        except ApprovalConflict as exc:
-            return _conflict(
-                exc.submission,
-                "The catalog changed since this submission was validated; nothing was written and "
-                "the submission is now invalid: " + str(exc),
-                exc.findings,
-            )
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
-        submission.refresh_from_db()
-        return Response(SubmissionDetailSerializer(submission, context={"request": request}).data)
+        if submission.status == SubmissionStatus.INVALID:
+            # Approved in this process (no broker) and the re-check found a conflict.
+            findings = [f for f in submission.findings if f.get("at_approval")]
+            return _conflict(
+                submission,
+                "The catalog changed since this submission was validated; nothing was written and "
+                "the submission is now invalid: " + "; ".join(f["message"] for f in findings),
+                findings,
+            )
+        data = SubmissionDetailSerializer(submission, context={"request": request}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
 
 
 class SubmissionReject(SubmissionView):

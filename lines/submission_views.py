@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from prism.roles import is_curator, is_depositor
 
-from .approval import ApprovalConflict, approve_submission
+from .approval import request_approval
 from .models import (
     ProtocolVersion,
     Submission,
@@ -31,7 +31,7 @@ from .submissions import SubmissionRefused, load_document, receive_submission
 
 # The review page shows the document's first rows; the full document is a download.
 REVIEW_ROWS = 200
-RUNNING = (SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING)
+RUNNING = (SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING, SubmissionStatus.APPROVING)
 
 
 def _require_depositor_or_curator(user):
@@ -168,12 +168,13 @@ def review_queue(request):
     waiting = (
         Submission.objects.visible_to(request.user)
         .filter(status__in=[SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING,
-                            SubmissionStatus.VALID, SubmissionStatus.INVALID])
+                            SubmissionStatus.VALID, SubmissionStatus.APPROVING, SubmissionStatus.INVALID])
         .select_related("institution", "depositor", "protocol_version")
         .order_by("created_at")
     )
-    groups = OrderedDict((s, []) for s in (SubmissionStatus.VALID, SubmissionStatus.RECEIVED,
-                                           SubmissionStatus.VALIDATING, SubmissionStatus.INVALID))
+    groups = OrderedDict((s, []) for s in (SubmissionStatus.VALID, SubmissionStatus.APPROVING,
+                                           SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING,
+                                           SubmissionStatus.INVALID))
     for submission in waiting[:500]:
         groups[submission.status].append(submission)
     return render(request, "submissions/queue.html", {
@@ -270,14 +271,21 @@ def approve(request, pk):
     if not is_curator(request.user):
         raise PermissionDenied("Only curators approve submissions.")
     try:
-        lines = approve_submission(submission, by=request.user)
+        request_approval(submission, by=request.user)
     except SubmissionStateError as exc:
         messages.error(request, str(exc))
         return redirect("submission-detail", pk=pk)
-    except ApprovalConflict as exc:
-        messages.error(request, f"Not approved; the submission is now invalid: {exc}")
-        return redirect("submission-detail", pk=pk)
-    messages.success(request, f"Submission {pk} approved: {len(lines)} line(s) released.")
+    if submission.status == SubmissionStatus.APPROVED:
+        # No worker queue (eager mode): the lines were written before this answer.
+        messages.success(request, f"Submission {pk} approved: {submission.lines.count()} line(s) released.")
+    elif submission.status == SubmissionStatus.INVALID:
+        conflicts = "; ".join(f["message"] for f in submission.findings if f.get("at_approval"))
+        messages.error(request, f"Not approved; the submission is now invalid: {conflicts}")
+    else:
+        messages.success(
+            request, f"Submission {pk}: approval in progress. Its lines are written in the background; "
+            "this page shows when they are released.",
+        )
     return redirect("submission-detail", pk=pk)
 
 

@@ -126,16 +126,17 @@ def curator_dashboard(request):
     submissions = Submission.objects.aggregate(**{
         f"{status}_n": Count("pk", filter=Q(status=status))
         for status in (SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING,
-                       SubmissionStatus.VALID, SubmissionStatus.INVALID)
+                       SubmissionStatus.VALID, SubmissionStatus.APPROVING, SubmissionStatus.INVALID)
     }, **{
         f"{status}_oldest": Min("created_at", filter=Q(status=status))
         for status in (SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING,
-                       SubmissionStatus.VALID, SubmissionStatus.INVALID)
+                       SubmissionStatus.VALID, SubmissionStatus.APPROVING, SubmissionStatus.INVALID)
     })
     submission_rows = [
         {"label": label, "count": submissions[f"{status}_n"], "oldest": submissions[f"{status}_oldest"],
          "status": status}
         for status, label in ((SubmissionStatus.VALID, "Valid, waiting for a decision"),
+                              (SubmissionStatus.APPROVING, "Approved, lines being written"),
                               (SubmissionStatus.INVALID, "Invalid, waiting for the depositor"),
                               (SubmissionStatus.RECEIVED, "Received, not yet validated"),
                               (SubmissionStatus.VALIDATING, "Being validated"))

@@ -115,9 +115,22 @@ def test_a_depositor_goes_from_blank_template_to_approved_lines(depositor, curat
     assert b"assigned on approval" in review.content and b"mycoplasma" in review.content
     assert b"Approve and release" in review.content
 
-    approved = csrf_post(cora, f"/submissions/{submission.pk}/approve/", {},
-                         form_page=f"/submissions/{submission.pk}/")
-    assert approved.status_code == 302
+    # Approving answers at once; a worker writes the lines after the commit.
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        approved = csrf_post(cora, f"/submissions/{submission.pk}/approve/", {},
+                             form_page=f"/submissions/{submission.pk}/")
+    assert approved.status_code == 302 and approved["Location"] == f"/submissions/{submission.pk}/"
+    waiting = cora.get(approved["Location"])
+    assert b"approval in progress" in waiting.content.lower()
+    assert b"Approving" in waiting.content and b"Approve and release" not in waiting.content
+    submission.refresh_from_db()
+    assert submission.status == "approving" and submission.decided_by == curator
+    assert not CellLine.objects.exists()
+    # The progress fragment keeps polling while the worker writes.
+    assert b"hx-get" in cora.get(f"/submissions/{submission.pk}/progress/").content
+
+    for callback in queued:
+        callback()  # the worker
     submission.refresh_from_db()
     assert submission.status == "approved" and submission.decided_by == curator
     names = sorted(CellLine.objects.filter(submission=submission).values_list("name", flat=True))
@@ -221,6 +234,30 @@ def test_a_curator_rejects_with_a_reason_and_the_depositor_reads_it(depositor, c
     assert Submission.objects.get().status == "rejected"
     page = browser(depositor).get(f"/submissions/{pk}/").content.decode()
     assert "Karyotype images missing." in page and "Send a corrected document" in page
+
+
+def test_a_second_approve_while_the_first_is_in_progress_is_refused_with_a_message(
+    depositor, curator, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        csrf_post(browser(depositor), "/submissions/new/", {
+            "pasted": json.dumps(submission_document(1)), "protocol": "prism-line-submission/1",
+        })
+    pk = Submission.objects.get().pk
+    cora = browser(curator)
+    # The form was open in two tabs: the first approval is queued, the second is refused.
+    page = cora.get(f"/submissions/{pk}/")
+    with django_capture_on_commit_callbacks(execute=False):
+        csrf_post(cora, f"/submissions/{pk}/approve/", {}, form_page=f"/submissions/{pk}/")
+    assert b"Approve and release" in page.content
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        again = csrf_post(cora, f"/submissions/{pk}/approve/", {}, form_page="/submissions/review/")
+    assert again.status_code == 302 and not queued
+    shown = cora.get(again["Location"]).content.decode()
+    assert "already in progress" in shown
+    queue = cora.get("/submissions/review/").content.decode()
+    assert "Approving" in queue and f"/submissions/{pk}/" in queue
+    assert Submission.objects.get().status == "approving" and not CellLine.objects.exists()
 
 
 def test_a_post_without_csrf_token_is_refused(depositor):

@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from donors.models import Consent, Donor, Variant
-from lines import submissions
+from lines import approval, submissions
 from lines.models import CellLine, QCRecord, Submission
 from lines.submission_formats import document_to_csv_zip, document_to_xlsx
 from tests.conftest import client_for
@@ -36,6 +36,24 @@ def submit(depositor, django_capture_on_commit_callbacks):
         return response
 
     return _submit
+
+
+@pytest.fixture
+def approve(curator, django_capture_on_commit_callbacks):
+    """POST approve as the curator and (run=True) run the queued approval after the
+    answer, as a worker would."""
+
+    def _approve(pk, user=None, *, run=True):
+        with django_capture_on_commit_callbacks(execute=run):
+            response = client_for(user or curator).post(f"{URL}{pk}/approve/")
+        return response
+
+    return _approve
+
+
+def approval_findings(user, pk):
+    body = detail(user, pk).json()
+    return body["status"], [f for f in body["findings"] if f.get("at_approval")]
 
 
 def detail(user, pk):
@@ -274,12 +292,17 @@ def test_the_report_downloads_as_json_and_csv(depositor, submit):
 
 
 # --- approve / reject -----------------------------------------------------------------
-def test_a_curator_approves_a_valid_submission_and_the_catalog_gets_its_rows(depositor, curator, submit):
+def test_a_curator_approves_a_valid_submission_and_the_catalog_gets_its_rows(depositor, curator, submit, approve):
     document = submission_document(3, donors=2)
     pk = submit(document).json()["id"]
-    response = client_for(curator).post(f"{URL}{pk}/approve/")
-    assert response.status_code == 200, response.content
+    response = approve(pk)
+    # The decision is recorded and answered at once; the lines are written by the worker.
+    assert response.status_code == 202, response.content
     body = response.json()
+    assert body["status"] == "approving" and body["decided_by"] == "cora" and body["decided_at"]
+    assert response["Location"] == body["url"] and body["url"].endswith(f"{URL}{pk}/")
+    assert body["lines"] == []
+    body = detail(depositor, pk).json()
     assert body["status"] == "approved" and body["decided_by"] == "cora"
     assert len(body["lines"]) == 3
 
@@ -311,7 +334,7 @@ def test_only_curators_approve_or_reject(depositor, other_depositor, researcher,
     assert not CellLine.objects.exists()
 
 
-def test_approving_anything_but_a_valid_submission_is_a_409_saying_why(depositor, curator, submit):
+def test_approving_anything_but_a_valid_submission_is_a_409_saying_why(depositor, curator, submit, approve):
     invalid = submission_document(1)
     invalid["lines"][0]["qc"] = []
     pk = submit(invalid).json()["id"]
@@ -325,14 +348,14 @@ def test_approving_anything_but_a_valid_submission_is_a_409_saying_why(depositor
     assert response.status_code == 409 and "not been validated" in response.json()["detail"]
 
     valid = submit(submission_document(1, seed=3)).json()["id"]
-    assert client_for(curator).post(f"{URL}{valid}/approve/").status_code == 200
+    assert approve(valid).status_code == 202
     again = client_for(curator).post(f"{URL}{valid}/approve/")
     assert again.status_code == 409 and "already approved" in again.json()["detail"]
     assert CellLine.objects.count() == 1
     assert client_for(curator).post(f"{URL}999999/approve/").status_code == 404
 
 
-def test_a_rejection_needs_a_reason_and_keeps_the_document_and_report(depositor, curator, submit):
+def test_a_rejection_needs_a_reason_and_keeps_the_document_and_report(depositor, curator, submit, approve):
     pk = submit(submission_document(1)).json()["id"]
     client = client_for(curator)
     missing = client.post(f"{URL}{pk}/reject/", {"reason": "  "}, format="json")
@@ -349,29 +372,30 @@ def test_a_rejection_needs_a_reason_and_keeps_the_document_and_report(depositor,
     assert detail(depositor, pk).json()["decision_reason"] == "QC certificates are missing."
 
 
-def test_the_same_document_twice_gives_two_submissions_and_never_duplicate_lines(depositor, curator, submit):
+def test_the_same_document_twice_gives_two_submissions_and_never_duplicate_lines(depositor, curator, submit,
+                                                                                   approve):
     document = submission_document(2, donors=2)
     first = submit(document).json()["id"]
     second = submit(document).json()["id"]
     assert first != second
     assert Submission.objects.filter(status="valid").count() == 2
-    assert client_for(curator).post(f"{URL}{first}/approve/").status_code == 200
-    response = client_for(curator).post(f"{URL}{second}/approve/")
-    assert response.status_code == 409
-    assert response.json()["status"] == "invalid"
-    assert response.json()["findings"]
+    assert approve(first).status_code == 202
+    # The worker's re-check finds the document approved already: nothing written.
+    assert approve(second).status_code == 202
     assert CellLine.objects.count() == 2 and Donor.objects.count() == 2
     # The depositor reads why in the second submission's report.
-    report = detail(depositor, second).json()
-    assert report["status"] == "invalid"
-    assert any(str(first) in f["message"] for f in report["findings"])
+    status, findings = approval_findings(depositor, second)
+    assert status == "invalid" and findings
+    assert any(str(first) in f["message"] for f in findings)
+    # Not decided after all: the curator's approval is undone with it.
+    assert detail(depositor, second).json()["decided_by"] is None
 
 
-def test_the_same_content_as_a_workbook_is_recognised_as_already_approved(depositor, curator, submit,
+def test_the_same_content_as_a_workbook_is_recognised_as_already_approved(depositor, curator, submit, approve,
                                                                           django_capture_on_commit_callbacks):
     document = submission_document(1)
     first = submit(document).json()["id"]
-    assert client_for(curator).post(f"{URL}{first}/approve/").status_code == 200
+    assert approve(first).status_code == 202
     workbook = io.BytesIO(document_to_xlsx(document))
     workbook.name = "again.xlsx"
     with django_capture_on_commit_callbacks(execute=True):
@@ -379,37 +403,40 @@ def test_the_same_content_as_a_workbook_is_recognised_as_already_approved(deposi
     # One content, one digest, whatever the format.
     assert Submission.objects.get(pk=second).document_sha256 == Submission.objects.get(pk=first).document_sha256
     # Validation already sees the catalog's copy (STR-3), and the approval re-check would too.
-    response = client_for(curator).post(f"{URL}{second}/approve/")
+    response = approve(second)
     assert response.status_code == 409
     assert CellLine.objects.count() == 1
 
 
-def test_a_name_taken_since_validation_makes_the_approval_fail_cleanly(depositor, curator, submit, owner_institution):
+def test_a_name_taken_since_validation_makes_the_approval_fail_cleanly(depositor, curator, submit, approve,
+                                                                      owner_institution):
     document = submission_document(1)
     document["lines"][0]["name"] = "UKBi900-A"
     pk = submit(document).json()["id"]
     # Someone else's approval (or an import) takes the name after validation.
     CellLineFactory(name="UKBi900-A", donor=DonorFactory(institution=owner_institution, donor_number="900"))
-    response = client_for(curator).post(f"{URL}{pk}/approve/")
-    assert response.status_code == 409
-    assert [f["rule"] for f in response.json()["findings"]] == ["NAME-3"]
-    assert response.json()["findings"][0]["location"] == "/lines/0/name"
+    assert approve(pk).status_code == 202
+    status, findings = approval_findings(depositor, pk)
+    assert status == "invalid"
+    assert [f["rule"] for f in findings] == ["NAME-3"]
+    assert findings[0]["location"] == "/lines/0/name"
     assert CellLine.objects.count() == 1
 
 
-def test_an_institution_out_of_donor_numbers_gets_a_409_not_a_crash(depositor, curator, submit, owner_institution):
+def test_an_institution_out_of_donor_numbers_gets_a_finding_not_a_crash(depositor, curator, submit, approve,
+                                                                        owner_institution):
     pk = submit(submission_document(1)).json()["id"]
     Donor.objects.bulk_create(
         Donor(code=f"UKB-{n:03d}", institution=owner_institution, donor_number=f"{n:03d}") for n in range(1, 1000)
     )
-    response = client_for(curator).post(f"{URL}{pk}/approve/")
-    assert response.status_code == 409
-    assert "donor number" in response.json()["findings"][0]["message"]
+    assert approve(pk).status_code == 202
+    status, findings = approval_findings(depositor, pk)
+    assert status == "invalid" and "donor number" in findings[0]["message"]
     assert not CellLine.objects.exists()
 
 
 def test_a_line_of_a_donor_already_in_the_catalog_gets_a_new_line_not_a_new_donor(
-    depositor, curator, submit, owner_institution
+    depositor, curator, submit, approve, owner_institution
 ):
     existing = DonorFactory(institution=owner_institution, donor_number="042", code="UKB-042")
     ConsentFactory(donor=existing, obtained_on="2024-01-01")
@@ -422,7 +449,7 @@ def test_a_line_of_a_donor_already_in_the_catalog_gets_a_new_line_not_a_new_dono
     pk = submit(document).json()["id"]
     body = detail(depositor, pk).json()
     assert body["status"] == "valid", body["findings"]
-    assert client_for(curator).post(f"{URL}{pk}/approve/").status_code == 200
+    assert approve(pk).status_code == 202
     assert Donor.objects.count() == 1
     line = CellLine.objects.get(submission_id=pk)
     assert line.donor == existing and line.name.startswith("UKBi042-")
@@ -431,7 +458,7 @@ def test_a_line_of_a_donor_already_in_the_catalog_gets_a_new_line_not_a_new_dono
 
 
 def test_approval_writes_gene_edited_subclones_with_their_parents_and_engineered_variants(
-    depositor, curator, submit, owner_institution
+    depositor, curator, submit, approve, owner_institution
 ):
     from lines.protocol.example import line as example_line
 
@@ -446,7 +473,7 @@ def test_approval_writes_gene_edited_subclones_with_their_parents_and_engineered
     pk = submit(document).json()["id"]
     body = detail(depositor, pk).json()
     assert body["status"] == "valid", body["findings"]
-    assert client_for(curator).post(f"{URL}{pk}/approve/").status_code == 200
+    assert approve(pk).status_code == 202
 
     parent = CellLine.objects.get(submission_id=pk, parental_line__isnull=True)
     child = CellLine.objects.get(submission_id=pk, parental_line__isnull=False)
@@ -466,10 +493,81 @@ def test_approval_writes_gene_edited_subclones_with_their_parents_and_engineered
     second = submit(later).json()["id"]
     body = detail(depositor, second).json()
     assert body["status"] == "valid", body["findings"]
-    assert client_for(curator).post(f"{URL}{second}/approve/").status_code == 200
+    assert approve(second).status_code == 202
     grandchild = CellLine.objects.get(submission_id=second)
     assert grandchild.parental_line == parent and grandchild.name == f"{parent.name}-2"
     assert Donor.objects.count() == 1 and CellLine.objects.count() == 3
+
+
+# --- approval in the worker ---------------------------------------------------------
+def test_a_second_approval_while_one_is_in_progress_is_a_409_and_the_worker_writes_once(
+    depositor, curator, submit, approve
+):
+    pk = submit(submission_document(2)).json()["id"]
+    first = approve(pk, run=False)  # queued; no worker has taken it yet
+    assert first.status_code == 202 and first.json()["status"] == "approving"
+    assert not CellLine.objects.exists()
+    # The depositor sees that the approval is in progress.
+    assert detail(depositor, pk).json()["status"] == "approving"
+
+    again = approve(pk)
+    assert again.status_code == 409 and "in progress" in again.json()["detail"]
+    assert again.json()["status"] == "approving"
+    rejected = client_for(curator).post(f"{URL}{pk}/reject/", {"reason": "changed my mind"}, format="json")
+    assert rejected.status_code == 409
+
+    # The worker: the first delivery writes the lines, a redelivery does nothing.
+    assert len(approval.run_approval(pk)) == 2
+    assert approval.run_approval(pk) is None
+    assert CellLine.objects.filter(submission_id=pk).count() == 2
+    body = detail(depositor, pk).json()
+    assert body["status"] == "approved" and body["decided_by"] == "cora" and len(body["lines"]) == 2
+
+
+def test_a_worker_holding_the_approval_claim_keeps_a_redelivery_out(depositor, submit, approve):
+    pk = submit(submission_document(1)).json()["id"]
+    approve(pk, run=False)
+    submission = Submission.objects.get(pk=pk)
+    assert submission.claim_for_approval()
+    assert approval.run_approval(pk) is None  # the first run is alive: hands off
+    assert Submission.objects.get(pk=pk).status == "approving"
+    assert not CellLine.objects.exists()
+
+
+def test_beat_requeues_a_stuck_approval_and_hands_back_a_hopeless_one(depositor, curator, submit, approve):
+    crashed = submit(submission_document(1)).json()["id"]
+    hopeless = submit(submission_document(1, seed=9)).json()["id"]
+    fresh = submit(submission_document(1, seed=8)).json()["id"]
+    for pk in (crashed, hopeless, fresh):
+        assert approve(pk, run=False).status_code == 202
+    # A worker took `crashed` and died mid-write: its one transaction rolled back,
+    # so only the claim is left.
+    assert Submission.objects.get(pk=crashed).claim_for_approval()
+    old = timezone.now() - timedelta(hours=1)
+    Submission.objects.filter(pk__in=[crashed, hopeless]).update(updated_at=old, approval_started_at=old)
+    Submission.objects.filter(pk=hopeless).update(approval_attempts=submissions.MAX_ATTEMPTS)
+
+    assert approval.requeue_stale_approvals() == [crashed]
+    taken_over = Submission.objects.get(pk=crashed)
+    assert taken_over.status == "approved" and taken_over.approval_attempts == 2  # eager: ran at once
+    assert taken_over.decided_by == curator
+    assert CellLine.objects.filter(submission_id=crashed).count() == 1
+    assert Submission.objects.get(pk=fresh).status == "approving"  # not stale yet
+    handed_back = Submission.objects.get(pk=hopeless)
+    assert handed_back.status == "valid" and handed_back.decided_by is None
+    assert not CellLine.objects.filter(submission_id__in=[hopeless, fresh]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_small_approval_is_done_when_the_answer_comes(depositor, curator):
+    """`make run` (SQLite, eager Celery): the task runs on commit, in the request."""
+    client = client_for(depositor)
+    pk = client.post(URL, data=json.dumps(submission_document(2)), content_type="application/json").json()["id"]
+    assert detail(depositor, pk).json()["status"] == "valid"
+    response = client_for(curator).post(f"{URL}{pk}/approve/")
+    assert response.status_code == 202
+    assert response.json()["status"] == "approved" and len(response.json()["lines"]) == 2
+    assert CellLine.objects.filter(submission_id=pk, status="released").count() == 2
 
 
 # --- the pipeline pieces without HTTP -----------------------------------------------
@@ -529,8 +627,13 @@ def test_every_submission_endpoint_is_in_the_openapi_schema_with_its_errors(api_
     assert {"202", "400", "403", "413"} <= set(create["responses"])
     assert "multipart/form-data" in create["requestBody"]["content"]
     assert {"200", "403", "404"} <= set(paths["/api/v1/submissions/{id}/"]["get"]["responses"])
-    for action in ("approve", "reject"):
-        assert {"200", "403", "404", "409"} <= set(paths[f"/api/v1/submissions/{{id}}/{action}/"]["post"]["responses"])
+    approve = paths["/api/v1/submissions/{id}/approve/"]["post"]
+    assert {"202", "403", "404", "409"} <= set(approve["responses"])
+    assert "approving" in approve["description"]
+    reject = paths["/api/v1/submissions/{id}/reject/"]["post"]
+    assert {"200", "403", "404", "409"} <= set(reject["responses"])
+    status_enum = schema["components"]["schemas"]["SubmissionDetail"]["properties"]["status"]
+    assert "approving" in json.dumps(status_enum) or "approving" in json.dumps(schema["components"]["schemas"])
     assert "400" in paths["/api/v1/submissions/{id}/reject/"]["post"]["responses"]
     report = paths["/api/v1/submissions/{id}/report/"]["get"]["responses"]["200"]["content"]
     assert {"application/json", "text/csv"} <= set(report)
