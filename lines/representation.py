@@ -29,6 +29,10 @@ CONDITION_CODES = frozenset({
     "DUO:0000022", "DUO:0000028", "DUO:0000027", "DUO:0000026",
 })
 QC_LABELS = dict(QCTest.choices)
+# QC whose details are the donor's genotype: identity (STR/SNP alleles) and genomic
+# integrity (karyotype, CNVs). Their details follow the consent's genetic-data level;
+# mycoplasma, sterility, marker percentages or germ layers say nothing about the donor.
+GENETIC_QC_TESTS = frozenset({QCTest.IDENTITY, QCTest.GENOMIC_INTEGRITY})
 QC_ORDER = {test: index for index, test in enumerate(QCTest.values)}
 
 
@@ -382,7 +386,9 @@ def line_detail(line, viewer, *, parent, siblings, subclones, same_donor, qc_rec
 
 def qc_record(record, viewer):
     line = record.line
-    genetic = viewer.sees_genetic_data(line.donor) if line.donor_id else viewer.curator
+    genetic = record.test not in GENETIC_QC_TESTS or (
+        viewer.sees_genetic_data(line.donor) if line.donor_id else viewer.curator
+    )
     return {
         "id": record.pk,
         "line": line.name,
@@ -395,7 +401,6 @@ def qc_record(record, viewer):
         "passage": record.passage,
         "testing_lab": record.testing_lab or None,
         "document": viewer.media_url(record.document),
-        # Identity details carry STR alleles, array results carry genotypes.
         "details": (record.details or {}) if genetic else None,
     }
 

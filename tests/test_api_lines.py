@@ -10,7 +10,7 @@ import pytest
 from lines.models import CellLine
 from tests.api_catalog import PUBLIC, build_catalog
 from tests.conftest import client_for
-from tests.factories import CellLineFactory, DonorFactory
+from tests.factories import CellLineFactory, DonorFactory, QCRecordFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -186,6 +186,9 @@ def test_consent_terms_name_duo_codes_and_conditions(catalog, api_client):
 
 
 def test_controlled_genetic_data_is_for_curators_only(catalog, api_client, depositor, curator):
+    line = catalog.lines["UKBi002-A"]
+    QCRecordFactory(line=line, test="identity", method="str", details={"str_profile": {"TH01": "7,8"}})
+    QCRecordFactory(line=line, test="mycoplasma", method="pcr", details={"assay": "qPCR panel"})
     for client in (api_client, client_for(depositor)):
         line = client.get("/api/v1/lines/UKBi002-A/").json()
         assert line["variants"] == [] and line["str_profile"] is None and line["genes"] == []
@@ -193,7 +196,10 @@ def test_controlled_genetic_data_is_for_curators_only(catalog, api_client, depos
         donor = client.get("/api/v1/donors/PD-SALS2/").json()
         assert donor["variants"] == [] and donor["str_profile"] is None
         qc = client.get("/api/v1/qc/", {"line": "UKBi002-A"}).json()["results"]
-        assert all(record["details"] is None for record in qc)
+        genetic = [r for r in qc if r["test"] in ("identity", "genomic_integrity")]
+        assert genetic and all(record["details"] is None for record in genetic)
+        # Non-genetic QC (mycoplasma, markers, germ layers) is never held back.
+        assert all(r["details"] is not None for r in qc if r not in genetic)
     line = client_for(curator).get("/api/v1/lines/UKBi002-A/").json()
     assert line["variants"][0]["gene"] == "C9orf72" and line["str_profile"] == {"TH01": ["7", "8"]}
     assert line["donor"]["c9orf72_repeats"] == 850
