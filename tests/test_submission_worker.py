@@ -3,10 +3,12 @@
 (a) a worker SIGKILLed in the middle of a large submission; a restarted worker
     gets the unacknowledged message back (Redis visibility timeout) and finishes
     it: one report, no duplicate rows;
-(b) a submission made while the broker cannot be reached is saved and answered
-    202, and is validated once the beat re-queue publishes it again;
+(b) a submission made (and then approved) while the broker cannot be reached is
+    saved and answered 202, and is validated (approved) once the beat re-queue
+    publishes it again;
 (c) the same document submitted twice gives two submissions and, approved at the
-    same moment by two curators, never duplicate lines.
+    same moment by two curators (the API answers 202, two workers write), never
+    duplicate lines: one is approved, the other invalid with a finding.
 
 The web side here is this test process (API client); the workers are separate
 `celery worker` processes (tests/celery_worker.py) on a queue of their own, so
@@ -24,8 +26,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from lines import submissions
-from lines.approval import ApprovalConflict, approve_submission
+from lines import approval, submissions
+from lines.approval import approve_submission
 from lines.models import CellLine, Submission
 from prism.celery import app as celery_app
 from tests.celery_worker import wait_for
@@ -155,7 +157,7 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_submission_finishes_
 
 
 def test_a_submission_made_while_the_broker_is_down_is_saved_and_validated_later(
-    start_worker, depositor
+    start_worker, depositor, curator
 ):
     worker = start_worker()
     document = submission_document(2)
@@ -181,6 +183,22 @@ def test_a_submission_made_while_the_broker_is_down_is_saved_and_validated_later
     submission.refresh_from_db()
     assert submission.attempts == 1 and submission.findings == []
 
+    # The same for an approval: recorded and answered while the broker is away,
+    # written once beat publishes it again.
+    with web_side_broker(DEAD_BROKER):
+        started = time.monotonic()
+        response = client_for(curator).post(f"/api/v1/submissions/{submission.pk}/approve/")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 202 and response.json()["status"] == "approving", response.content
+    assert elapsed < 5, f"the approval waited {elapsed:.1f} s on the dead broker"
+    time.sleep(1)
+    assert status_of(submission) == "approving" and not CellLine.objects.exists()
+    Submission.objects.filter(pk=submission.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+    assert approval.requeue_stale_approvals() == [submission.pk]
+    wait_for(lambda: status_of(submission) == "approved", timeout=60,
+             message=f"the worker to write the re-queued approval\n{worker.log()}")
+    assert CellLine.objects.filter(submission=submission).count() == 2
+
 
 def test_the_same_document_twice_never_gives_duplicate_lines_even_approved_at_once(
     start_worker, depositor, curator
@@ -192,17 +210,17 @@ def test_the_same_document_twice_never_gives_duplicate_lines_even_approved_at_on
     wait_for(lambda: all(status_of(s) == "valid" for s in twins), timeout=60,
              message=f"both submissions to be validated\n{worker.log()}")
 
-    # Two curators press approve at the same moment.
+    # A second worker, so the two approvals really run at the same time.
+    other = start_worker()
+
+    # Two curators press approve at the same moment; each gets 202 at once.
     barrier = threading.Barrier(2)
-    outcomes = {}
+    answers = {}
 
     def approve(submission):
         try:
             barrier.wait(10)
-            approve_submission(submission, by=curator)
-            outcomes[submission.pk] = "approved"
-        except ApprovalConflict as exc:
-            outcomes[submission.pk] = exc
+            answers[submission.pk] = client_for(curator).post(f"/api/v1/submissions/{submission.pk}/approve/")
         finally:
             connection.close()
 
@@ -212,9 +230,11 @@ def test_the_same_document_twice_never_gives_duplicate_lines_even_approved_at_on
     for thread in threads:
         thread.join(60)
 
-    assert sorted(str(type(o).__name__) if o != "approved" else o for o in outcomes.values()) == [
-        "ApprovalConflict", "approved",
-    ]
+    assert sorted(r.status_code for r in answers.values()) == [202, 202], {
+        pk: r.content for pk, r in answers.items()
+    }
+    wait_for(lambda: all(status_of(s) in ("approved", "invalid") for s in twins), timeout=60,
+             message=f"the workers to finish both approvals\n{worker.log()}\n{other.log()}")
     assert CellLine.objects.count() == 3
     assert CellLine.objects.values("donor").distinct().count() == 3
     statuses = sorted(status_of(s) for s in twins)
