@@ -589,3 +589,6 @@ class StrIndexState(models.Model):
 
     class Meta:
         verbose_name = "STR index state"
+
+    def __str__(self):
+        return f"STR index at generation {self.generation}"
