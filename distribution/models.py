@@ -88,7 +88,7 @@ class DistributionRequest(models.Model):
     organisation = models.CharField(max_length=200)
     organisation_type = models.CharField(max_length=20, choices=OrganisationType.choices)
     lines = models.ManyToManyField("lines.CellLine", through="RequestedLine", related_name="requests")
-    purpose_codes = models.JSONField(default=list, help_text="DUO CURIEs describing the research purpose.")
+    purpose_codes = models.JSONField(default=list, blank=True, help_text="DUO CURIEs describing the research purpose.")
     purpose_disease = models.CharField(max_length=20, blank=True, help_text="MONDO id, for a disease-specific purpose.")
     purpose_summary = models.TextField(blank=True)
     commercial = models.BooleanField(default=False)

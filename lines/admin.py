@@ -23,7 +23,10 @@ class LineVariantInline(admin.TabularInline):
 class CellLineAdmin(SimpleHistoryAdmin):
     list_display = ["name", "donor", "institution", "status", "availability", "modification_type", "qc_status"]
     list_filter = ["status", "availability", "qc_status", "modification_type", "reprogramming_method", "institution"]
-    search_fields = ["name", "cellosaurus_accession", "alternative_names", "donor__code"]
+    search_fields = [
+        "name", "cellosaurus_accession", "alternative_names", "donor__code",
+        "variants__gene", "donor__variants__gene",
+    ]
     raw_id_fields = ["donor", "parental_line", "submission"]
     list_select_related = ["donor", "institution"]
     inlines = [QCInline, LineVariantInline]

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import CellLineFactory, DonorFactory
+from tests.factories import CellLineFactory, DonorFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +92,17 @@ def test_the_admin_loads_for_a_curator_and_searches_lines(curator, holdings):
     assert response.status_code == 200
     html = response.content.decode()
     assert "UKBi002-A" in html and "UKBi002-B" in html
+    assert "UCSFi001-A" not in html
+
+
+def test_curators_find_lines_in_the_admin_by_the_donors_gene(curator, holdings):
+    VariantFactory(donor=holdings["released"][0].donor, gene="SOD1")
+    client = Client()
+    client.force_login(curator)
+
+    html = client.get(reverse("admin:lines_cellline_changelist"), {"q": "SOD1"}).content.decode()
+
+    assert "UKBi001-A" in html
     assert "UCSFi001-A" not in html
 
 

@@ -320,6 +320,8 @@ def test_if_empty_leaves_a_catalog_with_lines_alone(seeded):
     call_command("seed_demo", "--if-empty", stdout=out)
     assert "already holds lines" in out.getvalue()
     assert demo.demo_digest() == seeded["digest"]
+    # A second `make run` still says how to sign in.
+    assert "researcher / demo-researcher" in out.getvalue()
 
 
 def test_it_refuses_to_rebuild_when_other_data_asks_for_demo_lines(seeded):

@@ -34,6 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["if_empty"] and catalog_has_lines():
             self.stdout.write("The catalog already holds lines; the demo catalog was not loaded (--if-empty).")
+            self._remind_demo_users()
             return
         started = time.perf_counter()
         try:
@@ -55,3 +56,18 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(
                 "These passwords are published in the README: do not load the demo on a server others can reach."
             ))
+
+    def _remind_demo_users(self):
+        """A second `make run` still tells people how to sign in, if the demo users exist."""
+        from django.contrib.auth import get_user_model
+
+        from prism.demo import DEMO_USERS
+
+        existing = set(get_user_model().objects.filter(username__in=DEMO_USERS).values_list("username", flat=True))
+        if not existing:
+            return
+        self.stdout.write("Demo users (username / password, role):")
+        for username, (role, password, institution) in DEMO_USERS.items():
+            if username in existing:
+                where = f" at {institution}" if institution else ""
+                self.stdout.write(f"  {username} / {password}  ({role}{where})")
