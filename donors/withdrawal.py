@@ -113,6 +113,11 @@ def _withdraw_lines(lines, by, reason):
     line_ids = [line.pk for line in lines]
     if line_ids:
         from distribution.tasks import notify_material_withdrawn
+        from lines.search import refresh_search_text
+
+        # A withdrawn consent changes what the search columns may expose (the
+        # restricted column follows the consent), so they are rebuilt here too.
+        refresh_search_text(CellLine.objects.filter(pk__in=line_ids))
 
         transaction.on_commit(partial(notify_material_withdrawn.delay, line_ids, reason))
     return WithdrawalReport(

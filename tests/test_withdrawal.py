@@ -243,3 +243,21 @@ def test_recipients_report_refuses_unknown_parameters(curator):
     response = client_for(curator).get("/api/v1/withdrawals/recipients/?donor=PDW0001&colour=red")
     assert response.status_code == 400
     assert "colour" in response.json()
+
+
+def test_withdrawn_consent_takes_the_donors_variants_out_of_the_searchable_text(curator):
+    from tests.factories import VariantFactory
+
+    donor = DonorFactory(code="PDW0002")
+    ConsentFactory(donor=donor, codes=[GRU], genetic_data="open")
+    VariantFactory(donor=donor, gene="TARDBP", protein="p.Met337Val", legacy_name="M337V")
+    line = CellLineFactory(donor=donor)
+    line.refresh_search_text()
+    line.refresh_from_db()
+    assert "tardbp" in line.search_text.lower()
+
+    withdraw_consent(donor, by=curator, reason="Donor asked by phone")
+
+    line.refresh_from_db()
+    assert "tardbp" not in line.search_text.lower()
+    assert "tardbp" in line.search_text_restricted.lower()
