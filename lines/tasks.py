@@ -15,44 +15,32 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
-@shared_task(
-    bind=True,
-    # Acknowledged only when finished: a worker killed mid-run leaves the message
-    # to be redelivered (after the broker's visibility timeout), and the claim in
-    # run_validation makes the second delivery harmless if the first finished.
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-    # 10,000 lines validate in well under this; at the soft limit run_validation
-    # hands its claim back before the hard kill.
-    soft_time_limit=25 * 60,
-    time_limit=26 * 60,
-)
+# Both submission tasks are acknowledged only when finished: a worker killed
+# mid-run leaves the message to be redelivered (after the broker's visibility
+# timeout), and the claim in run_validation / run_approval (plus approval's row
+# lock inside its one transaction) makes a second delivery harmless. 10,000 lines
+# validate in well under the soft limit and approve in about a minute and a half;
+# at the soft limit the run hands its claim back (approval's transaction rolls back).
+SUBMISSION_TASK_OPTIONS = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "soft_time_limit": 25 * 60,
+    "time_limit": 26 * 60,
+}
+
+
+@shared_task(**SUBMISSION_TASK_OPTIONS)
 def validate_submission(self, submission_id):
     submissions.run_validation(submission_id)
 
 
-@shared_task(
-    bind=True,
-    name="lines.tasks.approve_submission",
-    # As validation: redelivered if the worker dies; the claim (and the row lock
-    # inside approval's one transaction) make a second delivery write nothing.
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-    # 10,000 lines take about a minute and a half under load; at the soft limit the
-    # transaction rolls back and the claim is handed back.
-    soft_time_limit=25 * 60,
-    time_limit=26 * 60,
-)
+@shared_task(name="lines.tasks.approve_submission", **SUBMISSION_TASK_OPTIONS)
 def approve_submission_task(self, submission_id):
     approval.run_approval(submission_id)
 
