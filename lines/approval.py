@@ -36,7 +36,7 @@ from .models import (
 )
 from .qc import summarise_qc_status
 from .str_matching import ProfileError, normalise_profile
-from .submissions import load_document
+from .submissions import load_document, publish_submission_task
 
 logger = logging.getLogger(__name__)
 
@@ -111,23 +111,11 @@ def request_approval(submission, *, by):
 
 
 def queue_approval(submission_id):
-    """Publish the approval task; a broker that cannot be reached is logged, not raised.
-    The row is committed `approving`, and requeue_stale_submissions publishes it again."""
+    """Publish the approval task; with the broker unreachable the row stays
+    `approving` and requeue_stale_submissions publishes it again."""
     from .tasks import approve_submission_task
 
-    try:
-        options = {"queue": settings.SUBMISSION_QUEUE} if settings.SUBMISSION_QUEUE else {}
-        approve_submission_task.apply_async(args=[submission_id], retry=False, **options)
-        return True
-    except Exception:  # noqa: BLE001 — any publish failure; the row is committed and beat retries
-        if approve_submission_task.app.conf.task_always_eager:
-            logger.exception("approval of submission %s failed in-process", submission_id)
-        else:
-            logger.exception(
-                "could not queue approval of submission %s; it stays approving and will be re-queued",
-                submission_id,
-            )
-        return False
+    return publish_submission_task(approve_submission_task, submission_id, "approval", "approving")
 
 
 def run_approval(submission_id):

@@ -283,25 +283,31 @@ def _without_nulls(value):
 
 
 def queue_validation(submission_id):
-    """Publish the validation task; a broker that cannot be reached is logged, not raised.
-
-    Called after commit, so the submission is safe either way: the beat task
-    re-queues whatever is still `received` once the broker is back."""
+    """Publish the validation task; the beat task re-queues whatever is still
+    `received` once an unreachable broker is back."""
     from .tasks import validate_submission
 
+    return publish_submission_task(validate_submission, submission_id, "validation", "received")
+
+
+def publish_submission_task(task, submission_id, what, stays):
+    """Publish a submission task; a broker that cannot be reached is logged, not raised.
+
+    Called after commit, so the submission is safe either way: it stays `stays`
+    and requeue_stale_submissions publishes it again."""
     try:
-        # retry=False: the depositor's request must not hang on a dead broker.
+        # retry=False: the caller's request must not hang on a dead broker.
         options = {"queue": settings.SUBMISSION_QUEUE} if settings.SUBMISSION_QUEUE else {}
-        validate_submission.apply_async(args=[submission_id], retry=False, **options)
+        task.apply_async(args=[submission_id], retry=False, **options)
         return True
     except Exception:  # noqa: BLE001 — any publish failure; the row is committed and beat retries
-        if validate_submission.app.conf.task_always_eager:
+        if task.app.conf.task_always_eager:
             # Eager mode runs the task in this process: a failure here is a bug, not a broker outage.
-            logger.exception("validation of submission %s failed in-process", submission_id)
+            logger.exception("%s of submission %s failed in-process", what, submission_id)
         else:
             logger.exception(
-                "could not queue validation of submission %s; it stays received and will be re-queued",
-                submission_id,
+                "could not queue %s of submission %s; it stays %s and will be re-queued",
+                what, submission_id, stays,
             )
         return False
 
