@@ -20,12 +20,13 @@ DEBUG = env.bool("DEBUG", default=False)
 # Under pytest (pytest-django imports these settings in the test process).
 TESTING = "pytest" in sys.modules or env.bool("PRISM_TESTING", default=False)
 SECRET_KEY = env("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG and not TESTING:
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+# With DEBUG off a missing key is refused where it matters: prism/wsgi.py and the
+# Celery worker/beat start-up (prism/celery.py) fail at once. Offline management
+# commands (makemigrations --check, migrate) may still run without one.
+SECRET_KEY_MISSING = not SECRET_KEY and not DEBUG and not TESTING
+if not SECRET_KEY and not SECRET_KEY_MISSING:
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+# Left empty otherwise: Django itself refuses to sign anything with an empty key.
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

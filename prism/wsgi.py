@@ -1,7 +1,12 @@
 import os
 
+import django
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prism.settings")
+django.setup(set_prefix=False)
 
+from prism.startup import require_secret_key  # noqa: E402
+
+require_secret_key()
 application = get_wsgi_application()

@@ -71,11 +71,32 @@ def test_with_no_broker_tasks_run_eagerly_and_a_broker_turns_that_off():
     assert with_broker["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/3"
 
 
-def test_secret_key_is_required_when_debug_is_off():
-    result, _ = load_settings({}, "SECRET_KEY")
+def run_python(env, code, *args):
+    return subprocess.run(
+        [sys.executable, *code, *args],
+        env={"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "prism.settings", **env},
+        cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_the_web_server_refuses_to_start_without_a_secret_key_when_debug_is_off():
+    result = run_python({}, ["-c", "import prism.wsgi"])
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_workers_refuse_to_start_without_a_secret_key_when_debug_is_off():
+    result = run_python({}, ["-m", "celery"], "-A", "prism", "worker", "--pool", "solo")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_offline_commands_run_without_a_secret_key():
+    result = run_python({}, ["manage.py", "makemigrations", "--check", "--dry-run"])
+
+    assert result.returncode == 0, result.stderr
 
 
 def test_debug_runs_without_a_secret_key_and_production_uses_the_given_one():
