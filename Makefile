@@ -59,7 +59,7 @@ format: install
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(DEV) $(BIN)/python manage.py bench $(BENCH_ARGS)
+	$(DEV) $(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import DistributionRequest, RequestedLine, RequestEvent, Shipment
+from distribution.models import DistributionRequest, RequestedLine, RequestEvent, Shipment
 
 
 class RequestedLineInline(admin.TabularInline):

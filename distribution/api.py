@@ -18,20 +18,18 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lines.filters import BoolFilter
-from lines.models import CellLine
-from prism.api import (
+from core.api import (
     AUTHENTICATION_CLASSES,
     RENDERER_CLASSES,
     KeysetPagination,
     StrictDjangoFilterBackend,
     reject_unknown_params,
 )
-from prism.models import DiseaseTerm, DuoTerm
-from prism.roles import is_curator
-
-from .eligibility import Purpose, PurposeError, check_purpose, evaluate_lines
-from .models import (
+from core.models import DiseaseTerm, DuoTerm
+from core.roles import is_curator
+from distribution.actions import MAX_VIALS_PER_LINE, create_request
+from distribution.eligibility import Purpose, PurposeError, check_purpose, evaluate_lines
+from distribution.models import (
     DistributionRequest,
     LineDecision,
     RequestedLine,
@@ -40,7 +38,8 @@ from .models import (
     Shipment,
     WorkflowError,
 )
-from .workflow import MAX_VIALS_PER_LINE, create_request
+from lines.holdings.filters import BoolFilter
+from lines.models import CellLine
 
 MAX_LINES_PER_CALL = 500
 
@@ -589,8 +588,8 @@ class ConsentWithdrawalView(DistributionAPIView):
         tags=["distribution"],
     )
     def post(self, request):
+        from distribution.withdrawal import withdraw_consent
         from donors.models import Donor
-        from donors.withdrawal import withdraw_consent
 
         data = ConsentWithdrawalInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -616,7 +615,7 @@ class LineWithdrawalView(DistributionAPIView):
         tags=["distribution"],
     )
     def post(self, request):
-        from donors.withdrawal import withdraw_line
+        from distribution.withdrawal import withdraw_line
 
         data = LineWithdrawalInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -639,7 +638,7 @@ class RecipientsView(DistributionAPIView):
         tags=["distribution"],
     )
     def get(self, request):
-        from donors.withdrawal import recipients_holding
+        from distribution.withdrawal import recipients_holding
 
         reject_unknown_params(request, ("donor", "line"))
         params = RecipientsQuerySerializer(data=request.query_params)

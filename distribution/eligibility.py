@@ -374,7 +374,7 @@ def evaluate(line, purpose, disease_ancestors=None):
 
 def disease_ancestors_for(disease):
     """MONDO ancestors of `disease` from prism.DiseaseTerm, or None when unknown."""
-    from prism.models import DiseaseTerm
+    from core.models import DiseaseTerm
 
     if not disease:
         return frozenset()
@@ -386,7 +386,7 @@ def facts_for_lines(lines):
     """LineFacts for CellLines (a queryset, or a list of instances), in order.
 
     Three flat queries (lines, consents, consent codes) and no model instances:
-    about 15,000 lines a second (prism/bench/eligibility.py)."""
+    about 15,000 lines a second (bench/eligibility.py)."""
     from donors.models import Consent
 
     if hasattr(lines, "values_list"):
@@ -458,7 +458,7 @@ def filter_lines_for_purpose(queryset, purpose_codes, disease=None, commercial=F
     return queryset.filter(q)
 
 
-# Query parameters of the catalog's line filters (lines/filters.py) → purpose fields.
+# Query parameters of the catalog's line filters (lines/holdings/filters.py) → purpose fields.
 PURPOSE_PARAMS = {
     "purpose.codes": "purpose",
     "purpose.disease": "purpose_disease",
@@ -471,7 +471,7 @@ def filter_lines_by_purpose_params(queryset, codes, disease=None, commercial=Non
     """The line filters' purpose parameters: `purpose` (DUO codes, repeatable),
     `purpose_disease`, `purpose_commercial`, `purpose_organisation_type` (default:
     the user's profile, else academic). Raises PurposeError keyed by parameter name."""
-    from prism.models import DiseaseTerm
+    from core.models import DiseaseTerm
 
     if organisation_type in (None, ""):
         profile = getattr(user, "profile", None) if user is not None and user.is_authenticated else None

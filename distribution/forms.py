@@ -3,9 +3,8 @@
 from django import forms
 from django.utils import timezone
 
-from prism.models import DiseaseTerm, OrganisationType
-
-from .eligibility import PURPOSE_CODES, SHORTHAND, Purpose, PurposeError, check_purpose
+from core.models import DiseaseTerm, OrganisationType
+from distribution.eligibility import PURPOSE_CODES, SHORTHAND, Purpose, PurposeError, check_purpose
 
 PURPOSE_LABELS = {
     "DUO:0000042": "General research use",

@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from prism.models import OrganisationType
-from prism.roles import is_curator
+from core.models import OrganisationType
+from core.roles import is_curator
 
 
 class WorkflowError(Exception):
@@ -139,7 +139,7 @@ class DistributionRequest(models.Model):
         return self.status in OPEN_STATUSES
 
     def purpose(self):
-        from .eligibility import Purpose
+        from distribution.eligibility import Purpose
 
         return Purpose(
             frozenset(self.purpose_codes), self.purpose_disease or None, self.commercial, self.organisation_type
@@ -201,7 +201,7 @@ class DistributionRequest(models.Model):
         """The requester sends the draft to the curators, accepting every condition.
 
         Eligibility is judged again: consent may have changed since the draft."""
-        from .eligibility import DENY, evaluate_lines
+        from distribution.eligibility import DENY, evaluate_lines
 
         def change(req):
             items = list(req.items.select_related("line"))
@@ -451,7 +451,7 @@ class DistributionRequest(models.Model):
 
     def release_hold(self, by, reason=""):
         """Lift a hold. Lines that may no longer be distributed must be rejected first."""
-        from .eligibility import DENY, evaluate_lines
+        from distribution.eligibility import DENY, evaluate_lines
 
         def change(req):
             if not req.on_hold:
@@ -594,6 +594,6 @@ EVENT_SUMMARIES = {
 
 def queue_request_notification(event):
     """E-mail the requester about `event` once the surrounding transaction commits."""
-    from .tasks import notify_request_event
+    from distribution.tasks import notify_request_event
 
     transaction.on_commit(partial(notify_request_event.delay, event.pk))

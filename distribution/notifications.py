@@ -5,7 +5,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from .models import Shipment
+from distribution.models import Shipment
 
 
 def _site_url(path):

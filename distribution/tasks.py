@@ -5,8 +5,8 @@ committed yet, and a rolled-back change sends nothing."""
 
 from celery import shared_task
 
-from .models import RequestEvent
-from .notifications import send_request_event_email, send_withdrawal_notices
+from distribution.models import RequestEvent
+from distribution.notifications import send_request_event_email, send_withdrawal_notices
 
 
 @shared_task(autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5, soft_time_limit=90, time_limit=120)

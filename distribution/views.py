@@ -18,20 +18,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from donors.models import Donor
-from lines.models import CellLine
-from prism.roles import is_curator
-
-from .eligibility import evaluate_lines, filter_lines_for_purpose
-from .forms import AgreementForm, PurposeForm, WithdrawConsentForm, WithdrawLineForm
-from .models import (
+from core.roles import is_curator
+from distribution.actions import create_request, may_request
+from distribution.eligibility import evaluate_lines, filter_lines_for_purpose
+from distribution.forms import AgreementForm, PurposeForm, WithdrawConsentForm, WithdrawLineForm
+from distribution.models import (
     DistributionRequest,
     LineDecision,
     NotAllowed,
     RequestStatus,
     WorkflowError,
 )
-from .workflow import create_request, may_request
+from donors.models import Donor
+from lines.models import CellLine
 
 BASKET_KEY = "distribution_basket"
 MAX_BASKET = 50
@@ -272,7 +271,7 @@ def queue(request):
 @login_required
 def withdrawals(request):
     """Record a consent or line withdrawal, and see who holds a donor's or line's material."""
-    from donors.withdrawal import recipients_holding, withdraw_consent, withdraw_line
+    from distribution.withdrawal import recipients_holding, withdraw_consent, withdraw_line
 
     _curator_required(request.user)
     consent_form = WithdrawConsentForm(request.POST if request.POST.get("kind") == "consent" else None)

@@ -1,9 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from donors.models import Consent, Donor, Variant
 from lines.models import CellLine
-
-from .models import Consent, Donor, Variant
 
 
 class ConsentInline(admin.StackedInline):

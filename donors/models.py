@@ -48,8 +48,8 @@ class OnsetSite(models.TextChoices):
 class DonorQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Donors with at least one line the user may see; curators see all."""
+        from core.roles import is_curator
         from lines.models import CellLine
-        from prism.roles import is_curator
 
         if is_curator(user):
             return self

@@ -2,8 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from donors.models import Variant
-
-from .models import CellLine, ProtocolVersion, QCRecord, ReferenceProfile, Submission
+from lines.models import CellLine, ProtocolVersion, QCRecord, ReferenceProfile, Submission
 
 
 class QCInline(admin.TabularInline):

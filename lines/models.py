@@ -1,6 +1,6 @@
 """Cell lines, their QC, STR reference profiles, and the submissions that create them.
 
-STR profiles are stored normalised (see lines.str_matching): a JSON object from
+STR profiles are stored normalised (see lines.str.matching): a JSON object from
 canonical marker name to a sorted list of allele strings, e.g.
 {"D5S818": ["11", "12"], "TH01": ["6", "9.3"], "Amelogenin": ["X"]}.
 Where sources disagree at a marker, `str_conflicts` keeps every variant
@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from prism.roles import institution_of, is_curator
+from core.roles import institution_of, is_curator
 
 
 class ReprogrammingMethod(models.TextChoices):
@@ -183,8 +183,8 @@ class CellLine(models.Model):
     def refresh_search_text(self):
         """Recompute this line's search columns and write them. Writers call it after
         creating or changing a line, its variants, or its donor's variants or consent;
-        lines.search.refresh_search_text(queryset) does many lines at once."""
-        from .search import refresh_search_text
+        lines.search_text.refresh_search_text(queryset) does many lines at once."""
+        from lines.search_text import refresh_search_text
 
         refresh_search_text(CellLine.objects.filter(pk=self.pk))
         self.search_text, self.search_text_restricted = CellLine.objects.values_list(
@@ -192,7 +192,7 @@ class CellLine(models.Model):
         ).get(pk=self.pk)
 
     def refresh_qc_status(self, save=True):
-        from .qc import summarise_qc_status
+        from lines.qc import summarise_qc_status
 
         self.qc_status = summarise_qc_status(self, list(self.qc_records.all()))
         if save:
@@ -293,7 +293,7 @@ class SubmissionStatus(models.TextChoices):
     VALIDATING = "validating", "Validating"
     VALID = "valid", "Valid"
     INVALID = "invalid", "Invalid"
-    # A curator approved it and a worker is writing its lines (lines.approval.run_approval).
+    # A curator approved it and a worker is writing its lines (lines.submissions.writer.run_approval).
     APPROVING = "approving", "Approving"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
@@ -462,7 +462,7 @@ class Submission(models.Model):
 
     def request_approval(self, *, by):
         """Record the curator's decision to approve (who, when) and mark the submission
-        `approving`; a worker then writes the lines (lines.approval.run_approval).
+        `approving`; a worker then writes the lines (lines.submissions.writer.run_approval).
         A conditional update, so two curators (or a double click) cannot both
         request it, and a rejection racing it cannot both win."""
         now = timezone.now()
@@ -479,7 +479,7 @@ class Submission(models.Model):
         (or it is no longer `approving`). As claim_for_validation: a conditional
         UPDATE, and a run that went quiet past `stale_before` (its worker died, its
         transaction rolled back) may be taken over. The row lock in
-        lines.approval makes even an overlapping takeover write nothing twice."""
+        lines.submissions.writer makes even an overlapping takeover write nothing twice."""
         now = timezone.now()
         stale_before = stale_before or now - settings.SUBMISSION_STALE_AFTER
         claimed = Submission.objects.filter(
@@ -493,7 +493,7 @@ class Submission(models.Model):
     def approve(self, *, by=None):
         """Mark approved. Only a `valid` submission, or one whose approval was requested
         (`approving`), may be approved. The catalog rows are written by
-        lines.approval, which calls this inside its transaction with the row locked.
+        lines.submissions.writer, which calls this inside its transaction with the row locked.
         `by` defaults to the curator who requested the approval."""
         if self.status not in (SubmissionStatus.VALID, SubmissionStatus.APPROVING):
             self._refuse("approved")
@@ -548,7 +548,7 @@ class StrIndexEntry(models.Model):
     """One STR profile the catalog holds (a line's, a donor's or a Cellosaurus
     reference's), copied where the similarity search reads it.
 
-    Kept by lines.str_search.reindex() from the code that writes profiles (no
+    Kept by lines.str.search.reindex() from the code that writes profiles (no
     signals). Each write stamps the entry with a new generation from StrIndexState;
     a search process compares generations to pick up changes without reloading
     everything. A deleted or emptied profile stays as a `removed` row so that

@@ -1,12 +1,13 @@
-"""Celery tasks of the lines app. Thin: they take ids and call lines.submissions
-and lines.approval, which hold the logic and are tested without a worker."""
+"""Celery tasks of the lines app. Thin: they take ids and call lines.submissions.pipeline
+and lines.submissions.writer, which hold the logic and are tested without a worker."""
 
 import logging
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import approval, submissions
+from lines.submissions import pipeline as submissions
+from lines.submissions import writer as approval
 
 logger = logging.getLogger(__name__)
 

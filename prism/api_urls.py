@@ -3,10 +3,10 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("lines.api")),
-    path("", include("donors.api")),
-    path("", include("lines.str_api")),
-    path("", include("lines.submission_api")),
-    path("", include("lines.protocol_api")),
+    path("", include("lines.holdings.api")),
+    path("", include("lines.holdings.donor_api")),
+    path("", include("lines.str.api")),
+    path("", include("lines.submissions.api")),
+    path("", include("lines.submissions.protocol_api")),
     path("", include("distribution.api")),
 ]

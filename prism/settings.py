@@ -48,10 +48,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_htmx",
-    "prism",
+    "core",
     "donors",
     "lines",
     "distribution",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -79,7 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "prism.context_processors.roles",
+                "core.context_processors.roles",
             ],
         },
     },
@@ -104,8 +105,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    # Curators may edit the catalog in the admin by role (prism/auth.py).
-    "prism.auth.CuratorPermissionBackend",
+    # Curators may edit the catalog in the admin by role (core/auth.py).
+    "core.auth.CuratorPermissionBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -189,7 +190,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     # Shows in the admin (Worker heartbeats) that beat and a worker are alive.
-    "worker-heartbeat": {"task": "prism.tasks.record_heartbeat", "schedule": 60.0},
+    "worker-heartbeat": {"task": "core.tasks.record_heartbeat", "schedule": 60.0},
     # Submissions whose task was never published (broker down) or whose worker died.
     "requeue-stale-submissions": {"task": "lines.tasks.requeue_stale_submissions", "schedule": 60.0},
 }
@@ -205,7 +206,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "prism.api.PrismAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.PrismAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

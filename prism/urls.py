@@ -4,13 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import views
+from pages import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/token/", views.api_token, name="api-token"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("lines/", include("lines.catalog_views")),
+    path("lines/", include("lines.holdings.views")),
     path("curator/", views.curator_dashboard, name="curator-dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("prism.api_urls")),
@@ -18,15 +18,15 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api-auth/", include("rest_framework.urls")),
-    path("submissions/", include("lines.submission_views")),
-    path("protocol/", include("lines.protocol_views")),
+    path("submissions/", include("lines.submissions.views")),
+    path("protocol/", include("lines.submissions.protocol_views")),
     path("distribution/", include("distribution.urls")),
-    path("str/", include("lines.str_views")),
+    path("str/", include("lines.str.views")),
 ]
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # API clients get JSON errors for unmatched URLs too, as the schema documents.
-handler404 = "prism.api.not_found"
-handler500 = "prism.api.server_error"
+handler404 = "core.api.not_found"
+handler500 = "core.api.server_error"

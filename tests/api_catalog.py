@@ -11,7 +11,7 @@ Who sees which line:
 import datetime
 from dataclasses import dataclass, field
 
-from lines.search import refresh_search_text
+from lines.search_text import refresh_search_text
 from tests.factories import (
     CellLineFactory,
     ConsentFactory,

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from prism.accounts import create_user_with_role
+from core.accounts import create_user_with_role
 from tests.factories import InstitutionFactory
 
 
@@ -85,7 +85,7 @@ from tests.celery_worker import (  # noqa: E402, F401
 def _fresh_str_index():
     """The STR search keeps an index in memory per process; each test's rolled-back
     database must not meet the previous test's index."""
-    from lines.str_search import forget_index
+    from lines.str.search import forget_index
 
     forget_index()
     yield
@@ -113,7 +113,7 @@ def _requests_keep_the_test_connection():
 # vocabularies or protocol version; they are written again (each function is
 # idempotent). A new data migration adds its function here.
 DATA_MIGRATIONS = [
-    ("prism.migrations.0002_roles_and_builtin_vocabularies", "forwards"),
+    ("core.migrations.0002_roles_and_builtin_vocabularies", "forwards"),
     ("lines.migrations.0003_protocol_v1", "forwards"),
     ("lines.migrations.0005_str_index", "create_state_row"),
 ]
@@ -138,8 +138,8 @@ def _data_migration_rows(request):
     from django.apps import apps
     from django.contrib.auth.models import Group
 
+    from core.roles import ROLES
     from lines.models import ProtocolVersion, StrIndexState
-    from prism.roles import ROLES
 
     complete = (
         Group.objects.filter(name__in=ROLES).count() == len(ROLES)

@@ -3,7 +3,7 @@ to break one thing at a time. Shared with the submission pipeline's tests."""
 
 import copy
 
-from lines.protocol.example import donor, line, qc_panel, str_profile, valid_document
+from lines.submissions.protocol.example import donor, line, qc_panel, str_profile, valid_document
 
 __all__ = ["donor", "line", "qc_panel", "str_profile", "valid_document", "qc_item", "rules_of", "with_changes"]
 

@@ -5,9 +5,9 @@ import datetime
 import factory
 from factory.django import DjangoModelFactory
 
+from core.models import Institution
 from donors.models import Consent, Donor, Variant
 from lines.models import CellLine, QCRecord
-from prism.models import Institution
 
 
 class InstitutionFactory(DjangoModelFactory):

@@ -93,10 +93,10 @@ def submission_document(lines=1, donors=None, *, seed=0):
     """A valid document: `donors` donors (default: one per 100 lines) sharing `lines` lines.
     `seed` shifts every STR profile, so two documents with different seeds do not
     look like the same donors to STR-3. Uses the protocol's own example builder
-    (lines.protocol.example) when it is there."""
+    (lines.submissions.protocol.example) when it is there."""
     donors = donors or max(1, (lines + 99) // 100)
     try:
-        from lines.protocol.example import valid_document
+        from lines.submissions.protocol.example import valid_document
     except ImportError:
         pass
     else:

@@ -9,7 +9,7 @@ import datetime
 
 from django.db import migrations
 
-from lines.protocol import V1_IDENTIFIER, V1_SETTINGS, schema_for
+from lines.submissions.protocol import V1_IDENTIFIER, V1_SETTINGS, schema_for
 
 
 def forwards(apps, schema_editor):

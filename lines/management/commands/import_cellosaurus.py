@@ -1,11 +1,11 @@
 """`manage.py import_cellosaurus FILE [--all-categories]`: load Cellosaurus text
-(cellosaurus.txt, plain or gzip) into the catalog. See lines.cellosaurus_import."""
+(cellosaurus.txt, plain or gzip) into the catalog. See lines.cellosaurus.importer."""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lines.cellosaurus_import import import_cellosaurus
+from lines.cellosaurus.importer import import_cellosaurus
 
 
 class Command(BaseCommand):

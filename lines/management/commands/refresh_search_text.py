@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from lines.models import CellLine
-from lines.search import refresh_search_text
+from lines.search_text import refresh_search_text
 
 
 class Command(BaseCommand):

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lines.str_batch import BatchError, BatchSample, batch_csv, read_batch, run_batch
-from lines.str_matching import (
+from lines.str.batch import BatchError, BatchSample, batch_csv, read_batch, run_batch
+from lines.str.matching import (
     ALGORITHMS,
     DEFAULT_MAX_RESULTS,
     DEFAULT_MIN_MARKERS,

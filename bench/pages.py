@@ -1,0 +1,119 @@
+"""Benchmark: the web pages at Cellosaurus scale, on PostgreSQL.
+
+Reads the 200,000-line catalog that `python -m bench --only api` loads into its own
+database (PRISM_APIBENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/prism_apibench)
+and times the pages through the Django test client: home, the catalog unfiltered at
+two page sizes, filtered (the SOD1 / full QC / commercial-use search), with selected
+facets, a free-text search, a deep page sorted by age, a line page, compare, and the
+curator dashboard. For each: the first request (counts not yet cached), then the
+median and 95th percentile of the next ones, in ms; SQL queries; and size.
+Nothing is written to that database (the curator exists inside a rolled-back
+transaction). `--quick` takes fewer samples.
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/prism_apibench"
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def run(stdout, options):
+    url = os.environ.get("PRISM_APIBENCH_DATABASE_URL", DEFAULT_URL)
+    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="prism.settings", DEBUG="0",
+               SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-secret-key-not-for-production",
+               PRISM_PAGESBENCH_QUICK="1" if options.get("quick") else "0", LOG_LEVEL="ERROR")
+    env.pop("PRISM_TESTING", None)
+    process = subprocess.Popen([sys.executable, "-m", "bench.pages"], cwd=BASE_DIR, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:
+        stdout.write(line.rstrip("\n"))
+    if process.wait() != 0:
+        stdout.write(f"pages bench failed (exit {process.returncode})")
+
+
+def _say(text=""):
+    print(text, flush=True)
+
+
+def _time(client, path, samples):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()  # the first request computes the catalog's counts; the others reuse them
+    start = time.perf_counter()
+    response = client.get(path)
+    cold = (time.perf_counter() - start) * 1000
+    assert response.status_code == 200, (path, response.status_code)
+    times = []
+    for _ in range(samples):
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - start) * 1000)
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return cold, statistics.median(times), p95, len(queries), len(response.content)
+
+
+def main():
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    # Pages link their CSS through the static storage; the bench has no collectstatic manifest.
+    settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+    from django.db import connection, transaction
+    from django.test import Client
+
+    from core.accounts import create_user_with_role
+    from lines.models import CellLine
+
+    quick = os.environ.get("PRISM_PAGESBENCH_QUICK") == "1"
+    samples = 3 if quick else 10
+    try:
+        total = CellLine.objects.count()
+    except Exception as error:  # noqa: BLE001 - any database problem means: not loaded
+        _say(f"no bench catalog at {connection.settings_dict['NAME']} ({error.__class__.__name__}): "
+             "run `python -m bench --only api` first, which loads it")
+        return
+    if not total:
+        _say("the bench catalog is empty: run `python -m bench --only api` first, which loads it")
+        return
+    released = CellLine.objects.released()
+    child = released.filter(parental_line__isnull=False).values_list("name", flat=True).first()
+    four = list(released.values_list("name", flat=True)[:4])
+    pages = [
+        ("home", "/"),
+        ("catalog, 50 a page", "/lines/"),
+        ("catalog, 200 a page", "/lines/?page_size=200"),
+        ("SOD1 + full QC + commercial use", "/lines/?gene=SOD1&qc_passed=true&commercial_use=true"),
+        ("two selected facets", "/lines/?sex=female&ancestry=European"),
+        ("search 'tardbp m337v'", "/lines/?search=tardbp+m337v"),
+        ("page 40, oldest first", "/lines/?ordering=-age&page=40"),
+        ("line page", f"/lines/{child}/"),
+        ("compare four", "/lines/compare/?" + "&".join(f"names={n}" for n in four)),
+    ]
+    _say(f"{total:,} lines in {connection.settings_dict['NAME']}; {samples} samples each, anonymous unless noted")
+    _say(f"{'page':36} {'first':>9} {'median':>9} {'p95':>9} {'queries':>8} {'KiB':>6}")
+    client = Client()
+    for label, path in pages:
+        cold, median, p95, queries, size = _time(client, path, samples)
+        _say(f"{label:36} {cold:7.0f}ms {median:7.0f}ms {p95:7.0f}ms {queries:8d} {size / 1024:6.0f}")
+    with transaction.atomic():
+        curator, _ = create_user_with_role("bench-pages-curator", "curator")
+        client.force_login(curator)
+        cold, median, p95, queries, size = _time(client, "/curator/", samples)
+        _say(f"{'curator dashboard (curator)':36} {cold:7.0f}ms {median:7.0f}ms {p95:7.0f}ms {queries:8d} "
+             f"{size / 1024:6.0f}")
+        transaction.set_rollback(True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Withdrawal: a donor withdraws consent, or a line is withdrawn (e.g. a failed QC).
+
+ISO 20387 asks that a withdrawal stop further distribution. In one transaction
+the lines become withdrawn and not distributed (with the reason), and every open
+request for them is put on hold with that reason; after commit the requesters
+(one e-mail per held request) and every past recipient of the material (one
+e-mail each) are told. Nothing is deleted: the consent, lines, requests and
+shipments keep their history, and the report says who holds material.
+"""
+
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.roles import is_curator
+from distribution.models import (
+    OPEN_STATUSES,
+    DistributionRequest,
+    IllegalTransition,
+    InvalidAction,
+    NotAllowed,
+    Shipment,
+)
+from donors.models import Consent
+from lines.models import Availability, CellLine, CurationStatus
+
+
+@dataclass
+class WithdrawalReport:
+    lines: list = field(default_factory=list)
+    held_requests: list = field(default_factory=list)
+    recipients: list = field(default_factory=list)
+
+
+def recipients_holding(lines):
+    """Shipments of these lines (a queryset or list of CellLines): who received what, when."""
+    return (
+        Shipment.objects.filter(line__in=lines)
+        .select_related("line", "request__requester")
+        .order_by("shipped_on", "id")
+    )
+
+
+def _check(by, reason):
+    if not is_curator(by):
+        raise NotAllowed("Only curators may record a withdrawal.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidAction("Give the reason for the withdrawal.", {"reason": "required"})
+    return reason
+
+
+def withdraw_consent(donor, *, by, on=None, reason):
+    """Record that `donor` withdrew consent on `on` (default today) and stop their lines."""
+    reason = _check(by, reason)
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        consent = Consent.objects.select_for_update().filter(donor=donor).first()
+        if consent is None:
+            # No consent details were recorded; the withdrawal itself still is.
+            consent = Consent(donor=donor)
+        elif consent.withdrawn_on is not None:
+            raise IllegalTransition(
+                f"Donor {donor.code} already withdrew consent on {consent.withdrawn_on:%Y-%m-%d}."
+            )
+        if consent.obtained_on and on < consent.obtained_on:
+            raise InvalidAction(
+                f"Consent was obtained on {consent.obtained_on:%Y-%m-%d}; it cannot be withdrawn before that.",
+                {"withdrawn_on": "before consent was obtained"},
+            )
+        consent.withdrawn_on = on
+        consent.withdrawal_reason = reason
+        consent._history_user = by
+        consent.save()
+        lines = list(CellLine.objects.select_for_update().filter(donor=donor).order_by("name"))
+        return _withdraw_lines(lines, by, f"Donor consent withdrawn on {on:%Y-%m-%d}: {reason}")
+
+
+def withdraw_line(line, *, by, reason):
+    """Withdraw one line from distribution, e.g. after a failed QC test."""
+    reason = _check(by, reason)
+    with transaction.atomic():
+        locked = CellLine.objects.select_for_update().get(pk=line.pk)
+        if locked.status == CurationStatus.WITHDRAWN:
+            raise IllegalTransition(f"Line {locked.name} is already withdrawn: {locked.status_reason}")
+        report = _withdraw_lines([locked], by, f"Line {locked.name} withdrawn: {reason}")
+    line.refresh_from_db()
+    return report
+
+
+def _withdraw_lines(lines, by, reason):
+    """Inside the caller's transaction: lines out, open requests on hold, mail after commit."""
+    for line in lines:
+        line.status = CurationStatus.WITHDRAWN
+        line.status_reason = reason
+        line.availability = Availability.NOT_DISTRIBUTED
+        line._history_user = by
+        line._change_reason = "withdrawal"
+        line.save()
+    open_requests = (
+        DistributionRequest.objects.filter(items__line__in=lines, status__in=OPEN_STATUSES)
+        .distinct()
+        .order_by("pk")
+    )
+    held = []
+    for request in open_requests:
+        if not request.on_hold:
+            request.put_on_hold(by, reason)  # records the event and queues the requester's e-mail
+        held.append(request.pk)
+    line_ids = [line.pk for line in lines]
+    if line_ids:
+        from distribution.tasks import notify_material_withdrawn
+        from lines.search_text import refresh_search_text
+
+        # A withdrawn consent changes what the search columns may expose (the
+        # restricted column follows the consent), so they are rebuilt here too.
+        refresh_search_text(CellLine.objects.filter(pk__in=line_ids))
+
+        transaction.on_commit(partial(notify_material_withdrawn.delay, line_ids, reason))
+    return WithdrawalReport(
+        lines=[line.name for line in lines],
+        held_requests=held,
+        recipients=list(recipients_holding(lines)),
+    )

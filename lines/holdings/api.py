@@ -1,0 +1,559 @@
+"""Holdings API: lines, their QC records and the depositing institutions.
+
+Read-only: lines enter the catalog through submissions (lines/submissions/api.py),
+so POST/PUT/PATCH/DELETE here are 405 (401 when anonymous). Every queryset starts
+from `visible_to(user)`; the representation (lines/holdings/representation.py) then hides
+genetic data the consent keeps to curators.
+"""
+
+import csv
+import io
+
+import orjson
+from django.db.models import Count, Exists, F, OuterRef
+from django.http import StreamingHttpResponse
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+
+from core.api import (
+    AUTHENTICATION_CLASSES,
+    RENDERER_CLASSES,
+    KeysetPagination,
+    StrictDjangoFilterBackend,
+    bad_parameter,
+    parse_bool_param,
+    reject_unknown_params,
+)
+from core.models import Institution
+from donors.models import Ancestry, FamilyHistory, OnsetSite, Sex, VariantOrigin
+from lines.holdings import representation as rep
+from lines.holdings.facets import FACETS, facet_counts
+from lines.holdings.filters import (
+    DEFAULT_LINE_ORDERING,
+    LINE_ORDERINGS,
+    CellLineFilter,
+    QCRecordFilter,
+)
+from lines.models import (
+    Availability,
+    CellLine,
+    CurationStatus,
+    ModificationType,
+    QCRecord,
+    QCResult,
+    QCStatus,
+    QCTest,
+    ReprogrammingMethod,
+)
+
+LINE_NAME_MAX = 40
+EXPORT_CHUNK = 1000
+
+
+def check_lookup(name, value, max_length):
+    """400 for an identifier no object could have (too long, control characters)."""
+    if len(value) > max_length or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise bad_parameter(name, f"Not a valid {name}: at most {max_length} printable characters.")
+
+
+# -- serializers: declare the shape for the schema; representation.py builds it ----
+class FastSerializer(serializers.Serializer):
+    """Declares fields for the OpenAPI schema; `represent(instance, viewer)` builds the data."""
+
+    def to_representation(self, instance):
+        return self.represent(instance, self.context["viewer"])
+
+
+def _choice(choices, **kwargs):
+    return serializers.ChoiceField(choices=choices, **kwargs)
+
+
+class DiseaseSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="MONDO id")
+    label = serializers.CharField()
+
+
+class LineRefSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    url = serializers.URLField()
+
+
+class LinksSerializer(serializers.Serializer):
+    cellosaurus = serializers.URLField(allow_null=True, help_text="https://www.cellosaurus.org/CVCL_xxxx")
+    rrid = serializers.CharField(allow_null=True, help_text="RRID:CVCL_xxxx")
+    hpscreg = serializers.URLField(allow_null=True, help_text="https://hpscreg.eu/cell-line/<name>")
+
+
+class CellTypeSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="Cell Ontology id")
+    label = serializers.CharField(allow_null=True)
+
+
+class DonorSummarySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Pseudonymous donor code.")
+    url = serializers.URLField()
+    sex = _choice(Sex.choices)
+    age_at_sampling = serializers.IntegerField(allow_null=True)
+    ancestry = _choice(Ancestry.choices)
+    disease = DiseaseSerializer(allow_null=True, help_text="Null for a healthy control.")
+    family_history = _choice(FamilyHistory.choices, allow_null=True)
+    onset_site = _choice(OnsetSite.choices, allow_null=True)
+
+
+class DonorFactsSerializer(DonorSummarySerializer):
+    institution = serializers.CharField(allow_null=True)
+    age_at_onset = serializers.IntegerField(allow_null=True)
+    alsfrs_r = serializers.IntegerField(allow_null=True, help_text="ALSFRS-R score (0-48).")
+    alsfrs_r_date = serializers.DateField(allow_null=True)
+    progression_rate = serializers.FloatField(allow_null=True, help_text="ALSFRS-R points lost per month.")
+    c9orf72_repeats = serializers.IntegerField(allow_null=True, help_text="Null unless genetic data is shown.")
+    atxn2_repeats = serializers.IntegerField(allow_null=True, help_text="Null unless genetic data is shown.")
+    clinical_data = serializers.DictField(help_text="Other diseases' clinical facts (UPDRS, MMSE ...).")
+    genetic_data = _choice(["open", "controlled", "none"], help_text="The consent's genetic-data level.")
+    genetic_data_shown = serializers.BooleanField(help_text="Whether variants, STR and repeats are shown to you.")
+
+
+class VariantSerializer(serializers.Serializer):
+    gene = serializers.CharField()
+    hgnc_id = serializers.CharField(allow_null=True)
+    hgvs = serializers.CharField(allow_null=True)
+    protein = serializers.CharField(allow_null=True)
+    legacy_name = serializers.CharField(allow_null=True)
+    zygosity = serializers.CharField(allow_null=True)
+    classification = serializers.CharField(allow_null=True)
+    origin = _choice(VariantOrigin.choices)
+    repeat_size = serializers.IntegerField(allow_null=True)
+
+
+class DuoCodeSerializer(serializers.Serializer):
+    curie = serializers.CharField(help_text="DUO CURIE, e.g. DUO:0000042")
+    shorthand = serializers.CharField(allow_null=True)
+    label = serializers.CharField()
+
+
+class ConsentTermsSerializer(serializers.Serializer):
+    commercial_use = serializers.BooleanField(help_text="False under NCU, NPU or NPUNCU, or withdrawn consent.")
+    not_for_profit_only = serializers.BooleanField()
+    codes = DuoCodeSerializer(many=True)
+    conditions = DuoCodeSerializer(many=True, help_text="Codes that become conditions of the agreement "
+                                                        "(IRB, PUB, COL, RTN, MOR, TS, GS, IS, PS, US).")
+    disease_restriction = serializers.CharField(allow_null=True, help_text="MONDO id of a DS consent.")
+    genetic_data = _choice(["open", "controlled", "none"])
+    withdrawn = serializers.BooleanField()
+
+
+class QCTestSerializer(serializers.Serializer):
+    test = _choice(QCTest.choices)
+    label = serializers.CharField()
+    required = serializers.BooleanField(help_text="A core test for release.")
+    result = _choice(QCResult.choices, allow_null=True, help_text="Latest result; null when not done.")
+    method = serializers.CharField(allow_null=True)
+    tested_on = serializers.DateField(allow_null=True)
+    passage = serializers.IntegerField(allow_null=True)
+    testing_lab = serializers.CharField(allow_null=True)
+    document = serializers.URLField(allow_null=True, help_text="Certificate of analysis.")
+    records = serializers.IntegerField(help_text="How many records of this test exist.")
+
+
+class QCSummarySerializer(serializers.Serializer):
+    status = _choice(QCStatus.choices)
+    tests = QCTestSerializer(many=True)
+
+
+class IsogenicSerializer(serializers.Serializer):
+    parent = LineRefSerializer(allow_null=True)
+    siblings = LineRefSerializer(many=True, help_text="Other subclones of the same parent.")
+    subclones = LineRefSerializer(many=True)
+
+
+class ModificationSerializer(serializers.Serializer):
+    type = _choice(ModificationType.choices)
+    description = serializers.CharField(allow_null=True)
+
+
+class CellLineSummarySerializer(FastSerializer):
+    name = serializers.CharField()
+    url = serializers.URLField()
+    alternative_names = serializers.ListField(child=serializers.CharField())
+    status = _choice(CurationStatus.choices)
+    availability = _choice(Availability.choices)
+    qc_status = _choice(QCStatus.choices)
+    commercial_use = serializers.BooleanField(help_text="The donor's consent allows commercial use.")
+    institution = serializers.CharField(allow_null=True, help_text="Depositing institution code.")
+    donor = DonorSummarySerializer(allow_null=True)
+    source_cell_type = CellTypeSerializer(allow_null=True)
+    reprogramming_method = _choice(ReprogrammingMethod.choices, allow_null=True)
+    modification_type = _choice(ModificationType.choices)
+    parental_line = serializers.CharField(allow_null=True, help_text="Name of the parental line.")
+    genes = serializers.ListField(child=serializers.CharField(), help_text="Genes with a variant shown to you.")
+    links = LinksSerializer()
+    released_at = serializers.DateTimeField(allow_null=True)
+
+    @staticmethod
+    def represent(row, viewer):
+        return rep.summary_from_row(row, viewer)
+
+
+class CellLineDetailSerializer(CellLineSummarySerializer):
+    name_conforms = serializers.BooleanField()
+    hpscreg_name = serializers.CharField(allow_null=True)
+    cellosaurus_accession = serializers.CharField(allow_null=True)
+    donor = DonorFactsSerializer(allow_null=True)
+    variants = VariantSerializer(many=True)
+    germline_variants_shown = serializers.BooleanField()
+    modification = ModificationSerializer()
+    isogenic = IsogenicSerializer()
+    same_donor = LineRefSerializer(many=True, help_text="Other lines from the same donor.")
+    qc = QCSummarySerializer()
+    consent = ConsentTermsSerializer(allow_null=True)
+    str_profile = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), allow_null=True,
+        help_text="Marker → alleles; null unless genetic data is shown to you.",
+    )
+    str_shown = serializers.BooleanField()
+    derived_on = serializers.DateField(allow_null=True)
+    passage_at_banking = serializers.IntegerField(allow_null=True)
+    culture_medium = serializers.CharField(allow_null=True)
+    culture_matrix = serializers.CharField(allow_null=True)
+    status_reason = serializers.CharField(allow_null=True)
+    disease_note = serializers.CharField(allow_null=True)
+    comments = serializers.CharField(allow_null=True)
+
+    @staticmethod
+    def represent(line, viewer):
+        return rep.line_detail(line, viewer, **line._relatives)
+
+
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField(allow_null=True, help_text="Null: not recorded.")
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+FacetsSerializer = type(
+    "FacetsSerializer", (serializers.Serializer,), {name: FacetValueSerializer(many=True) for name in FACETS}
+)
+
+
+class FacetsResponseSerializer(serializers.Serializer):
+    facets = FacetsSerializer()
+
+
+class QCRecordSerializer(FastSerializer):
+    id = serializers.IntegerField()
+    line = serializers.CharField()
+    line_url = serializers.URLField()
+    test = _choice(QCTest.choices)
+    label = serializers.CharField()
+    result = _choice(QCResult.choices)
+    method = serializers.CharField(allow_null=True)
+    tested_on = serializers.DateField(allow_null=True)
+    passage = serializers.IntegerField(allow_null=True)
+    testing_lab = serializers.CharField(allow_null=True)
+    document = serializers.URLField(allow_null=True)
+    details = serializers.DictField(allow_null=True, help_text="Null unless genetic data is shown to you.")
+
+    @staticmethod
+    def represent(record, viewer):
+        return rep.qc_record(record, viewer)
+
+
+class InstitutionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    country = serializers.CharField()
+    city = serializers.CharField(allow_blank=True)
+    website = serializers.CharField(allow_blank=True)
+    lines = serializers.IntegerField(source="visible_lines", help_text="Lines of it you may see.")
+
+
+# -- querysets -----------------------------------------------------------------------
+LIST_DEFERRED = ("search_text", "search_text_restricted", "str_profile", "str_conflicts", "comments",
+                 "modification_description", "donor__str_profile", "donor__clinical_data",
+                 "donor__viral_screening")
+
+
+class HoldingsView:
+    authentication_classes = AUTHENTICATION_CLASSES
+    renderer_classes = RENDERER_CLASSES
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["viewer"] = rep.Viewer(self.request)
+        return context
+
+
+class LinePagination(KeysetPagination):
+    def get_paginated_response_schema(self, schema):
+        body = super().get_paginated_response_schema(schema)
+        body["properties"]["facets"] = {
+            "allOf": [{"$ref": "#/components/schemas/Facets"}],
+            "description": "Present with facets=true: counts over every line matching the filters.",
+        }
+        return body
+
+
+FACETS_PARAM = OpenApiParameter(
+    "facets", OpenApiTypes.BOOL, description="Add facet counts over all matching lines (not just this page)."
+)
+
+
+@extend_schema(tags=["lines"], parameters=[FACETS_PARAM])
+class LineList(HoldingsView, generics.ListAPIView):
+    """Lines you may see, filtered, ordered and paginated by cursor; `facets=true` adds counts."""
+
+    serializer_class = CellLineSummarySerializer
+    filter_backends = [StrictDjangoFilterBackend]
+    filterset_class = CellLineFilter
+    pagination_class = LinePagination
+    ordering_fields = LINE_ORDERINGS
+    default_ordering = DEFAULT_LINE_ORDERING
+    ordering_unique = ("name",)
+    extra_query_params = ("facets",)
+
+    def get_queryset(self):
+        return CellLine.objects.visible_to(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        filtered = self.filter_queryset(self.get_queryset())
+        with_facets = parse_bool_param(request, "facets")
+        page = rep.attach_page_facts(self.paginate_queryset(rep.summary_rows(filtered)))
+        data = self.get_serializer(page, many=True).data
+        extra = {"facets": facet_counts(filtered, request.user)} if with_facets else None
+        return self.paginator.get_paginated_response(data, extra)
+
+
+@extend_schema(tags=["lines"], responses={200: FacetsResponseSerializer})
+class LineFacets(HoldingsView, generics.GenericAPIView):
+    """Facet counts (lines per gene, disease, sex, ancestry ...) over the lines matching the filters."""
+
+    filter_backends = [StrictDjangoFilterBackend]
+    filterset_class = CellLineFilter
+    ordering_fields = None
+
+    def get_queryset(self):
+        return CellLine.objects.visible_to(self.request.user)
+
+    def get(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        return Response({"facets": facet_counts(queryset, request.user)})
+
+
+class LineExport(HoldingsView, generics.GenericAPIView):
+    """The filtered list, every matching line, streamed."""
+
+    filter_backends = [StrictDjangoFilterBackend]
+    filterset_class = CellLineFilter
+    ordering_fields = LINE_ORDERINGS
+    default_ordering = DEFAULT_LINE_ORDERING
+    ordering_unique = ("name",)
+    export_format = "json"
+
+    def get_queryset(self):
+        return CellLine.objects.visible_to(self.request.user)
+
+    def perform_content_negotiation(self, request, force=False):
+        # The body is CSV or JSON whatever the client accepts (`Accept: text/csv` must
+        # not be a 406); errors before streaming are rendered as JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    def ordered(self, queryset):
+        keys = KeysetPagination().get_ordering(self.request, self)
+        return queryset.order_by(*[f"-{path}" if desc else path for path, desc in keys])
+
+    def rows(self, queryset):
+        viewer = rep.Viewer(self.request)
+        batch = []
+        for row in queryset.iterator(chunk_size=EXPORT_CHUNK):
+            batch.append(row)
+            if len(batch) == EXPORT_CHUNK:
+                yield from (rep.summary_from_row(r, viewer) for r in rep.attach_page_facts(batch))
+                batch = []
+        yield from (rep.summary_from_row(r, viewer) for r in rep.attach_page_facts(batch))
+
+    def get(self, request):
+        queryset = self.ordered(rep.summary_rows(self.filter_queryset(self.get_queryset())))
+        if self.export_format == "csv":
+            response = StreamingHttpResponse(self.csv_stream(queryset), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="prism-lines.csv"'
+        else:
+            response = StreamingHttpResponse(self.json_stream(queryset), content_type="application/json")
+            response["Content-Disposition"] = 'attachment; filename="prism-lines.json"'
+        return response
+
+    def csv_stream(self, queryset):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(rep.CSV_COLUMNS)
+        for index, summary in enumerate(self.rows(queryset)):
+            writer.writerow(rep.csv_row(summary))
+            if index % 200 == 199:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    def json_stream(self, queryset):
+        yield b"["
+        first = True
+        for summary in self.rows(queryset):
+            yield (b"" if first else b",") + orjson.dumps(summary)
+            first = False
+        yield b"]"
+
+
+_EXPORT_DOC = "Every line matching the filters (same parameters as the list, no pagination), streamed."
+
+
+@extend_schema(tags=["lines"], description=_EXPORT_DOC, responses={
+    (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, one row per line."),
+})
+class LineExportCSV(LineExport):
+    export_format = "csv"
+
+
+@extend_schema(tags=["lines"], description=_EXPORT_DOC, responses={200: CellLineSummarySerializer(many=True)})
+class LineExportJSON(LineExport):
+    export_format = "json"
+
+
+@extend_schema(tags=["lines"])
+class LineDetail(HoldingsView, generics.RetrieveAPIView):
+    """One line by name: donor facts, variants, isogenic relatives, QC, consent terms, links."""
+
+    serializer_class = CellLineDetailSerializer
+    lookup_field = "name"
+
+    def get_queryset(self):
+        return (
+            CellLine.objects.visible_to(self.request.user)
+            .select_related("donor__consent", "donor__institution", "institution", "parental_line")
+            .defer("search_text", "search_text_restricted")
+            .annotate(parental_name=F("parental_line__name"))
+            .prefetch_related("variants", "donor__variants", "donor__consent__codes", "qc_records")
+        )
+
+    def get_object(self):
+        name = self.kwargs["name"]
+        check_lookup("name", name, LINE_NAME_MAX)
+        reject_unknown_params(self.request, ())
+        line = generics.get_object_or_404(self.get_queryset(), name=name)
+        visible = CellLine.objects.visible_to(self.request.user).only("id", "name").order_by("name")
+        parent = visible.filter(pk=line.parental_line_id).first() if line.parental_line_id else None
+        line._relatives = {
+            "parent": parent,
+            "siblings": list(visible.filter(parental_line_id=line.parental_line_id).exclude(pk=line.pk))
+            if line.parental_line_id else [],
+            "subclones": list(visible.filter(parental_line_id=line.pk)),
+            "same_donor": list(visible.filter(donor_id=line.donor_id).exclude(pk=line.pk))
+            if line.donor_id else [],
+            "qc_records": list(line.qc_records.all()),
+        }
+        return line
+
+
+@extend_schema(tags=["qc"])
+class QCRecordList(HoldingsView, generics.ListAPIView):
+    """QC records of the lines you may see, filterable by line, test and result."""
+
+    serializer_class = QCRecordSerializer
+    filter_backends = [StrictDjangoFilterBackend]
+    filterset_class = QCRecordFilter
+    pagination_class = KeysetPagination
+    ordering_fields = {"id": "pk", "tested_on": "tested_on"}
+    default_ordering = ("id",)
+
+    def get_queryset(self):
+        visible = CellLine.objects.visible_to(self.request.user)
+        # EXISTS, not IN: a page ordered by id probes each record's line by primary
+        # key instead of hashing every visible line first.
+        return QCRecord.objects.filter(Exists(visible.filter(pk=OuterRef("line_id")))).select_related(
+            "line__donor__consent"
+        ).only(
+            "id", "test", "method", "result", "details", "passage", "tested_on", "testing_lab", "document",
+            "line__id", "line__name", "line__donor__id", "line__donor__consent__genetic_data",
+            "line__donor__consent__withdrawn_on", "line__donor__consent__id",
+        )
+
+
+@extend_schema(tags=["qc"])
+class QCRecordDetail(HoldingsView, generics.RetrieveAPIView):
+    serializer_class = QCRecordSerializer
+    lookup_url_kwarg = "record_id"
+
+    def get_queryset(self):
+        visible = CellLine.objects.visible_to(self.request.user)
+        return QCRecord.objects.filter(Exists(visible.filter(pk=OuterRef("line_id")))).select_related(
+            "line__donor__consent"
+        )
+
+    def get_object(self):
+        raw = self.kwargs["record_id"]
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+            raise bad_parameter("record_id", "Must be a positive whole number.")
+        reject_unknown_params(self.request, ())
+        return generics.get_object_or_404(self.get_queryset(), pk=int(raw))
+
+
+def attach_visible_line_counts(institutions, user):
+    """Each institution's number of lines the user may see: one GROUP BY for the page."""
+    counts = dict(
+        CellLine.objects.visible_to(user).filter(institution_id__in=[i.pk for i in institutions])
+        .order_by().values_list("institution_id").annotate(n=Count("pk"))
+    )
+    for institution in institutions:
+        institution.visible_lines = counts.get(institution.pk, 0)
+    return institutions
+
+
+@extend_schema(tags=["institutions"])
+class InstitutionList(HoldingsView, generics.ListAPIView):
+    """Every depositing institution (public), with how many of its lines you may see."""
+
+    serializer_class = InstitutionSerializer
+    filter_backends = [StrictDjangoFilterBackend]
+    pagination_class = KeysetPagination
+    ordering_fields = {"code": "code", "name": "name"}
+    default_ordering = ("code",)
+    ordering_unique = ("code",)
+
+    def get_queryset(self):
+        return Institution.objects.all()
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = attach_visible_line_counts(self.paginate_queryset(queryset), request.user)
+        return self.paginator.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema(tags=["institutions"])
+class InstitutionDetail(HoldingsView, generics.RetrieveAPIView):
+    serializer_class = InstitutionSerializer
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return Institution.objects.all()
+
+    def get_object(self):
+        code = self.kwargs["code"]
+        check_lookup("code", code, 6)
+        reject_unknown_params(self.request, ())
+        institution = generics.get_object_or_404(self.get_queryset(), code=code)
+        return attach_visible_line_counts([institution], self.request.user)[0]
+
+
+urlpatterns = [
+    path("lines/", LineList.as_view(), name="api-line-list"),
+    path("lines/holdings/facets/", LineFacets.as_view(), name="api-line-facets"),
+    path("lines/export.csv", LineExportCSV.as_view(), name="api-line-export-csv"),
+    path("lines/export.json", LineExportJSON.as_view(), name="api-line-export-json"),
+    path("lines/<str:name>/", LineDetail.as_view(), name="api-line-detail"),
+    path("qc/", QCRecordList.as_view(), name="api-qc-list"),
+    path("qc/<str:record_id>/", QCRecordDetail.as_view(), name="api-qc-detail"),
+    path("institutions/", InstitutionList.as_view(), name="api-institution-list"),
+    path("institutions/<str:code>/", InstitutionDetail.as_view(), name="api-institution-detail"),
+]
+

@@ -1,0 +1,368 @@
+"""The catalog's line filters, shared by the holdings API (/api/v1/lines/) and the
+/lines/ web page: one FilterSet, `CellLineFilter(params, queryset, request=request)`.
+
+Every filter is a plain query parameter named for what it filters. A value outside
+a filter's choices or pattern is a form error, which the API turns into a 400 naming
+the parameter. Repeating a parameter (sex=female&sex=male) means either value;
+different parameters combine with AND.
+
+Gene, variant and zygosity look at the variants the user may see: engineered
+variants (made in the line; public like the line) and germline variants of the
+donor where the consent opens genetic data to everyone, or all for a curator.
+So a filter can never reveal a variant a consent keeps to curators.
+"""
+
+import re
+
+import django_filters as filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.utils import extend_schema_field
+
+from core.models import DiseaseTerm, Gene
+from core.roles import is_curator
+from donors.models import Ancestry, Consent, Donor, FamilyHistory, OnsetSite, Sex, Variant, Zygosity
+from lines.models import (
+    Availability,
+    CellLine,
+    CurationStatus,
+    ModificationType,
+    QCRecord,
+    QCResult,
+    QCStatus,
+    QCTest,
+    ReprogrammingMethod,
+)
+from lines.search_text import MAX_SEARCH_LENGTH, search_q
+
+MONDO_RE = r"MONDO:\d{7}"
+CL_RE = r"CL:\d{7}"
+INSTITUTION_RE = r"[A-Z]{2,6}"
+GENE_RE = r"[A-Za-z0-9][A-Za-z0-9.\-_@]{0,39}"
+LINE_NAME_MAX = 40
+
+# DUO modifiers that deny commercial or for-profit use (DUOS consent-ontology).
+NON_COMMERCIAL_CODES = ("DUO:0000046", "DUO:0000045", "DUO:0000018")  # NCU, NPU, NPUNCU
+
+TRUE_FALSE = (("true", "true"), ("false", "false"))
+
+
+class PatternMultipleField(forms.MultipleChoiceField):
+    """Repeated values, each checked against a pattern instead of a fixed list."""
+
+    def __init__(self, *, pattern, what, **kwargs):
+        kwargs.setdefault("error_messages", {})["invalid_choice"] = f"'%(value)s' is not a valid {what}."
+        super().__init__(**kwargs)
+        self.pattern = re.compile(pattern)
+
+    def valid_value(self, value):
+        return bool(self.pattern.fullmatch(value))
+
+
+class PatternMultipleFilter(filters.MultipleChoiceFilter):
+    """Annotate instances with the schema of ONE value (extend_schema_field): the
+    schema extension makes multiple-value filters arrays itself."""
+
+    field_class = PatternMultipleField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+
+class IntegerFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+@extend_schema_field({"type": "boolean"})
+class BoolFilter(filters.TypedChoiceFilter):
+    """true/false, strictly: anything else is a 400, not silently ignored."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", TRUE_FALSE)
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(*args, **kwargs)
+
+
+def _multi(choices, field_name, **kwargs):
+    return filters.MultipleChoiceFilter(field_name=field_name, choices=choices, distinct=False, **kwargs)
+
+
+def disease_and_subtypes(curies):
+    """The given MONDO ids and every term that has one of them as an ancestor."""
+    found = set(curies)
+    q = Q()
+    for curie in curies:
+        # `ancestors` is a JSON list; matching its text works on SQLite and PostgreSQL alike.
+        q |= Q(ancestors__icontains=f'"{curie}"')
+    if curies:
+        found.update(DiseaseTerm.objects.filter(q).values_list("curie", flat=True))
+    return sorted(found)
+
+
+def canonical_gene_symbols(values):
+    """HGNC symbols for the given symbols, previous symbols or aliases (case-insensitive);
+    values unknown to the vocabulary are kept as given."""
+    wanted = {v.upper(): v for v in values}
+    result = set()
+    genes = list(Gene.objects.values_list("symbol", "previous_symbols", "alias_symbols"))
+    for upper, original in wanted.items():
+        match = next((s for s, _, _ in genes if s.upper() == upper), None)
+        if match is None:
+            match = next((s for s, prev, alias in genes if upper in {a.upper() for a in (*prev, *alias)}), None)
+        result.add(match or original)
+    return sorted(result)
+
+
+def variant_name_q(value):
+    """A variant named by HGVS protein (p.Ala5Val, Ala5Val), HGVS c./g. (with or without
+    the transcript), or legacy name (A4V, or 'SOD1 A4V')."""
+    value = value.strip()
+    gene = None
+    if " " in value:
+        gene, value = value.split(None, 1)
+    q = (
+        Q(protein__iexact=value) | Q(protein__iexact=f"p.{value}") | Q(hgvs__iexact=value)
+        | Q(hgvs__iendswith=f":{value}") | Q(legacy_name__iexact=value)
+    )
+    if gene:
+        q &= Q(gene__iexact=gene)
+    return q
+
+
+def visible_variant_lines(queryset, variant_q, user):
+    """Lines of `queryset` carrying a variant matching `variant_q` that the user may see."""
+    variants = Variant.objects.filter(variant_q)
+    engineered = variants.filter(line__isnull=False).values("line_id")
+    germline = Q(donor_id__in=variants.filter(donor__isnull=False).values("donor_id"))
+    if not is_curator(user):
+        # Checked on the line's own donor consent (already joined for the page), so the
+        # subquery stays a plain index scan of the variants.
+        germline &= Q(donor__consent__genetic_data="open", donor__consent__withdrawn_on__isnull=True)
+    return queryset.filter(Q(pk__in=engineered) | germline)
+
+
+def commercial_use_q():
+    """Lines whose donor consent stands and carries none of NCU, NPU, NPUNCU."""
+    non_commercial = Consent.codes.through.objects.filter(
+        consent__donor_id=OuterRef("donor_id"), duoterm_id__in=NON_COMMERCIAL_CODES
+    )
+    standing = Consent.objects.filter(donor_id=OuterRef("donor_id"), withdrawn_on__isnull=True)
+    return Exists(standing) & ~Exists(non_commercial)
+
+
+def isogenic_q(visible):
+    """Lines with a parent or a subclone among the lines the user may see. Both sides
+    start from the few lines that are subclones (the parental_line index), so the
+    subqueries stay small at 200,000 lines."""
+    subclones = visible.filter(parental_line__isnull=False)
+    parents = visible.filter(pk__in=CellLine.objects.filter(parental_line__isnull=False).values("parental_line_id"))
+    return Q(parental_line_id__in=parents.values("pk")) | Q(pk__in=subclones.values("parental_line_id"))
+
+
+class CellLineFilter(filters.FilterSet):
+    disease = extend_schema_field({"type": "string", "pattern": f"^{MONDO_RE}$"})(
+        PatternMultipleFilter(
+            method="filter_disease", pattern=MONDO_RE, what="MONDO id (MONDO:0004976)",
+            help_text="MONDO id; includes its subtypes (MONDO:0004976 finds every ALS subtype).",
+        )
+    )
+    gene = extend_schema_field({"type": "string", "pattern": f"^{GENE_RE}$"})(
+        PatternMultipleFilter(
+            method="filter_variants", pattern=GENE_RE, what="gene symbol",
+            help_text="HGNC symbol, previous symbol or alias (SOD1, TDP-43).",
+        )
+    )
+    variant = extend_schema_field({"type": "string", "maxLength": 200})(
+        filters.CharFilter(
+            method="filter_variants", max_length=200,
+            help_text="HGVS protein (p.Ala5Val), HGVS c. (c.14C>T) or legacy name (A4V, 'SOD1 A4V').",
+        )
+    )
+    zygosity = _multi(Zygosity.choices, None, method="filter_variants", help_text="Of a matching variant.")
+    family_history = _multi(FamilyHistory.choices, "donor__family_history", help_text="familial or sporadic.")
+    onset_site = _multi(OnsetSite.choices, "donor__onset_site")
+    sex = _multi(Sex.choices, "donor__sex", help_text="Donor sex.")
+    age_min = IntegerFilter(
+        field_name="donor__age_at_sampling", lookup_expr="gte", min_value=0, max_value=120,
+        help_text="Donor age at sampling, at least (years).",
+    )
+    age_max = IntegerFilter(
+        field_name="donor__age_at_sampling", lookup_expr="lte", min_value=0, max_value=120,
+        help_text="Donor age at sampling, at most (years).",
+    )
+    ancestry = _multi(Ancestry.choices, "donor__ancestry")
+    source_cell_type = extend_schema_field({"type": "string", "pattern": f"^{CL_RE}$"})(
+        PatternMultipleFilter(
+            field_name="source_cell_type", pattern=CL_RE, what="Cell Ontology id (CL:0000057)",
+            help_text="Cell Ontology id of the source cells.",
+        )
+    )
+    reprogramming_method = _multi(ReprogrammingMethod.choices, "reprogramming_method")
+    modification_type = _multi(ModificationType.choices, "modification_type")
+    has_isogenic_control = BoolFilter(
+        method="filter_isogenic", help_text="Has a parental line or subclones (an isogenic set)."
+    )
+    qc_passed = BoolFilter(method="filter_qc_passed", help_text="Every core QC test passed.")
+    qc_status = _multi(QCStatus.choices, "qc_status")
+    availability = _multi(Availability.choices, "availability")
+    commercial_use = BoolFilter(
+        method="filter_commercial_use", help_text="Consent allows commercial use (no NCU, NPU or NPUNCU)."
+    )
+    institution = extend_schema_field(
+        {"type": "string", "pattern": f"^{INSTITUTION_RE}$"}
+    )(
+        PatternMultipleFilter(
+            field_name="institution__code", pattern=INSTITUTION_RE, what="institution code (UKB)",
+            help_text="hPSCreg institution code of the depositor.",
+        )
+    )
+    status = _multi(CurationStatus.choices, "status", help_text="Curation status (within what you may see).")
+    # A research purpose (distribution.eligibility): only lines whose donor's consent
+    # already allows it (DUO matching, APPROVE). Combined in filter_queryset.
+    purpose = extend_schema_field({"type": "string", "pattern": r"^DUO:\d{7}$"})(
+        PatternMultipleFilter(
+            method="filter_purpose", pattern=r"DUO:\d{7}", what="DUO purpose code (DUO:0000006)",
+            help_text="Research purpose as DUO codes: DUO:0000042 GRU, DUO:0000006 HMB, DUO:0000007 DS "
+                      "(with purpose_disease), DUO:0000011 POA. Lists only lines whose consent allows it.",
+        )
+    )
+    purpose_disease = extend_schema_field({"type": "string", "pattern": f"^{MONDO_RE}$"})(
+        filters.CharFilter(method="filter_purpose", max_length=20,
+                           help_text="MONDO id studied, with purpose=DUO:0000007.")
+    )
+    purpose_commercial = BoolFilter(method="filter_purpose", help_text="The stated purpose is commercial.")
+    purpose_organisation_type = filters.ChoiceFilter(
+        method="filter_purpose", choices=(("academic", "academic"), ("non_profit", "non_profit"),
+                                          ("commercial", "commercial")),
+        help_text="Requester's organisation (default: your profile's).",
+    )
+    search = extend_schema_field({"type": "string", "maxLength": MAX_SEARCH_LENGTH})(
+        filters.CharFilter(
+            method="filter_search", max_length=MAX_SEARCH_LENGTH,
+            help_text="Free text over names, synonyms, accessions, genes, variants and disease; "
+                      "every word must match.",
+        )
+    )
+
+    class Meta:
+        model = CellLine
+        fields = []
+
+    @property
+    def user(self):
+        return getattr(self.request, "user", None)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        age_min, age_max = data.get("age_min"), data.get("age_max")
+        if age_min is not None and age_max is not None and age_min > age_max:
+            # Raised after validation so that the API still names the parameter.
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"age_min": ["Must not exceed age_max."]})
+        variant_q = Q()
+        if data.get("gene"):
+            variant_q &= Q(gene__in=canonical_gene_symbols(data["gene"]))
+        if data.get("variant"):
+            variant_q &= variant_name_q(data["variant"])
+        if data.get("zygosity"):
+            variant_q &= Q(zygosity__in=data["zygosity"])
+        if variant_q:
+            queryset = visible_variant_lines(queryset, variant_q, self.user)
+        purpose_params = ("purpose", "purpose_disease", "purpose_commercial", "purpose_organisation_type")
+        if any(data.get(name) not in (None, "", []) for name in purpose_params):
+            from rest_framework.exceptions import ValidationError
+
+            from distribution.eligibility import PurposeError, filter_lines_by_purpose_params
+
+            try:
+                queryset = filter_lines_by_purpose_params(
+                    queryset, data.get("purpose"), data.get("purpose_disease"), data.get("purpose_commercial"),
+                    data.get("purpose_organisation_type"), self.user,
+                )
+            except PurposeError as error:
+                raise ValidationError({k: [v] for k, v in error.problems.items()}) from error
+        return queryset
+
+    def filter_purpose(self, queryset, name, value):
+        # The four purpose parameters make one question: filter_queryset asks it.
+        return queryset
+
+    def filter_variants(self, queryset, name, value):
+        # gene, variant and zygosity must hold for the same variant: filter_queryset
+        # combines them into one condition.
+        return queryset
+
+    def filter_disease(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(donor__disease__in=disease_and_subtypes(value))
+
+    def filter_isogenic(self, queryset, name, value):
+        q = isogenic_q(CellLine.objects.visible_to(self.user))
+        return queryset.filter(q) if value else queryset.exclude(q)
+
+    def filter_qc_passed(self, queryset, name, value):
+        passed = Q(qc_status=QCStatus.PASSED)
+        return queryset.filter(passed) if value else queryset.exclude(passed)
+
+    def filter_commercial_use(self, queryset, name, value):
+        q = commercial_use_q()
+        return queryset.filter(q) if value else queryset.exclude(q)
+
+    def filter_search(self, queryset, name, value):
+        q = search_q(value, self.user)
+        return queryset.filter(q) if q else queryset
+
+
+class DonorFilter(filters.FilterSet):
+    disease = extend_schema_field({"type": "string", "pattern": f"^{MONDO_RE}$"})(
+        PatternMultipleFilter(method="filter_disease", pattern=MONDO_RE, what="MONDO id (MONDO:0004976)",
+                              help_text="MONDO id; includes its subtypes.")
+    )
+    sex = _multi(Sex.choices, "sex")
+    ancestry = _multi(Ancestry.choices, "ancestry")
+    family_history = _multi(FamilyHistory.choices, "family_history")
+    onset_site = _multi(OnsetSite.choices, "onset_site")
+    age_min = IntegerFilter(field_name="age_at_sampling", lookup_expr="gte", min_value=0, max_value=120)
+    age_max = IntegerFilter(field_name="age_at_sampling", lookup_expr="lte", min_value=0, max_value=120)
+    institution = extend_schema_field(
+        {"type": "string", "pattern": f"^{INSTITUTION_RE}$"}
+    )(PatternMultipleFilter(field_name="institution__code", pattern=INSTITUTION_RE, what="institution code"))
+
+    class Meta:
+        model = Donor
+        fields = []
+
+    def filter_disease(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(disease__in=disease_and_subtypes(value))
+
+
+class QCRecordFilter(filters.FilterSet):
+    line = extend_schema_field({"type": "string", "maxLength": LINE_NAME_MAX})(
+        filters.CharFilter(field_name="line__name", max_length=LINE_NAME_MAX, help_text="Line name.")
+    )
+    test = _multi(QCTest.choices, "test")
+    result = _multi(QCResult.choices, "result")
+    tested_after = filters.DateFilter(field_name="tested_on", lookup_expr="gte")
+    tested_before = filters.DateFilter(field_name="tested_on", lookup_expr="lte")
+
+    class Meta:
+        model = QCRecord
+        fields = []
+
+
+# Sort keys of the line list: public name → model path.
+LINE_ORDERINGS = {
+    "name": "name",
+    "released_at": "released_at",
+    "derived_on": "derived_on",
+    "created_at": "created_at",
+    "age": "donor__age_at_sampling",
+}
+DEFAULT_LINE_ORDERING = ("name",)
+

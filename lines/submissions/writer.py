@@ -1,0 +1,592 @@
+"""Approving a submission: the one workflow that writes the catalog from a document.
+
+`approve_submission(submission, by=curator)` re-checks what may have changed since
+validation (names taken, catalog donors and parental lines gone, the same
+document approved already), assigns the hPSCreg names the document left empty,
+and writes donors, consent, variants, lines (parental lines, modification) and
+QC records in one transaction; then the lines are released. Any conflict leaves
+the catalog untouched and the submission `invalid` with a finding saying why,
+so the depositor can send a corrected document.
+"""
+
+import datetime
+import logging
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from core.models import CellType, DiseaseTerm, Gene, Institution
+from core.roles import is_curator
+from donors.models import Ancestry, Consent, Donor, Variant, VariantOrigin
+from lines.models import (
+    Availability,
+    CellLine,
+    CurationStatus,
+    ModificationType,
+    QCRecord,
+    QCStatus,
+    Submission,
+    SubmissionStateError,
+    SubmissionStatus,
+)
+from lines.qc import summarise_qc_status
+from lines.str.matching import ProfileError, normalise_profile
+from lines.submissions.pipeline import load_document, publish_submission_task
+
+logger = logging.getLogger(__name__)
+
+# A direct approval (approve_submission) starts from `valid`; a worker's from `approving`.
+APPROVABLE = (SubmissionStatus.VALID, SubmissionStatus.APPROVING)
+
+QC_FIELDS = {"test", "method", "result", "passage", "date", "testing_lab"}
+
+
+class ApprovalConflict(Exception):
+    """Approval found something the validation could not have known; the submission is
+    now invalid and carries these findings (HTTP 409)."""
+
+    def __init__(self, submission, findings):
+        self.submission = submission
+        self.findings = findings
+        super().__init__("; ".join(f["message"] for f in findings))
+
+
+def approve_submission(submission, *, by):
+    """Write the submission's donors, consent, variants, lines and QC, release the lines,
+    and mark the submission approved by `by`, here and now. Returns the created lines.
+    The web and API request an approval instead (request_approval) and a worker runs it.
+
+    Raises PermissionDenied (not a curator), SubmissionStateError (not `valid` or
+    `approving`), or ApprovalConflict (the catalog changed since validation; nothing written)."""
+    if not is_curator(by):
+        raise PermissionDenied("Only curators approve submissions.")
+    return _write(submission, by)
+
+
+def _write(submission, by):
+    try:
+        with transaction.atomic():
+            return _approve(submission.pk, by)
+    except _Conflict as conflict:
+        findings = conflict.findings
+    except IntegrityError as exc:
+        # A unique name, accession or donor number taken between our re-check and
+        # the insert (another institution's line cannot collide: names carry the code).
+        logger.warning("approval of submission %s hit a uniqueness conflict: %s", submission.pk, exc)
+        findings = [_finding(
+            "NAME-3", "",
+            "Approval found a name, donor number or Cellosaurus accession that is already in the "
+            f"catalog ({_short(exc)}). Nothing was written; correct the document and submit it again.",
+        )]
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        if locked.status in APPROVABLE:
+            locked.invalidate(findings)
+    submission.refresh_from_db()
+    raise ApprovalConflict(submission, findings)
+
+
+def request_approval(submission, *, by):
+    """The curator's decision: record who approved and when, mark the submission
+    `approving`, and (after commit) queue the worker that writes the lines. Answers
+    at once; a 10,000-line approval does not fit in an HTTP request. In eager mode
+    (no broker) the task runs on commit, in this process, so the lines exist when
+    this returns outside a transaction.
+
+    Raises PermissionDenied (not a curator) or SubmissionStateError (not `valid`,
+    including an approval already in progress)."""
+    if not is_curator(by):
+        raise PermissionDenied("Only curators approve submissions.")
+    with transaction.atomic():
+        submission.request_approval(by=by)
+        submission_id = submission.pk
+        transaction.on_commit(lambda: queue_approval(submission_id))
+    submission.refresh_from_db()
+    return submission
+
+
+def queue_approval(submission_id):
+    """Publish the approval task; with the broker unreachable the row stays
+    `approving` and requeue_stale_submissions publishes it again."""
+    from lines.tasks import approve_submission_task
+
+    return publish_submission_task(approve_submission_task, submission_id, "approval", "approving")
+
+
+def run_approval(submission_id):
+    """The worker's side: claim the requested approval and write it in one transaction.
+    Safe to call twice: a second call returns None while the first holds the claim
+    or once the submission is approved. Returns the created lines, or [] when the
+    approval ended in a conflict (the submission is then `invalid` with findings)."""
+    submission = Submission.objects.filter(pk=submission_id).first()
+    if submission is None or not submission.claim_for_approval():
+        return None
+    try:
+        # The curator's permission was checked when the approval was requested.
+        return _write(submission, submission.decided_by)
+    except ApprovalConflict:
+        return []
+    except SubmissionStateError:
+        return None  # rejected or approved meanwhile; nothing to do
+    except (OperationalError, InterfaceError, SoftTimeLimitExceeded):
+        # The transaction rolled back; hand the claim back so the retry (or beat)
+        # takes it at once rather than after the stale time-out.
+        try:
+            release_approval_claim(submission.pk, submission.approval_attempts)
+        except (OperationalError, InterfaceError):
+            logger.warning("could not release approval of submission %s; beat will re-queue it", submission.pk)
+        raise
+
+
+def release_approval_claim(submission_id, attempts):
+    Submission.objects.filter(
+        pk=submission_id, status=SubmissionStatus.APPROVING, approval_attempts=attempts
+    ).update(approval_started_at=None, updated_at=timezone.now())
+
+
+def stale_approvals(now=None):
+    """Approvals requested but not finished: never picked up (broker down) or whose
+    run went quiet (worker killed; its transaction rolled back)."""
+    now = now or timezone.now()
+    before = now - settings.SUBMISSION_STALE_AFTER
+    return Submission.objects.filter(status=SubmissionStatus.APPROVING, updated_at__lt=before)
+
+
+def requeue_stale_approvals(now=None):
+    """Publish approval again for stale ones; after MAX_ATTEMPTS runs, hand the
+    submission back to the curators as `valid` (nothing was written: each run is one
+    transaction) and log why. Returns the ids queued."""
+    from lines.submissions.pipeline import MAX_ATTEMPTS
+
+    queued = []
+    for submission in stale_approvals(now).order_by("updated_at")[:500]:
+        if submission.approval_attempts >= MAX_ATTEMPTS:
+            logger.error(
+                "approval of submission %s did not finish after %s attempts; it is valid again",
+                submission.pk, submission.approval_attempts,
+            )
+            Submission.objects.filter(pk=submission.pk, status=SubmissionStatus.APPROVING).update(
+                status=SubmissionStatus.VALID, decided_by=None, decided_at=None,
+                approval_started_at=None, updated_at=timezone.now(),
+            )
+            continue
+        if submission.approval_started_at is None:
+            # Waiting in the queue: touch it so the next beat does not publish it again.
+            Submission.objects.filter(
+                pk=submission.pk, status=SubmissionStatus.APPROVING, approval_started_at__isnull=True
+            ).update(updated_at=timezone.now())
+        if queue_approval(submission.pk):
+            queued.append(submission.pk)
+    if queued:
+        logger.info("re-queued approval of submissions %s", queued)
+    return queued
+
+
+class _Conflict(Exception):
+    def __init__(self, findings):
+        self.findings = findings
+
+
+def _short(exc):
+    return str(exc).splitlines()[0][:200]
+
+
+def _finding(rule, location, message, *, line=None, donor=None):
+    return {"rule": rule, "severity": "error", "location": location, "message": message,
+            "line": line, "donor": donor, "at_approval": True}
+
+
+def _approve(submission_id, by):
+    # of=("self",): lock the submission only, not the protocol version row every
+    # approval joins (that would serialise all approvals of all institutions).
+    submission = (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("institution", "protocol_version")
+        .get(pk=submission_id)
+    )
+    if submission.status not in APPROVABLE:
+        submission._refuse("approved")
+    # Approvals of one institution run one at a time: name assignment reads the
+    # donor numbers and clone letters in use and then writes new ones, and two
+    # approvals interleaving there would pick the same.
+    institution = Institution.objects.select_for_update().get(pk=submission.institution_id)
+
+    document = load_document(submission)
+
+    plan = _Plan(document, submission, institution, approved_by=by)
+    conflicts = plan.recheck()
+    if conflicts:
+        raise _Conflict(conflicts)
+    plan.assign_names()
+    lines = plan.write()
+    submission.approve(by=by)
+    _after_write(lines, plan.created_donors)
+    return lines
+
+
+def _after_write(lines, donors):
+    """Keep the derived indexes current inside the same transaction, so a search
+    never sees lines without their search text or STR entries."""
+    from lines import search_text as search
+    from lines.str import search as str_search
+
+    ids = [line.pk for line in lines]
+    search.refresh_search_text(CellLine.objects.filter(pk__in=ids))
+    str_search.reindex_many("line", CellLine.objects.filter(pk__in=ids).exclude(str_profile={}))
+    str_search.reindex_many("donor", [d for d in donors if d.str_profile])
+
+
+def _date(value):
+    if not value:
+        return None
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value))
+
+
+def _profile(raw):
+    if not raw:
+        return {}
+    try:
+        return normalise_profile(raw, strict=False)
+    except (ProfileError, ValueError, TypeError):
+        return {}
+
+
+class _Plan:
+    """The rows a document becomes, worked out before anything is written."""
+
+    def __init__(self, document, submission, institution, approved_by=None):
+        self.approved_by = approved_by
+        self.document = document
+        self.submission = submission
+        self.institution = institution
+        self.donors = [d for d in document.get("donors") or [] if isinstance(d, dict)]
+        self.lines = [line for line in document.get("lines") or [] if isinstance(line, dict)]
+        self.local_donors = {d.get("local_id"): d for d in self.donors}
+        self.local_lines = {line.get("local_id"): line for line in self.lines}
+        # Catalog rows the document refers to by public code / name.
+        donor_refs = {line.get("donor") for line in self.lines} - set(self.local_donors)
+        parent_refs = {line.get("parental_line") for line in self.lines if line.get("parental_line")}
+        parent_refs -= set(self.local_lines)
+        self.catalog_donors = {d.code: d for d in Donor.objects.filter(code__in=donor_refs)}
+        self.catalog_parents = {
+            p.name: p for p in CellLine.objects.filter(name__in=parent_refs).select_related("donor")
+        }
+        self.donor_refs, self.parent_refs = donor_refs, parent_refs
+        self.created_donors = []
+        self.qc_by_local = {}  # line local_id -> unsaved QCRecords (built once, for qc_status and insert)
+        self.line_names = {}  # local_id -> name
+        self.donor_numbers = {}  # donor local_id -> 3-character number
+
+    # --- re-validation ------------------------------------------------------
+    def recheck(self):
+        """What may have changed in the catalog since the validation run: cheap lookups only."""
+        findings = []
+        twin = (
+            Submission.objects.filter(
+                institution=self.institution,
+                document_sha256=self.submission.document_sha256,
+                status=SubmissionStatus.APPROVED,
+            )
+            .exclude(pk=self.submission.pk)
+            .exclude(document_sha256="")
+            .first()
+        )
+        if twin is not None:
+            findings.append(_finding(
+                "NAME-3", "",
+                f"This exact document was already approved as submission {twin.pk}; approving it "
+                "again would register its donors and lines twice. Nothing was written.",
+            ))
+        for i, line in enumerate(self.lines):
+            local = line.get("local_id")
+            if line.get("donor") in self.donor_refs and line.get("donor") not in self.catalog_donors:
+                findings.append(_finding(
+                    "REF-1", f"/lines/{i}/donor",
+                    f"Line {local}: donor {line.get('donor')!r} is no longer in the catalog.", line=local,
+                ))
+            parent = line.get("parental_line")
+            if parent in self.parent_refs and parent not in self.catalog_parents:
+                findings.append(_finding(
+                    "REF-1", f"/lines/{i}/parental_line",
+                    f"Line {local}: parental line {parent!r} is no longer in the catalog.", line=local,
+                ))
+        given = {line.get("name"): i for i, line in enumerate(self.lines) if line.get("name")}
+        for name in CellLine.objects.filter(name__in=list(given)).values_list("name", flat=True):
+            i = given[name]
+            findings.append(_finding(
+                "NAME-3", f"/lines/{i}/name",
+                f"The name {name} was taken in the catalog after this submission was validated; "
+                "leave the name empty to have one assigned, or choose another.",
+                line=self.lines[i].get("local_id"),
+            ))
+        accessions = {line.get("cellosaurus"): i for i, line in enumerate(self.lines) if line.get("cellosaurus")}
+        for accession in CellLine.objects.filter(cellosaurus_accession__in=list(accessions)).values_list(
+            "cellosaurus_accession", flat=True
+        ):
+            i = accessions[accession]
+            findings.append(_finding(
+                "STR-3", f"/lines/{i}/cellosaurus",
+                f"A catalog line already carries Cellosaurus accession {accession}: this line is "
+                "probably registered already.",
+                line=self.lines[i].get("local_id"),
+            ))
+        return findings
+
+    # --- names ----------------------------------------------------------------
+    def assign_names(self):
+        from lines.naming import assign_names
+
+        # Call under the institution lock taken in _approve (see assign_names).
+        try:
+            result = assign_names(self.document, institution=self.institution)
+        except ValueError as exc:  # e.g. the institution has used every donor number
+            raise _Conflict([_finding(
+                "NAME-3", "/lines",
+                f"Names could not be assigned: {exc}. Nothing was written; a curator must "
+                "resolve this with hPSCreg before the lines can be registered.",
+            )]) from exc
+        self.line_names = dict(result.line_names)
+        self.donor_numbers = dict(result.donor_numbers)
+
+    # --- writing ----------------------------------------------------------------
+    def _bulk(self, rows, model, batch_size):
+        """bulk_create with one history record per row, credited to the approving curator
+        (the audit trail says who put the row in the catalog, and when)."""
+        return bulk_create_with_history(
+            rows, model, batch_size=batch_size, default_user=self.approved_by,
+            default_change_reason=f"approved submission {self.submission.pk}",
+        )
+
+    def write(self):
+        now = timezone.now()
+        donors = self._write_donors()
+        lines = self._write_lines(donors, now)
+        return lines
+
+    def _write_donors(self):
+        disease_labels = dict(
+            DiseaseTerm.objects.filter(curie__in={d.get("disease") for d in self.donors if d.get("disease")})
+            .values_list("curie", "label")
+        )
+        rows = []
+        for donor in self.donors:
+            als = donor.get("als") or {}
+            number = self.donor_numbers.get(donor.get("local_id"), "")
+            rows.append(Donor(
+                code=self._donor_code(number),
+                institution=self.institution,
+                donor_number=number,
+                sex=donor.get("sex") or "unknown",
+                age_at_sampling=donor.get("age_at_sampling"),
+                ancestry=donor.get("ancestry") or Ancestry.UNKNOWN,
+                disease=donor.get("disease") or "",
+                disease_label=disease_labels.get(donor.get("disease"), ""),
+                family_history=als.get("family_history") or "",
+                onset_site=als.get("onset_site") or "",
+                age_at_onset=als.get("age_at_onset"),
+                alsfrs_r=als.get("alsfrs_r"),
+                alsfrs_r_date=_date(als.get("alsfrs_r_date")),
+                progression_rate=als.get("progression_rate"),
+                c9orf72_repeats=als.get("c9orf72_repeats"),
+                atxn2_repeats=als.get("atxn2_repeats"),
+                viral_screening=donor.get("viral_screening") or {},
+                str_profile=_profile(donor.get("str_profile")),
+            ))
+        created = self._bulk(rows, Donor, 1000)
+        if created and created[0].pk is None:  # backends without RETURNING
+            created = list(Donor.objects.filter(code__in=[r.code for r in rows]))
+        by_code = {d.code: d for d in created}
+        by_local = {d.get("local_id"): by_code[row.code] for d, row in zip(self.donors, rows, strict=True)}
+
+        consents, code_links = [], []
+        for donor in self.donors:
+            consent = donor.get("consent") or {}
+            consents.append(Consent(
+                donor=by_local[donor.get("local_id")],
+                disease=consent.get("disease") or "",
+                genetic_data=consent.get("genetic_data") or "controlled",
+                recontact=bool(consent.get("recontact")),
+                obtained_on=_date(consent.get("obtained_on")),
+                withdrawn_on=_date(consent.get("withdrawn_on")),
+                withdrawal_reason=consent.get("withdrawal_reason") or "",
+                document_reference=consent.get("document_reference") or "",
+            ))
+        consents = self._bulk(consents, Consent, 1000)
+        if consents and consents[0].pk is None:
+            consents = list(Consent.objects.filter(donor__in=list(by_local.values())).order_by("donor_id"))
+        by_donor = {c.donor_id: c for c in consents}
+        through = Consent.codes.through
+        for donor in self.donors:
+            consent = by_donor[by_local[donor.get("local_id")].pk]
+            for code in dict.fromkeys((donor.get("consent") or {}).get("codes") or []):
+                code_links.append(through(consent_id=consent.pk, duoterm_id=code))
+        through.objects.bulk_create(code_links, batch_size=2000)
+
+        genes = self._gene_ids(
+            v.get("gene") for d in self.donors for v in d.get("variants") or []
+        )
+        variants = [
+            self._variant(v, genes, donor=by_local[d.get("local_id")])
+            for d in self.donors for v in d.get("variants") or []
+        ]
+        self._bulk(variants, Variant, 2000)
+        for donor in self.donors:
+            row = by_local[donor.get("local_id")]
+            row.consent = by_donor[row.pk]
+        self.created_donors = list(by_local.values())
+        return by_local
+
+    def _donor_code(self, number):
+        # Public and pseudonymous: the institution code and the donor number are
+        # already public in every line name (UKBi001-A), so the code reveals nothing more.
+        return f"{self.institution.code}-{number}"
+
+    def _gene_ids(self, symbols):
+        symbols = {s for s in symbols if s}
+        return dict(Gene.objects.filter(symbol__in=symbols).values_list("symbol", "hgnc_id"))
+
+    def _variant(self, data, genes, *, donor=None, line=None):
+        return Variant(
+            donor=donor,
+            line=line,
+            gene=data.get("gene") or "",
+            hgnc_id=genes.get(data.get("gene"), ""),
+            hgvs=data.get("hgvs") or "",
+            protein=data.get("protein") or "",
+            legacy_name=data.get("legacy_name") or "",
+            zygosity=data.get("zygosity") or "",
+            classification=data.get("classification") or "",
+            origin=VariantOrigin.ENGINEERED if line is not None else VariantOrigin.GERMLINE,
+            repeat_size=data.get("repeat_size"),
+        )
+
+    def _write_lines(self, donors_by_local, now):
+        cell_types = dict(
+            CellType.objects.filter(
+                curie__in={line.get("source_cell_type") for line in self.lines if line.get("source_cell_type")}
+            ).values_list("curie", "label")
+        )
+        created_by_local = {}
+        # Parents before subclones: a line whose parent is in this document waits
+        # for the parent's row (the protocol allows one level, NAME-4).
+        pending = list(self.lines)
+        while pending:
+            ready = [
+                line for line in pending
+                if not line.get("parental_line")
+                or line.get("parental_line") in self.catalog_parents
+                or line.get("parental_line") in created_by_local
+            ]
+            if not ready:
+                raise _Conflict([_finding(
+                    "REF-1", "/lines", "Parental lines refer to each other in a cycle; nothing was written."
+                )])
+            rows = [self._line_row(line, donors_by_local, created_by_local, cell_types, now) for line in ready]
+            created = self._bulk(rows, CellLine, 1000)
+            if created and created[0].pk is None:
+                created = list(CellLine.objects.filter(name__in=[r.name for r in rows]))
+            by_name = {c.name: c for c in created}
+            for line, row in zip(ready, rows, strict=True):
+                created_by_local[line.get("local_id")] = by_name[row.name]
+            ready_ids = {id(line) for line in ready}
+            pending = [line for line in pending if id(line) not in ready_ids]
+
+        self._write_qc_and_variants(created_by_local)
+        return list(created_by_local.values())
+
+    def _line_row(self, line, donors_by_local, created_by_local, cell_types, now):
+        parent_ref = line.get("parental_line")
+        parent = None
+        if parent_ref:
+            parent = created_by_local.get(parent_ref) or self.catalog_parents.get(parent_ref)
+        donor_ref = line.get("donor")
+        donor = donors_by_local.get(donor_ref) or self.catalog_donors.get(donor_ref)
+        if donor is None and parent is not None:
+            donor = parent.donor
+        modification = line.get("modification") or {}
+        description = " ".join(
+            part for part in (modification.get("gene") or "", modification.get("description") or "") if part
+        )
+        culture = line.get("culture") or {}
+        identity = next(
+            (qc for qc in line.get("qc") or [] if qc.get("test") == "identity" and qc.get("str_profile")), None
+        )
+        name = line.get("name") or self.line_names.get(line.get("local_id"))
+        if not name:
+            raise _Conflict([_finding(
+                "NAME-1", f"/lines/{self.lines.index(line)}/name",
+                f"Line {line.get('local_id')}: no name could be assigned.", line=line.get("local_id"),
+            )])
+        row = CellLine(
+            name=name,
+            institution=self.institution,
+            donor=donor,
+            source_cell_type=line.get("source_cell_type") or "",
+            source_cell_type_label=cell_types.get(line.get("source_cell_type"), ""),
+            reprogramming_method=(line.get("reprogramming") or {}).get("method") or "",
+            derived_on=_date(line.get("derived_on")),
+            parental_line=parent,
+            modification_type=modification.get("type") or ModificationType.NONE,
+            modification_description=description,
+            culture_medium=culture.get("medium") or "",
+            culture_matrix=culture.get("matrix") or "",
+            passage_at_banking=culture.get("passage_at_banking"),
+            cellosaurus_accession=line.get("cellosaurus") or None,
+            str_profile=_profile(identity.get("str_profile")) if identity else {},
+            comments=line.get("comments") or "",
+            submission=self.submission,
+            status=CurationStatus.RELEASED,
+            released_at=now,
+        )
+        records = self._qc_rows(line)
+        self.qc_by_local[line.get("local_id")] = records
+        row.qc_status = summarise_qc_status(row, records)
+        withdrawn = donor is not None and getattr(getattr(donor, "consent", None), "withdrawn_on", None)
+        # Released lines with a full passing panel and standing consent can be
+        # requested; anything less is listed but restricted until a curator clears it.
+        row.availability = (
+            Availability.AVAILABLE if row.qc_status == QCStatus.PASSED and not withdrawn
+            else Availability.RESTRICTED
+        )
+        return row
+
+    def _qc_rows(self, line):
+        records = []
+        for qc in line.get("qc") or []:
+            records.append(QCRecord(
+                test=qc.get("test"),
+                method=qc.get("method") or "",
+                result=qc.get("result"),
+                passage=qc.get("passage"),
+                tested_on=_date(qc.get("date")),
+                testing_lab=qc.get("testing_lab") or "",
+                details={k: v for k, v in qc.items() if k not in QC_FIELDS and v is not None},
+            ))
+        screening = line.get("viral_screening")
+        if screening:
+            results = set(screening.values())
+            result = "pass" if results <= {"negative"} else ("fail" if "positive" in results else "inconclusive")
+            records.append(QCRecord(test="viral_screening", method="serology", result=result,
+                                    details={"viral_screening": screening}))
+        return records
+
+    def _write_qc_and_variants(self, created_by_local):
+        records, variants = [], []
+        genes = self._gene_ids(
+            v.get("gene") for line in self.lines for v in (line.get("modification") or {}).get("variants") or []
+        )
+        for line in self.lines:
+            row = created_by_local[line.get("local_id")]
+            for record in self.qc_by_local[line.get("local_id")]:
+                record.line = row
+                records.append(record)
+            for variant in (line.get("modification") or {}).get("variants") or []:
+                variants.append(self._variant(variant, genes, line=row))
+        self._bulk(records, QCRecord, 2000)
+        self._bulk(variants, Variant, 2000)
