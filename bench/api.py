@@ -65,7 +65,6 @@ def run(stdout, options):
                PRISM_APIBENCH_QUICK="1" if options.get("quick") else "0",
                # Every load-test client comes from 127.0.0.1: one anonymous address.
                THROTTLE_ANON="100000000/min", THROTTLE_USER="100000000/min", LOG_LEVEL="WARNING")
-    env.pop("PRISM_TESTING", None)
     process = subprocess.Popen([sys.executable, "-m", "bench.api"], cwd=BASE_DIR, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in process.stdout:

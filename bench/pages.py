@@ -27,7 +27,6 @@ def run(stdout, options):
     env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="prism.settings", DEBUG="0",
                SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-secret-key-not-for-production",
                PRISM_PAGESBENCH_QUICK="1" if options.get("quick") else "0", LOG_LEVEL="ERROR")
-    env.pop("PRISM_TESTING", None)
     process = subprocess.Popen([sys.executable, "-m", "bench.pages"], cwd=BASE_DIR, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in process.stdout:

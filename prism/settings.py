@@ -6,7 +6,7 @@ Celery tasks eagerly, so a checkout works with no services at all. Setting
 DATABASE_URL and CELERY_BROKER_URL moves it onto PostgreSQL, Redis and real workers.
 """
 
-import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,13 +17,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
-# Under pytest (pytest-django imports these settings in the test process).
-TESTING = "pytest" in sys.modules or env.bool("PRISM_TESTING", default=False)
 SECRET_KEY = env("SECRET_KEY", default="")
 # With DEBUG off a missing key is refused where it matters: prism/wsgi.py and the
 # Celery worker/beat start-up (prism/celery.py) fail at once. Offline management
 # commands (makemigrations --check, migrate) may still run without one.
-SECRET_KEY_MISSING = not SECRET_KEY and not DEBUG and not TESTING
+SECRET_KEY_MISSING = not SECRET_KEY and not DEBUG
 if not SECRET_KEY and not SECRET_KEY_MISSING:
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
 # Left empty otherwise: Django itself refuses to sign anything with an empty key.
@@ -129,7 +127,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -240,6 +238,15 @@ SUBMISSION_QUEUE = env("SUBMISSION_QUEUE", default="")
 if env("SUBMISSION_STALE_SECONDS", default=""):
     SUBMISSION_STALE_AFTER = timedelta(seconds=env.int("SUBMISSION_STALE_SECONDS"))
 
+# --- STR identity search (lines/str/) ----------------------------------------
+# Indexes of at least this many profiles are written to a file cache so that a
+# new process starts from it instead of reading every profile again.
+STR_INDEX_CACHE_MIN_ENTRIES = env.int("STR_INDEX_CACHE_MIN_ENTRIES", default=20_000)
+STR_INDEX_CACHE_DIR = Path(env("STR_INDEX_CACHE_DIR", default=str(Path(tempfile.gettempdir()) / "prism-str-index")))
+# CLASTR's own batch tool takes files of this order; past it a search belongs offline.
+STR_BATCH_MAX_PROFILES = env.int("STR_BATCH_MAX_PROFILES", default=200)
+STR_BATCH_MAX_BYTES = env.int("STR_BATCH_MAX_BYTES", default=2 * 1024 * 1024)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -247,10 +254,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
-
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "100000/min", "user": "100000/min"}
-    # Tests serve no static files; without this whitenoise warns on every
-    # request that STATIC_ROOT (filled by collectstatic) does not exist.
-    WHITENOISE_AUTOREFRESH = True

@@ -5,5 +5,5 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 def require_secret_key():
-    if getattr(settings, "SECRET_KEY_MISSING", False):
+    if settings.SECRET_KEY_MISSING:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")

@@ -85,12 +85,10 @@ class CeleryWorkerProcess:
         env = dict(os.environ)
         env.update(
             {
-                "DJANGO_SETTINGS_MODULE": "prism.settings",
+                "DJANGO_SETTINGS_MODULE": "tests.settings",
                 "DATABASE_URL": test_database_url(),
                 "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
                 "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-                # Test settings in the worker too (no SECRET_KEY needed, fast hashers).
-                "PRISM_TESTING": "1",
                 # A fresh connection per task: the test database is flushed between tests.
                 "CONN_MAX_AGE": "0",
             }

@@ -547,7 +547,7 @@ class InstitutionDetail(HoldingsView, generics.RetrieveAPIView):
 
 urlpatterns = [
     path("lines/", LineList.as_view(), name="api-line-list"),
-    path("lines/holdings/facets/", LineFacets.as_view(), name="api-line-facets"),
+    path("lines/facets/", LineFacets.as_view(), name="api-line-facets"),
     path("lines/export.csv", LineExportCSV.as_view(), name="api-line-export-csv"),
     path("lines/export.json", LineExportJSON.as_view(), name="api-line-export-json"),
     path("lines/<str:name>/", LineDetail.as_view(), name="api-line-detail"),

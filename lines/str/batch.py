@@ -18,9 +18,8 @@ from lines.str.matching import (
 )
 from lines.str.search import search_profiles
 
-# CLASTR's own batch tool takes files of this order; past it a search belongs offline.
-MAX_BATCH_PROFILES = getattr(settings, "STR_BATCH_MAX_PROFILES", 200)
-MAX_BATCH_BYTES = getattr(settings, "STR_BATCH_MAX_BYTES", 2 * 1024 * 1024)
+MAX_BATCH_PROFILES = settings.STR_BATCH_MAX_PROFILES
+MAX_BATCH_BYTES = settings.STR_BATCH_MAX_BYTES
 
 SAMPLE_COLUMNS = {"samplename", "sample", "name", "sampleid", "query", "queryname"}
 

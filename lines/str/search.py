@@ -21,14 +21,14 @@ import contextlib
 import gc
 import os
 import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 
@@ -83,9 +83,7 @@ def _gc_paused():
 def _cache_min_entries():
     """Indexes at least this large are cached on disk for new processes (settings
     STR_INDEX_CACHE_MIN_ENTRIES; STR_INDEX_CACHE_DIR says where)."""
-    from django.conf import settings
-
-    return getattr(settings, "STR_INDEX_CACHE_MIN_ENTRIES", 20_000)
+    return settings.STR_INDEX_CACHE_MIN_ENTRIES
 
 
 # ---------------------------------------------------------------------------
@@ -429,10 +427,7 @@ class ProfileIndex:
 
     @staticmethod
     def _cache_dir():
-        from django.conf import settings
-        from django.db import connection
-
-        base = getattr(settings, "STR_INDEX_CACHE_DIR", None) or Path(tempfile.gettempdir()) / "prism-str-index"
+        base = settings.STR_INDEX_CACHE_DIR
         database = re.sub(r"[^A-Za-z0-9_.-]", "_", str(connection.settings_dict["NAME"]))[-80:]
         return Path(base) / database
 
