@@ -10,7 +10,7 @@ PORT ?= 8000
 # (DEBUG off needs a SECRET_KEY).
 DEV := DEBUG=$${DEBUG:-1}
 
-.PHONY: install run serve test test-fast worker beat lint format migrate seed bench clean
+.PHONY: install run serve test test-fast worker beat lint typecheck format migrate seed bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +49,18 @@ beat: install
 	$(NEED_BROKER)
 	$(DEV) $(BIN)/celery -A prism beat --loglevel=info
 
+# The shape of the code, in seconds: the layer and cycle contracts
+# (import-linter), ruff (with PLC0415: no imports inside functions) and its
+# formatting, no model change without its migration.
 lint: install
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
-	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/ruff format --check .
+	DEBUG=1 DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run
+
+# Type hints of the actions and selectors (the public API of each layer).
+typecheck: install
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -1,7 +1,7 @@
 """Creating people with a role: used by `manage.py add_user`, the demo catalog and tests."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
@@ -11,14 +11,14 @@ from core.roles import CURATOR, ROLES
 
 @transaction.atomic
 def create_user_with_role(
-    username,
-    role,
+    username: str,
+    role: str,
     *,
-    institution=None,
-    password=None,
-    email="",
-    organisation_type=OrganisationType.ACADEMIC,
-):
+    institution: Institution | None = None,
+    password: str | None = None,
+    email: str = "",
+    organisation_type: str = OrganisationType.ACADEMIC,
+) -> tuple[AbstractBaseUser, str]:
     """Create (or update) a user in one role, with a profile and an API token.
 
     `institution` is an Institution or None. Returns (user, token_key).
@@ -44,7 +44,7 @@ def create_user_with_role(
     return user, token.key
 
 
-def institution_for_code(code, *, name=None, country=""):
+def institution_for_code(code: str, *, name: str | None = None, country: str = "") -> Institution:
     """The institution with this hPSCreg code, created when not yet known."""
     institution, _ = Institution.objects.get_or_create(
         code=code, defaults={"name": name or code, "country": country or "unknown"}

@@ -10,12 +10,16 @@ or field, each with a list of messages ({"page_size": ["At most 500."]}); 401,
 import base64
 import binascii
 import json
+from decimal import Decimal
 from urllib.parse import urlencode
 
 import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Q
+from django.http import JsonResponse
 from django.utils.encoding import force_str
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as default_server_error
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions
@@ -93,8 +97,6 @@ class OrjsonRenderer(JSONRenderer):
 
 def _orjson_default(value):
     # Decimal, lazy translation strings and DRF's ErrorDetail.
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return float(value)
     return force_str(value)
@@ -389,18 +391,12 @@ def _is_api(request):
 def not_found(request, exception=None):
     """404 for a URL no route matches (e.g. /api/v1/requests/abc/ on an <int:id> route):
     JSON under /api/, as every other API error is; the normal page elsewhere."""
-    from django.http import JsonResponse
-    from django.views.defaults import page_not_found
-
     if _is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
 
 
 def server_error(request):
-    from django.http import JsonResponse
-    from django.views.defaults import server_error as default_server_error
-
     if _is_api(request):
         return JsonResponse({"detail": "Server error. It has been logged; please try again later."}, status=500)
     return default_server_error(request)

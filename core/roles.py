@@ -6,13 +6,18 @@ curator:    checks submissions, approves or rejects them, decides requests.
 Superusers count as curators.
 """
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.models import Institution
+
 RESEARCHER = "researcher"
 DEPOSITOR = "depositor"
 CURATOR = "curator"
 ROLES = (RESEARCHER, DEPOSITOR, CURATOR)
 
 
-def has_role(user, role):
+def has_role(user: Any, role: str) -> bool:
     if not user or not user.is_authenticated:
         return False
     if user.is_superuser and role == CURATOR:
@@ -26,19 +31,19 @@ def has_role(user, role):
     return role in cached
 
 
-def is_curator(user):
+def is_curator(user: Any) -> bool:
     return has_role(user, CURATOR)
 
 
-def is_depositor(user):
+def is_depositor(user: Any) -> bool:
     return has_role(user, DEPOSITOR)
 
 
-def is_researcher(user):
+def is_researcher(user: Any) -> bool:
     return has_role(user, RESEARCHER)
 
 
-def institution_of(user):
+def institution_of(user: Any) -> "Institution | None":
     """The user's institution, or None (anonymous users, users without a profile)."""
     if not user or not user.is_authenticated:
         return None

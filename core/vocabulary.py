@@ -5,6 +5,8 @@ Cell Ontology). `manage.py load_vocabularies` replaces and extends them with the
 full official files; nothing here is the only copy of the truth.
 """
 
+from django.apps import apps as django_apps
+
 # (curie, shorthand, label, branch)
 DUO_TERMS = [
     ("DUO:0000004", "NRES", "no restriction", "permission"),
@@ -179,8 +181,6 @@ def compute_ancestors(parents_by_term):
 def load_builtin(apps=None):
     """Write the built-in vocabularies; safe to run again (updates in place)."""
     if apps is None:
-        from django.apps import apps as django_apps
-
         apps = django_apps
     DuoTerm = apps.get_model("prism", "DuoTerm")
     DiseaseTerm = apps.get_model("prism", "DiseaseTerm")

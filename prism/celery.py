@@ -2,6 +2,9 @@ import os
 
 from celery import Celery
 from celery.signals import beat_init, worker_init
+from django.core.exceptions import ImproperlyConfigured
+
+from prism.startup import require_secret_key
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prism.settings")
 
@@ -13,10 +16,6 @@ app.autodiscover_tasks()
 @worker_init.connect
 @beat_init.connect
 def _refuse_to_start_without_a_secret_key(**kwargs):
-    from django.core.exceptions import ImproperlyConfigured
-
-    from prism.startup import require_secret_key
-
     try:
         require_secret_key()
     except ImproperlyConfigured as exc:

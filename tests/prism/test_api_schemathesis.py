@@ -18,6 +18,7 @@ from django.core.wsgi import get_wsgi_application
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -56,8 +57,6 @@ schema.app = get_wsgi_application()
 
 @pytest.fixture
 def callers(owner_institution, curator):
-    from rest_framework.authtoken.models import Token
-
     # A released line with everything a detail shows, and a draft: enough for every
     # code path of the representation, small enough to build per operation.
     donor = DonorFactory(code="PD-FUZZ1", institution=owner_institution, donor_number="001")
