@@ -11,6 +11,7 @@ Who sees which line:
 import datetime
 from dataclasses import dataclass, field
 
+from lines.models import CellLine
 from lines.search_text import refresh_search_text
 from tests.factories import (
     CellLineFactory,
@@ -105,7 +106,6 @@ def build_catalog(ukb, ucsf):
         c.lines[line.name] = line
     for donor in (d1, d2, d3, d4, d5):
         c.donors[donor.code] = donor
-    from lines.models import CellLine
 
     refresh_search_text(CellLine.objects.all())
     return c

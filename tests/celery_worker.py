@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -51,7 +52,6 @@ def worker_services_missing():
         # and the test database of an in-memory SQLite is invisible to another process.
         return f"needs a real worker on PostgreSQL: DATABASE_URL is {connection.vendor}"
     try:
-        import redis
 
         redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2).ping()
     except Exception as exc:  # any failure to reach the broker means: no worker possible

@@ -1,3 +1,5 @@
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -10,7 +12,6 @@ pytestmark = pytest.mark.django_db
 
 
 def run_add_user(*args):
-    from io import StringIO
 
     out = StringIO()
     call_command("add_user", *args, stdout=out)

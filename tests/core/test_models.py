@@ -15,6 +15,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
+from core.accounts import create_user_with_role
 from core.models import Institution
 from distribution.models import DistributionRequest, RequestedLine, Shipment
 from donors.models import Consent, Donor, Variant
@@ -483,7 +484,6 @@ def test_submissions_are_seen_by_their_institution_and_curators_only(
 
 
 def test_a_colleague_at_the_same_institution_sees_the_submission(depositor, owner_institution):
-    from core.accounts import create_user_with_role
 
     colleague = create_user_with_role("dana", "depositor", institution=owner_institution)[0]
     submission = make_submission(depositor)
@@ -492,7 +492,6 @@ def test_a_colleague_at_the_same_institution_sees_the_submission(depositor, owne
 
 
 def test_distribution_requests_are_seen_by_their_requester_and_curators_only(request_for, researcher, curator):
-    from core.accounts import create_user_with_role
 
     req = request_for()
     someone_else = create_user_with_role("rob", "researcher")[0]
