@@ -25,8 +25,15 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from core.models import DiseaseTerm, Gene
+from core.models import Gene
 from donors.models import Donor, Variant, VariantOrigin
+from lines.cellosaurus.donors import (
+    disease_lookup,
+    donor_groups,
+    donor_values,
+    truncate,
+    variant_key,
+)
 from lines.cellosaurus.parser import (
     CellosaurusEntry,
     MalformedEntry,
@@ -259,7 +266,7 @@ class _Importer:
             "institution": None,
             "str_profile": entry.str_profile,
             "str_conflicts": entry.str_conflicts,
-            "disease_note": _truncate("; ".join(d.note() for d in entry.diseases), 300),
+            "disease_note": truncate("; ".join(d.note() for d in entry.diseases), 300),
             "comments": "\n".join(comments),
             "modification_type": modification,
             "modification_description": description,
@@ -308,11 +315,11 @@ class _Importer:
             created, changed = [], []
             for entry in entries:
                 values = {
-                    "name": _truncate(entry.name, 200),
+                    "name": truncate(entry.name, 200),
                     "synonyms": entry.synonyms,
-                    "category": _truncate(entry.category, 100),
-                    "species": _truncate("; ".join(name for _, name in entry.species), 100),
-                    "sex": _truncate(entry.sex, 30),
+                    "category": truncate(entry.category, 100),
+                    "species": truncate("; ".join(name for _, name in entry.species), 100),
+                    "sex": truncate(entry.sex, 30),
                     "diseases": [
                         {"database": d.database, "id": d.identifier, "label": d.label}
                         for d in entry.diseases
@@ -367,8 +374,8 @@ class _Importer:
     def _link_donors_and_variants(self):
         """One Donor per person: lines joined by OI (same individual) or HI (derived
         from) share it, whatever order the file lists them in."""
-        groups = _donor_groups(self.links.values())
-        disease_terms = _disease_lookup()
+        groups = donor_groups(self.links.values())
+        disease_terms = disease_lookup()
         members_by_code = {}
         for infos, accessions in groups:
             members_by_code[DONOR_CODE_PREFIX + min(accessions).removeprefix("CVCL_")] = infos
@@ -383,7 +390,7 @@ class _Importer:
                 # so that growing a group (a fuller file) never splits a person in two.
                 current = sorted({i.donor_id for i in infos if i.donor_id in donors_by_id})
                 donor = donors_by_id[current[0]] if current else donors_by_code.get(code)
-                values = _donor_values(infos, disease_terms)
+                values = donor_values(infos, disease_terms)
                 if donor is not None and donor.disease and not values["disease"]:
                     # Never clear a MONDO id (a curator's) because the import cannot map the name.
                     del values["disease"], values["disease_label"]
@@ -433,22 +440,22 @@ class _Importer:
                     *_in_chunks(Variant.objects, "line_id", line_ids, values=fields)]:
             donor_id, line_id, *rest = row
             owner = ("donor_id", donor_id) if donor_id else ("line_id", line_id)
-            present.add((*owner, *_variant_key(*rest)))
+            present.add((*owner, *variant_key(*rest)))
         symbols = {v.gene for _, _, v in wanted if not v.hgnc_id}
         hgnc_ids = dict(_in_chunks(Gene.objects, "symbol", symbols, values=("symbol", "hgnc_id")))
         new = []
         for key, owner_id, v in wanted:
-            identity = (key, owner_id, *_variant_key(v.gene, v.hgvs, v.protein, v.legacy_name))
+            identity = (key, owner_id, *variant_key(v.gene, v.hgvs, v.protein, v.legacy_name))
             if identity in present:
                 continue
             present.add(identity)
             new.append(Variant(
                 **{key: owner_id},
-                gene=_truncate(v.gene, 40),
-                hgnc_id=_truncate(v.hgnc_id or hgnc_ids.get(v.gene, ""), 20),
-                hgvs=_truncate(v.hgvs, 300),
-                protein=_truncate(v.protein, 200),
-                legacy_name=_truncate(v.legacy_name, 60),
+                gene=truncate(v.gene, 40),
+                hgnc_id=truncate(v.hgnc_id or hgnc_ids.get(v.gene, ""), 20),
+                hgvs=truncate(v.hgvs, 300),
+                protein=truncate(v.protein, 200),
+                legacy_name=truncate(v.legacy_name, 60),
                 zygosity=v.zygosity,
                 origin=VariantOrigin.ENGINEERED if v.engineered else VariantOrigin.GERMLINE,
             ))
@@ -546,71 +553,6 @@ def _fill_deposited(line, entry):
         line.alternative_names = names
         changed = True
     return changed
-
-
-def _donor_groups(infos):
-    """Union-find over accessions: [(line infos, every accession of the person)]."""
-    parent = {}
-
-    def find(a):
-        parent.setdefault(a, a)
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for info in infos:
-        for other in (*info.same_donor, *info.parents):
-            root_a, root_b = find(info.accession), find(other)
-            if root_a != root_b:
-                parent[max(root_a, root_b)] = min(root_a, root_b)
-        find(info.accession)
-    members, accessions = {}, {}
-    for accession in parent:
-        accessions.setdefault(find(accession), []).append(accession)
-    for info in infos:
-        members.setdefault(find(info.accession), []).append(info)
-    return [
-        (sorted(group, key=lambda i: i.accession), accessions[root])
-        for root, group in sorted(members.items())
-    ]
-
-
-def _disease_lookup():
-    """Lower-cased MONDO label or synonym → curie, from the vocabulary table.
-    Cellosaurus gives NCIt/ORDO ids; a disease is mapped only when its name is a MONDO
-    label or synonym, never guessed."""
-    by_label, by_synonym = {}, {}
-    for curie, label, synonyms in DiseaseTerm.objects.filter(obsolete=False).values_list(
-            "curie", "label", "synonyms"):
-        by_label.setdefault(label.lower(), (curie, label))
-        for synonym in synonyms or []:
-            by_synonym.setdefault(str(synonym).lower(), (curie, label))
-    return {**by_synonym, **by_label}
-
-
-def _donor_values(infos, disease_terms):
-    sexes = [i.sex for i in infos if i.sex != "unknown"]
-    ages = [i.age_years for i in infos if i.age_years is not None]
-    diseases = [d for i in infos for d in i.diseases]
-    mapped = next((disease_terms[d.label.lower()] for d in diseases if d.label.lower() in disease_terms), None)
-    labels = list(dict.fromkeys(d.label for d in diseases))
-    return {
-        "sex": sexes[0] if sexes else "unknown",
-        # Lines of one person may be sampled years apart; the donor keeps the earliest.
-        "age_at_sampling": min(ages) if ages else None,
-        "disease": mapped[0] if mapped else "",
-        "disease_label": mapped[1] if mapped else _truncate("; ".join(labels), 300),
-    }
-
-
-def _variant_key(gene, hgvs, protein, legacy_name):
-    return (gene.upper(), hgvs or "", protein or "", "" if (hgvs or protein) else (legacy_name or ""))
-
-
-def _truncate(text, length):
-    text = text or ""
-    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 __all__ = ["CellosaurusEntry", "ImportReport", "import_cellosaurus"]
