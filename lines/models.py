@@ -15,6 +15,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.roles import institution_of, is_curator
+from lines.qc import summarise_qc_status
 
 
 class ReprogrammingMethod(models.TextChoices):
@@ -192,8 +193,7 @@ class CellLine(models.Model):
         ).get(pk=self.pk)
 
     def refresh_qc_status(self, save=True):
-        from lines.qc import summarise_qc_status
-
+        """Sum the line's QC records up into qc_status (the rule: lines.qc.panel_verdict)."""
         self.qc_status = summarise_qc_status(self, list(self.qc_records.all()))
         if save:
             CellLine.objects.filter(pk=self.pk).update(qc_status=self.qc_status)

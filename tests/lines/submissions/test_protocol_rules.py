@@ -305,6 +305,7 @@ def test_a_line_may_name_a_catalog_donor_and_a_catalog_parent(check, owner_insti
 def test_a_catalog_donor_with_withdrawn_consent_breaks_consent_2(check, owner_institution):
     donor = DonorFactory(code="PD-CAT-2", institution=owner_institution)
     Consent.objects.create(donor=donor, obtained_on=datetime.date(2020, 1, 1), withdrawn_on=datetime.date(2025, 2, 1))
+    CellLineFactory(donor=donor)  # a catalog donor is known by its lines
     document = valid_document(1)
     document["donors"] = []
     document["lines"][0]["donor"] = "PD-CAT-2"
