@@ -1,13 +1,16 @@
 """factory_boy factories for the domain: realistic defaults, one place to change them."""
 
 import datetime
+import json
 
 import factory
 from factory.django import DjangoModelFactory
 
+from core.accounts import create_user_with_role
 from core.models import Institution
 from donors.models import Consent, Donor, Variant
-from lines.models import CellLine, QCRecord
+from lines.models import CellLine, ProtocolVersion, QCRecord, Submission
+from lines.submissions.protocol.example import valid_document
 
 
 class InstitutionFactory(DjangoModelFactory):
@@ -94,3 +97,23 @@ class VariantFactory(DjangoModelFactory):
     legacy_name = "A4V"
     zygosity = "heterozygous"
     classification = "pathogenic"
+
+
+class SubmissionFactory(DjangoModelFactory):
+    """A stored submission of protocol version 1: by default `received`, one valid line,
+    deposited by a new depositor of a new institution (pass depositor= and
+    institution= to choose them; document__data= for other bytes)."""
+
+    class Meta:
+        model = Submission
+
+    institution = factory.SubFactory(InstitutionFactory)
+    depositor = factory.LazyAttributeSequence(
+        lambda o, n: create_user_with_role(f"depositor{n}", "depositor", institution=o.institution)[0]
+    )
+    protocol_version = factory.LazyFunction(lambda: ProtocolVersion.objects.get(number=1))
+    format = "json"
+    document = factory.django.FileField(
+        filename="submission.json", data=json.dumps(valid_document(1)).encode("utf-8")
+    )
+    status = "received"

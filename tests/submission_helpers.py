@@ -10,6 +10,7 @@ import json
 import random
 
 from lines.models import Submission
+from tests.conftest import client_for
 from prism.celery import app as celery_app
 
 MARKERS = ["CSF1PO", "D13S317", "D16S539", "D5S818", "D7S820", "TH01", "TPOX", "vWA", "D8S1179", "D21S11"]
@@ -117,3 +118,17 @@ def as_bytes(document):
 def reload(submission):
     return Submission.objects.get(pk=submission.pk if hasattr(submission, "pk") else submission)
 
+
+
+SUBMISSIONS_URL = "/api/v1/submissions/"
+
+
+def detail(user, pk):
+    """GET a submission's detail as `user`."""
+    return client_for(user).get(f"{SUBMISSIONS_URL}{pk}/")
+
+
+def approval_findings(user, pk):
+    """(status, findings raised at approval) of a submission, as `user` reads them."""
+    body = detail(user, pk).json()
+    return body["status"], [f for f in body["findings"] if f.get("at_approval")]

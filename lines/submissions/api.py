@@ -1,8 +1,8 @@
 """/api/v1/submissions/: deposit a document, follow its validation, read and download
 its report, and (curators) approve or reject it.
 
-Views only parse and call: intake is lines.submissions.pipeline.receive_submission,
-approval lines.submissions.writer.request_approval (a worker writes the lines), rejection
+Views only parse and call: intake is lines.submissions.intake.receive_submission,
+approval lines.submissions.review.request_approval (a worker writes the lines), rejection
 Submission.reject.
 Who sees what is Submission.objects.visible_to(user)."""
 
@@ -38,8 +38,9 @@ from core.api import (
 )
 from core.roles import is_curator, is_depositor
 from lines.models import Submission, SubmissionFormat, SubmissionStateError, SubmissionStatus
-from lines.submissions.pipeline import SubmissionRefused, receive_submission, report_rows
-from lines.submissions.writer import request_approval
+from lines.submissions.intake import SubmissionRefused, receive_submission
+from lines.submissions.pipeline import report_rows
+from lines.submissions.review import request_approval
 
 REPORT_COLUMNS = ["rule", "severity", "line", "donor", "location", "pointer", "message"]
 

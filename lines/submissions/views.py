@@ -2,7 +2,7 @@
 curator works a review queue and approves or rejects. Mounted at /submissions/.
 
 Views fetch through Submission.objects.visible_to(user) and call the same
-functions as the API (receive_submission, approve_submission, Submission.reject)."""
+functions as the API (receive_submission, request_approval, Submission.reject)."""
 
 import json
 from collections import OrderedDict
@@ -25,8 +25,10 @@ from lines.models import (
     SubmissionStateError,
     SubmissionStatus,
 )
-from lines.submissions.pipeline import SubmissionRefused, load_document, receive_submission
-from lines.submissions.writer import request_approval
+from lines.submissions import formats as submission_formats
+from lines.submissions.documents import load_document
+from lines.submissions.intake import SubmissionRefused, receive_submission
+from lines.submissions.review import request_approval
 
 # The review page shows the document's first rows; the full document is a download.
 REVIEW_ROWS = 200
@@ -125,8 +127,6 @@ def upload(request):
 def blank_template(request, fmt):
     """The blank template of the newest (or ?protocol=) version, as a download. Public:
     a lab can look at what it would have to fill in before it has an account."""
-    from lines.submissions import formats as submission_formats
-
     builders = {
         "xlsx": ("blank_xlsx_template", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
         "csv": ("blank_csv_template", "application/zip", "zip"),

@@ -11,17 +11,20 @@ so the depositor can send a corrected document.
 
 import datetime
 import logging
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from core.models import CellType, DiseaseTerm, Gene, Institution
 from core.roles import is_curator
 from donors.models import Ancestry, Consent, Donor, Variant, VariantOrigin
+from lines import search_text as search
 from lines.models import (
     Availability,
     CellLine,
@@ -33,9 +36,12 @@ from lines.models import (
     SubmissionStateError,
     SubmissionStatus,
 )
+from lines.naming import assign_names
 from lines.qc import summarise_qc_status
+from lines.str import search as str_search
 from lines.str.matching import ProfileError, normalise_profile
-from lines.submissions.pipeline import load_document, publish_submission_task
+from lines.submissions.documents import load_document
+from lines.submissions.rules.catalog import referable_donors, referable_lines
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +61,11 @@ class ApprovalConflict(Exception):
         super().__init__("; ".join(f["message"] for f in findings))
 
 
-def approve_submission(submission, *, by):
+def approve_submission(submission: Submission, *, by: Any) -> list[CellLine]:
     """Write the submission's donors, consent, variants, lines and QC, release the lines,
     and mark the submission approved by `by`, here and now. Returns the created lines.
-    The web and API request an approval instead (request_approval) and a worker runs it.
+    The web and API request an approval instead (lines.submissions.review.request_approval)
+    and a worker runs it (run_approval).
 
     Raises PermissionDenied (not a curator), SubmissionStateError (not `valid` or
     `approving`), or ApprovalConflict (the catalog changed since validation; nothing written)."""
@@ -90,34 +97,7 @@ def _write(submission, by):
     raise ApprovalConflict(submission, findings)
 
 
-def request_approval(submission, *, by):
-    """The curator's decision: record who approved and when, mark the submission
-    `approving`, and (after commit) queue the worker that writes the lines. Answers
-    at once; a 10,000-line approval does not fit in an HTTP request. In eager mode
-    (no broker) the task runs on commit, in this process, so the lines exist when
-    this returns outside a transaction.
-
-    Raises PermissionDenied (not a curator) or SubmissionStateError (not `valid`,
-    including an approval already in progress)."""
-    if not is_curator(by):
-        raise PermissionDenied("Only curators approve submissions.")
-    with transaction.atomic():
-        submission.request_approval(by=by)
-        submission_id = submission.pk
-        transaction.on_commit(lambda: queue_approval(submission_id))
-    submission.refresh_from_db()
-    return submission
-
-
-def queue_approval(submission_id):
-    """Publish the approval task; with the broker unreachable the row stays
-    `approving` and requeue_stale_submissions publishes it again."""
-    from lines.tasks import approve_submission_task
-
-    return publish_submission_task(approve_submission_task, submission_id, "approval", "approving")
-
-
-def run_approval(submission_id):
+def run_approval(submission_id: int) -> list[CellLine] | None:
     """The worker's side: claim the requested approval and write it in one transaction.
     Safe to call twice: a second call returns None while the first holds the claim
     or once the submission is approved. Returns the created lines, or [] when the
@@ -142,13 +122,13 @@ def run_approval(submission_id):
         raise
 
 
-def release_approval_claim(submission_id, attempts):
+def release_approval_claim(submission_id: int, attempts: int) -> None:
     Submission.objects.filter(
         pk=submission_id, status=SubmissionStatus.APPROVING, approval_attempts=attempts
     ).update(approval_started_at=None, updated_at=timezone.now())
 
 
-def stale_approvals(now=None):
+def stale_approvals(now: datetime.datetime | None = None) -> QuerySet[Submission]:
     """Approvals requested but not finished: never picked up (broker down) or whose
     run went quiet (worker killed; its transaction rolled back)."""
     now = now or timezone.now()
@@ -156,34 +136,17 @@ def stale_approvals(now=None):
     return Submission.objects.filter(status=SubmissionStatus.APPROVING, updated_at__lt=before)
 
 
-def requeue_stale_approvals(now=None):
-    """Publish approval again for stale ones; after MAX_ATTEMPTS runs, hand the
-    submission back to the curators as `valid` (nothing was written: each run is one
-    transaction) and log why. Returns the ids queued."""
-    from lines.submissions.pipeline import MAX_ATTEMPTS
-
-    queued = []
-    for submission in stale_approvals(now).order_by("updated_at")[:500]:
-        if submission.approval_attempts >= MAX_ATTEMPTS:
-            logger.error(
-                "approval of submission %s did not finish after %s attempts; it is valid again",
-                submission.pk, submission.approval_attempts,
-            )
-            Submission.objects.filter(pk=submission.pk, status=SubmissionStatus.APPROVING).update(
-                status=SubmissionStatus.VALID, decided_by=None, decided_at=None,
-                approval_started_at=None, updated_at=timezone.now(),
-            )
-            continue
-        if submission.approval_started_at is None:
-            # Waiting in the queue: touch it so the next beat does not publish it again.
-            Submission.objects.filter(
-                pk=submission.pk, status=SubmissionStatus.APPROVING, approval_started_at__isnull=True
-            ).update(updated_at=timezone.now())
-        if queue_approval(submission.pk):
-            queued.append(submission.pk)
-    if queued:
-        logger.info("re-queued approval of submissions %s", queued)
-    return queued
+def hand_back_approval(submission: Submission) -> None:
+    """An approval that did not finish after pipeline.MAX_ATTEMPTS runs goes back to
+    the curators as `valid` (nothing was written: each run is one transaction); logged."""
+    logger.error(
+        "approval of submission %s did not finish after %s attempts; it is valid again",
+        submission.pk, submission.approval_attempts,
+    )
+    Submission.objects.filter(pk=submission.pk, status=SubmissionStatus.APPROVING).update(
+        status=SubmissionStatus.VALID, decided_by=None, decided_at=None,
+        approval_started_at=None, updated_at=timezone.now(),
+    )
 
 
 class _Conflict(Exception):
@@ -231,9 +194,6 @@ def _approve(submission_id, by):
 def _after_write(lines, donors):
     """Keep the derived indexes current inside the same transaction, so a search
     never sees lines without their search text or STR entries."""
-    from lines import search_text as search
-    from lines.str import search as str_search
-
     ids = [line.pk for line in lines]
     search.refresh_search_text(CellLine.objects.filter(pk__in=ids))
     str_search.reindex_many("line", CellLine.objects.filter(pk__in=ids).exclude(str_profile={}))
@@ -273,9 +233,11 @@ class _Plan:
         donor_refs = {line.get("donor") for line in self.lines} - set(self.local_donors)
         parent_refs = {line.get("parental_line") for line in self.lines if line.get("parental_line")}
         parent_refs -= set(self.local_lines)
-        self.catalog_donors = {d.code: d for d in Donor.objects.filter(code__in=donor_refs)}
+        # As in validation: only what the depositor may see (lines.submissions.rules.catalog).
+        depositor = submission.depositor
+        self.catalog_donors = {d.code: d for d in referable_donors(depositor).filter(code__in=donor_refs)}
         self.catalog_parents = {
-            p.name: p for p in CellLine.objects.filter(name__in=parent_refs).select_related("donor")
+            p.name: p for p in referable_lines(depositor).filter(name__in=parent_refs).select_related("donor")
         }
         self.donor_refs, self.parent_refs = donor_refs, parent_refs
         self.created_donors = []
@@ -340,8 +302,6 @@ class _Plan:
 
     # --- names ----------------------------------------------------------------
     def assign_names(self):
-        from lines.naming import assign_names
-
         # Call under the institution lock taken in _approve (see assign_names).
         try:
             result = assign_names(self.document, institution=self.institution)

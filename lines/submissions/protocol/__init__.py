@@ -124,3 +124,10 @@ def schema_for(number):
 
 def identifier_for(number):
     return f"prism-line-submission/{int(number)}"
+
+
+def max_lines_of(version) -> int:
+    """The most lines one submission under `version` (a ProtocolVersion) may hold:
+    its `max_lines` setting. Intake refuses more, and the validation run re-checks
+    once a spreadsheet is read in full."""
+    return int((version.settings or {}).get("max_lines", V1_SETTINGS["max_lines"]))

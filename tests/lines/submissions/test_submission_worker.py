@@ -27,8 +27,7 @@ from django.db import connection
 from django.utils import timezone
 
 from lines.models import CellLine, Submission
-from lines.submissions import pipeline as submissions
-from lines.submissions import writer as approval
+from lines.submissions import tasks
 from lines.submissions.writer import approve_submission
 from prism.celery import app as celery_app
 from tests.celery_worker import wait_for
@@ -178,7 +177,7 @@ def test_a_submission_made_while_the_broker_is_down_is_saved_and_validated_later
 
     # The broker is back; beat finds the stale submission and publishes it again.
     Submission.objects.filter(pk=submission.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
-    assert submissions.requeue_stale_submissions() == [submission.pk]
+    assert tasks.requeue_stale_validations() == [submission.pk]
     wait_for(lambda: status_of(submission) == "valid", timeout=60,
              message=f"the worker to validate the re-queued submission\n{worker.log()}")
     submission.refresh_from_db()
@@ -195,7 +194,7 @@ def test_a_submission_made_while_the_broker_is_down_is_saved_and_validated_later
     time.sleep(1)
     assert status_of(submission) == "approving" and not CellLine.objects.exists()
     Submission.objects.filter(pk=submission.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
-    assert approval.requeue_stale_approvals() == [submission.pk]
+    assert tasks.requeue_stale_approvals() == [submission.pk]
     wait_for(lambda: status_of(submission) == "approved", timeout=60,
              message=f"the worker to write the re-queued approval\n{worker.log()}")
     assert CellLine.objects.filter(submission=submission).count() == 2

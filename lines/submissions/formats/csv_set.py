@@ -1,0 +1,53 @@
+"""The CSV set: a zip of donors.csv, variants.csv, lines.csv and qc.csv (and a README)."""
+
+import csv
+import io
+import zipfile
+
+from lines.submissions.formats.columns import README, SHEETS, TemplateError, place, problem
+
+
+def read_csv_zip(data):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise TemplateError([problem("", "the CSV set must be a zip of donors.csv, variants.csv, lines.csv "
+                                          "and qc.csv")]) from None
+    members = {}
+    for info in archive.infolist():
+        base = info.filename.rsplit("/", 1)[-1].lower()
+        if base.endswith(".csv") and not base.startswith(("._", "~")) and base[:-4] in SHEETS:
+            members[base[:-4]] = info
+    tables, problems = {}, []
+    for sheet in SHEETS:
+        info = members.get(sheet)
+        if info is None:
+            continue
+        if info.file_size > 200 * 1024 * 1024:
+            problems.append(problem(place(sheet), "the file is larger than 200 MB"))
+            continue
+        raw = archive.read(info)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", errors="replace")
+        sample = text[:4096]
+        delimiter = ";" if sample.count(";") > sample.count(",") and "\t" not in sample else (
+            "\t" if "\t" in sample.split("\n", 1)[0] else ",")
+        tables[sheet] = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if "lines" not in tables:
+        problems.append(problem("", "the zip has no lines.csv (expected donors.csv, variants.csv, lines.csv, qc.csv)"))
+    if problems:
+        raise TemplateError(problems)
+    return tables
+
+
+def csv_zip_bytes(tables, readme=README):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.txt", readme)
+        for sheet in SHEETS:
+            text = io.StringIO()
+            csv.writer(text, lineterminator="\n").writerows(tables[sheet])
+            archive.writestr(f"{sheet}.csv", text.getvalue())
+    return buffer.getvalue()

@@ -1,0 +1,226 @@
+"""Receiving a submission: who may deposit, which protocol version the document
+follows, size and line-count limits (the version's own max_lines), and saving the
+upload as a `received` submission whose validation is queued after commit.
+
+Nothing here reads a document in full: a request must be answered at once, and
+a 10,000-line workbook takes the worker tens of seconds to read.
+"""
+
+import csv
+import io
+import logging
+import uuid
+import zipfile
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from openpyxl import load_workbook
+
+from core.roles import institution_of, is_depositor
+from lines.models import ProtocolVersion, Submission, SubmissionFormat
+from lines.submissions.documents import count_lines, document_digest, parse_document
+from lines.submissions.protocol import max_lines_of
+from lines.submissions.protocol.example import EXAMPLE_DOCUMENT
+from lines.submissions.publish import publish_after_commit
+from lines.submissions.tasks import validate_submission
+
+logger = logging.getLogger(__name__)
+
+# 10,000 lines of the CSV template are a few MB; anything far beyond is not a submission.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+
+EXTENSIONS = {SubmissionFormat.JSON: "json", SubmissionFormat.CSV: "zip", SubmissionFormat.XLSX: "xlsx"}
+
+
+class SubmissionRefused(Exception):
+    """The upload is not accepted at all (nothing is saved). `status` is the HTTP code."""
+
+    def __init__(self, message: str, *, status: int = 400, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+def protocol_version_for(name: Any) -> ProtocolVersion:
+    """The ProtocolVersion named by an identifier ("prism-line-submission/1") or a number ("1")."""
+    name = str(name).strip()
+    query = Q(identifier=name)
+    if name.isdigit():
+        query |= Q(number=int(name))
+    version = ProtocolVersion.objects.filter(query).first()
+    if version is None:
+        known = ", ".join(ProtocolVersion.objects.values_list("identifier", flat=True)) or "none"
+        raise SubmissionRefused(
+            f"Unknown protocol version {name!r}. Known versions: {known}.", field="protocol"
+        )
+    return version
+
+
+def _unreadable(exc):
+    logger.info("submission upload could not be read at intake (%s); saving it for the report", exc)
+
+
+def _peek_json(content, fmt):
+    """The document of a JSON upload (parsed: fast), else None. Anything unreadable
+    gives None and is reported by the validation run."""
+    if fmt != SubmissionFormat.JSON:
+        return None
+    try:
+        document, _ = parse_document(content, fmt)
+    except Exception as exc:  # noqa: BLE001 — any unreadable upload is reported by the run, not here
+        _unreadable(exc)
+        return None
+    return document
+
+
+def _count_upload_lines(content, fmt, document, limit):
+    """Number of lines of an upload, cheaply: for a CSV set or a workbook only the
+    lines table's rows are counted. Anything unreadable counts 0 (the run reports it)."""
+    try:
+        if fmt == SubmissionFormat.JSON:
+            return count_lines(document)
+        if fmt == SubmissionFormat.CSV:
+            return _count_csv_lines(content)
+        if fmt == SubmissionFormat.XLSX:
+            return _count_xlsx_lines(content, limit)
+    except SubmissionRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 — any unreadable upload is reported by the run, not here
+        _unreadable(exc)
+    return 0
+
+
+def _data_rows(rows):
+    """Rows after the header that hold something and are not # comments."""
+    count = 0
+    for index, row in enumerate(rows):
+        first = next((str(v).strip() for v in row if v not in (None, "")), "")
+        if index == 0 or not first or first.startswith("#"):
+            continue
+        count += 1
+    return count
+
+
+def _count_csv_lines(content):
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        member = next(
+            (i for i in archive.infolist() if i.filename.rsplit("/", 1)[-1].lower() == "lines.csv"), None
+        )
+        if member is None:
+            return 0
+        if member.file_size > MAX_UNPACKED_BYTES:
+            # Checked before unpacking: a small zip may hold gigabytes.
+            raise SubmissionRefused(
+                f"lines.csv unpacks to {member.file_size:,} bytes; at most {MAX_UNPACKED_BYTES:,} are accepted.",
+                status=413, field="file",
+            )
+        text = archive.read(member).decode("utf-8-sig", errors="replace")
+    delimiter = ";" if text[:4096].count(";") > text[:4096].count(",") else ","
+    return _data_rows(csv.reader(io.StringIO(text), delimiter=delimiter))
+
+
+def _count_xlsx_lines(content, limit):
+    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        names = {name.strip().lower(): name for name in workbook.sheetnames}
+        if "lines" not in names:
+            return 0
+        sheet = workbook[names["lines"]]
+        # The sheet's recorded size answers at once; only a sheet that claims to be
+        # over the limit is counted row by row (the size may include blank or comment rows).
+        if sheet.max_row is not None and sheet.max_row - 1 <= limit:
+            return max(sheet.max_row - 1, 0)
+        return _data_rows(sheet.iter_rows(min_col=1, max_col=3, values_only=True))
+    finally:
+        workbook.close()
+
+
+def _version_of(document, fmt, protocol):
+    """The protocol version the upload follows: the request's, the document's (they
+    must agree), the template's for a spreadsheet, else the newest for an unreadable
+    upload (so its report can say what is wrong with it)."""
+    named_in_document = document.get("protocol") if isinstance(document, dict) else None
+    if (
+        protocol and isinstance(named_in_document, str)
+        and protocol_version_for(protocol) != protocol_version_for(named_in_document)
+    ):
+        raise SubmissionRefused(
+            f"The request names protocol {protocol!r} but the document says "
+            f"{named_in_document!r}; they must agree.",
+            field="protocol",
+        )
+    name = protocol or (named_in_document if isinstance(named_in_document, str) else None)
+    if not name and fmt != SubmissionFormat.JSON:
+        # The spreadsheet templates are those of the version they were downloaded
+        # for, which submission_formats reads them as.
+        name = EXAMPLE_DOCUMENT["protocol"]
+    if name:
+        return protocol_version_for(name)
+    if document is not None:
+        raise SubmissionRefused(
+            'Name the protocol version: a "protocol" field in the document '
+            '(e.g. "prism-line-submission/1") or a protocol parameter.',
+            field="protocol",
+        )
+    version = ProtocolVersion.objects.order_by("-number").first()
+    if version is None:
+        raise SubmissionRefused("No protocol version is published yet.", status=503)
+    return version
+
+
+def receive_submission(
+    *,
+    user: Any,
+    content: bytes,
+    fmt: str = SubmissionFormat.JSON,
+    filename: str = "",
+    protocol: str | None = None,
+) -> Submission:
+    """Save an upload as a `received` submission and queue its validation after commit.
+
+    `content` is the uploaded bytes; `protocol` an optional version name that must
+    agree with the document's own `protocol` field. A document that cannot be read
+    is still saved: its validation run reports why, so no upload is ever lost.
+    Raises SubmissionRefused (nothing saved) for a caller who may not deposit, an
+    unknown or conflicting protocol version, or more lines than the version's max_lines."""
+    institution = institution_of(user)
+    if not is_depositor(user) or institution is None:
+        raise SubmissionRefused(
+            "Only a depositor with an institution may submit lines.", status=403
+        )
+    if fmt not in SubmissionFormat.values:
+        raise SubmissionRefused(
+            f"Unknown format {fmt!r}: use one of {', '.join(SubmissionFormat.values)}.", field="format"
+        )
+    if not content:
+        raise SubmissionRefused("The upload is empty.", field="document")
+
+    document = _peek_json(content, fmt)
+    version = _version_of(document, fmt, protocol)
+    limit = max_lines_of(version)
+    lines = _count_upload_lines(content, fmt, document, limit)
+    if lines > limit:
+        raise SubmissionRefused(
+            f"The document has {lines:,} lines; one submission may hold at most {limit:,}. "
+            "Split it into several submissions.",
+            status=413, field="lines",
+        )
+
+    with transaction.atomic():
+        submission = Submission(
+            depositor=user,
+            institution=institution,
+            protocol_version=version,
+            format=fmt,
+            original_filename=(filename or "")[:255],
+            document_sha256=document_digest(document, content),
+            progress_total=lines,
+        )
+        # The stored name is ours, never the depositor's file name.
+        submission.document.save(f"{uuid.uuid4().hex}.{EXTENSIONS[fmt]}", ContentFile(content), save=False)
+        submission.save()
+        publish_after_commit(validate_submission, submission.pk, what="validation", stays="received")
+    return submission
