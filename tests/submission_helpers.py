@@ -10,8 +10,9 @@ import json
 import random
 
 from lines.models import Submission
-from tests.conftest import client_for
+from lines.submissions.protocol.example import valid_document
 from prism.celery import app as celery_app
+from tests.conftest import client_for
 
 MARKERS = ["CSF1PO", "D13S317", "D16S539", "D5S818", "D7S820", "TH01", "TPOX", "vWA", "D8S1179", "D21S11"]
 ALLELE_RANGE = {"D21S11": (27, 36), "vWA": (13, 20), "D8S1179": (9, 16), "TH01": (5, 10), "TPOX": (6, 12)}
@@ -93,22 +94,11 @@ def eager_celery():
 def submission_document(lines=1, donors=None, *, seed=0):
     """A valid document: `donors` donors (default: one per 100 lines) sharing `lines` lines.
     `seed` shifts every STR profile, so two documents with different seeds do not
-    look like the same donors to STR-3. Uses the protocol's own example builder
-    (lines.submissions.protocol.example) when it is there."""
+    look like the same donors to STR-3. Built by the protocol's own example builder
+    (lines.submissions.protocol.example)."""
     donors = donors or max(1, (lines + 99) // 100)
-    try:
-        from lines.submissions.protocol.example import valid_document
-    except ImportError:
-        pass
-    else:
-        per_donor = (lines + donors - 1) // donors
-        return valid_document(lines, lines_per_donor=per_donor, seed=seed)
-    donor_rows = [donor(i + 1, seed=seed * 100_000 + i + 1) for i in range(donors)]
-    line_rows = []
-    for i in range(lines):
-        d = i % donors
-        line_rows.append(line(i + 1, d + 1, profile=donor_rows[d]["str_profile"]))
-    return {"protocol": "prism-line-submission/1", "donors": donor_rows, "lines": line_rows}
+    per_donor = (lines + donors - 1) // donors
+    return valid_document(lines, lines_per_donor=per_donor, seed=seed)
 
 
 def as_bytes(document):

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 # 10,000 lines of the CSV template are a few MB; anything far beyond is not a submission.
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
-EXTENSIONS = {SubmissionFormat.JSON: "json", SubmissionFormat.CSV: "zip", SubmissionFormat.XLSX: "xlsx"}
+EXTENSIONS: dict[str, str] = {SubmissionFormat.JSON: "json", SubmissionFormat.CSV: "zip", SubmissionFormat.XLSX: "xlsx"}
 
 
 class SubmissionRefused(Exception):
