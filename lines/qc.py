@@ -5,13 +5,15 @@ The one home of the rule. The catalog status (CellLine.qc_status, kept by
 refresh_qc_status and set by approval and the demo) and the deposit-time rules
 QC-1 and QC-2 (lines.submissions.rules.qc) both call `panel_verdict`, so a line
 deposited with a panel the rules accept is `passed` in the catalog, and the other
-way round (tests/lines/test_qc_parity.py holds both forms to that).
+way round (tests/lines/test_qc.py holds both forms to that).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, TypeVar
+
+from django.db.models import Q
 
 CORE_TESTS = ("identity", "genomic_integrity", "mycoplasma", "sterility", "pluripotency", "trilineage")
 # Non-integrating but persisting vectors must be shown cleared (CIRM release criteria).
@@ -49,6 +51,15 @@ def needs_vector_clearance(
     Waiver: a modified line is edited from its parental line, whose clearance is on
     record; the edit brings no reprogramming vector back, so it needs none of its own."""
     return method in vector_methods and not modified
+
+
+def needs_vector_clearance_q(prefix: str = "") -> Q:
+    """The queryset twin of needs_vector_clearance, for counting lines in SQL
+    (`prefix` for a relation, e.g. "line__"). tests/lines/test_qc.py checks they agree."""
+    unmodified = Q(**{f"{prefix}modification_type__in": ["", "none"]}) | Q(
+        **{f"{prefix}modification_type__isnull": True}
+    )
+    return Q(**{f"{prefix}reprogramming_method__in": list(VECTOR_METHODS)}) & unmodified
 
 
 def required_panel(

@@ -31,7 +31,7 @@ from lines.models import (
     Submission,
     SubmissionStatus,
 )
-from lines.qc import CORE_TESTS, VECTOR_METHODS
+from lines.qc import CORE_TESTS, needs_vector_clearance_q
 
 # Age at onset bands for the home chart (years); healthy controls have none.
 ONSET_BANDS = ((0, 39, "under 40"), (40, 49, "40–49"), (50, 59, "50–59"), (60, 69, "60–69"), (70, 200, "70 and over"))
@@ -162,7 +162,7 @@ def curator_dashboard(request):
         passed=Count("pk", filter=Q(qc_status=QCStatus.PASSED)),
         failed=Count("pk", filter=Q(qc_status=QCStatus.FAILED)),
         incomplete=Count("pk", filter=Q(qc_status=QCStatus.INCOMPLETE)),
-        needs_vector=Count("pk", filter=Q(reprogramming_method__in=VECTOR_METHODS)),
+        needs_vector=Count("pk", filter=needs_vector_clearance_q()),
     )
     per_test = {
         row["test"]: row for row in

@@ -9,8 +9,15 @@ import datetime
 
 import pytest
 
-from lines.models import ProtocolVersion
-from lines.qc import CORE_TESTS, panel_verdict, required_tests
+from lines.models import CellLine, ProtocolVersion
+from lines.qc import (
+    CORE_TESTS,
+    is_modified,
+    needs_vector_clearance,
+    needs_vector_clearance_q,
+    panel_verdict,
+    required_tests,
+)
 from lines.submissions.protocol import V1_SETTINGS
 from lines.submissions.validation import validate_document
 from tests.documents import valid_document
@@ -123,3 +130,18 @@ def test_a_gene_edited_line_is_excused_vector_clearance_everywhere():
     unedited = CellLineFactory.build(reprogramming_method="sendai", modification_type="none")
     assert "vector_clearance" not in required_tests(edited)
     assert "vector_clearance" in required_tests(unedited)
+
+
+def test_the_sql_form_of_vector_clearance_picks_the_lines_the_python_form_does():
+    """The curator dashboard counts the lines that need vector clearance in SQL
+    (needs_vector_clearance_q); the panel rule decides it in Python."""
+    cases = [(method, modification) for method in ("sendai", "episomal", "lentivirus", "mrna", "other")
+             for modification in ("none", "knock_in", "gene_correction", "reporter")]
+    lines = [CellLineFactory(reprogramming_method=method, modification_type=modification)
+             for method, modification in cases]
+    in_sql = set(CellLine.objects.filter(needs_vector_clearance_q(), pk__in=[line.pk for line in lines])
+                 .values_list("pk", flat=True))
+    in_python = {line.pk for line in lines
+                 if needs_vector_clearance(line.reprogramming_method, modified=is_modified(line.modification_type))}
+    assert in_sql == in_python
+    assert len(in_python) == 2  # unmodified Sendai and episomal lines
