@@ -9,9 +9,10 @@ document never tells a depositor it exists.
 
 from collections import defaultdict
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from core.models import DiseaseTerm, DuoTerm, Gene
+from core.roles import institution_of, is_depositor
 from donors.models import Donor
 from lines import naming
 from lines.models import CellLine
@@ -24,8 +25,14 @@ def referable_lines(user):
 
 
 def referable_donors(user):
-    """Catalog donors a depositor's document may name by code: donors of lines the user may see."""
-    return Donor.objects.filter(Exists(referable_lines(user).filter(donor=OuterRef("pk"))))
+    """Catalog donors a depositor's document may name by code: donors of lines the user
+    may see, and every donor of the depositor's own institution (one whose lines are
+    all gone is still theirs to deposit a new line of)."""
+    of_visible_lines = Exists(referable_lines(user).filter(donor=OuterRef("pk")))
+    institution = institution_of(user) if is_depositor(user) else None
+    if institution is not None:
+        return Donor.objects.filter(of_visible_lines | Q(institution=institution))
+    return Donor.objects.filter(of_visible_lines)
 
 
 class Catalog:

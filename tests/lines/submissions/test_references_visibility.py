@@ -123,6 +123,18 @@ def test_the_depositors_own_unreleased_lines_still_resolve(validate, depositor, 
     assert not of_rule(validate(document, depositor), "REF-1")
 
 
+def test_a_donor_of_the_depositors_own_institution_resolves_even_without_lines(
+    validate, depositor, other_depositor, owner_institution
+):
+    DonorFactory(code="UKB-DONOR-9", institution=owner_institution, donor_number="009")
+    document = valid_document(1)
+    document["donors"] = []
+    document["lines"][0]["donor"] = "UKB-DONOR-9"
+    assert not of_rule(validate(document, depositor), "REF-1")
+    # To another institution's depositor the same code names nothing.
+    assert [f["location"] for f in of_rule(validate(document, other_depositor), "REF-1")] == ["/lines/0/donor"]
+
+
 def test_the_validation_run_resolves_in_the_depositors_view(settings, tmp_path, depositor, other_institution):
     settings.MEDIA_ROOT = tmp_path / "media"
     document = valid_document(1)
