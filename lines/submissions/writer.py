@@ -346,7 +346,7 @@ class _Plan:
                 age_at_sampling=donor.get("age_at_sampling"),
                 ancestry=donor.get("ancestry") or Ancestry.UNKNOWN,
                 disease=donor.get("disease") or "",
-                disease_label=disease_labels.get(donor.get("disease"), ""),
+                disease_label=disease_labels.get(donor.get("disease") or "", ""),
                 family_history=als.get("family_history") or "",
                 onset_site=als.get("onset_site") or "",
                 age_at_onset=als.get("age_at_onset"),
@@ -432,7 +432,7 @@ class _Plan:
                 curie__in={line.get("source_cell_type") for line in self.lines if line.get("source_cell_type")}
             ).values_list("curie", "label")
         )
-        created_by_local = {}
+        created_by_local: dict[str | None, CellLine] = {}
         # Parents before subclones: a line whose parent is in this document waits
         # for the parent's row (the protocol allows one level, NAME-4).
         pending = list(self.lines)

@@ -1,8 +1,10 @@
 """The shape of the code (ARCHITECTURE.md): layers whose imports only go down, no
 import cycles, and modules small enough to be named for one thing."""
 
+import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from django.conf import settings
@@ -36,3 +38,26 @@ def test_imports_only_go_down_and_no_module_is_imported_in_a_circle():
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "Contracts: 2 kept, 0 broken." in result.stdout
+
+
+def typed_modules():
+    """The modules mypy checks ([tool.mypy] files): each layer's actions and selectors."""
+    config = tomllib.loads((Path(settings.BASE_DIR) / "pyproject.toml").read_text(encoding="utf-8"))
+    return config["tool"]["mypy"]["files"]
+
+
+def test_every_public_function_of_the_actions_and_selectors_is_annotated():
+    missing = []
+    for name in typed_modules():
+        tree = ast.parse((Path(settings.BASE_DIR) / name).read_text(encoding="utf-8"))
+        scopes = [tree, *(node for node in tree.body if isinstance(node, ast.ClassDef) and not node.name.startswith("_"))]
+        for scope in scopes:
+            for node in scope.body:
+                if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.name.startswith("_"):
+                    continue
+                arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+                if scope is not tree and arguments and arguments[0].arg in ("self", "cls"):
+                    arguments = arguments[1:]
+                if node.returns is None or any(argument.annotation is None for argument in arguments):
+                    missing.append(f"{name}:{node.lineno} {node.name}")
+    assert missing == [], "public functions without type hints: " + ", ".join(missing)
