@@ -15,6 +15,9 @@ import re
 import string
 from dataclasses import dataclass, field
 
+from donors.models import Donor
+from lines.models import CellLine
+
 # Bioregistry's pattern for hPSCreg, with named groups.
 NAME_RE = re.compile(
     r"^(?P<institution>[A-Z]{2,6})(?P<type>[ei])(?P<donor_number>[A-Za-z0-9]{3})"
@@ -157,8 +160,6 @@ def assign_names(document, *, institution):
     donor_numbers {donor local_id (document donors) or donor code (catalog donors):
     donor number}.
     """
-    from donors.models import Donor
-    from lines.models import CellLine
 
     code = institution.code
     donors = [d for d in document.get("donors") or [] if isinstance(d, dict)]

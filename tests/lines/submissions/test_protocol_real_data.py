@@ -8,6 +8,7 @@ dirt that survives them is the source's own."""
 import copy
 import csv
 import gzip
+import io
 import json
 import re
 
@@ -15,6 +16,7 @@ import pytest
 
 from core.models import Gene
 from lines.models import ProtocolVersion
+from lines.submissions.formats import document_to_csv_zip, parse_upload
 from lines.submissions.validation import validate_document
 from tests.documents import donor as example_donor
 from tests.documents import line as example_line
@@ -168,9 +170,7 @@ def test_allen_disease_lines_clinvar_strings(allen):
 
 
 def test_allen_records_as_a_csv_set_keep_their_findings(allen):
-    import io
 
-    from lines.submissions.formats import document_to_csv_zip, parse_upload
 
     document, ucsf = allen
     parsed, locate = parse_upload(io.BytesIO(document_to_csv_zip(document)), "csv")

@@ -5,6 +5,7 @@ and change one thing."""
 
 import copy
 import datetime
+import random
 
 import pytest
 
@@ -482,7 +483,6 @@ def _mutations(document, rng):
 
 
 def test_a_wrong_type_anywhere_gives_findings_never_an_exception(check):
-    import random
 
     document = valid_document(2)
     document["lines"].append(line("L3", "D1", document["donors"][0]["str_profile"], parental_line="L1",

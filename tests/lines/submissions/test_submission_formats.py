@@ -1,6 +1,7 @@
 """CSV set and XLSX workbook: same content as the JSON document, and findings that
 name the sheet, row and column the depositor edits."""
 
+import csv
 import io
 import zipfile
 
@@ -78,7 +79,6 @@ def test_a_value_of_the_wrong_type_is_a_schema_finding_at_its_cell(owner_institu
 
 
 def _zip(tables):
-    import csv
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.test import Client
+from openpyxl import load_workbook
 
 from lines.models import CellLine, Submission
 from lines.submissions.formats import document_to_tables
@@ -44,7 +45,6 @@ def csrf_post(client, url, data, **extra):
 
 def fill_in_template(template_bytes, document):
     """The blank XLSX template with `document`'s rows typed in under its headers."""
-    from openpyxl import load_workbook
 
     workbook = load_workbook(io.BytesIO(template_bytes))
     for sheet, table in document_to_tables(document).items():

@@ -23,11 +23,16 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.utils import timezone
 
-from lines.models import CellLine, Submission
+from core.roles import ROLES
+from core.vocabulary import load_builtin
+from lines.models import CellLine, ProtocolVersion, Submission
 from lines.submissions import tasks
+from lines.submissions.protocol import V1_IDENTIFIER, V1_SETTINGS, schema_for
 from lines.submissions.writer import approve_submission
 from prism.celery import app as celery_app
 from tests.celery_worker import wait_for
@@ -48,13 +53,7 @@ def _data_migrations(transactional_db):
     """A transactional test's flush also empties what data migrations wrote (roles,
     built-in vocabularies, protocol version 1): write them again. (Not
     serialized_rollback: it collides with the content types an earlier flush re-created.)"""
-    from django.apps import apps
-    from django.contrib.auth.models import Group
 
-    from core.roles import ROLES
-    from core.vocabulary import load_builtin
-    from lines.models import ProtocolVersion
-    from lines.submissions.protocol import V1_IDENTIFIER, V1_SETTINGS, schema_for
 
     for role in ROLES:
         Group.objects.get_or_create(name=role)
