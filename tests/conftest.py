@@ -85,7 +85,7 @@ from tests.celery_worker import (  # noqa: E402, F401
 def _fresh_str_index():
     """The STR search keeps an index in memory per process; each test's rolled-back
     database must not meet the previous test's index."""
-    from lines.str.search import forget_index
+    from lines.str.index import forget_index
 
     forget_index()
     yield

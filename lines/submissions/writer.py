@@ -232,7 +232,7 @@ def _after_write(lines, donors):
     """Keep the derived indexes current inside the same transaction, so a search
     never sees lines without their search text or STR entries."""
     from lines import search_text as search
-    from lines.str import search as str_search
+    from lines.str import store as str_search
 
     ids = [line.pk for line in lines]
     search.refresh_search_text(CellLine.objects.filter(pk__in=ids))

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 
 from lines.models import ReferenceProfile
 from lines.str.matching import normalise_profile
-from lines.str.search import LINE, REFERENCE, reindex
+from lines.str.store import LINE, REFERENCE, reindex
 from tests.conftest import client_for
 from tests.factories import CellLineFactory
 
