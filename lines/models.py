@@ -305,10 +305,11 @@ class SubmissionFormat(models.TextChoices):
 
 class SubmissionQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Depositors see their institution's submissions; curators see all; nobody else any."""
+        """Depositors see their institution's submissions; curators see all; nobody else any
+        (a researcher attached to an institution included)."""
         if is_curator(user):
             return self
-        institution = institution_of(user)
+        institution = depositing_institution(user)
         if institution is None:
             return self.none()
         return self.filter(institution=institution)

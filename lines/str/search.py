@@ -329,8 +329,9 @@ def search_profiles(profile, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, 
     references with conflicting source profiles report `best` and `worst`.
     exclude: (kind, object_id) pairs and/or accessions to leave out (a submission's own line).
     user: whose view to search. None means every profile (internal callers such as the
-    submission validator); a user sees the lines CellLine.objects.visible_to(user) returns,
-    Cellosaurus references, and (curators aside) only donors whose consent opens genetic data.
+    submission validator); a user sees Cellosaurus references, and the lines and donors they
+    may see whose genetic data donors.disclosure opens to them (curators: all). Hidden
+    profiles are left out before the max_results cut, as if they were not indexed.
     For many profiles at once use search_many.
     """
     return search_many([profile], algorithm=algorithm, mode=mode, include_amelogenin=include_amelogenin,

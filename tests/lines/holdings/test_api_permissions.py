@@ -8,9 +8,11 @@ import io
 import json
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from lines.holdings.views import visibility_key
 from lines.models import CellLine
 from tests.api_catalog import ALL, build_catalog
 from tests.api_catalog import visible_for as catalog_visible_for
@@ -275,3 +277,10 @@ def test_genetic_data_is_shown_only_where_disclosure_allows(world, role):
     assert bool(donor["variants"]) == curator
     record = c.get(f"/api/v1/qc/{identity.pk}/").json()
     assert record["details"] == ({"TH01": ["7", "8"]} if curator else None)
+
+
+def test_cached_catalog_counts_are_shared_only_by_callers_who_see_the_same_lines(world):
+    _, users = world
+    keys = {role: visibility_key(users[role] or AnonymousUser()) for role in ROLES}
+    assert keys["institution_researcher"] == keys["researcher"] == keys["anonymous"]
+    assert len({keys["depositor"], keys["other_depositor"], keys["curator"], keys["researcher"]}) == 4
