@@ -133,15 +133,10 @@ def run(stdout, options):
 
 def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
     from lines.models import ReferenceProfile
+    from lines.str.index import ProfileIndex, _gc_paused, forget_index, get_index
     from lines.str.matching import normalise_profile, score_with_conflicts
-    from lines.str.search import (
-        ProfileIndex,
-        _gc_paused,
-        forget_index,
-        get_index,
-        rebuild_index,
-        search_profiles,
-    )
+    from lines.str.search import search_profiles
+    from lines.str.store import rebuild_index
 
     write = stdout.write
     rng = random.Random(29)

@@ -76,7 +76,7 @@ def _build_catalog(n_donors, n_lines_per_donor, institution):
     from donors.models import Consent, Donor
     from lines.models import CellLine, ReferenceProfile
     from lines.str.matching import normalise_profile
-    from lines.str.search import rebuild_index
+    from lines.str.store import rebuild_index
 
     donors = Donor.objects.bulk_create([
         Donor(code=f"BENCH-D{i:05d}", institution=institution, donor_number=f"{500 + i % 400:03d}"
@@ -113,7 +113,7 @@ def run(stdout, options):
 def _run(stdout, n_lines, quick):
     from core.models import Institution
     from lines.models import ProtocolVersion
-    from lines.str.search import forget_index, get_index
+    from lines.str.index import forget_index, get_index
     from lines.submissions.validation import schema_validator, validate_document
 
     write = stdout.write

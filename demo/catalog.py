@@ -676,7 +676,7 @@ def _delete_previous_demo(builder, usernames):
             f"{foreign_lines.count()} line(s) not made by seed_demo belong to demo donors "
             f"(e.g. {foreign_lines.first().name}); remove them before rebuilding the demo"
         )
-    from lines.str.search import DONOR, LINE, unindex
+    from lines.str.store import DONOR, LINE, unindex
 
     unindex(LINE, lines.values_list("pk", flat=True))
     unindex(DONOR, donors.values_list("pk", flat=True))
@@ -1005,7 +1005,7 @@ def seed_demo(seed=SEED, *, alongside_other_lines=False):
 
     # What other writers keep current by explicit calls: search text and the STR index.
     from lines.search_text import refresh_search_text
-    from lines.str.search import DONOR, LINE, reindex_many
+    from lines.str.store import DONOR, LINE, reindex_many
 
     refresh_search_text(CellLine.objects.filter(pk__in=[ln.pk for ln in builder.lines]))
     reindex_many(LINE, builder.lines)

@@ -45,20 +45,6 @@ class OnsetSite(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class DonorQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Donors with at least one line the user may see; curators see all."""
-        from core.roles import is_curator
-        from lines.models import CellLine
-
-        if is_curator(user):
-            return self
-        # EXISTS rather than a join + DISTINCT: no duplicate rows to remove, and a
-        # page of donors ordered by code stays an index scan at 100,000 donors.
-        visible_lines = CellLine.objects.visible_to(user).filter(donor=models.OuterRef("pk"))
-        return self.filter(models.Exists(visible_lines))
-
-
 class Donor(models.Model):
     code = models.CharField(
         max_length=20,
@@ -109,7 +95,6 @@ class Donor(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
-    objects = DonorQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -162,6 +147,8 @@ class Donor(models.Model):
 
 
 class GeneticDataSharing(models.TextChoices):
+    """The consent's genetic-data level; who may see what is donors.disclosure."""
+
     OPEN = "open", "Open: anyone may see variants and STR"
     CONTROLLED = "controlled", "Controlled: curators only"
     NONE = "none", "None: genetic data is not shared"

@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from core.roles import institution_of, is_curator
+from core.roles import institution_of, is_curator, is_depositor
 from lines.qc import summarise_qc_status
 
 
@@ -55,14 +55,23 @@ class QCStatus(models.TextChoices):
     FAILED = "failed", "A core test failed"
 
 
+def depositing_institution(user):
+    """The institution whose unreleased lines the user sees: a depositor's own. None for
+    everyone else, researchers attached to an institution included (the role decides,
+    not the profile's institution); curators see every line anyway."""
+    if not is_depositor(user):
+        return None
+    return institution_of(user)
+
+
 class CellLineQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Released lines for everyone; a depositor also sees every line of their
-        own institution; curators see all. Withdrawn lines are hidden from researchers."""
+        """Released lines for everyone; a depositor also sees every line of their own
+        institution; curators see all. Withdrawn lines are hidden from researchers."""
         if is_curator(user):
             return self
         released = Q(status=CurationStatus.RELEASED)
-        institution = institution_of(user)
+        institution = depositing_institution(user)
         if institution is not None:
             return self.filter(released | Q(institution=institution))
         return self.filter(released)
@@ -129,7 +138,7 @@ class CellLine(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Denormalised, lower-cased text for free-text search (names, synonyms,
-    # disease, genes and variants), kept by refresh_search_text(): joining five
+    # disease, genes and variants), kept by lines.search_text.refresh_search_text(): joining five
     # tables per row is too slow at 200,000 lines. Germline variants the donor's
     # consent does not open to everyone go to search_text_restricted, which only
     # curators' searches read, so a search cannot reveal them.
@@ -180,17 +189,6 @@ class CellLine(models.Model):
 
     def __str__(self):
         return self.name
-
-    def refresh_search_text(self):
-        """Recompute this line's search columns and write them. Writers call it after
-        creating or changing a line, its variants, or its donor's variants or consent;
-        lines.search_text.refresh_search_text(queryset) does many lines at once."""
-        from lines.search_text import refresh_search_text
-
-        refresh_search_text(CellLine.objects.filter(pk=self.pk))
-        self.search_text, self.search_text_restricted = CellLine.objects.values_list(
-            "search_text", "search_text_restricted"
-        ).get(pk=self.pk)
 
     def refresh_qc_status(self, save=True):
         """Sum the line's QC records up into qc_status (the rule: lines.qc.panel_verdict)."""
@@ -307,10 +305,11 @@ class SubmissionFormat(models.TextChoices):
 
 class SubmissionQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Depositors see their institution's submissions; curators see all; nobody else any."""
+        """Depositors see their institution's submissions; curators see all; nobody else any
+        (a researcher attached to an institution included)."""
         if is_curator(user):
             return self
-        institution = institution_of(user)
+        institution = depositing_institution(user)
         if institution is None:
             return self.none()
         return self.filter(institution=institution)
@@ -548,7 +547,7 @@ class StrIndexEntry(models.Model):
     """One STR profile the catalog holds (a line's, a donor's or a Cellosaurus
     reference's), copied where the similarity search reads it.
 
-    Kept by lines.str.search.reindex() from the code that writes profiles (no
+    Kept by lines.str.store.reindex() from the code that writes profiles (no
     signals). Each write stamps the entry with a new generation from StrIndexState;
     a search process compares generations to pick up changes without reloading
     everything. A deleted or emptied profile stays as a `removed` row so that

@@ -3,12 +3,13 @@ a query is matched against them.
 
 CellLine.search_text holds everything anyone who may see the line may search
 (names, synonyms, accessions, disease id, label and synonyms, engineered variants,
-and germline variants whose consent opens genetic data to everyone), lower-cased.
+and germline variants whose consent opens genetic data to everyone, as
+donors.disclosure decides), lower-cased.
 CellLine.search_text_restricted holds the other germline variants; only curators'
 searches read it, so that searching "A4V" cannot reveal a donor whose consent keeps
 variants to curators.
 
-Writers must call `refresh_search_text(lines)` (or `line.refresh_search_text()`)
+Writers must call `refresh_search_text(lines)` (a queryset, one line or many)
 after they create or change a line, its variants, or its donor's variants or
 consent (the submission approval, the consent withdrawal flow, the admin). There are
 no signals: the call is explicit.
@@ -21,10 +22,10 @@ import re
 
 from django.db.models import Q
 
-from core.roles import is_curator
+from core.models import DiseaseTerm, Gene
+from donors.disclosure import genetic_data_is_public, sees_all_genetic_data
+from lines.models import CellLine
 
-# Germline variants are searchable by everyone only on open, unwithdrawn consent.
-PUBLIC_GENETIC_DATA = "open"
 MAX_SEARCH_TERMS = 8
 MAX_SEARCH_LENGTH = 200
 
@@ -34,15 +35,7 @@ def _variant_words(variant):
             f"{variant.gene} {variant.legacy_name}" if variant.legacy_name else ""]
 
 
-def genetic_data_is_public(donor):
-    """True when the donor's consent lets everyone see their variants and STR."""
-    consent = getattr(donor, "consent", None) if donor is not None else None
-    return bool(consent and consent.genetic_data == PUBLIC_GENETIC_DATA and not consent.withdrawn_on)
-
-
 def _gene_aliases():
-    from core.models import Gene
-
     aliases = {}
     for symbol, previous, alias in Gene.objects.values_list("symbol", "previous_symbols", "alias_symbols"):
         aliases[symbol.upper()] = [*previous, *alias]
@@ -50,8 +43,6 @@ def _gene_aliases():
 
 
 def _disease_words():
-    from core.models import DiseaseTerm
-
     return {curie: [label, *synonyms] for curie, label, synonyms in
             DiseaseTerm.objects.values_list("curie", "label", "synonyms")}
 
@@ -91,8 +82,6 @@ def search_texts(line, *, gene_aliases, disease_words):
 
 def refresh_search_text(lines, batch_size=2000):
     """Recompute search_text and search_text_restricted for a queryset of lines."""
-    from lines.models import CellLine
-
     gene_aliases, disease_words = _gene_aliases(), _disease_words()
     queryset = lines.select_related("donor__consent", "institution").prefetch_related(
         "variants", "donor__variants"
@@ -121,7 +110,7 @@ def search_q(text, user):
     q = Q()
     for term in search_terms(text):
         term_q = Q(search_text__contains=term)
-        if is_curator(user):
+        if sees_all_genetic_data(user):
             term_q |= Q(search_text_restricted__contains=term)
         q &= term_q
     return q

@@ -1,15 +1,24 @@
-"""Shared fixtures: the five kinds of caller every permission test speaks of
-(anonymous, researcher, depositor of the owning institution, depositor of another
-institution, curator), API clients for them, and where the reference data lives."""
+"""Shared fixtures: the kinds of caller every permission test speaks of
+(anonymous, researcher, researcher attached to the owning institution, depositor of
+the owning institution, depositor of another institution, curator), API clients for
+them, and where the reference data lives."""
 
+import importlib
 import os
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from rest_framework.test import APIClient
 
 from core.accounts import create_user_with_role
+from core.roles import ROLES
+from lines.models import ProtocolVersion, StrIndexState
+from lines.str.index import forget_index
 from tests.factories import InstitutionFactory
 
 
@@ -39,6 +48,15 @@ def other_institution(db):
 @pytest.fixture
 def researcher(db):
     return create_user_with_role("rita", "researcher", password="pw-rita-123")[0]
+
+
+@pytest.fixture
+def institution_researcher(owner_institution):
+    """A researcher whose profile names the owning institution: the role, not the
+    institution, decides what they see (released lines only, like any researcher)."""
+    return create_user_with_role(
+        "rhea", "researcher", institution=owner_institution, password="pw-rhea-123"
+    )[0]
 
 
 @pytest.fixture
@@ -85,8 +103,6 @@ from tests.celery_worker import (  # noqa: E402, F401
 def _fresh_str_index():
     """The STR search keeps an index in memory per process; each test's rolled-back
     database must not meet the previous test's index."""
-    from lines.str.search import forget_index
-
     forget_index()
     yield
 
@@ -98,9 +114,6 @@ def _requests_keep_the_test_connection():
     directly (schemathesis) would otherwise have it closed at the end of each
     request on PostgreSQL: inside the test's transaction autocommit differs from
     the settings, and close_old_connections takes that for a broken connection."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     yield
@@ -133,14 +146,6 @@ def _data_migration_rows(request):
     if not _is_transactional(request):
         return
     request.getfixturevalue("transactional_db")
-    import importlib
-
-    from django.apps import apps
-    from django.contrib.auth.models import Group
-
-    from core.roles import ROLES
-    from lines.models import ProtocolVersion, StrIndexState
-
     complete = (
         Group.objects.filter(name__in=ROLES).count() == len(ROLES)
         and ProtocolVersion.objects.filter(number=1).exists()

@@ -508,7 +508,7 @@ def _reindex_str(kind, objects):
     if not objects:
         return
     try:
-        from lines.str import search as str_search
+        from lines.str import store as str_search
     except ImportError:  # the STR index module is optional until it exists
         return
     reindex_many = getattr(str_search, "reindex_many", None)

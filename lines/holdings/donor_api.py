@@ -1,7 +1,8 @@
 """Donors API: pseudonymous public facts of donors and the lines you may see of them.
 
-A donor is visible when at least one of its lines is (curators see all). Variants,
-STR and repeat sizes follow the consent's genetic-data level (lines/holdings/representation.py).
+A donor is visible when at least one of its lines is (curators see all;
+lines.selectors.donors_visible_to). Variants, STR and repeat sizes follow the
+consent's genetic-data level (donors.disclosure, applied by lines/holdings/representation.py).
 Read-only: donors enter the catalog through submissions.
 """
 
@@ -11,7 +12,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
 from core.api import KeysetPagination, StrictDjangoFilterBackend, reject_unknown_params
-from donors.models import Donor
 from lines.holdings import representation as rep
 from lines.holdings.api import (
     ConsentTermsSerializer,
@@ -25,6 +25,7 @@ from lines.holdings.api import (
 )
 from lines.holdings.filters import DonorFilter
 from lines.models import CellLine
+from lines.selectors import donors_visible_to
 
 DONOR_CODE_MAX = 20
 
@@ -74,7 +75,7 @@ class DonorView(HoldingsView):
         user = self.request.user
         lines = CellLine.objects.visible_to(user).only("id", "name", "donor_id").order_by("name")
         return (
-            Donor.objects.visible_to(user)
+            donors_visible_to(user)
             .select_related("consent", "institution")
             .prefetch_related(Prefetch("lines", queryset=lines, to_attr="visible_lines"))
         )

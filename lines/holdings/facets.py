@@ -9,12 +9,12 @@ PostgreSQL and SQLite alike.
 
 `facet_counts(queryset, user)` counts only over `queryset`, so pass a queryset
 already limited by `CellLine.objects.visible_to(user)`; `user` decides which
-germline variants count towards the gene facet (the consent's genetic-data level).
+germline variants count towards the gene facet (donors.disclosure).
 """
 
 from django.db import connection
 
-from core.roles import is_curator
+from donors.disclosure import genetic_data_public_sql, sees_all_genetic_data
 from donors.models import Ancestry, Consent, Sex, Variant
 from lines.models import Availability, ModificationType, QCStatus, ReprogrammingMethod
 
@@ -52,9 +52,8 @@ def _sql(queryset, user):
     # columns named by the CTE's column list.
     inner, params = queryset.order_by().values(*_CTE_COLUMNS.values()).query.sql_with_params()
     # Germline variants count only where the user may see them (see lines.holdings.filters).
-    consent_join = "" if is_curator(user) else (
-        f"JOIN {q(consent)} c ON c.donor_id = f.donor_id "
-        f"AND c.genetic_data = 'open' AND c.withdrawn_on IS NULL"
+    consent_join = "" if sees_all_genetic_data(user) else (
+        f"JOIN {q(consent)} c ON c.donor_id = f.donor_id AND {genetic_data_public_sql('c')}"
     )
     branches = [
         "SELECT 'disease' AS facet, f.disease AS value, MAX(f.disease_label) AS label, COUNT(*) AS n "

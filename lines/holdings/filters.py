@@ -8,7 +8,7 @@ different parameters combine with AND.
 
 Gene, variant and zygosity look at the variants the user may see: engineered
 variants (made in the line; public like the line) and germline variants of the
-donor where the consent opens genetic data to everyone, or all for a curator.
+donor where donors.disclosure opens them to the user (everyone on open consent, curators all).
 So a filter can never reveal a variant a consent keeps to curators.
 """
 
@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef, Q
 from drf_spectacular.utils import extend_schema_field
 
 from core.models import DiseaseTerm, Gene
-from core.roles import is_curator
+from donors.disclosure import genetic_data_visible_q
 from donors.models import Ancestry, Consent, Donor, FamilyHistory, OnsetSite, Sex, Variant, Zygosity
 from lines.models import (
     Availability,
@@ -135,10 +135,9 @@ def visible_variant_lines(queryset, variant_q, user):
     variants = Variant.objects.filter(variant_q)
     engineered = variants.filter(line__isnull=False).values("line_id")
     germline = Q(donor_id__in=variants.filter(donor__isnull=False).values("donor_id"))
-    if not is_curator(user):
-        # Checked on the line's own donor consent (already joined for the page), so the
-        # subquery stays a plain index scan of the variants.
-        germline &= Q(donor__consent__genetic_data="open", donor__consent__withdrawn_on__isnull=True)
+    # Checked on the line's own donor consent (already joined for the page), so the
+    # subquery stays a plain index scan of the variants.
+    germline &= genetic_data_visible_q(user, "donor__")
     return queryset.filter(Q(pk__in=engineered) | germline)
 
 

@@ -7,8 +7,8 @@ classes in lines/holdings/api.py and lines/holdings/donor_api.py still declare e
 OpenAPI schema (schemathesis checks the two agree).
 
 What a user sees of a donor's genetic data (germline variants, STR profiles,
-repeat sizes, identity QC details) follows the consent: open and not withdrawn
-→ everyone; controlled or none → curators only (DOMAIN.md, GeneticDataSharing).
+repeat sizes, identity QC details) is donors.disclosure's rule: open and not
+withdrawn → everyone; controlled or none → curators only.
 Engineered variants are the line's own edit and are shown with the line.
 """
 
@@ -16,9 +16,9 @@ from datetime import date
 from urllib.parse import quote
 
 from core.roles import is_curator
+from donors.disclosure import consent_is_public, may_see_genetic_data
 from lines.models import QCTest
 from lines.qc import required_tests
-from lines.search_text import genetic_data_is_public
 
 NON_COMMERCIAL_CODES = frozenset({"DUO:0000046", "DUO:0000045", "DUO:0000018"})  # NCU, NPU, NPUNCU
 NOT_FOR_PROFIT_CODES = frozenset({"DUO:0000045", "DUO:0000018"})  # NPU, NPUNCU
@@ -61,7 +61,8 @@ class Viewer:
         return self.request.build_absolute_uri(url) if self.request is not None else url
 
     def sees_genetic_data(self, donor):
-        return self.curator or genetic_data_is_public(donor)
+        """donors.disclosure's rule; None (a line without a donor) is curators only."""
+        return may_see_genetic_data(self.user, donor)
 
 
 def _blank_to_none(value):
@@ -246,8 +247,8 @@ def _row_from_line(line):
 
 
 def _row_sees_genetic_data(row, viewer):
-    return viewer.curator or (
-        row["donor__consent__genetic_data"] == "open" and row["donor__consent__withdrawn_on"] is None
+    return viewer.curator or consent_is_public(
+        row["donor__consent__genetic_data"], row["donor__consent__withdrawn_on"]
     )
 
 
@@ -351,7 +352,7 @@ def line_ref(line, viewer):
 def line_detail(line, viewer, *, parent, siblings, subclones, same_donor, qc_records):
     data = line_summary(line, viewer)
     donor = line.donor
-    genetic = viewer.sees_genetic_data(donor) if donor is not None else viewer.curator
+    genetic = viewer.sees_genetic_data(donor)
     consent = getattr(donor, "consent", None) if donor is not None else None
     data.update({
         "name_conforms": line.name_conforms,
@@ -385,9 +386,7 @@ def line_detail(line, viewer, *, parent, siblings, subclones, same_donor, qc_rec
 
 def qc_record(record, viewer):
     line = record.line
-    genetic = record.test not in GENETIC_QC_TESTS or (
-        viewer.sees_genetic_data(line.donor) if line.donor_id else viewer.curator
-    )
+    genetic = record.test not in GENETIC_QC_TESTS or viewer.sees_genetic_data(line.donor)
     return {
         "id": record.pk,
         "line": line.name,

@@ -25,13 +25,13 @@ from django_htmx.http import push_url
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from core.models import DiseaseTerm, DuoTerm
-from core.roles import institution_of, is_curator
+from core.roles import is_curator
 from distribution.actions import may_request
 from donors.models import Ancestry, Sex, Variant
 from lines.holdings import representation as rep
 from lines.holdings.facets import facet_counts
 from lines.holdings.filters import LINE_ORDERINGS, CellLineFilter, commercial_use_q, isogenic_q
-from lines.models import Availability, CellLine, CurationStatus, QCStatus
+from lines.models import Availability, CellLine, CurationStatus, QCStatus, depositing_institution
 
 PAGE_SIZES = (25, 50, 100, 200)
 COUNTS_CACHE_SECONDS = 60
@@ -188,7 +188,7 @@ def _counts(request, pairs, filtered, visible):
     totals = {"total": sum(v["count"] for v in base.get("sex", [])),
               "qc_passed": sum(v["count"] for v in base.get("qc_status", []) if v["value"] == QCStatus.PASSED)}
     facets = _widen_selected(request, pairs, base, user)
-    if is_curator(user) or institution_of(user) is not None:
+    if is_curator(user) or depositing_institution(user) is not None:
         # Only curators and depositors see lines other than released ones: for them, a
         # status facet (one GROUP BY, over the other filters so every status stays offered).
         facets["status"] = _status_facet(request, pairs, filtered)
@@ -215,7 +215,7 @@ def visibility_key(user):
     """Users who see the same lines and the same genetic data share cached counts."""
     if is_curator(user):
         return "curator"
-    institution = institution_of(user)
+    institution = depositing_institution(user)
     return f"institution-{institution.pk}" if institution is not None else "public"
 
 

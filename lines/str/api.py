@@ -216,8 +216,8 @@ class StrSearchView(APIView):
     @extend_schema(
         operation_id="str_search",
         summary="Search the catalog's STR profiles (CLASTR-compatible)",
-        description="Ranks every STR profile the caller may see (lines, donors whose consent opens genetic "
-                    "data, Cellosaurus references) against the query. Defaults are CLASTR's: Tanabe, "
+        description="Ranks every STR profile the caller may see (lines and donors whose consent opens "
+                    "genetic data, Cellosaurus references) against the query. Defaults are CLASTR's: Tanabe, "
                     "non-empty markers, score ≥ 60, at least 8 markers, 200 results. Read Tanabe ≥ 90 as "
                     "related, 80–90 ambiguous; Masters ≥ 80 related, 60–80 ambiguous.",
         request=StrSearchRequestSerializer,

@@ -8,6 +8,7 @@ import io
 from dataclasses import dataclass
 
 from django.conf import settings
+from openpyxl import load_workbook
 
 from lines.str.matching import (
     canonical_marker,
@@ -15,6 +16,7 @@ from lines.str.matching import (
     format_profile,
     is_possible_mixture,
     scored_marker_count,
+    similarity_band,
 )
 from lines.str.search import search_profiles
 
@@ -46,8 +48,6 @@ class BatchSample:
 
 
 def _rows_from_xlsx(data):
-    from openpyxl import load_workbook
-
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a bad workbook
@@ -129,8 +129,6 @@ def run_batch(samples, *, user=None, **parameters):
 
 def batch_csv(results, algorithm="tanabe"):
     """One table for the whole batch: a row per hit, and a row for a sample without hits."""
-    from lines.str.matching import similarity_band
-
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()

@@ -38,7 +38,7 @@ from lines.models import (
 )
 from lines.naming import assign_names
 from lines.qc import summarise_qc_status
-from lines.str import search as str_search
+from lines.str import store as str_store
 from lines.str.matching import ProfileError, normalise_profile
 from lines.submissions.documents import load_document
 from lines.submissions.rules.catalog import referable_donors, referable_lines
@@ -196,8 +196,8 @@ def _after_write(lines, donors):
     never sees lines without their search text or STR entries."""
     ids = [line.pk for line in lines]
     search.refresh_search_text(CellLine.objects.filter(pk__in=ids))
-    str_search.reindex_many("line", CellLine.objects.filter(pk__in=ids).exclude(str_profile={}))
-    str_search.reindex_many("donor", [d for d in donors if d.str_profile])
+    str_store.reindex_many("line", CellLine.objects.filter(pk__in=ids).exclude(str_profile={}))
+    str_store.reindex_many("donor", [d for d in donors if d.str_profile])
 
 
 def _date(value):

@@ -21,6 +21,7 @@ from distribution.models import DistributionRequest, RequestedLine, Shipment
 from donors.models import Consent, Donor, Variant
 from lines.models import CellLine, ProtocolVersion, QCRecord, StrIndexEntry, Submission
 from lines.qc import CORE_TESTS, summarise_qc_status
+from lines.selectors import donors_visible_to
 from tests.factories import (
     CellLineFactory,
     ConsentFactory,
@@ -465,10 +466,10 @@ def test_donors_are_visible_through_their_visible_lines(lines_of_two_institution
     hidden = DonorFactory()
     CellLineFactory(donor=hidden, status="draft")
 
-    assert hidden not in Donor.objects.visible_to(researcher)
-    assert hidden not in Donor.objects.visible_to(AnonymousUser())
-    assert hidden in Donor.objects.visible_to(curator)
-    assert Donor.objects.visible_to(researcher).count() == 2
+    assert hidden not in donors_visible_to(researcher)
+    assert hidden not in donors_visible_to(AnonymousUser())
+    assert hidden in donors_visible_to(curator)
+    assert donors_visible_to(researcher).count() == 2
 
 
 def test_submissions_are_seen_by_their_institution_and_curators_only(

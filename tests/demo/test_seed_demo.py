@@ -44,7 +44,7 @@ def seeded(django_db_setup, django_db_blocker):
         yield {"output": out.getvalue(), "digest": demo.demo_digest()}
         transaction.set_rollback(True)
     # The STR search keeps an in-memory index per process; drop the rolled-back demo from it.
-    from lines.str.search import forget_index
+    from lines.str.index import forget_index
 
     forget_index()
 

@@ -12,6 +12,8 @@ import re
 import pytest
 
 from distribution.models import DistributionRequest, Shipment
+from lines.models import CellLine
+from lines.search_text import refresh_search_text
 from tests.factories import CellLineFactory, ConsentFactory, DonorFactory
 from tests.lines.holdings import test_browser
 
@@ -27,7 +29,7 @@ def line_with(codes, **kwargs):
     donor = DonorFactory()
     ConsentFactory(donor=donor, codes=codes)
     line = CellLineFactory(donor=donor, **kwargs)
-    line.refresh_search_text()  # what the submission approval does, so that search finds it
+    refresh_search_text(CellLine.objects.filter(pk=line.pk))  # what the submission approval does, so that search finds it
     return line
 
 

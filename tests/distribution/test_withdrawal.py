@@ -12,6 +12,7 @@ from distribution.actions import create_request
 from distribution.models import DistributionRequest, Shipment
 from distribution.withdrawal import withdraw_consent, withdraw_line
 from lines.models import CellLine
+from lines.search_text import refresh_search_text
 from tests.conftest import client_for
 from tests.factories import CellLineFactory, ConsentFactory, DonorFactory
 
@@ -252,7 +253,7 @@ def test_withdrawn_consent_takes_the_donors_variants_out_of_the_searchable_text(
     ConsentFactory(donor=donor, codes=[GRU], genetic_data="open")
     VariantFactory(donor=donor, gene="TARDBP", protein="p.Met337Val", legacy_name="M337V")
     line = CellLineFactory(donor=donor)
-    line.refresh_search_text()
+    refresh_search_text(CellLine.objects.filter(pk=line.pk))
     line.refresh_from_db()
     assert "tardbp" in line.search_text.lower()
 

@@ -1,12 +1,12 @@
 """`manage.py rebuild_str_index`: re-create the STR search index from every line,
 donor and Cellosaurus reference profile (after a restore, or a bulk write that
-bypassed lines.str.search.reindex)."""
+bypassed lines.str.store.reindex)."""
 
 import time
 
 from django.core.management.base import BaseCommand
 
-from lines.str.search import rebuild_index
+from lines.str.store import rebuild_index
 
 
 class Command(BaseCommand):

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from lines.models import CellLine
+from lines.search_text import refresh_search_text
 from tests.api_catalog import PUBLIC, build_catalog
 from tests.conftest import client_for
 from tests.factories import CellLineFactory, DonorFactory, QCRecordFactory
@@ -120,7 +121,7 @@ def test_search_text_follows_refresh_after_a_new_synonym(catalog, api_client):
     line.alternative_names = ["BONN-SALS-7"]
     line.save()
     assert names(get(api_client, "/api/v1/lines/", search="bonn-sals-7")) == set()
-    line.refresh_search_text()
+    refresh_search_text(CellLine.objects.filter(pk=line.pk))
     assert names(get(api_client, "/api/v1/lines/", search="bonn-sals-7")) == {"UKBi002-A"}
 
 

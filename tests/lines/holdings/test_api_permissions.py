@@ -1,27 +1,40 @@
-"""Who sees what through the holdings API, for the five kinds of caller: every
+"""Who sees what through the holdings API, for every kind of caller: every
 endpoint and method, the status codes, and that nothing hidden leaks into list
-results, counts, facets or exports."""
+results, counts, facets or exports. A researcher attached to an institution sees
+what any researcher sees: the role, not the institution, opens unreleased lines."""
 
 import csv
 import io
 import json
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.api_catalog import ALL, build_catalog, visible_for
+from lines.holdings.views import visibility_key
+from lines.models import CellLine
+from tests.api_catalog import ALL, build_catalog
+from tests.api_catalog import visible_for as catalog_visible_for
+from tests.factories import QCRecordFactory
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "researcher", "depositor", "other_depositor", "curator")
+ROLES = ("anonymous", "researcher", "institution_researcher", "depositor", "other_depositor", "curator")
 # Donor of the draft UKB line only: visible to UKB depositors and curators.
 DONOR_VISIBLE = {
     "anonymous": {"PD-ALS1", "PD-SALS2", "PD-PARK4", "PD-CTRL5"},
     "researcher": {"PD-ALS1", "PD-SALS2", "PD-PARK4", "PD-CTRL5"},
+    "institution_researcher": {"PD-ALS1", "PD-SALS2", "PD-PARK4", "PD-CTRL5"},
     "depositor": {"PD-ALS1", "PD-SALS2", "PD-PARK4", "PD-CTRL5", "PD-DRAFT3"},
     "other_depositor": {"PD-ALS1", "PD-SALS2", "PD-PARK4", "PD-CTRL5"},
     "curator": {"PD-ALS1", "PD-SALS2", "PD-PARK4", "PD-CTRL5", "PD-DRAFT3"},
 }
+
+
+def visible_for(role):
+    # A researcher attached to UKB sees what every researcher sees, not UKB's draft.
+    return catalog_visible_for("researcher" if role == "institution_researcher" else role)
 
 
 @pytest.fixture
@@ -38,8 +51,6 @@ def client(users, role, token=True):
     user = users[role]
     if user is not None:
         # Token for REST clients; the web app's session path is covered below.
-        from rest_framework.authtoken.models import Token
-
         c.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=user).key}")
     return c
 
@@ -166,8 +177,6 @@ def test_holdings_cannot_be_written_through_the_api(world, role, method):
         expected = 401 if role == "anonymous" else 405
         assert response.status_code == expected, (role, method, url, response.content)
     assert c.get("/api/v1/lines/UKBi001-A/").status_code == 200
-    from lines.models import CellLine
-
     assert CellLine.objects.count() == len(ALL)
 
 
@@ -190,3 +199,88 @@ def test_session_login_sees_the_same_as_token(world):
     assert c.login(username="dora", password="pw-dora-123")
     names = [item["name"] for item in all_pages(c, "/api/v1/lines/")]
     assert sorted(names) == sorted(visible_for("depositor"))
+
+
+# -- unreleased lines: the depositor role opens them, an institution on the profile does not --
+SEES_UKB_DRAFT = ("depositor", "curator")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_filters_cannot_reach_unreleased_lines_of_an_institution_without_the_role(world, role):
+    catalog, users = world
+    c = client(users, role)
+    for params in ({"status": "draft"}, {"gene": "FUS"}, {"institution": "UKB"}, {"disease": "MONDO:0011951"}):
+        found = {i["name"] for i in c.get("/api/v1/lines/", params).json()["results"]}
+        assert ("UKBi003-A" in found) == (role in SEES_UKB_DRAFT), (role, params)
+        assert found <= visible_for(role), (role, params)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_filtered_exports_and_facets_keep_unreleased_lines_to_their_depositors(world, role):
+    catalog, users = world
+    c = client(users, role)
+    response = c.get("/api/v1/lines/export.csv", {"institution": "UKB"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert ("UKBi003-A" in {r["name"] for r in rows}) == (role in SEES_UKB_DRAFT)
+    facets = c.get("/api/v1/lines/facets/", {"institution": "UKB"}).json()["facets"]
+    reprogramming = {v["value"] for v in facets["reprogramming_method"]}
+    assert ("mrna" in reprogramming) == (role in SEES_UKB_DRAFT)  # mRNA: only the UKB draft
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_line_detail_and_qc_of_an_unreleased_line_follow_the_role(world, role):
+    catalog, users = world
+    c = client(users, role)
+    expected = 200 if role in SEES_UKB_DRAFT else 404
+    assert c.get("/api/v1/lines/UKBi003-A/").status_code == expected
+    record = catalog.qc["UKBi003-A"][0]
+    assert c.get(f"/api/v1/qc/{record.pk}/").status_code == expected
+    listed = {r["line"] for r in c.get("/api/v1/qc/", {"line": "UKBi003-A"}).json()["results"]}
+    assert listed == ({"UKBi003-A"} if role in SEES_UKB_DRAFT else set())
+
+
+def _page_client(users, role):
+    c = APIClient()
+    if users[role] is not None:
+        c.force_login(users[role])
+    return c
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_catalog_page_and_line_page_follow_the_role(world, role):
+    catalog, users = world
+    # A depositor of UKB loads the page first: its cached counts must not serve a
+    # researcher attached to UKB.
+    _page_client(users, "depositor").get("/lines/")
+    c = _page_client(users, role)
+    page = c.get("/lines/", {"page_size": 200}).content.decode()
+    assert ("UKBi003-A" in page) == (role in SEES_UKB_DRAFT)
+    assert c.get("/lines/UKBi003-A/").status_code == (200 if role in SEES_UKB_DRAFT else 404)
+
+
+# -- genetic data: donors.disclosure decides, whoever deposited the line ------------------
+@pytest.mark.parametrize("role", ROLES)
+def test_genetic_data_is_shown_only_where_disclosure_allows(world, role):
+    catalog, users = world
+    identity = QCRecordFactory(line=catalog.lines["UKBi002-A"], test="identity", method="STR",
+                               details={"TH01": ["7", "8"]})
+    c = client(users, role)
+    curator = role == "curator"
+    open_line = c.get("/api/v1/lines/UKBi001-A/").json()
+    assert open_line["str_shown"] and open_line["str_profile"] == {"TH01": ["6", "9.3"]}
+    controlled = c.get("/api/v1/lines/UKBi002-A/").json()  # controlled consent, UKB's own line
+    assert controlled["str_shown"] == curator
+    assert (controlled["str_profile"] is not None) == curator
+    assert controlled["donor"]["c9orf72_repeats"] == (850 if curator else None)
+    donor = c.get("/api/v1/donors/PD-SALS2/").json()
+    assert (donor["str_profile"] is not None) == curator
+    assert bool(donor["variants"]) == curator
+    record = c.get(f"/api/v1/qc/{identity.pk}/").json()
+    assert record["details"] == ({"TH01": ["7", "8"]} if curator else None)
+
+
+def test_cached_catalog_counts_are_shared_only_by_callers_who_see_the_same_lines(world):
+    _, users = world
+    keys = {role: visibility_key(users[role] or AnonymousUser()) for role in ROLES}
+    assert keys["institution_researcher"] == keys["researcher"] == keys["anonymous"]
+    assert len({keys["depositor"], keys["other_depositor"], keys["curator"], keys["researcher"]}) == 4

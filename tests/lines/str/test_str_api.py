@@ -8,8 +8,9 @@ import pytest
 from openpyxl import Workbook
 
 from lines.models import ReferenceProfile
+from lines.str.batch import MAX_BATCH_PROFILES
 from lines.str.matching import normalise_profile
-from lines.str.search import LINE, REFERENCE, reindex
+from lines.str.store import LINE, REFERENCE, reindex
 from tests.conftest import client_for
 from tests.factories import CellLineFactory
 
@@ -163,8 +164,6 @@ def test_batch_problems_are_listed_with_row_and_marker(researcher):
 
 
 def test_oversized_batch_is_refused_with_the_limit(researcher):
-    from lines.str.batch import MAX_BATCH_PROFILES
-
     row = BATCH_CSV.splitlines()[2]
     upload = io.BytesIO(("\n".join([BATCH_CSV.splitlines()[0]] + [row] * (MAX_BATCH_PROFILES + 1))).encode())
     upload.name = "big.csv"

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from lines.models import ReferenceProfile
 from lines.str.matching import normalise_profile
-from lines.str.search import LINE, REFERENCE, reindex
+from lines.str.store import LINE, REFERENCE, reindex
 from tests.factories import CellLineFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,11 +16,10 @@ from lines.str.matching import (
     score_with_conflicts,
     similarity_band,
 )
+from tests.conftest import reference_data_dir
 
 
 def _vectors():
-    from tests.conftest import reference_data_dir
-
     path = reference_data_dir() / "str" / "clastr_scoring_test_vectors.json"
     if not path.is_file():
         return None

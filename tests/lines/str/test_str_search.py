@@ -5,23 +5,14 @@ and shows each caller only what they may see."""
 import random
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from core.models import Institution
 from lines.models import ReferenceProfile
+from lines.str.index import ProfileIndex, current_generation, forget_index, get_index
 from lines.str.matching import ALGORITHMS, KNOWN_MARKERS, MODES, normalise_profile
-from lines.str.search import (
-    DONOR,
-    LINE,
-    REFERENCE,
-    forget_index,
-    rebuild_index,
-    reindex,
-    reindex_many,
-    scan_profiles,
-    search_many,
-    search_profiles,
-    unindex,
-)
+from lines.str.search import scan_profiles, search_many, search_profiles
+from lines.str.store import DONOR, LINE, REFERENCE, rebuild_index, reindex, reindex_many, unindex
 from tests.factories import CellLineFactory, ConsentFactory, DonorFactory
 
 pytestmark = pytest.mark.django_db
@@ -133,10 +124,10 @@ def test_exclude_leaves_out_the_submissions_own_line():
 
 
 def test_hits_respect_who_may_see_lines_and_donor_genotypes(researcher, depositor, other_depositor, curator):
-    from core.models import Institution
-
     ukb = Institution.objects.get(code="UKB")
     draft = CellLineFactory(str_profile=normalise_profile(HB2), status="draft", donor__institution=ukb)
+    # A line's STR is its donor's genetic data: open consent, so its depositor finds it.
+    ConsentFactory(donor=draft.donor, genetic_data="open")
     reindex(LINE, draft)
     controlled = DonorFactory(str_profile=normalise_profile(HB2))
     ConsentFactory(donor=controlled, genetic_data="controlled")
@@ -200,8 +191,6 @@ def test_str_search_command_reads_a_batch_file_and_writes_csv(tmp_path, capsys):
 
 
 def test_str_search_command_names_a_bad_marker():
-    from django.core.management import CommandError
-
     with pytest.raises(CommandError, match="TH01: malformed allele 'x'"):
         call_command("str_search", "TH01=x", "TPOX=8")
 
@@ -229,8 +218,6 @@ def test_an_empty_catalog_answers_with_no_hits():
 
 
 def test_a_new_process_starts_from_the_cached_index_and_catches_up(settings, tmp_path):
-    from lines.str.search import ProfileIndex, current_generation, get_index
-
     settings.STR_INDEX_CACHE_DIR = str(tmp_path)
     settings.STR_INDEX_CACHE_MIN_ENTRIES = 1
     reference("CVCL_2261", HB2, name="1-7HB2")
@@ -318,10 +305,9 @@ def test_search_many_looks_past_excluded_hits_for_the_best_remaining_ones():
 
 
 def test_search_many_shows_each_user_only_what_they_may_see(researcher, depositor, curator):
-    from core.models import Institution
-
     draft = CellLineFactory(str_profile=normalise_profile(HB2), status="draft",
                             donor__institution=Institution.objects.get(code="UKB"))
+    ConsentFactory(donor=draft.donor, genetic_data="open")
     reindex(LINE, draft)
     controlled = DonorFactory(str_profile=normalise_profile(HB2))
     ConsentFactory(donor=controlled, genetic_data="controlled")

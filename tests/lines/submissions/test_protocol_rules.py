@@ -13,7 +13,7 @@ from core.models import DuoTerm
 from donors.models import Consent, Donor
 from lines.models import CellLine, ProtocolVersion, ReferenceProfile
 from lines.str.matching import normalise_profile
-from lines.str.search import reindex
+from lines.str.store import reindex
 from lines.submissions.protocol import RULE_IDS, RULES
 from lines.submissions.validation import validate_document
 from tests.documents import line, rules_of, str_profile, valid_document, with_changes

@@ -1,0 +1,76 @@
+"""Who may see a donor's genetic data: the one rule, in its Python and SQL forms.
+
+A donor's genetic data is their germline variants, repeat sizes (C9orf72, ATXN2),
+STR profiles (the donor's and those of every line derived from them) and the
+details of the QC tests that genotype a line (identity, genomic integrity).
+
+The rule follows the consent's genetic-data level (GeneticDataSharing):
+- open, and the consent not withdrawn → everyone;
+- controlled, none, withdrawn consent, or no consent row at all → curators only.
+Nobody else is an exception: not a depositor of the donor's institution, not a
+researcher with an approved request. A line without a donor has nobody's consent
+to open its genotype, so it is shown to curators only.
+
+Every reader of genetic data asks here: the Python form for an object in hand
+(`genetic_data_is_public`, `may_see_genetic_data`), the queryset form for a filter
+or a join (`genetic_data_public_q`, `genetic_data_visible_q`) and the raw SQL
+form for hand-written queries (`genetic_data_public_sql`). tests/donors/
+test_disclosure.py asserts that they agree on every case.
+"""
+
+import datetime
+from typing import Any
+
+from django.db.models import Q
+
+from core.roles import is_curator
+from donors.models import Consent, Donor, GeneticDataSharing
+
+# The only consent level that opens a donor's genetic data to everyone.
+PUBLIC_LEVEL: str = GeneticDataSharing.OPEN.value
+
+
+def consent_is_public(genetic_data: str | None, withdrawn_on: datetime.date | None) -> bool:
+    """The rule on a consent's two columns (as read with .values(): None when the donor
+    has no consent row)."""
+    return genetic_data == PUBLIC_LEVEL and withdrawn_on is None
+
+
+def genetic_data_is_public(donor: Donor | None) -> bool:
+    """True when the donor's consent lets everyone see their genetic data."""
+    if donor is None:
+        return False
+    try:
+        consent = donor.consent
+    except Consent.DoesNotExist:
+        return False
+    return consent_is_public(consent.genetic_data, consent.withdrawn_on)
+
+
+def sees_all_genetic_data(user: Any) -> bool:
+    """Whether `user` sees every donor's genetic data whatever the consent: curators."""
+    return is_curator(user)
+
+
+def may_see_genetic_data(user: Any, donor: Donor | None) -> bool:
+    """Whether `user` may see the genetic data of `donor` (None: a line without a donor)."""
+    return sees_all_genetic_data(user) or genetic_data_is_public(donor)
+
+
+def genetic_data_public_q(donor_path: str = "") -> Q:
+    """The SQL twin of genetic_data_is_public, as a Q over a model that reaches the donor
+    by `donor_path`: "" on Donor, "donor__" on CellLine, "line__donor__" on QCRecord.
+    A missing donor or consent row matches nothing (the joins are outer joins)."""
+    return Q(**{f"{donor_path}consent__genetic_data": PUBLIC_LEVEL,
+                f"{donor_path}consent__withdrawn_on__isnull": True})
+
+
+def genetic_data_visible_q(user: Any, donor_path: str = "") -> Q:
+    """The SQL twin of may_see_genetic_data: every row for a curator, else the public ones."""
+    return Q() if sees_all_genetic_data(user) else genetic_data_public_q(donor_path)
+
+
+def genetic_data_public_sql(consent_alias: str) -> str:
+    """The rule as a SQL condition on a joined consent table (for hand-written queries).
+    `consent_alias` is an identifier the caller chose, never user input."""
+    return f"{consent_alias}.genetic_data = '{PUBLIC_LEVEL}' AND {consent_alias}.withdrawn_on IS NULL"
