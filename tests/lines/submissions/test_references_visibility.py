@@ -13,7 +13,7 @@ from core.roles import institution_of
 from donors.models import Consent
 from lines.models import ProtocolVersion
 from lines.str.matching import normalise_profile
-from lines.str.search import reindex
+from lines.str.store import reindex
 from lines.submissions import pipeline
 from lines.submissions.rules.str_identity import HIDDEN_MATCH
 from lines.submissions.validation import validate_document
