@@ -7,7 +7,8 @@ import datetime
 import pytest
 
 from core.accounts import create_user_with_role
-from distribution.actions import create_request
+from distribution.actions import requests as actions
+from distribution.actions.requests import create_request
 from distribution.models import DistributionRequest, RequestStatus
 from tests.conftest import client_for
 from tests.factories import CellLineFactory, ConsentFactory, DonorFactory
@@ -56,15 +57,15 @@ def hmb_line(db):
 def advance(request, requester, curator, to):
     """Drive a draft request to the state `to` through the model methods."""
     steps = [
-        ("submitted", lambda: request.submit(requester, accepted_conditions=request.required_conditions())),
-        ("under_review", lambda: request.start_review(curator)),
-        ("approved", lambda: request.approve(curator)),
-        ("agreement_executed", lambda: request.record_agreement(curator, "MTA-2026-001", TODAY)),
-        ("shipped", lambda: request.ship(curator, [
+        ("submitted", lambda: actions.submit(request, requester, accepted_conditions=request.required_conditions())),
+        ("under_review", lambda: actions.start_review(request, curator)),
+        ("approved", lambda: actions.approve(request, curator)),
+        ("agreement_executed", lambda: actions.record_agreement(request, curator, "MTA-2026-001", TODAY)),
+        ("shipped", lambda: actions.ship(request, curator, [
             {"line": item.line, "shipped_on": TODAY, "vials": 1, "batch": "B1", "passage": 18}
             for item in request.items.all()
         ])),
-        ("completed", lambda: request.complete(requester)),
+        ("completed", lambda: actions.complete(request, requester)),
     ]
     for state, step in steps:
         if request.status == to:
@@ -80,7 +81,7 @@ def make_request(requester, curator, gru_irb_line):
         request = create_request(requester, [gru_irb_line], purpose_codes=[HMB])
         advance(request, requester, curator, state)
         if on_hold:
-            request.put_on_hold(curator, "Consent under review")
+            actions.put_on_hold(request, curator, "Consent under review")
         return request
 
     return make
@@ -220,8 +221,8 @@ def test_abstain_line_goes_to_a_curator_with_its_reason(requester, curator):
     item = request.items.get()
     assert item.eligibility == "ABSTAIN"
     assert any(r["code"] == GS and "curator" in r["text"] for r in item.eligibility_reasons)
-    request.submit(requester, accepted_conditions=[GS])
-    request.start_review(curator)
+    actions.submit(request, requester, accepted_conditions=[GS])
+    actions.start_review(request, curator)
     response = client_for(curator).post(f"/api/v1/requests/{request.pk}/approve/", {}, format="json")
     assert response.status_code == 400
     assert line.name in response.json()["detail"]
@@ -466,7 +467,7 @@ def test_rejecting_a_line_needs_a_reason(make_request, curator, gru_irb_line):
 
 def test_approving_with_every_line_rejected_is_refused(make_request, curator, gru_irb_line):
     request = make_request("under_review")
-    request.decide_line(curator, gru_irb_line, "rejected", "Stock exhausted")
+    actions.decide_line(request, curator, gru_irb_line, "rejected", "Stock exhausted")
     response = client_for(curator).post(f"/api/v1/requests/{request.pk}/approve/", {}, format="json")
     assert response.status_code == 400
 
@@ -502,7 +503,7 @@ def test_agreement_date_in_the_future_is_refused(make_request, curator):
 
 def test_history_records_who_when_and_why(make_request, requester, curator):
     request = make_request("under_review")
-    request.reject(curator, "Project out of scope")
+    actions.reject(request, curator, "Project out of scope")
     body = client_for(requester).get(f"/api/v1/requests/{request.pk}/").json()
     assert [e["action"] for e in body["events"]] == ["created", "submitted", "review_started", "rejected"]
     assert body["events"][-1]["actor"] == "cora"
@@ -526,7 +527,7 @@ def test_notification_mail_says_what_happened_and_why(make_request, curator, mai
                                                       django_capture_on_commit_callbacks):
     request = make_request("under_review")
     with django_capture_on_commit_callbacks(execute=True):
-        request.reject(curator, "The project needs fibroblasts, not iPSCs.")
+        actions.reject(request, curator, "The project needs fibroblasts, not iPSCs.")
     message = mailoutbox[0]
     assert "Rejected" in message.subject
     assert "The project needs fibroblasts, not iPSCs." in message.body
@@ -589,8 +590,8 @@ def test_two_curators_approving_at_once_record_one_approval(requester, curator, 
         pytest.skip("row locks need PostgreSQL (set DATABASE_URL); SQLite serialises whole transactions")
     second = create_user_with_role("carl", "curator")[0]
     request = create_request(requester, [gru_irb_line], purpose_codes=[HMB])
-    request.submit(requester, accepted_conditions=[IRB])
-    request.start_review(curator)
+    actions.submit(request, requester, accepted_conditions=[IRB])
+    actions.start_review(request, curator)
     barrier = threading.Barrier(2)
     outcomes = []
 
@@ -600,7 +601,7 @@ def test_two_curators_approving_at_once_record_one_approval(requester, curator, 
         try:
             target = DistributionRequest.objects.get(pk=request.pk)
             barrier.wait()
-            target.approve(user, f"approved by {user.username}")
+            actions.approve(target, user, f"approved by {user.username}")
             outcomes.append("approved")
         except IllegalTransition:
             outcomes.append("refused")
