@@ -11,10 +11,10 @@ from core.accounts import create_user_with_role
 from distribution.actions import requests as actions
 from distribution.actions.requests import create_request
 from distribution.actions.withdrawal import withdraw_consent, withdraw_line
-from distribution.models import DistributionRequest, Shipment
+from distribution.models import DistributionRequest, NotAllowed, Shipment
 from lines.models import CellLine
 from tests.conftest import client_for
-from tests.factories import CellLineFactory, ConsentFactory, DonorFactory
+from tests.factories import CellLineFactory, ConsentFactory, DonorFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -234,8 +234,6 @@ def test_curator_withdraws_on_the_page_and_sees_the_recipients(world, curator):
 
 
 def test_withdraw_line_function_refuses_non_curators(world, researcher):
-    from distribution.models import NotAllowed
-
     with pytest.raises(NotAllowed):
         withdraw_line(world["line_a"], by=researcher, reason="x")
 
@@ -247,8 +245,6 @@ def test_recipients_report_refuses_unknown_parameters(curator):
 
 
 def test_withdrawn_consent_takes_the_donors_variants_out_of_the_searchable_text(curator):
-    from tests.factories import VariantFactory
-
     donor = DonorFactory(code="PDW0002")
     ConsentFactory(donor=donor, codes=[GRU], genetic_data="open")
     VariantFactory(donor=donor, gene="TARDBP", protein="p.Met337Val", legacy_name="M337V")
