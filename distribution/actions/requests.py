@@ -3,8 +3,9 @@
 Every step runs through `_apply`: check who (403), lock the row, check the state
 and the hold (409), apply the step's change (400 for bad input), save, record the
 RequestEvent (who, when, from which state, why) and publish the requester's
-e-mail after commit. `at` is when the step happened (default now); only a
-backfill, such as the demo catalog, passes it.
+e-mail after commit. A backfill of past steps (the demo catalog) passes `at`,
+when the step happened (default now), and `notify=False`: nobody is e-mailed
+about the past.
 """
 
 import datetime
@@ -140,7 +141,7 @@ def _check_actor(request: DistributionRequest, by: User | None, transition: Tran
 
 def _apply(request: DistributionRequest, by: User, transition: Transition, *, reason: str = "",
            change: Callable[[DistributionRequest], dict | None] | None = None,
-           at: datetime.datetime | None = None) -> RequestEvent:
+           at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
     """Check who, lock, check the state and the hold, apply `change(locked)`, save,
     record the event, and publish the e-mail after commit."""
     _check_actor(request, by, transition)
@@ -173,7 +174,8 @@ def _apply(request: DistributionRequest, by: User, transition: Transition, *, re
             request=locked, actor=by, action=transition.event, from_status=from_status,
             to_status=locked.status, reason=reason, details=extra or {}, at=at or timezone.now(),
         )
-        publish_after_commit(notify_request_event, event.pk)
+        if notify:
+            publish_after_commit(notify_request_event, event.pk)
     request.refresh_from_db()
     return event
 
@@ -189,7 +191,7 @@ def _judge_items(request: DistributionRequest, items: Sequence[RequestedLine]) -
 
 
 def submit(request: DistributionRequest, by: User, accepted_conditions: Iterable[str] | None = None, *,
-           at: datetime.datetime | None = None) -> RequestEvent:
+           at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
     """The requester sends the draft to the curators, accepting every condition.
 
     Eligibility is judged again: consent may have changed since the draft."""
@@ -221,18 +223,18 @@ def submit(request: DistributionRequest, by: User, accepted_conditions: Iterable
         req.accepted_conditions = sorted(accepted & set(req.required_conditions()))
         req.submitted_at = at or timezone.now()
 
-    return _apply(request, by, TRANSITIONS["submit"], change=change, at=at)
+    return _apply(request, by, TRANSITIONS["submit"], change=change, at=at, notify=notify)
 
 
-def start_review(request: DistributionRequest, by: User, *, at: datetime.datetime | None = None) -> RequestEvent:
+def start_review(request: DistributionRequest, by: User, *, at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
     def change(req: DistributionRequest) -> None:
         req.curator = by
 
-    return _apply(request, by, TRANSITIONS["start-review"], change=change, at=at)
+    return _apply(request, by, TRANSITIONS["start-review"], change=change, at=at, notify=notify)
 
 
 def decide_line(request: DistributionRequest, by: User, line: CellLine | str, decision: str, reason: str = "",
-                *, at: datetime.datetime | None = None) -> RequestEvent:
+                *, at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
     """A curator approves or rejects one requested line, with a reason.
 
     A rejection always needs a reason; so does approving a line the consent
@@ -269,11 +271,11 @@ def decide_line(request: DistributionRequest, by: User, line: CellLine | str, de
         return {"line": name, "decision": decision}
 
     transition = TRANSITIONS["reject-line" if decision == LineDecision.REJECTED else "approve-line"]
-    return _apply(request, by, transition, reason=reason, change=change, at=at)
+    return _apply(request, by, transition, reason=reason, change=change, at=at, notify=notify)
 
 
 def approve(request: DistributionRequest, by: User, reason: str = "", *,
-            at: datetime.datetime | None = None) -> RequestEvent:
+            at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
     """Approve the request: pending lines the consent allows are approved with it;
     lines left to a curator (ABSTAIN) must have been decided one by one."""
 
@@ -299,11 +301,11 @@ def approve(request: DistributionRequest, by: User, reason: str = "", *,
             raise InvalidAction("Every line is rejected: reject the request instead.", {"lines": "none approved"})
         req.curator, req.decided_at, req.decision_reason = by, now, reason
 
-    return _apply(request, by, TRANSITIONS["approve"], reason=reason, change=change, at=at)
+    return _apply(request, by, TRANSITIONS["approve"], reason=reason, change=change, at=at, notify=notify)
 
 
 def reject(request: DistributionRequest, by: User, reason: str, *,
-           at: datetime.datetime | None = None) -> RequestEvent:
+           at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidAction("Give the requester a reason for the rejection.", {"reason": "required"})
@@ -314,12 +316,12 @@ def reject(request: DistributionRequest, by: User, reason: str, *,
         req.curator, req.decided_at, req.decision_reason = by, at or timezone.now(), reason
         req.on_hold = False
 
-    return _apply(request, by, transition, reason=reason, change=change, at=at)
+    return _apply(request, by, transition, reason=reason, change=change, at=at, notify=notify)
 
 
 def record_agreement(request: DistributionRequest, by: User, reference: str, executed_on: datetime.date | None,
                      sent_on: datetime.date | None = None, *,
-                     at: datetime.datetime | None = None) -> RequestEvent:
+                     at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
     """The material transfer agreement is signed by both sides."""
     transition = TRANSITIONS["agreement"]
     reference = (reference or "").strip()
@@ -340,11 +342,11 @@ def record_agreement(request: DistributionRequest, by: User, reference: str, exe
         req.agreement_sent_on = sent_on or req.agreement_sent_on
 
     return _apply(request, by, transition, reason=f"Agreement {reference} executed on {executed_on:%Y-%m-%d}",
-                  change=change, at=at)
+                  change=change, at=at, notify=notify)
 
 
 def ship(request: DistributionRequest, by: User, shipments: Sequence[Mapping[str, Any]], *,
-         at: datetime.datetime | None = None) -> RequestEvent:
+         at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
     """Record what left the bank: per line the date, vials, batch and passage.
 
     `shipments` is a list of dicts: line (name or CellLine), shipped_on (date),
@@ -388,11 +390,11 @@ def ship(request: DistributionRequest, by: User, shipments: Sequence[Mapping[str
             row.save()
         return {"shipments": [{"line": r.line.name, "vials": r.vials, "batch": r.batch} for r in rows]}
 
-    return _apply(request, by, transition, change=change, at=at)
+    return _apply(request, by, transition, change=change, at=at, notify=notify)
 
 
 def complete(request: DistributionRequest, by: User, reason: str = "", *,
-             at: datetime.datetime | None = None) -> RequestEvent:
+             at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
     """Receipt confirmed (by the requester) or the request closed (by a curator)."""
 
     def change(req: DistributionRequest) -> None:
@@ -404,11 +406,11 @@ def complete(request: DistributionRequest, by: User, reason: str = "", *,
                 shipment._history_user = by
                 shipment.save(update_fields=["received_on"])
 
-    return _apply(request, by, TRANSITIONS["complete"], reason=reason, change=change, at=at)
+    return _apply(request, by, TRANSITIONS["complete"], reason=reason, change=change, at=at, notify=notify)
 
 
 def cancel(request: DistributionRequest, by: User, reason: str = "", *,
-           at: datetime.datetime | None = None) -> RequestEvent:
+           at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
     """The requester withdraws the request, or a curator closes it (with a reason)."""
     reason = (reason or "").strip()
     transition = TRANSITIONS["cancel"]
@@ -419,11 +421,12 @@ def cancel(request: DistributionRequest, by: User, reason: str = "", *,
     def change(req: DistributionRequest) -> None:
         req.on_hold = False
 
-    return _apply(request, by, transition, reason=reason or "Cancelled by the requester.", change=change, at=at)
+    return _apply(request, by, transition, reason=reason or "Cancelled by the requester.", change=change,
+                  at=at, notify=notify)
 
 
 def put_on_hold(request: DistributionRequest, by: User, reason: str, *,
-                at: datetime.datetime | None = None) -> RequestEvent:
+                at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
     transition = TRANSITIONS["hold"]
     reason = (reason or "").strip()
     if not reason:
@@ -433,11 +436,11 @@ def put_on_hold(request: DistributionRequest, by: User, reason: str, *,
     def change(req: DistributionRequest) -> None:
         req.on_hold, req.hold_reason = True, reason
 
-    return _apply(request, by, transition, reason=reason, change=change, at=at)
+    return _apply(request, by, transition, reason=reason, change=change, at=at, notify=notify)
 
 
 def release_hold(request: DistributionRequest, by: User, reason: str = "", *,
-                 at: datetime.datetime | None = None) -> RequestEvent:
+                 at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
     """Lift a hold. Lines that may no longer be distributed must be rejected first."""
 
     def change(req: DistributionRequest) -> None:
@@ -453,4 +456,4 @@ def release_hold(request: DistributionRequest, by: User, reason: str = "", *,
                 )
         req.on_hold = False
 
-    return _apply(request, by, TRANSITIONS["release-hold"], reason=reason, change=change, at=at)
+    return _apply(request, by, TRANSITIONS["release-hold"], reason=reason, change=change, at=at, notify=notify)

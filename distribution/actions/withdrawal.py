@@ -53,10 +53,11 @@ def _check(by: AbstractBaseUser, reason: str) -> str:
 
 
 def withdraw_consent(donor: Donor, *, by: AbstractBaseUser, on: datetime.date | None = None, reason: str,
-                     at: datetime.datetime | None = None) -> WithdrawalReport:
+                     at: datetime.datetime | None = None, notify: bool = True) -> WithdrawalReport:
     """Record that `donor` withdrew consent on `on` (default today) and stop their lines.
 
-    `at` is when the withdrawal was recorded (default now), for a backfill."""
+    A backfill (the demo catalog) passes `at`, when the withdrawal was recorded,
+    and `notify=False`: nobody is e-mailed about the past."""
     reason = _check(by, reason)
     on = on or timezone.localdate()
     with transaction.atomic():
@@ -78,26 +79,26 @@ def withdraw_consent(donor: Donor, *, by: AbstractBaseUser, on: datetime.date | 
         consent._history_user = by
         consent.save()
         lines = list(CellLine.objects.select_for_update().filter(donor=donor).order_by("name"))
-        report = _withdraw_lines(lines, by, f"Donor consent withdrawn on {on:%Y-%m-%d}: {reason}", at=at)
+        report = _withdraw_lines(lines, by, f"Donor consent withdrawn on {on:%Y-%m-%d}: {reason}", at=at, notify=notify)
         reindex_many(DONOR, [donor])
     return report
 
 
 def withdraw_line(line: CellLine, *, by: AbstractBaseUser, reason: str,
-                  at: datetime.datetime | None = None) -> WithdrawalReport:
+                  at: datetime.datetime | None = None, notify: bool = True) -> WithdrawalReport:
     """Withdraw one line from distribution, e.g. after a failed QC test."""
     reason = _check(by, reason)
     with transaction.atomic():
         locked = CellLine.objects.select_for_update().get(pk=line.pk)
         if locked.status == CurationStatus.WITHDRAWN:
             raise IllegalTransition(f"Line {locked.name} is already withdrawn: {locked.status_reason}")
-        report = _withdraw_lines([locked], by, f"Line {locked.name} withdrawn: {reason}", at=at)
+        report = _withdraw_lines([locked], by, f"Line {locked.name} withdrawn: {reason}", at=at, notify=notify)
     line.refresh_from_db()
     return report
 
 
 def _withdraw_lines(lines: Sequence[CellLine], by: AbstractBaseUser, reason: str, *,
-                    at: datetime.datetime | None) -> WithdrawalReport:
+                    at: datetime.datetime | None, notify: bool) -> WithdrawalReport:
     """Inside the caller's transaction: lines out, open requests on hold, index rebuilt, mail after commit."""
     for line in lines:
         line.status = CurationStatus.WITHDRAWN
@@ -115,7 +116,7 @@ def _withdraw_lines(lines: Sequence[CellLine], by: AbstractBaseUser, reason: str
     for request in open_requests:
         if not request.on_hold:
             # The hold step records the event and publishes the requester's e-mail.
-            request_actions.put_on_hold(request, by, reason, at=at)
+            request_actions.put_on_hold(request, by, reason, at=at, notify=notify)
         held.append(request.pk)
     line_ids = [line.pk for line in lines]
     if line_ids:
@@ -123,7 +124,8 @@ def _withdraw_lines(lines: Sequence[CellLine], by: AbstractBaseUser, reason: str
         # may expose, so both are rebuilt in this transaction.
         refresh_search_text(CellLine.objects.filter(pk__in=line_ids))
         reindex_many(LINE, lines)
-        publish_after_commit(notify_material_withdrawn, line_ids, reason)
+        if notify:
+            publish_after_commit(notify_material_withdrawn, line_ids, reason)
     return WithdrawalReport(
         lines=[line.name for line in lines],
         held_requests=held,
