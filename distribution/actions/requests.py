@@ -12,13 +12,13 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from core.models import DiseaseTerm
 from core.roles import may_request
-from distribution.actions.effects import publish_after_commit
+from distribution.actions.effects import publish_after_commit, record_author
 from distribution.eligibility import DENY, Purpose, check_purpose, evaluate_lines
 from distribution.models import (
     DistributionRequest,
@@ -38,7 +38,6 @@ from lines.models import CellLine
 
 MAX_VIALS_PER_LINE = 10
 
-User = AbstractBaseUser
 
 
 def purpose_of(request: DistributionRequest) -> Purpose:
@@ -111,7 +110,7 @@ def create_request(requester: User, lines: Iterable[CellLine], *, purpose_codes:
             purpose_summary=purpose_summary, commercial=purpose.commercial,
             accepted_conditions=sorted(set(accepted_conditions)),
         )
-        request._history_user = requester
+        record_author(request, requester)
         request.save()
         for line, result in zip(lines, results, strict=True):
             item = RequestedLine(
@@ -119,7 +118,7 @@ def create_request(requester: User, lines: Iterable[CellLine], *, purpose_codes:
                 eligibility_reasons=[r.as_dict() for r in result.reasons],
                 conditions=[c.as_dict() for c in result.conditions],
             )
-            item._history_user = requester
+            record_author(item, requester)
             item.save()
         # No e-mail for a draft: the requester just made it and nobody else sees
         # it yet. Mail starts with submission.
@@ -167,8 +166,7 @@ def _apply(request: DistributionRequest, by: User, transition: Transition, *, re
         extra = change(locked) if change else None
         if transition.target is not None:
             locked.status = transition.target
-        locked._history_user = by
-        locked._change_reason = reason[:100] if reason else transition.event
+        record_author(locked, by, reason[:100] if reason else transition.event)
         locked.save()
         event = RequestEvent.objects.create(
             request=locked, actor=by, action=transition.event, from_status=from_status,
@@ -262,7 +260,7 @@ def decide_line(request: DistributionRequest, by: User, line: CellLine | str, de
         item.decision_reason = reason
         item.decided_by = by
         item.decided_at = at or timezone.now()
-        item._history_user = by
+        record_author(item, by)
         item.save()
         if req.curator_id is None:
             req.curator = by
@@ -295,7 +293,7 @@ def approve(request: DistributionRequest, by: User, reason: str = "", *,
                 item.decision = LineDecision.APPROVED
                 item.decided_by, item.decided_at = by, now
                 item.decision_reason = "Consent allows the stated purpose."
-                item._history_user = by
+                record_author(item, by)
                 item.save()
         if not any(i.decision == LineDecision.APPROVED for i in items):
             raise InvalidAction("Every line is rejected: reject the request instead.", {"lines": "none approved"})
@@ -363,9 +361,9 @@ def ship(request: DistributionRequest, by: User, shipments: Sequence[Mapping[str
         problems = {}
         rows = []
         for n, data in enumerate(shipments):
-            name = getattr(data.get("line"), "name", data.get("line"))
-            shipped_on = data.get("shipped_on")
-            vials = data.get("vials")
+            name: Any = getattr(data.get("line"), "name", data.get("line"))
+            shipped_on: Any = data.get("shipped_on")
+            vials: Any = data.get("vials")
             if name not in approved:
                 problems[f"shipments[{n}].line"] = f"{name} is not an approved line of this request"
             if not isinstance(shipped_on, datetime.date):
@@ -386,7 +384,7 @@ def ship(request: DistributionRequest, by: User, shipments: Sequence[Mapping[str
         if problems:
             raise InvalidAction("Some shipments cannot be recorded.", problems)
         for row in rows:
-            row._history_user = by
+            record_author(row, by)
             row.save()
         return {"shipments": [{"line": r.line.name, "vials": r.vials, "batch": r.batch} for r in rows]}
 
@@ -403,7 +401,7 @@ def complete(request: DistributionRequest, by: User, reason: str = "", *,
             # The requester's confirmation is the receipt date of what was shipped.
             for shipment in req.shipments.filter(received_on__isnull=True):
                 shipment.received_on = req.completed_on
-                shipment._history_user = by
+                record_author(shipment, by)
                 shipment.save(update_fields=["received_on"])
 
     return _apply(request, by, TRANSITIONS["complete"], reason=reason, change=change, at=at, notify=notify)

@@ -14,13 +14,13 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from core.roles import is_curator
 from distribution.actions import requests as request_actions
-from distribution.actions.effects import publish_after_commit
+from distribution.actions.effects import publish_after_commit, record_author
 from distribution.models import (
     OPEN_STATUSES,
     DistributionRequest,
@@ -43,7 +43,7 @@ class WithdrawalReport:
     recipients: list = field(default_factory=list)
 
 
-def _check(by: AbstractBaseUser, reason: str) -> str:
+def _check(by: User, reason: str) -> str:
     if not is_curator(by):
         raise NotAllowed("Only curators may record a withdrawal.")
     reason = (reason or "").strip()
@@ -52,7 +52,7 @@ def _check(by: AbstractBaseUser, reason: str) -> str:
     return reason
 
 
-def withdraw_consent(donor: Donor, *, by: AbstractBaseUser, on: datetime.date | None = None, reason: str,
+def withdraw_consent(donor: Donor, *, by: User, on: datetime.date | None = None, reason: str,
                      at: datetime.datetime | None = None, notify: bool = True) -> WithdrawalReport:
     """Record that `donor` withdrew consent on `on` (default today) and stop their lines.
 
@@ -76,7 +76,7 @@ def withdraw_consent(donor: Donor, *, by: AbstractBaseUser, on: datetime.date | 
             )
         consent.withdrawn_on = on
         consent.withdrawal_reason = reason
-        consent._history_user = by
+        record_author(consent, by)
         consent.save()
         lines = list(CellLine.objects.select_for_update().filter(donor=donor).order_by("name"))
         report = _withdraw_lines(lines, by, f"Donor consent withdrawn on {on:%Y-%m-%d}: {reason}", at=at, notify=notify)
@@ -84,7 +84,7 @@ def withdraw_consent(donor: Donor, *, by: AbstractBaseUser, on: datetime.date | 
     return report
 
 
-def withdraw_line(line: CellLine, *, by: AbstractBaseUser, reason: str,
+def withdraw_line(line: CellLine, *, by: User, reason: str,
                   at: datetime.datetime | None = None, notify: bool = True) -> WithdrawalReport:
     """Withdraw one line from distribution, e.g. after a failed QC test."""
     reason = _check(by, reason)
@@ -97,15 +97,14 @@ def withdraw_line(line: CellLine, *, by: AbstractBaseUser, reason: str,
     return report
 
 
-def _withdraw_lines(lines: Sequence[CellLine], by: AbstractBaseUser, reason: str, *,
+def _withdraw_lines(lines: Sequence[CellLine], by: User, reason: str, *,
                     at: datetime.datetime | None, notify: bool) -> WithdrawalReport:
     """Inside the caller's transaction: lines out, open requests on hold, index rebuilt, mail after commit."""
     for line in lines:
         line.status = CurationStatus.WITHDRAWN
         line.status_reason = reason
         line.availability = Availability.NOT_DISTRIBUTED
-        line._history_user = by
-        line._change_reason = "withdrawal"
+        record_author(line, by, "withdrawal")
         line.save()
     open_requests = (
         DistributionRequest.objects.filter(items__line__in=lines, status__in=OPEN_STATUSES)

@@ -377,3 +377,27 @@ def test_it_refuses_to_mix_the_demo_into_a_catalog_with_other_lines_unless_force
     assert "replaced" in out.getvalue()
     assert CellLine.objects.filter(pk=real.pk).exists()
     assert CellLine.objects.count() == demo_lines + 1
+
+
+def test_requests_and_withdrawals_are_made_through_the_workflow_actions(seeded):
+    """Each request's events chain (every step starts where the last ended, in time
+    order) as the actions record them; the withdrawal action held the open request."""
+    from distribution.models import RequestEvent
+
+    for request in DistributionRequest.objects.prefetch_related("events"):
+        events = list(request.events.all())
+        assert [e.at for e in events] == sorted(e.at for e in events), request.pk
+        for before, after in zip(events, events[1:], strict=False):
+            assert after.from_status == before.to_status, (request.pk, before.action, after.action)
+        assert events[-1].to_status == request.status
+    held = DistributionRequest.objects.get(on_hold=True)
+    hold = RequestEvent.objects.get(request=held, action="put_on_hold")
+    assert hold.reason.startswith("Donor consent withdrawn on")
+    assert held.items.filter(line__status="withdrawn").exists()
+    assert CellLine.objects.filter(status="withdrawn", status_reason__contains="Trisomy 12").exists()
+
+
+def test_seeding_queues_no_mail(seeded, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        call_command("seed_demo", stdout=StringIO())
+    assert callbacks == []
