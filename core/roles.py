@@ -49,3 +49,8 @@ def institution_of(user: Any) -> "Institution | None":
         return None
     profile = getattr(user, "profile", None)
     return profile.institution if profile else None
+
+
+def may_request(user: Any) -> bool:
+    """Researchers and depositors request lines; curators decide them."""
+    return is_researcher(user) or is_depositor(user)

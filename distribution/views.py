@@ -1,7 +1,7 @@
 """Pages of distribution: the basket, my requests, the curator queue, review and withdrawal.
 
-Each view fetches with visible_to(user), calls one model method or workflow
-function, and redirects with a message. Refusals of the workflow become the
+Each view fetches with visible_to(user), calls one action (distribution/actions/),
+and redirects with a message. Refusals of the workflow become the
 message the user reads; a request the user may not see is a 404.
 """
 
@@ -18,8 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.roles import is_curator
-from distribution.actions import create_request, may_request
+from core.roles import is_curator, may_request
+from distribution.actions import requests as actions
+from distribution.actions.requests import create_request
+from distribution.actions.withdrawal import withdraw_consent, withdraw_line
 from distribution.eligibility import evaluate_lines, filter_lines_for_purpose
 from distribution.forms import AgreementForm, PurposeForm, WithdrawConsentForm, WithdrawLineForm
 from distribution.models import (
@@ -29,6 +31,8 @@ from distribution.models import (
     RequestStatus,
     WorkflowError,
 )
+from distribution.selectors import recipients_holding
+from distribution.transitions import offered
 from donors.models import Donor
 from lines.models import CellLine
 
@@ -135,7 +139,7 @@ def basket(request):
                 organisation_type=p.organisation_type, purpose_summary=form.cleaned_data["purpose_summary"],
                 vials=vials, accepted_conditions=accepted,
             )
-            created.submit(request.user, accepted_conditions=accepted)
+            actions.submit(created, request.user, accepted_conditions=accepted)
         except WorkflowError as error:
             if created is None:
                 messages.error(request, error.message)
@@ -180,7 +184,7 @@ def request_detail(request, pk):
         "required_conditions": request_obj.required_conditions(),
         "approved_items": [i for i in items if i.decision == LineDecision.APPROVED],
         "agreement_form": AgreementForm(initial={"executed_on": today}),
-        "today": today, "statuses": RequestStatus,
+        "today": today, "statuses": RequestStatus, "offered": offered(request_obj, request.user),
     })
 
 
@@ -208,21 +212,24 @@ def _shipments_from_post(post, request_obj):
     return rows
 
 
+# The page's form fields → the action of each step of distribution/transitions.py.
 ACTIONS = {
-    "submit": lambda r, u, p: r.submit(u, accepted_conditions=p.getlist("accept")),
-    "cancel": lambda r, u, p: r.cancel(u, p.get("reason", "")),
-    "complete": lambda r, u, p: r.complete(u, p.get("reason", "")),
-    "start-review": lambda r, u, p: r.start_review(u),
-    "approve-line": lambda r, u, p: r.decide_line(u, p.get("line", ""), LineDecision.APPROVED, p.get("reason", "")),
-    "reject-line": lambda r, u, p: r.decide_line(u, p.get("line", ""), LineDecision.REJECTED, p.get("reason", "")),
-    "approve": lambda r, u, p: r.approve(u, p.get("reason", "")),
-    "reject": lambda r, u, p: r.reject(u, p.get("reason", "")),
-    "agreement": lambda r, u, p: r.record_agreement(
-        u, p.get("reference", ""), _parse_date(p.get("executed_on")), _parse_date(p.get("sent_on"))
+    "submit": lambda r, u, p: actions.submit(r, u, accepted_conditions=p.getlist("accept")),
+    "cancel": lambda r, u, p: actions.cancel(r, u, p.get("reason", "")),
+    "complete": lambda r, u, p: actions.complete(r, u, p.get("reason", "")),
+    "start-review": lambda r, u, p: actions.start_review(r, u),
+    "approve-line": lambda r, u, p: actions.decide_line(r, u, p.get("line", ""), LineDecision.APPROVED,
+                                                        p.get("reason", "")),
+    "reject-line": lambda r, u, p: actions.decide_line(r, u, p.get("line", ""), LineDecision.REJECTED,
+                                                       p.get("reason", "")),
+    "approve": lambda r, u, p: actions.approve(r, u, p.get("reason", "")),
+    "reject": lambda r, u, p: actions.reject(r, u, p.get("reason", "")),
+    "agreement": lambda r, u, p: actions.record_agreement(
+        r, u, p.get("reference", ""), _parse_date(p.get("executed_on")), _parse_date(p.get("sent_on"))
     ),
-    "ship": lambda r, u, p: r.ship(u, _shipments_from_post(p, r)),
-    "hold": lambda r, u, p: r.put_on_hold(u, p.get("reason", "")),
-    "release-hold": lambda r, u, p: r.release_hold(u, p.get("reason", "")),
+    "ship": lambda r, u, p: actions.ship(r, u, _shipments_from_post(p, r)),
+    "hold": lambda r, u, p: actions.put_on_hold(r, u, p.get("reason", "")),
+    "release-hold": lambda r, u, p: actions.release_hold(r, u, p.get("reason", "")),
 }
 
 
@@ -271,8 +278,6 @@ def queue(request):
 @login_required
 def withdrawals(request):
     """Record a consent or line withdrawal, and see who holds a donor's or line's material."""
-    from distribution.withdrawal import recipients_holding, withdraw_consent, withdraw_line
-
     _curator_required(request.user)
     consent_form = WithdrawConsentForm(request.POST if request.POST.get("kind") == "consent" else None)
     line_form = WithdrawLineForm(request.POST if request.POST.get("kind") == "line" else None)

@@ -8,6 +8,8 @@ from factory.django import DjangoModelFactory
 
 from core.accounts import create_user_with_role
 from core.models import Institution
+from distribution.actions import requests as request_actions
+from distribution.models import DistributionRequest
 from donors.models import Consent, Donor, Variant
 from lines.models import CellLine, ProtocolVersion, QCRecord, Submission
 from lines.submissions.protocol.example import valid_document
@@ -117,3 +119,55 @@ class SubmissionFactory(DjangoModelFactory):
         filename="submission.json", data=json.dumps(valid_document(1)).encode("utf-8")
     )
     status = "received"
+
+
+# The steps that take a draft to each state, as a requester and a curator would.
+REQUEST_STEPS = [
+    ("submitted", lambda r, requester, curator: request_actions.submit(
+        r, requester, accepted_conditions=r.required_conditions())),
+    ("under_review", lambda r, requester, curator: request_actions.start_review(r, curator)),
+    ("approved", lambda r, requester, curator: request_actions.approve(r, curator)),
+    ("agreement_executed", lambda r, requester, curator: request_actions.record_agreement(
+        r, curator, f"MTA-F{r.pk}", datetime.date.today())),
+    ("shipped", lambda r, requester, curator: request_actions.ship(r, curator, [
+        {"line": item.line, "shipped_on": datetime.date.today(), "vials": item.vials}
+        for item in r.items.select_related("line") if item.decision == "approved"])),
+    ("completed", lambda r, requester, curator: request_actions.complete(r, requester)),
+]
+
+
+class DistributionRequestFactory(factory.Factory):
+    """A request made and moved through the workflow's actions, never written by hand.
+
+    `lines` (default: one released line whose consent allows general research use)
+    are requested for `purpose_codes` (default HMB); `status` (default draft) is
+    reached step by step, decided by `curator` (made when needed). Other keywords
+    go to create_request (vials, accepted_conditions, organisation_type …)."""
+
+    class Meta:
+        model = DistributionRequest
+
+    requester = factory.LazyFunction(
+        lambda: create_user_with_role(f"requester{next(_requesters)}", "researcher",
+                                      email="requester@example.org")[0]
+    )
+    lines = None
+    purpose_codes = ("DUO:0000006",)
+    status = "draft"
+    curator = None
+
+    @classmethod
+    def _create(cls, model_class, requester, lines, purpose_codes, status, curator, **kwargs):
+        if lines is None:
+            lines = [CellLineFactory(donor=ConsentFactory().donor)]
+        request = request_actions.create_request(requester, lines, purpose_codes=list(purpose_codes), **kwargs)
+        for state, step in REQUEST_STEPS:
+            if request.status == status:
+                break
+            curator = curator or create_user_with_role(f"curator{next(_requesters)}", "curator")[0]
+            step(request, requester, curator)
+            assert request.status == state, (request.status, state)
+        return request
+
+
+_requesters = iter(range(1, 10**9))

@@ -25,8 +25,7 @@ from django_htmx.http import push_url
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from core.models import DiseaseTerm, DuoTerm
-from core.roles import is_curator
-from distribution.actions import may_request
+from core.roles import is_curator, may_request
 from donors.models import Ancestry, Sex, Variant
 from lines.holdings import representation as rep
 from lines.holdings.facets import facet_counts

@@ -11,20 +11,27 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.db.models import CharField
+from django.db.models.functions import Length
 
 from core.accounts import create_user_with_role
 from core.models import DiseaseTerm, Institution
 from core.roles import CURATOR, DEPOSITOR, RESEARCHER, has_role
 from demo import catalog as demo
 from demo import facts
-from distribution.models import DistributionRequest, RequestedLine
-from donors.models import Donor, Variant
+from distribution.models import DistributionRequest, RequestedLine, RequestEvent, Shipment
+from donors.models import Consent, Donor, Variant
 from lines.models import CellLine, QCRecord
 from lines.naming import is_valid_name, subclone_parent
 from lines.qc import CORE_TESTS, required_tests, summarise_qc_status
+from lines.search_text import search_q
+from lines.str.index import forget_index
 from lines.str.matching import KNOWN_MARKERS
+from lines.str.search import search_profiles
+from tests.factories import CellLineFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +51,6 @@ def seeded(django_db_setup, django_db_blocker):
         yield {"output": out.getvalue(), "digest": demo.demo_digest()}
         transaction.set_rollback(True)
     # The STR search keeps an in-memory index per process; drop the rolled-back demo from it.
-    from lines.str.index import forget_index
-
     forget_index()
 
 
@@ -180,8 +185,6 @@ def test_each_donor_has_a_distinct_plausible_str_profile(seeded):
 
 
 def test_consent_uses_duo_curies_with_a_mix_of_terms(seeded):
-    from donors.models import Consent
-
     codes = Counter()
     for consent in Consent.objects.prefetch_related("codes"):
         curies = [c.curie for c in consent.codes.all()]
@@ -270,8 +273,6 @@ def test_requests_span_the_workflow_as_the_workflow_would_leave_them(seeded):
             shipped = set(request.shipments.values_list("line__name", flat=True))
             assert shipped == {i.line.name for i in items if i.decision == "approved"}
             assert request.agreement_executed_on <= min(request.shipments.values_list("shipped_on", flat=True))
-    from distribution.models import RequestEvent, Shipment
-
     last = max(RequestEvent.objects.values_list("at", flat=True)).date()
     assert last <= demo.ANCHOR
     assert max(Shipment.objects.values_list("shipped_on", flat=True)) <= demo.ANCHOR
@@ -339,9 +340,6 @@ def test_it_refuses_to_rebuild_when_other_data_asks_for_demo_lines(seeded):
 
 
 def test_demo_lines_are_found_by_search_and_by_str_similarity(seeded):
-    from lines.search_text import search_q
-    from lines.str.search import search_profiles
-
     line = CellLine.objects.filter(status="released", parental_line__isnull=True).select_related("donor").first()
     assert line.name.lower() in line.search_text
     assert CellLine.objects.filter(search_q(line.name, None), pk=line.pk).exists()
@@ -352,10 +350,6 @@ def test_demo_lines_are_found_by_search_and_by_str_similarity(seeded):
 
 def test_every_text_value_fits_its_column(seeded):
     """SQLite does not enforce max_length; PostgreSQL does."""
-    from django.apps import apps
-    from django.db.models import CharField
-    from django.db.models.functions import Length
-
     for label in ("prism", "donors", "lines", "distribution"):
         for model in apps.get_app_config(label).get_models():
             for field in model._meta.concrete_fields:
@@ -366,8 +360,6 @@ def test_every_text_value_fits_its_column(seeded):
 
 
 def test_it_refuses_to_mix_the_demo_into_a_catalog_with_other_lines_unless_forced(seeded):
-    from tests.factories import CellLineFactory
-
     demo_lines = CellLine.objects.count()
     real = CellLineFactory(name="UKBi900-A")
     with pytest.raises(CommandError, match="not the demo's"):
@@ -377,3 +369,25 @@ def test_it_refuses_to_mix_the_demo_into_a_catalog_with_other_lines_unless_force
     assert "replaced" in out.getvalue()
     assert CellLine.objects.filter(pk=real.pk).exists()
     assert CellLine.objects.count() == demo_lines + 1
+
+
+def test_requests_and_withdrawals_are_made_through_the_workflow_actions(seeded):
+    """Each request's events chain (every step starts where the last ended, in time
+    order) as the actions record them; the withdrawal action held the open request."""
+    for request in DistributionRequest.objects.prefetch_related("events"):
+        events = list(request.events.all())
+        assert [e.at for e in events] == sorted(e.at for e in events), request.pk
+        for before, after in zip(events, events[1:], strict=False):
+            assert after.from_status == before.to_status, (request.pk, before.action, after.action)
+        assert events[-1].to_status == request.status
+    held = DistributionRequest.objects.get(on_hold=True)
+    hold = RequestEvent.objects.get(request=held, action="put_on_hold")
+    assert hold.reason.startswith("Donor consent withdrawn on")
+    assert held.items.filter(line__status="withdrawn").exists()
+    assert CellLine.objects.filter(status="withdrawn", status_reason__contains="Trisomy 12").exists()
+
+
+def test_seeding_queues_no_mail(seeded, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        call_command("seed_demo", stdout=StringIO())
+    assert callbacks == []

@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+from distribution.actions import requests as actions
+from distribution.actions.requests import create_request
 from distribution.models import DistributionRequest, Shipment
 from lines.models import CellLine
 from lines.search_text import refresh_search_text
@@ -109,14 +111,12 @@ def test_a_researcher_goes_from_a_catalog_search_to_a_submitted_request(page, re
 
 
 def test_a_curator_goes_from_the_queue_to_a_shipped_request(page, researcher, curator):
-    from distribution.actions import create_request
-
     # The consent limits use to a region: the eligibility check cannot decide that,
     # so the curator must approve the line with a reason.
     line = line_with([GRU, GS])
     request = create_request(researcher, [line], purpose_codes=[HMB], organisation_type="academic",
                              vials={line.name: 2}, accepted_conditions=[GS])
-    request.submit(researcher, accepted_conditions=[GS])
+    actions.submit(request, researcher, accepted_conditions=[GS])
 
     sign_in(page, "cora", "pw-cora-123", "/distribution/queue/")
     assert status_heading(page) == "Distribution requests"

@@ -8,13 +8,14 @@ import pytest
 from django.test import Client
 
 from core.accounts import create_user_with_role
-from distribution.actions import create_request
-from distribution.models import DistributionRequest, Shipment
-from distribution.withdrawal import withdraw_consent, withdraw_line
+from distribution.actions import requests as actions
+from distribution.actions.requests import create_request
+from distribution.actions.withdrawal import withdraw_consent, withdraw_line
+from distribution.models import DistributionRequest, NotAllowed, Shipment
 from lines.models import CellLine
 from lines.search_text import refresh_search_text
 from tests.conftest import client_for
-from tests.factories import CellLineFactory, ConsentFactory, DonorFactory
+from tests.factories import CellLineFactory, ConsentFactory, DonorFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,15 +38,15 @@ def world(curator):
     alice, bob, carol = user("alice"), user("bob"), user("carol")
 
     shipped = create_request(alice, [line_a], purpose_codes=[HMB])
-    shipped.submit(alice)
-    shipped.approve(curator)
-    shipped.record_agreement(curator, "MTA-1", TODAY - datetime.timedelta(days=30))
-    shipped.ship(curator, [{"line": line_a, "shipped_on": TODAY - datetime.timedelta(days=20), "vials": 2,
+    actions.submit(shipped, alice)
+    actions.approve(shipped, curator)
+    actions.record_agreement(shipped, curator, "MTA-1", TODAY - datetime.timedelta(days=30))
+    actions.ship(shipped, curator, [{"line": line_a, "shipped_on": TODAY - datetime.timedelta(days=20), "vials": 2,
                             "batch": "B-0911", "passage": 17}])
-    shipped.complete(alice)
+    actions.complete(shipped, alice)
 
     open_request = create_request(bob, [line_a, other], purpose_codes=[HMB])
-    open_request.submit(bob)
+    actions.submit(open_request, bob)
     draft = create_request(carol, [line_b], purpose_codes=[HMB])
     return {"donor": donor, "line_a": line_a, "line_b": line_b, "other": other, "alice": alice, "bob": bob,
             "carol": carol, "shipped": shipped, "open": open_request, "draft": draft}
@@ -143,7 +144,7 @@ def test_withdrawal_is_one_transaction(world, curator, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(DistributionRequest, "put_on_hold", fail)
+    monkeypatch.setattr(actions, "put_on_hold", fail)
     with pytest.raises(RuntimeError):
         withdraw_consent(world["donor"], by=curator, reason="Donor withdrew")
     world["donor"].consent.refresh_from_db()
@@ -234,8 +235,6 @@ def test_curator_withdraws_on_the_page_and_sees_the_recipients(world, curator):
 
 
 def test_withdraw_line_function_refuses_non_curators(world, researcher):
-    from distribution.models import NotAllowed
-
     with pytest.raises(NotAllowed):
         withdraw_line(world["line_a"], by=researcher, reason="x")
 
@@ -247,8 +246,6 @@ def test_recipients_report_refuses_unknown_parameters(curator):
 
 
 def test_withdrawn_consent_takes_the_donors_variants_out_of_the_searchable_text(curator):
-    from tests.factories import VariantFactory
-
     donor = DonorFactory(code="PDW0002")
     ConsentFactory(donor=donor, codes=[GRU], genetic_data="open")
     VariantFactory(donor=donor, gene="TARDBP", protein="p.Met337Val", legacy_name="M337V")

@@ -1,9 +1,10 @@
 import time
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from demo.catalog import DemoConflict, catalog_has_lines, seed_demo
+from demo.catalog import DEMO_USERS, DemoConflict, catalog_has_lines, seed_demo
 
 
 class Command(BaseCommand):
@@ -59,10 +60,6 @@ class Command(BaseCommand):
 
     def _remind_demo_users(self):
         """A second `make run` still tells people how to sign in, if the demo users exist."""
-        from django.contrib.auth import get_user_model
-
-        from demo.catalog import DEMO_USERS
-
         existing = set(get_user_model().objects.filter(username__in=DEMO_USERS).values_list("username", flat=True))
         if not existing:
             return

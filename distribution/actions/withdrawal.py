@@ -1,30 +1,39 @@
 """Withdrawal: a donor withdraws consent, or a line is withdrawn (e.g. a failed QC).
 
 ISO 20387 asks that a withdrawal stop further distribution. In one transaction
-the lines become withdrawn and not distributed (with the reason), and every open
-request for them is put on hold with that reason; after commit the requesters
+the consent (for a donor) is marked withdrawn, the lines become withdrawn and not
+distributed (with the reason), every open request for them is put on hold with
+that reason (through the hold step, so each gets its event and e-mail), and the
+lines' search text and STR index entries are rebuilt; after commit the requesters
 (one e-mail per held request) and every past recipient of the material (one
 e-mail each) are told. Nothing is deleted: the consent, lines, requests and
 shipments keep their history, and the report says who holds material.
 """
 
+import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from core.roles import is_curator
+from distribution.actions import requests as request_actions
+from distribution.actions.effects import publish_after_commit, record_author
 from distribution.models import (
     OPEN_STATUSES,
     DistributionRequest,
     IllegalTransition,
     InvalidAction,
     NotAllowed,
-    Shipment,
 )
-from donors.models import Consent
+from distribution.selectors import recipients_holding
+from distribution.tasks import notify_material_withdrawn
+from donors.models import Consent, Donor
 from lines.models import Availability, CellLine, CurationStatus
+from lines.search_text import refresh_search_text
+from lines.str.store import DONOR, LINE, reindex_many
 
 
 @dataclass
@@ -34,16 +43,7 @@ class WithdrawalReport:
     recipients: list = field(default_factory=list)
 
 
-def recipients_holding(lines):
-    """Shipments of these lines (a queryset or list of CellLines): who received what, when."""
-    return (
-        Shipment.objects.filter(line__in=lines)
-        .select_related("line", "request__requester")
-        .order_by("shipped_on", "id")
-    )
-
-
-def _check(by, reason):
+def _check(by: User, reason: str) -> str:
     if not is_curator(by):
         raise NotAllowed("Only curators may record a withdrawal.")
     reason = (reason or "").strip()
@@ -52,8 +52,12 @@ def _check(by, reason):
     return reason
 
 
-def withdraw_consent(donor, *, by, on=None, reason):
-    """Record that `donor` withdrew consent on `on` (default today) and stop their lines."""
+def withdraw_consent(donor: Donor, *, by: User, on: datetime.date | None = None, reason: str,
+                     at: datetime.datetime | None = None, notify: bool = True) -> WithdrawalReport:
+    """Record that `donor` withdrew consent on `on` (default today) and stop their lines.
+
+    A backfill (the demo catalog) passes `at`, when the withdrawal was recorded,
+    and `notify=False`: nobody is e-mailed about the past."""
     reason = _check(by, reason)
     on = on or timezone.localdate()
     with transaction.atomic():
@@ -72,32 +76,35 @@ def withdraw_consent(donor, *, by, on=None, reason):
             )
         consent.withdrawn_on = on
         consent.withdrawal_reason = reason
-        consent._history_user = by
+        record_author(consent, by)
         consent.save()
         lines = list(CellLine.objects.select_for_update().filter(donor=donor).order_by("name"))
-        return _withdraw_lines(lines, by, f"Donor consent withdrawn on {on:%Y-%m-%d}: {reason}")
+        report = _withdraw_lines(lines, by, f"Donor consent withdrawn on {on:%Y-%m-%d}: {reason}", at=at, notify=notify)
+        reindex_many(DONOR, [donor])
+    return report
 
 
-def withdraw_line(line, *, by, reason):
+def withdraw_line(line: CellLine, *, by: User, reason: str,
+                  at: datetime.datetime | None = None, notify: bool = True) -> WithdrawalReport:
     """Withdraw one line from distribution, e.g. after a failed QC test."""
     reason = _check(by, reason)
     with transaction.atomic():
         locked = CellLine.objects.select_for_update().get(pk=line.pk)
         if locked.status == CurationStatus.WITHDRAWN:
             raise IllegalTransition(f"Line {locked.name} is already withdrawn: {locked.status_reason}")
-        report = _withdraw_lines([locked], by, f"Line {locked.name} withdrawn: {reason}")
+        report = _withdraw_lines([locked], by, f"Line {locked.name} withdrawn: {reason}", at=at, notify=notify)
     line.refresh_from_db()
     return report
 
 
-def _withdraw_lines(lines, by, reason):
-    """Inside the caller's transaction: lines out, open requests on hold, mail after commit."""
+def _withdraw_lines(lines: Sequence[CellLine], by: User, reason: str, *,
+                    at: datetime.datetime | None, notify: bool) -> WithdrawalReport:
+    """Inside the caller's transaction: lines out, open requests on hold, index rebuilt, mail after commit."""
     for line in lines:
         line.status = CurationStatus.WITHDRAWN
         line.status_reason = reason
         line.availability = Availability.NOT_DISTRIBUTED
-        line._history_user = by
-        line._change_reason = "withdrawal"
+        record_author(line, by, "withdrawal")
         line.save()
     open_requests = (
         DistributionRequest.objects.filter(items__line__in=lines, status__in=OPEN_STATUSES)
@@ -107,18 +114,17 @@ def _withdraw_lines(lines, by, reason):
     held = []
     for request in open_requests:
         if not request.on_hold:
-            request.put_on_hold(by, reason)  # records the event and queues the requester's e-mail
+            # The hold step records the event and publishes the requester's e-mail.
+            request_actions.put_on_hold(request, by, reason, at=at, notify=notify)
         held.append(request.pk)
     line_ids = [line.pk for line in lines]
     if line_ids:
-        from distribution.tasks import notify_material_withdrawn
-        from lines.search_text import refresh_search_text
-
-        # A withdrawn consent changes what the search columns may expose (the
-        # restricted column follows the consent), so they are rebuilt here too.
+        # A withdrawn consent changes what the search columns and the STR search
+        # may expose, so both are rebuilt in this transaction.
         refresh_search_text(CellLine.objects.filter(pk__in=line_ids))
-
-        transaction.on_commit(partial(notify_material_withdrawn.delay, line_ids, reason))
+        reindex_many(LINE, lines)
+        if notify:
+            publish_after_commit(notify_material_withdrawn, line_ids, reason)
     return WithdrawalReport(
         lines=[line.name for line in lines],
         held_requests=held,
