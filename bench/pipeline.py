@@ -18,12 +18,14 @@ worker's function is called in this process):
 Figures: seconds, lines per second, and rows written per second by the approval.
 """
 
+import io
 import json
 import tempfile
 import time
 
 from django.db import transaction
 from django.test import override_settings
+from openpyxl import Workbook
 
 from core.accounts import create_user_with_role, institution_for_code
 from lines.models import CellLine, QCRecord, Submission
@@ -47,9 +49,7 @@ def _timed(fn):
 def _lines_workbook(document):
     """The lines sheet of the template as a workbook (write-only openpyxl: writing the
     full four-sheet workbook of 10,000 lines would take the benchmark minutes)."""
-    import io
 
-    from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("lines")

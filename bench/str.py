@@ -24,6 +24,12 @@ import time
 from django.db import connection
 from django.test.utils import override_settings, setup_databases, teardown_databases
 
+from lines.models import ReferenceProfile
+from lines.str.index import ProfileIndex, _gc_paused, forget_index, get_index
+from lines.str.matching import normalise_profile, score_with_conflicts
+from lines.str.search import search_profiles
+from lines.str.store import rebuild_index
+
 MARKER_SETS = {
     # The classic 9-marker ATCC/Cellosaurus set, PowerPlex 16, and a 24-marker kit.
     "atcc": ["Amelogenin", "CSF1PO", "D13S317", "D16S539", "D5S818", "D7S820", "TH01", "TPOX", "vWA"],
@@ -132,11 +138,6 @@ def run(stdout, options):
 
 
 def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
-    from lines.models import ReferenceProfile
-    from lines.str.index import ProfileIndex, _gc_paused, forget_index, get_index
-    from lines.str.matching import normalise_profile, score_with_conflicts
-    from lines.str.search import search_profiles
-    from lines.str.store import rebuild_index
 
     write = stdout.write
     rng = random.Random(29)
@@ -213,11 +214,11 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
 
     # 3. STRprofiler 0.5.1's scoring API over the same profiles.
     try:
-        from strprofiler.utils import score_query
+        from strprofiler.utils import score_query  # noqa: PLC0415 (optional: the bench extra)
     except ImportError:
         write("STRprofiler: not installed (pip install -e '.[bench]' installs strprofiler==0.5.1)")
     else:
-        import strprofiler
+        import strprofiler  # noqa: PLC0415 (optional: the bench extra)
 
         flat = [{m: ",".join(a) for m, a in profile.items()} for profile, _ in profiles]
         sp_times = []

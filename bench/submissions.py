@@ -25,7 +25,14 @@ import tracemalloc
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
 
+from core.models import Institution
+from donors.models import Consent, Donor
+from lines.models import CellLine, ProtocolVersion, ReferenceProfile
+from lines.str.index import forget_index, get_index
+from lines.str.matching import normalise_profile
+from lines.str.store import rebuild_index
 from lines.submissions.protocol.example import str_profile, valid_document
+from lines.submissions.validation import schema_validator, validate_document
 
 
 def _set(document, line_index, path, value):
@@ -73,10 +80,6 @@ def generate_document(n_lines, error_fraction=0.5, seed=0):
 def _build_catalog(n_donors, n_lines_per_donor, institution):
     """Catalog holdings: donors and released lines of the depositing institution, with STR
     profiles in the search index, and some Cellosaurus references."""
-    from donors.models import Consent, Donor
-    from lines.models import CellLine, ReferenceProfile
-    from lines.str.matching import normalise_profile
-    from lines.str.store import rebuild_index
 
     donors = Donor.objects.bulk_create([
         Donor(code=f"BENCH-D{i:05d}", institution=institution, donor_number=f"{500 + i % 400:03d}"
@@ -111,10 +114,6 @@ def run(stdout, options):
 
 
 def _run(stdout, n_lines, quick):
-    from core.models import Institution
-    from lines.models import ProtocolVersion
-    from lines.str.index import forget_index, get_index
-    from lines.submissions.validation import schema_validator, validate_document
 
     write = stdout.write
     institution = Institution.objects.create(code="UKB", name="Bench institute", country="Germany")
