@@ -134,12 +134,21 @@ class DuoCodeSerializer(serializers.Serializer):
     label = serializers.CharField()
 
 
+class AgreementConditionSerializer(DuoCodeSerializer):
+    text = serializers.CharField(help_text="What the condition asks of you, in the eligibility answer's words.")
+    curator_checks = serializers.BooleanField(
+        help_text="A curator checks it against the consent document (the line is then ABSTAIN)."
+    )
+
+
 class ConsentTermsSerializer(serializers.Serializer):
     commercial_use = serializers.BooleanField(help_text="False under NCU, NPU or NPUNCU, or withdrawn consent.")
     not_for_profit_only = serializers.BooleanField()
     codes = DuoCodeSerializer(many=True)
-    conditions = DuoCodeSerializer(many=True, help_text="Codes that become conditions of the agreement "
-                                                        "(IRB, PUB, COL, RTN, MOR, TS, GS, IS, PS, US).")
+    conditions = AgreementConditionSerializer(
+        many=True, help_text="Codes that become conditions of the agreement (IRB, COL, PUB, RTN, MOR, TS, GSO, "
+                             "NMDS; GS, IS, PS, US, RS checked by a curator), as the eligibility check lists them.",
+    )
     disease_restriction = serializers.CharField(allow_null=True, help_text="MONDO id of a DS consent.")
     genetic_data = _choice(["open", "controlled", "none"])
     withdrawn = serializers.BooleanField()

@@ -11,8 +11,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.html import escape
 from rest_framework.authtoken.models import Token
 
+from distribution.eligibility import Purpose, evaluate_lines
 from lines.models import CellLine
 from lines.search_text import refresh_search_text
 from tests.factories import (
@@ -485,3 +487,18 @@ def test_the_dashboard_shows_queues_and_qc_completeness(as_role, catalog):
     assert re.search(r'data-missing="identity">.*?>3<', html)
     assert re.search(r'data-failing="mycoplasma">.*?>1<', html)
     assert 'href="/submissions/review/"' in html and 'href="/distribution/queue/"' in html
+
+
+def test_the_line_page_lists_every_condition_in_the_eligibility_answers_words(client, owner_institution):
+    # GSO, NMDS and RS are enforced by the request workflow like IRB and GS: the page lists them all.
+    codes = ["DUO:0000016", "DUO:0000015", "DUO:0000012", "DUO:0000021", "DUO:0000022"]
+    donor = DonorFactory(institution=owner_institution, donor_number="091")
+    ConsentFactory(donor=donor, codes=["DUO:0000042", *codes])
+    line = CellLineFactory(donor=donor, institution=owner_institution, name="UKBi091-A")
+    answer = evaluate_lines([line], Purpose(frozenset({"DUO:0000006"})))[0]
+
+    html = client.get(f"/lines/{line.name}/").content.decode()
+    section = html[html.index("Conditions you must accept"):]
+    assert {c.code for c in answer.conditions} == set(codes)
+    for condition in answer.conditions:
+        assert escape(condition.text) in section, condition.code
