@@ -15,6 +15,7 @@ from django.utils.html import escape
 from rest_framework.authtoken.models import Token
 
 from distribution.eligibility import Purpose, evaluate_lines
+from lines.holdings.facets import FACETS
 from lines.models import CellLine
 from lines.search_text import refresh_search_text
 from tests.factories import (
@@ -502,3 +503,45 @@ def test_the_line_page_lists_every_condition_in_the_eligibility_answers_words(cl
     assert {c.code for c in answer.conditions} == set(codes)
     for condition in answer.conditions:
         assert escape(condition.text) in section, condition.code
+
+
+def sidebar_counts(html):
+    """{facet: {value: count}} as the catalog sidebar shows them (selected values with no
+    matching line are offered at 0 so they can be cleared: left out here)."""
+    counts = {}
+    for name, value, count in re.findall(
+        r'name="(\w+)" value="([^"]*)"(?: checked)?>\s*<span>[^<]*</span> '
+        r'<span class="count" aria-label="(\d+) lines">', html
+    ):
+        if name in FACETS and int(count):
+            counts.setdefault(name, {})[value] = int(count)
+    return counts
+
+
+def facets_sex(facets):
+    return {v["value"]: v["count"] for v in facets["sex"]}
+
+
+def api_counts(facets):
+    return {name: {v["value"]: v["count"] for v in values if v["value"] is not None}
+            for name, values in facets.items() if any(v["value"] is not None for v in values)}
+
+
+@pytest.mark.parametrize("query", [
+    "gene=SOD1",
+    "sex=male",  # a selected facet: its other values count over the other filters
+    "sex=male&institution=UCSF",
+    "sex=female&sex=male&qc_status=passed&search=ukb",
+    "gene=SOD1&disease=MONDO:0004976&availability=available",
+])
+@pytest.mark.parametrize("role", ("anonymous", "curator"))
+def test_the_catalog_page_and_the_facets_api_give_the_same_counts(as_role, catalog, query, role):
+    client = as_role(role)
+    page = sidebar_counts(client.get(f"/lines/?{query}").content.decode())
+    facets = client.get(f"/api/v1/lines/facets/?{query}").json()["facets"]
+    listed = client.get(f"/api/v1/lines/?{query}&facets=true").json()["facets"]
+
+    assert page == api_counts(facets)
+    assert listed == facets
+    if query == "sex=male" and role == "anonymous":
+        assert page["sex"] == facets_sex(facets) == {"female": 2, "male": 2}
