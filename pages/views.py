@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 from core.roles import is_curator
 from distribution.models import DistributionRequest, RequestStatus
 from lines.holdings.facets import facet_counts
+from lines.holdings.filters import CellLineFilter
 from lines.holdings.representation import QC_LABELS
 from lines.holdings.views import COUNTS_CACHE_SECONDS, catalog_version, visibility_key
 from lines.models import (
@@ -52,7 +53,7 @@ def _chart(values, param=None, limit=CHART_ROWS):
     return rows
 
 
-def _home_figures(lines, user):
+def _home_figures(lines, request):
     stats = lines.aggregate(
         lines=Count("pk"), donors=Count("donor", distinct=True), institutions=Count("institution", distinct=True),
         **{f"onset_{low}": Count("pk", filter=Q(donor__age_at_onset__gte=low, donor__age_at_onset__lte=high))
@@ -60,7 +61,8 @@ def _home_figures(lines, user):
         onset_unrecorded=Count("pk", filter=Q(donor__age_at_onset__isnull=True)),
     )
     onset = {key.removeprefix("onset_"): value for key, value in stats.items() if key.startswith("onset_")}
-    facets = facet_counts(lines, user)
+    # The catalog's facet counts with no filter: the home figures match /lines/.
+    facets = facet_counts(CellLineFilter({}, queryset=lines, request=request)).facets
     stats["genes"] = len(facets["gene"])
     return stats, onset, facets
 
@@ -74,7 +76,7 @@ def home(request):
     ).hexdigest()
     figures = cache.get(key)
     if figures is None:
-        figures = _home_figures(lines, request.user)
+        figures = _home_figures(lines, request)
         cache.set(key, figures, COUNTS_CACHE_SECONDS)
     stats, onset, facets = figures
     onset_values = [{"label": label, "count": onset[str(low)], "value": None} for low, _, label in ONSET_BANDS]

@@ -13,6 +13,7 @@ import orjson
 from django.db.models import Count, Exists, F, OuterRef
 from django.http import StreamingHttpResponse
 from django.urls import path
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
@@ -134,12 +135,21 @@ class DuoCodeSerializer(serializers.Serializer):
     label = serializers.CharField()
 
 
+class AgreementConditionSerializer(DuoCodeSerializer):
+    text = serializers.CharField(help_text="What the condition asks of you, in the eligibility answer's words.")
+    curator_checks = serializers.BooleanField(
+        help_text="A curator checks it against the consent document (the line is then ABSTAIN)."
+    )
+
+
 class ConsentTermsSerializer(serializers.Serializer):
     commercial_use = serializers.BooleanField(help_text="False under NCU, NPU or NPUNCU, or withdrawn consent.")
     not_for_profit_only = serializers.BooleanField()
     codes = DuoCodeSerializer(many=True)
-    conditions = DuoCodeSerializer(many=True, help_text="Codes that become conditions of the agreement "
-                                                        "(IRB, PUB, COL, RTN, MOR, TS, GS, IS, PS, US).")
+    conditions = AgreementConditionSerializer(
+        many=True, help_text="Codes that become conditions of the agreement (IRB, COL, PUB, RTN, MOR, TS, GSO, "
+                             "NMDS; GS, IS, PS, US, RS checked by a curator), as the eligibility check lists them.",
+    )
     disease_restriction = serializers.CharField(allow_null=True, help_text="MONDO id of a DS consent.")
     genetic_data = _choice(["open", "controlled", "none"])
     withdrawn = serializers.BooleanField()
@@ -286,12 +296,27 @@ class HoldingsView:
         return context
 
 
+class FilteredLinesView(HoldingsView):
+    """A line view whose filters are also the facets' input."""
+
+    def valid_filterset(self):
+        """The CellLineFilter over the lines the user may see, checked as the filter
+        backend checks it (unknown parameters and bad values are 400s naming them)."""
+        backend = StrictDjangoFilterBackend()
+        reject_unknown_params(self.request, backend.allowed_params(self))
+        filterset = backend.get_filterset(self.request, self.get_queryset(), self)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        return filterset
+
+
 class LinePagination(KeysetPagination):
     def get_paginated_response_schema(self, schema):
         body = super().get_paginated_response_schema(schema)
         body["properties"]["facets"] = {
             "allOf": [{"$ref": "#/components/schemas/Facets"}],
-            "description": "Present with facets=true: counts over every line matching the filters.",
+            "description": "Present with facets=true: counts over every line matching the filters (a facet "
+                           "with a selection counts over the other filters), as /api/v1/lines/facets/.",
         }
         return body
 
@@ -302,7 +327,7 @@ FACETS_PARAM = OpenApiParameter(
 
 
 @extend_schema(tags=["lines"], parameters=[FACETS_PARAM])
-class LineList(HoldingsView, generics.ListAPIView):
+class LineList(FilteredLinesView, generics.ListAPIView):
     """Lines you may see, filtered, ordered and paginated by cursor; `facets=true` adds counts."""
 
     serializer_class = CellLineSummarySerializer
@@ -318,17 +343,20 @@ class LineList(HoldingsView, generics.ListAPIView):
         return CellLine.objects.visible_to(self.request.user)
 
     def list(self, request, *args, **kwargs):
-        filtered = self.filter_queryset(self.get_queryset())
+        filterset = self.valid_filterset()
+        filtered = filterset.qs
         with_facets = parse_bool_param(request, "facets")
         page = rep.attach_page_facts(self.paginate_queryset(rep.summary_rows(filtered)))
         data = self.get_serializer(page, many=True).data
-        extra = {"facets": facet_counts(filtered, request.user)} if with_facets else None
+        extra = {"facets": facet_counts(filterset).facets} if with_facets else None
         return self.paginator.get_paginated_response(data, extra)
 
 
 @extend_schema(tags=["lines"], responses={200: FacetsResponseSerializer})
-class LineFacets(HoldingsView, generics.GenericAPIView):
-    """Facet counts (lines per gene, disease, sex, ancestry ...) over the lines matching the filters."""
+class LineFacets(FilteredLinesView, generics.GenericAPIView):
+    """Facet counts (lines per gene, disease, sex, ancestry ...) over the lines matching the filters;
+    a facet with a selection counts over the other filters, so its other values stay offered
+    (the /lines/ page's sidebar counts)."""
 
     filter_backends = [StrictDjangoFilterBackend]
     filterset_class = CellLineFilter
@@ -338,8 +366,7 @@ class LineFacets(HoldingsView, generics.GenericAPIView):
         return CellLine.objects.visible_to(self.request.user)
 
     def get(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
-        return Response({"facets": facet_counts(queryset, request.user)})
+        return Response({"facets": facet_counts(self.valid_filterset()).facets})
 
 
 class LineExport(HoldingsView, generics.GenericAPIView):

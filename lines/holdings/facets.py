@@ -1,27 +1,42 @@
-"""Facet counts for a filtered set of lines: how many lines per gene, disease, sex,
-ancestry, reprogramming method, modification type, QC status, availability and
-institution, in ONE SQL query.
+"""Facet counts: how many lines per gene, disease, sex, ancestry, reprogramming
+method, modification type, QC status, availability, institution (and curation
+status, on the catalog page of curators and depositors). The one home of the rule,
+read by the /lines/ page, /api/v1/lines/facets/ and /api/v1/lines/?facets=true.
 
-The filtered queryset is the body of a CTE, so the lines are read and filtered once;
-every facet is then a GROUP BY over those materialised rows, joined by UNION ALL,
-and the gene facet joins them to the variants the user may see. Works on
-PostgreSQL and SQLite alike.
+The rule: a facet counts over the lines matching every filter; a facet with a
+selection counts over the lines matching every *other* filter, so that its other
+values stay offered and can be added (sex=female OR male).
 
-`facet_counts(queryset, user)` counts only over `queryset`, so pass a queryset
-already limited by `CellLine.objects.visible_to(user)`; `user` decides which
-germline variants count towards the gene facet (donors.disclosure).
+`facet_counts(filterset)` takes a valid CellLineFilter over
+`CellLine.objects.visible_to(user)` and answers in ONE SQL query: the filtered
+lines are the body of a CTE (read and filtered once), each selected facet adds a
+CTE of the lines matching the other filters, every facet is a GROUP BY over its
+CTE, joined by UNION ALL; the gene facet joins them to the variants the user may
+see (donors.disclosure). Works on PostgreSQL and SQLite alike.
 """
+
+from dataclasses import dataclass
 
 from django.db import connection
 
 from donors.disclosure import genetic_data_public_sql, sees_all_genetic_data
 from donors.models import Ancestry, Consent, Sex, Variant
-from lines.models import Availability, ModificationType, QCStatus, ReprogrammingMethod
+from lines.models import (
+    Availability,
+    CurationStatus,
+    ModificationType,
+    QCStatus,
+    ReprogrammingMethod,
+)
 
-# The facets, in the order they are returned; choice labels for the coded ones.
+# The facets, in the order they are returned; choice labels for the coded ones. Each
+# is also the name of the line filter on the same field.
 FACETS = ("gene", "disease", "sex", "ancestry", "reprogramming_method", "modification_type",
           "qc_status", "availability", "institution")
+# Counted on request only: the catalog page shows it to those who see unreleased lines.
+STATUS_FACET = "status"
 _CHOICE_LABELS = {
+    STATUS_FACET: dict(CurationStatus.choices),
     "sex": dict(Sex.choices),
     "ancestry": dict(Ancestry.choices),
     "reprogramming_method": dict(ReprogrammingMethod.choices),
@@ -39,48 +54,88 @@ _CTE_COLUMNS = {
     "modification_type": "modification_type", "qc_status": "qc_status", "availability": "availability",
     "sex": "donor__sex", "ancestry": "donor__ancestry", "disease": "donor__disease",
     "disease_label": "donor__disease_label", "institution": "institution__code",
-    "institution_name": "institution__name",
+    "institution_name": "institution__name", "status": "status",
 }
+_CODED_COLUMNS = ("sex", "ancestry", "reprogramming_method", "modification_type", "qc_status", "availability",
+                  STATUS_FACET)
 
 
-def _sql(queryset, user):
+@dataclass
+class FacetCounts:
+    facets: dict
+    total: int  # lines matching every filter
+    qc_passed: int  # of which with a full QC panel passed
+
+
+def _selected(filterset, name):
+    return filterset.form.cleaned_data.get(name) not in (None, "", [], ())
+
+
+def _cte(name, queryset):
+    inner, params = queryset.order_by().values(*_CTE_COLUMNS.values()).query.sql_with_params()
+    return f"{name} ({', '.join(_CTE_COLUMNS)}) AS ({inner})", params
+
+
+def _sql(filterset, names):
     q = connection.ops.quote_name
     variant, consent = Variant._meta.db_table, Consent._meta.db_table
-    # Only identifiers from model metadata and fixed column names are formatted into
-    # the SQL; every user-supplied value travels in `params` (the filtered queryset's).
-    # The filtered queryset itself is the CTE body (one scan of the lines), its
-    # columns named by the CTE's column list.
-    inner, params = queryset.order_by().values(*_CTE_COLUMNS.values()).query.sql_with_params()
+    # Only identifiers from model metadata, facet names from the fixed FACETS and
+    # fixed column names are formatted into the SQL; every user-supplied value
+    # travels in `params` (the filtered querysets').
+    ctes, params = [], []
+    source = {}
+    for cte, queryset in [("f", filterset.qs)] + [
+        (f"f_{name}", filterset.queryset_without(name)) for name in names if _selected(filterset, name)
+    ]:
+        sql, cte_params = _cte(cte, queryset)
+        ctes.append(sql)
+        params.extend(cte_params)
+        source[cte.removeprefix("f_")] = cte
     # Germline variants count only where the user may see them (see lines.holdings.filters).
-    consent_join = "" if sees_all_genetic_data(user) else (
-        f"JOIN {q(consent)} c ON c.donor_id = f.donor_id AND {genetic_data_public_sql('c')}"
+    consent_join = "" if sees_all_genetic_data(filterset.user) else (
+        f"JOIN {q(consent)} c ON c.donor_id = s.donor_id AND {genetic_data_public_sql('c')}"
     )
     branches = [
-        "SELECT 'disease' AS facet, f.disease AS value, MAX(f.disease_label) AS label, COUNT(*) AS n "
-        "FROM f GROUP BY f.disease",
-        "SELECT 'institution', f.institution, MAX(f.institution_name), COUNT(*) FROM f GROUP BY f.institution",
+        "SELECT '~total' AS facet, NULL AS value, NULL AS label, COUNT(*) AS n FROM f",
+        "SELECT '~qc_passed', NULL, NULL, COUNT(*) FROM f WHERE f.qc_status = %s",
     ]
-    for column in ("sex", "ancestry", "reprogramming_method", "modification_type", "qc_status", "availability"):
-        branches.append(f"SELECT '{column}', f.{column}, NULL, COUNT(*) FROM f GROUP BY f.{column}")  # noqa: S608
-    branches.append(
-        "SELECT 'gene', g.gene, NULL, COUNT(DISTINCT g.line_id) FROM ("  # noqa: S608
-        f"SELECT v.gene AS gene, f.id AS line_id FROM f JOIN {q(variant)} v ON v.line_id = f.id "
-        "UNION ALL "
-        f"SELECT v.gene, f.id FROM f {consent_join} JOIN {q(variant)} v ON v.donor_id = f.donor_id"
-        ") g GROUP BY g.gene"
-    )
-    sql = f"WITH f ({', '.join(_CTE_COLUMNS)}) AS ({inner}) " + " UNION ALL ".join(branches)  # noqa: S608
+    params.append(QCStatus.PASSED)
+    for name in names:
+        s = source.get(name, "f")
+        if name == "disease":
+            branches.append(
+                f"SELECT 'disease', s.disease, MAX(s.disease_label), COUNT(*) FROM {s} s GROUP BY s.disease"  # noqa: S608
+            )
+        elif name == "institution":
+            branches.append(f"SELECT 'institution', s.institution, MAX(s.institution_name), COUNT(*) "  # noqa: S608
+                            f"FROM {s} s GROUP BY s.institution")
+        elif name in _CODED_COLUMNS:
+            branches.append(f"SELECT '{name}', s.{name}, NULL, COUNT(*) FROM {s} s GROUP BY s.{name}")  # noqa: S608
+        elif name == "gene":
+            branches.append(
+                "SELECT 'gene', g.gene, NULL, COUNT(DISTINCT g.line_id) FROM ("  # noqa: S608
+                f"SELECT v.gene AS gene, s.id AS line_id FROM {s} s JOIN {q(variant)} v ON v.line_id = s.id "
+                "UNION ALL "
+                f"SELECT v.gene, s.id FROM {s} s {consent_join} JOIN {q(variant)} v ON v.donor_id = s.donor_id"
+                ") g GROUP BY g.gene"
+            )
+    sql = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(branches)  # noqa: S608
     return sql, params
 
 
-def facet_counts(queryset, user):
-    """{facet: [{"value", "label", "count"}, ...] most frequent first} over `queryset`."""
-    sql, params = _sql(queryset, user)
+def facet_counts(filterset, names=FACETS):
+    """The facets `names` of a valid CellLineFilter: {facet: [{"value", "label", "count"},
+    ...] most frequent first}, with the number of matching lines, in one query."""
+    sql, params = _sql(filterset, names)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    facets = {name: [] for name in FACETS}
+    facets = {name: [] for name in names}
+    totals = {}
     for facet, value, label, count in rows:
+        if facet.startswith("~"):
+            totals[facet[1:]] = int(count)
+            continue
         if value in ("", None):
             value, label = None, "Not recorded"
         elif facet in _CHOICE_LABELS:
@@ -91,4 +146,4 @@ def facet_counts(queryset, user):
     for name, values in facets.items():
         values.sort(key=lambda item: (-item["count"], item["value"] or ""))
         facets[name] = values[:MAX_VALUES_PER_FACET]
-    return facets
+    return FacetCounts(facets, totals["total"], totals["qc_passed"])

@@ -16,12 +16,14 @@ import re
 
 import django_filters as filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
 
 from core.models import DiseaseTerm, Gene
+from donors import duo
 from donors.disclosure import genetic_data_visible_q
-from donors.models import Ancestry, Consent, Donor, FamilyHistory, OnsetSite, Sex, Variant, Zygosity
+from donors.models import Ancestry, Donor, FamilyHistory, OnsetSite, Sex, Variant, Zygosity
 from lines.models import (
     Availability,
     CellLine,
@@ -40,9 +42,6 @@ CL_RE = r"CL:\d{7}"
 INSTITUTION_RE = r"[A-Z]{2,6}"
 GENE_RE = r"[A-Za-z0-9][A-Za-z0-9.\-_@]{0,39}"
 LINE_NAME_MAX = 40
-
-# DUO modifiers that deny commercial or for-profit use (DUOS consent-ontology).
-NON_COMMERCIAL_CODES = ("DUO:0000046", "DUO:0000045", "DUO:0000018")  # NCU, NPU, NPUNCU
 
 TRUE_FALSE = (("true", "true"), ("false", "false"))
 
@@ -142,12 +141,51 @@ def visible_variant_lines(queryset, variant_q, user):
 
 
 def commercial_use_q():
-    """Lines whose donor consent stands and carries none of NCU, NPU, NPUNCU."""
-    non_commercial = Consent.codes.through.objects.filter(
-        consent__donor_id=OuterRef("donor_id"), duoterm_id__in=NON_COMMERCIAL_CODES
+    """Lines whose donor consent stands and carries none of NCU, NPU, NPUNCU (donors.duo)."""
+    return duo.commercial_use_q(donor="donor_id")
+
+
+# Query parameters of the purpose filter → the purpose fields check_purpose names.
+PURPOSE_PARAMS = {
+    "purpose.codes": "purpose",
+    "purpose.disease": "purpose_disease",
+    "organisation_type": "purpose_organisation_type",
+}
+
+
+def purpose_q(purpose, disease_ancestors):
+    """The lines distribution.eligibility.evaluate() would APPROVE for a checked purpose:
+    released, available for distribution, and the donor's consent approves it
+    (donors.duo.approved_q). Parity: tests/distribution/test_eligibility.py."""
+    return Q(status=CurationStatus.RELEASED, availability=Availability.AVAILABLE) & duo.approved_q(
+        purpose, disease_ancestors, consent="donor__consent"
     )
-    standing = Consent.objects.filter(donor_id=OuterRef("donor_id"), withdrawn_on__isnull=True)
-    return Exists(standing) & ~Exists(non_commercial)
+
+
+def lines_for_purpose(queryset, purpose):
+    """The lines of `queryset` a checked purpose may use now, in one query (plus one for
+    the MONDO ancestors of a disease-specific purpose)."""
+    ancestors = duo.disease_ancestors_for(purpose.disease) if duo.DS in purpose.codes else frozenset()
+    return queryset.filter(purpose_q(purpose, ancestors))
+
+
+def purpose_from_params(codes, disease=None, commercial=None, organisation_type=None, user=None):
+    """(Purpose, MONDO ancestors of its disease) from the filters' purpose parameters:
+    `purpose` (DUO codes, repeatable), `purpose_disease`, `purpose_commercial`,
+    `purpose_organisation_type` (default: the user's profile, else academic).
+    Raises duo.PurposeError keyed by parameter name."""
+    if organisation_type in (None, ""):
+        profile = getattr(user, "profile", None) if user is not None and user.is_authenticated else None
+        organisation_type = profile.organisation_type if profile else "academic"
+    purpose = duo.Purpose(frozenset(codes or ()), disease or None, bool(commercial), organisation_type)
+    # One lookup answers both "is the disease known?" and "what are its ancestors?".
+    ancestors = duo.disease_ancestors_for(purpose.disease)
+    known = {purpose.disease} if purpose.disease and ancestors is not None else set()
+    try:
+        duo.check_purpose(purpose, known_diseases=known)
+    except duo.PurposeError as error:
+        raise duo.PurposeError({PURPOSE_PARAMS.get(k, k): v for k, v in error.problems.items()}) from error
+    return purpose, ancestors
 
 
 def isogenic_q(visible):
@@ -217,8 +255,8 @@ class CellLineFilter(filters.FilterSet):
         )
     )
     status = _multi(CurationStatus.choices, "status", help_text="Curation status (within what you may see).")
-    # A research purpose (distribution.eligibility): only lines whose donor's consent
-    # already allows it (DUO matching, APPROVE). Combined in filter_queryset.
+    # A research purpose (donors.duo): only lines whose donor's consent already allows
+    # it (DUO matching, APPROVE). Combined in filter_queryset.
     purpose = extend_schema_field({"type": "string", "pattern": r"^DUO:\d{7}$"})(
         PatternMultipleFilter(
             method="filter_purpose", pattern=r"DUO:\d{7}", what="DUO purpose code (DUO:0000006)",
@@ -253,17 +291,34 @@ class CellLineFilter(filters.FilterSet):
         return getattr(self.request, "user", None)
 
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        data = self.form.cleaned_data
+        return self.filter_queryset_except(queryset, None)
+
+    def queryset_without(self, name):
+        """The lines matching every filter but `name`: what a selected facet counts over
+        (lines.holdings.facets). Only on a valid filterset."""
+        return self.filter_queryset_except(self.queryset.all(), name)
+
+    def _once(self, key, compute):
+        # The lookups behind the filters (gene symbols, disease subtypes, the purpose's
+        # disease) are made once per filterset, however often the facet counts rebuild
+        # the queryset with one filter left out.
+        lookups = self.__dict__.setdefault("_lookups", {})
+        if key not in lookups:
+            lookups[key] = compute()
+        return lookups[key]
+
+    def filter_queryset_except(self, queryset, skip):
+        data = {name: value for name, value in self.form.cleaned_data.items() if name != skip}
+        for name, value in data.items():
+            queryset = self.filters[name].filter(queryset, value)
         age_min, age_max = data.get("age_min"), data.get("age_max")
         if age_min is not None and age_max is not None and age_min > age_max:
             # Raised after validation so that the API still names the parameter.
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError({"age_min": ["Must not exceed age_max."]})
         variant_q = Q()
         if data.get("gene"):
-            variant_q &= Q(gene__in=canonical_gene_symbols(data["gene"]))
+            genes = tuple(data["gene"])
+            variant_q &= Q(gene__in=self._once(("gene", genes), lambda: canonical_gene_symbols(genes)))
         if data.get("variant"):
             variant_q &= variant_name_q(data["variant"])
         if data.get("zygosity"):
@@ -272,17 +327,14 @@ class CellLineFilter(filters.FilterSet):
             queryset = visible_variant_lines(queryset, variant_q, self.user)
         purpose_params = ("purpose", "purpose_disease", "purpose_commercial", "purpose_organisation_type")
         if any(data.get(name) not in (None, "", []) for name in purpose_params):
-            from rest_framework.exceptions import ValidationError
-
-            from distribution.eligibility import PurposeError, filter_lines_by_purpose_params
-
             try:
-                queryset = filter_lines_by_purpose_params(
-                    queryset, data.get("purpose"), data.get("purpose_disease"), data.get("purpose_commercial"),
+                purpose, ancestors = self._once("purpose", lambda: purpose_from_params(
+                    data.get("purpose"), data.get("purpose_disease"), data.get("purpose_commercial"),
                     data.get("purpose_organisation_type"), self.user,
-                )
-            except PurposeError as error:
+                ))
+            except duo.PurposeError as error:
                 raise ValidationError({k: [v] for k, v in error.problems.items()}) from error
+            queryset = queryset.filter(purpose_q(purpose, ancestors))
         return queryset
 
     def filter_purpose(self, queryset, name, value):
@@ -297,7 +349,8 @@ class CellLineFilter(filters.FilterSet):
     def filter_disease(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(donor__disease__in=disease_and_subtypes(value))
+        diseases = self._once(("disease", tuple(value)), lambda: disease_and_subtypes(value))
+        return queryset.filter(donor__disease__in=diseases)
 
     def filter_isogenic(self, queryset, name, value):
         q = isogenic_q(CellLine.objects.visible_to(self.user))

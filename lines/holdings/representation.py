@@ -15,18 +15,18 @@ Engineered variants are the line's own edit and are shown with the line.
 from datetime import date
 from urllib.parse import quote
 
+from django.db.models import Q
+from django.urls import reverse
+
 from core.roles import is_curator
+from donors import duo
 from donors.disclosure import consent_is_public, may_see_genetic_data
+from donors.models import Consent, Variant
 from lines.models import QCTest
 from lines.qc import required_tests
 
-NON_COMMERCIAL_CODES = frozenset({"DUO:0000046", "DUO:0000045", "DUO:0000018"})  # NCU, NPU, NPUNCU
-NOT_FOR_PROFIT_CODES = frozenset({"DUO:0000045", "DUO:0000018"})  # NPU, NPUNCU
-# Modifiers that become conditions on the agreement rather than a yes/no (DUOS).
-CONDITION_CODES = frozenset({
-    "DUO:0000021", "DUO:0000020", "DUO:0000019", "DUO:0000029", "DUO:0000024", "DUO:0000025",
-    "DUO:0000022", "DUO:0000028", "DUO:0000027", "DUO:0000026",
-})
+NON_COMMERCIAL_CODES = frozenset(duo.NON_COMMERCIAL_CODES)
+NOT_FOR_PROFIT_CODES = frozenset(duo.NOT_FOR_PROFIT_CODES)
 QC_LABELS = dict(QCTest.choices)
 # QC whose details are the donor's genotype: identity (STR/SNP alleles) and genomic
 # integrity (karyotype, CNVs). Their details follow the consent's genetic-data level;
@@ -39,8 +39,6 @@ class Viewer:
     """Who is looking, and the URL prefixes for links, computed once per request."""
 
     def __init__(self, request):
-        from django.urls import reverse
-
         self.request = request
         self.user = getattr(request, "user", None)
         self.curator = is_curator(self.user)
@@ -144,21 +142,25 @@ def visible_variants(line, viewer):
 
 
 def consent_terms(consent):
-    """Who may use material under this consent: commercial or not, DUO codes, conditions."""
+    """Who may use material under this consent: commercial or not, DUO codes, and the
+    agreement conditions (donors.duo.conditions: the list and words of the eligibility answer)."""
     if consent is None:
         return None
     codes = sorted(consent.codes.all(), key=lambda term: term.curie)
-    curies = {term.curie for term in codes}
+    by_curie = {term.curie: term for term in codes}
     withdrawn = consent.withdrawn_on is not None
 
     def term(t):
         return {"curie": t.curie, "shorthand": t.shorthand or None, "label": t.label}
 
     return {
-        "commercial_use": not withdrawn and not (curies & NON_COMMERCIAL_CODES),
-        "not_for_profit_only": bool(curies & NOT_FOR_PROFIT_CODES),
+        "commercial_use": duo.allows_commercial_use(duo.ConsentFacts(frozenset(by_curie), consent.disease, withdrawn)),
+        "not_for_profit_only": bool(set(by_curie) & NOT_FOR_PROFIT_CODES),
         "codes": [term(t) for t in codes],
-        "conditions": [term(t) for t in codes if t.curie in CONDITION_CODES],
+        "conditions": [
+            {**term(by_curie[c.code]), "text": c.text, "curator_checks": c.curator_checks}
+            for c in duo.conditions(by_curie)
+        ],
         "disease_restriction": consent.disease or None,
         "genetic_data": consent.genetic_data,
         "withdrawn": withdrawn,
@@ -188,10 +190,6 @@ def summary_rows(queryset):
 def attach_page_facts(rows):
     """Genes (engineered and germline) and non-commercial consent codes for a page of
     rows: two queries whatever the page size."""
-    from django.db.models import Q
-
-    from donors.models import Consent, Variant
-
     line_ids = [row["pk"] for row in rows]
     donor_ids = {row["donor_id"] for row in rows if row["donor_id"]}
     consent_ids = {row["donor__consent__id"] for row in rows if row["donor__consent__id"]}
@@ -306,9 +304,10 @@ def commercial_use(line):
     """The donor's consent stands and carries none of NCU, NPU, NPUNCU."""
     donor = line.donor
     consent = getattr(donor, "consent", None) if donor is not None else None
-    if consent is None or consent.withdrawn_on is not None:
+    if consent is None:
         return False
-    return not any(term.curie in NON_COMMERCIAL_CODES for term in consent.codes.all())
+    codes = frozenset(term.curie for term in consent.codes.all())
+    return duo.allows_commercial_use(duo.ConsentFacts(codes, consent.disease, consent.withdrawn_on is not None))
 
 
 def line_summary(line, viewer):

@@ -3,7 +3,7 @@
 
 The pages read exactly what the holdings API reads: the same FilterSet
 (lines.holdings.filters.CellLineFilter, so the query parameters are the API's), the same
-facet query (lines.holdings.facets.facet_counts) and the same representation rules
+facet counts (lines.holdings.facets.facet_counts, selected facets widened) and the same representation rules
 (lines.holdings.representation), so a page can never show a user more than the API would.
 Everything starts from CellLine.objects.visible_to(user).
 
@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, Prefetch, Q
-from django.http import Http404, QueryDict
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
@@ -28,9 +28,9 @@ from core.models import DiseaseTerm, DuoTerm
 from core.roles import is_curator, may_request
 from donors.models import Ancestry, Sex, Variant
 from lines.holdings import representation as rep
-from lines.holdings.facets import facet_counts
+from lines.holdings.facets import FACETS, STATUS_FACET, facet_counts
 from lines.holdings.filters import LINE_ORDERINGS, CellLineFilter, commercial_use_q, isogenic_q
-from lines.models import Availability, CellLine, CurationStatus, QCStatus, depositing_institution
+from lines.models import Availability, CellLine, CurationStatus, depositing_institution
 
 PAGE_SIZES = (25, 50, 100, 200)
 COUNTS_CACHE_SECONDS = 60
@@ -140,57 +140,20 @@ def _filter_errors(filterset):
     return errors
 
 
-def _widen_selected(request, pairs, base, user):
-    """The facets to show: `base` (counts over the filtered lines), except that a facet
-    with a selection counts over the lines matching every *other* filter, so its other
-    values stay visible and can be added (sex=female OR male); one query per such facet."""
-    facets = dict(base)
-    visible = CellLine.objects.visible_to(user)
-    for name, _ in SIDEBAR_FACETS:
-        if name not in base or not any(k == name for k, _ in pairs):
-            continue
-        others = [(k, v) for k, v in pairs if k != name and k not in PAGE_PARAMS]
-        data = QueryDict(mutable=True)
-        for k, v in others:
-            data.appendlist(k, v)
-        filterset = CellLineFilter(data, queryset=visible, request=request)
-        if not filterset.is_valid():
-            continue
-        try:
-            facets[name] = facet_counts(filterset.qs, user)[name]
-        except ApiValidationError:
-            continue
-    return facets
-
-
-def _status_facet(request, pairs, filtered):
-    if any(k == "status" for k, _ in pairs):
-        data = QueryDict(mutable=True)
-        for k, v in pairs:
-            if k != "status" and k not in PAGE_PARAMS:
-                data.appendlist(k, v)
-        filterset = CellLineFilter(data, queryset=CellLine.objects.visible_to(request.user), request=request)
-        if filterset.is_valid():
-            # A subset of filters that already passed: nothing left to raise.
-            filtered = filterset.qs
-    labels = dict(CurationStatus.choices)
-    rows = filtered.order_by().values("status").annotate(n=Count("pk")).order_by("-n")
-    return [{"value": r["status"], "label": labels.get(r["status"], r["status"]), "count": r["n"]} for r in rows]
-
-
-def _counts(request, pairs, filtered, visible):
+def _counts(request, filterset, pairs):
     """(facets to show, totals) for the filtered lines."""
     user = request.user
-    # The facet query also gives the total (every line has one sex value, "not
-    # recorded" included) and the QC-passed count, so the page needs no COUNT of its own.
-    base = facet_counts(filtered, user)
-    totals = {"total": sum(v["count"] for v in base.get("sex", [])),
-              "qc_passed": sum(v["count"] for v in base.get("qc_status", []) if v["value"] == QCStatus.PASSED)}
-    facets = _widen_selected(request, pairs, base, user)
+    visible = filterset.queryset
+    names = FACETS
     if is_curator(user) or depositing_institution(user) is not None:
         # Only curators and depositors see lines other than released ones: for them, a
-        # status facet (one GROUP BY, over the other filters so every status stays offered).
-        facets["status"] = _status_facet(request, pairs, filtered)
+        # status facet too.
+        names = (*FACETS, STATUS_FACET)
+    # The facet query also gives the total and the QC-passed count, so the page needs
+    # no COUNT of its own.
+    counts = facet_counts(filterset, names)
+    totals = {"total": counts.total, "qc_passed": counts.qc_passed}
+    filtered = filterset.qs
     # Separate COUNTs, not FILTER (WHERE EXISTS …) in one aggregate: PostgreSQL turns an
     # EXISTS in WHERE into a semi-join, but runs it once per row inside an aggregate
     # (6.6 s against 1.3 s for both at 200,000 lines).
@@ -201,7 +164,7 @@ def _counts(request, pairs, filtered, visible):
             totals[name] = totals["total"] if chosen[name] == "true" else 0
         else:
             totals[name] = filtered.filter(q()).count()
-    return facets, totals
+    return counts.facets, totals
 
 
 def catalog_version():
@@ -218,7 +181,7 @@ def visibility_key(user):
     return f"institution-{institution.pk}" if institution is not None else "public"
 
 
-def _cached_counts(request, pairs, filtered, visible):
+def _cached_counts(request, pairs, filterset):
     """The counts, kept for COUNTS_CACHE_SECONDS: paging and sorting the same search (the
     common case) then costs no facet query. The key holds who is looking, the filters
     and a version of the lines table (latest change, number of lines), so a released,
@@ -226,12 +189,12 @@ def _cached_counts(request, pairs, filtered, visible):
     Searches with a research purpose depend on the user's profile: not cached."""
     filters = sorted((k, v) for k, v in pairs if k not in PAGE_PARAMS)
     if any(k.startswith("purpose") for k, _ in filters):
-        return _counts(request, pairs, filtered, visible)
+        return _counts(request, filterset, pairs)
     raw = repr((visibility_key(request.user), filters, catalog_version()))
     key = "catalog-counts:" + hashlib.sha256(raw.encode()).hexdigest()
     cached = cache.get(key)
     if cached is None:
-        cached = _counts(request, pairs, filtered, visible)
+        cached = _counts(request, filterset, pairs)
         cache.set(key, cached, COUNTS_CACHE_SECONDS)
     return cached
 
@@ -262,7 +225,7 @@ def catalog(request):
     order, sort_key, descending = _ordering(request.GET.get("ordering"))
     page_size = _page_size(request.GET.get("page_size"))
     no_counts = {"total": 0, "qc_passed": 0, "commercial_use": 0, "has_isogenic_control": 0}
-    facets, totals = _cached_counts(request, pairs, filtered, visible) if not errors else ({}, no_counts)
+    facets, totals = _cached_counts(request, pairs, filterset) if not errors else ({}, no_counts)
     paginator = Paginator(_line_rows_queryset(filtered).order_by(*order), page_size)
     paginator.count = totals["total"]  # counted by the facet query: no second COUNT
     page = paginator.get_page(request.GET.get("page"))

@@ -43,13 +43,16 @@ def test_imports_only_go_down_and_no_module_is_imported_in_a_circle():
 def typed_modules():
     """The modules mypy checks ([tool.mypy] files): each layer's actions and selectors."""
     config = tomllib.loads((Path(settings.BASE_DIR) / "pyproject.toml").read_text(encoding="utf-8"))
-    return config["tool"]["mypy"]["files"]
+    for name in config["tool"]["mypy"]["files"]:
+        path = Path(settings.BASE_DIR) / name
+        yield from sorted(path.rglob("*.py")) if path.is_dir() else [path]
 
 
 def test_every_public_function_of_the_actions_and_selectors_is_annotated():
     missing = []
-    for name in typed_modules():
-        tree = ast.parse((Path(settings.BASE_DIR) / name).read_text(encoding="utf-8"))
+    for path in typed_modules():
+        name = path.relative_to(settings.BASE_DIR)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         scopes = [tree, *(node for node in tree.body if isinstance(node, ast.ClassDef) and not node.name.startswith("_"))]
         for scope in scopes:
             for node in scope.body:

@@ -11,7 +11,7 @@ from lines.models import CellLine
 from lines.search_text import refresh_search_text
 from tests.api_catalog import PUBLIC, build_catalog
 from tests.conftest import client_for
-from tests.factories import CellLineFactory, DonorFactory, QCRecordFactory
+from tests.factories import CellLineFactory, ConsentFactory, DonorFactory, QCRecordFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -315,3 +315,31 @@ def test_api_docs_are_served_without_a_cdn(api_client):
 def test_browsable_api_renders(catalog, api_client):
     response = api_client.get("/api/v1/lines/", HTTP_ACCEPT="text/html")
     assert response.status_code == 200 and b"UKBi001-A" in response.content
+
+
+# -- consent conditions: the workflow's list, in the eligibility answer's words ---------------
+ENFORCED = {"DUO:0000016": "GSO", "DUO:0000015": "NMDS", "DUO:0000012": "RS", "DUO:0000021": "IRB",
+            "DUO:0000022": "GS"}
+
+
+@pytest.fixture
+def conditioned_line(owner_institution):
+    donor = DonorFactory(institution=owner_institution, donor_number="090")
+    ConsentFactory(donor=donor, codes=["DUO:0000042", *ENFORCED])
+    return CellLineFactory(donor=donor, institution=owner_institution, name="UKBi090-A")
+
+
+def test_consent_conditions_are_every_condition_the_eligibility_answer_names(conditioned_line, api_client):
+    eligibility = api_client.post("/api/v1/eligibility/", {"lines": [conditioned_line.name],
+                                                           "purpose": {"codes": ["DUO:0000006"]}}, format="json")
+    assert eligibility.status_code == 200, eligibility.content
+    enforced = {c["code"]: c for c in eligibility.json()["results"][0]["conditions"]}
+    assert set(enforced) == set(ENFORCED)
+
+    conditions = api_client.get(f"/api/v1/lines/{conditioned_line.name}/").json()["consent"]["conditions"]
+    assert {c["curie"]: c["shorthand"] for c in conditions} == ENFORCED
+    for condition in conditions:
+        assert condition["text"] == enforced[condition["curie"]]["text"]
+        assert condition["curator_checks"] == enforced[condition["curie"]]["curator_checks"]
+    donor = api_client.get(f"/api/v1/donors/{conditioned_line.donor.code}/").json()
+    assert donor["consent"]["conditions"] == conditions

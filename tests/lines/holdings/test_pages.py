@@ -11,8 +11,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.html import escape
 from rest_framework.authtoken.models import Token
 
+from distribution.eligibility import Purpose, evaluate_lines
+from lines.holdings.facets import FACETS
 from lines.models import CellLine
 from lines.search_text import refresh_search_text
 from tests.factories import (
@@ -485,3 +488,60 @@ def test_the_dashboard_shows_queues_and_qc_completeness(as_role, catalog):
     assert re.search(r'data-missing="identity">.*?>3<', html)
     assert re.search(r'data-failing="mycoplasma">.*?>1<', html)
     assert 'href="/submissions/review/"' in html and 'href="/distribution/queue/"' in html
+
+
+def test_the_line_page_lists_every_condition_in_the_eligibility_answers_words(client, owner_institution):
+    # GSO, NMDS and RS are enforced by the request workflow like IRB and GS: the page lists them all.
+    codes = ["DUO:0000016", "DUO:0000015", "DUO:0000012", "DUO:0000021", "DUO:0000022"]
+    donor = DonorFactory(institution=owner_institution, donor_number="091")
+    ConsentFactory(donor=donor, codes=["DUO:0000042", *codes])
+    line = CellLineFactory(donor=donor, institution=owner_institution, name="UKBi091-A")
+    answer = evaluate_lines([line], Purpose(frozenset({"DUO:0000006"})))[0]
+
+    html = client.get(f"/lines/{line.name}/").content.decode()
+    section = html[html.index("Conditions you must accept"):]
+    assert {c.code for c in answer.conditions} == set(codes)
+    for condition in answer.conditions:
+        assert escape(condition.text) in section, condition.code
+
+
+def sidebar_counts(html):
+    """{facet: {value: count}} as the catalog sidebar shows them (selected values with no
+    matching line are offered at 0 so they can be cleared: left out here)."""
+    counts = {}
+    for name, value, count in re.findall(
+        r'name="(\w+)" value="([^"]*)"(?: checked)?>\s*<span>[^<]*</span> '
+        r'<span class="count" aria-label="(\d+) lines">', html
+    ):
+        if name in FACETS and int(count):
+            counts.setdefault(name, {})[value] = int(count)
+    return counts
+
+
+def facets_sex(facets):
+    return {v["value"]: v["count"] for v in facets["sex"]}
+
+
+def api_counts(facets):
+    return {name: {v["value"]: v["count"] for v in values if v["value"] is not None}
+            for name, values in facets.items() if any(v["value"] is not None for v in values)}
+
+
+@pytest.mark.parametrize("query", [
+    "gene=SOD1",
+    "sex=male",  # a selected facet: its other values count over the other filters
+    "sex=male&institution=UCSF",
+    "sex=female&sex=male&qc_status=passed&search=ukb",
+    "gene=SOD1&disease=MONDO:0004976&availability=available",
+])
+@pytest.mark.parametrize("role", ("anonymous", "curator"))
+def test_the_catalog_page_and_the_facets_api_give_the_same_counts(as_role, catalog, query, role):
+    client = as_role(role)
+    page = sidebar_counts(client.get(f"/lines/?{query}").content.decode())
+    facets = client.get(f"/api/v1/lines/facets/?{query}").json()["facets"]
+    listed = client.get(f"/api/v1/lines/?{query}&facets=true").json()["facets"]
+
+    assert page == api_counts(facets)
+    assert listed == facets
+    if query == "sex=male" and role == "anonymous":
+        assert page["sex"] == facets_sex(facets) == {"female": 2, "male": 2}
