@@ -11,10 +11,16 @@ of the configured database:
   agreement          the two give the same set of lines
 """
 
+import datetime
 import time
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
+
+from core.models import Institution
+from distribution.eligibility import APPROVE, Purpose, evaluate_lines, filter_lines_for_purpose
+from donors.models import Consent, Donor
+from lines.models import CellLine
 
 GRU, HMB, DS, POA = "DUO:0000042", "DUO:0000006", "DUO:0000007", "DUO:0000011"
 NCU, IRB, GS = "DUO:0000046", "DUO:0000021", "DUO:0000022"
@@ -36,11 +42,7 @@ def run(stdout, options):
 
 
 def _build(n_lines):
-    import datetime
 
-    from core.models import Institution
-    from donors.models import Consent, Donor
-    from lines.models import CellLine
 
     institution = Institution.objects.create(code="BEN", name="Bench institute", country="Germany")
     donors = Donor.objects.bulk_create([
@@ -76,8 +78,6 @@ def _timed(function):
 
 
 def _run(stdout, n_lines):
-    from distribution.eligibility import APPROVE, Purpose, evaluate_lines, filter_lines_for_purpose
-    from lines.models import CellLine
 
     write = stdout.write
     start = time.perf_counter()

@@ -42,6 +42,8 @@ from lines.cellosaurus.parser import (
     read_entries,
 )
 from lines.models import Availability, CellLine, CurationStatus, ReferenceProfile
+from lines.search_text import refresh_search_text
+from lines.str import store as str_store
 
 CHANGE_REASON = "Cellosaurus import"
 DONOR_CODE_PREFIX = "CVCL-"
@@ -493,27 +495,19 @@ class _Importer:
     def _refresh_indexes(self):
         """The search columns read names, donors and variants, so they are refreshed once
         everything is linked; no signals, the writer keeps them current (lines.search_text)."""
-        from lines import search_text as search
-
         ids = sorted(self.touched_line_ids)
         for start in range(0, len(ids), QUERY_CHUNK):
             with transaction.atomic():
-                search.refresh_search_text(CellLine.objects.filter(pk__in=ids[start : start + QUERY_CHUNK]))
+                refresh_search_text(CellLine.objects.filter(pk__in=ids[start : start + QUERY_CHUNK]))
 
 
 def _reindex_str(kind, objects):
-    """Keep the STR similarity index (lines.str.search) in step with the profiles just
+    """Keep the STR similarity index (lines.str.store) in step with the profiles just
     written, inside the same transaction so that both commit together."""
     objects = [obj for obj in objects if obj.pk is not None]
     if not objects:
         return
-    try:
-        from lines.str import store as str_search
-    except ImportError:  # the STR index module is optional until it exists
-        return
-    reindex_many = getattr(str_search, "reindex_many", None)
-    if reindex_many is not None:
-        reindex_many(kind, objects)
+    str_store.reindex_many(kind, objects)
 
 
 # --- helpers ---------------------------------------------------------------------------

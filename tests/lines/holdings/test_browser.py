@@ -14,6 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+
+from core.accounts import create_user_with_role
+from core.roles import ROLES
+from core.vocabulary import load_builtin
+from demo.catalog import seed_demo
+from tests.factories import CellLineFactory, DonorFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,11 +56,7 @@ def browser():
 def _data_migrations(transactional_db):
     """A transactional test's flush also empties what data migrations wrote (roles,
     built-in vocabularies): write them again."""
-    from django.apps import apps
-    from django.contrib.auth.models import Group
 
-    from core.roles import ROLES
-    from core.vocabulary import load_builtin
 
     for role in ROLES:
         Group.objects.get_or_create(name=role)
@@ -70,7 +74,6 @@ def page(browser, live_server):
 
 @pytest.fixture
 def demo(_data_migrations):
-    from demo.catalog import seed_demo
 
     return seed_demo()
 
@@ -188,8 +191,6 @@ def test_search_filter_open_a_line_and_compare_also_on_a_phone(page, demo, live_
 
 
 def test_a_curator_signs_in_and_reads_the_dashboard(page, live_server):
-    from core.accounts import create_user_with_role
-    from tests.factories import CellLineFactory
 
     create_user_with_role("cora", "curator", password="pw-cora-123")
     CellLineFactory(name="UKBi001-A", qc_status="passed")
@@ -216,7 +217,6 @@ def test_a_curator_signs_in_and_reads_the_dashboard(page, live_server):
 
 
 def test_the_catalog_filters_and_reads_without_javascript(browser, live_server):
-    from tests.factories import CellLineFactory, DonorFactory
 
     CellLineFactory(name="UKBi001-A", donor=DonorFactory(sex="female"))
     CellLineFactory(name="UKBi002-A", donor=DonorFactory(sex="male"))
