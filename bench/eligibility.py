@@ -18,7 +18,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
 
 from core.models import Institution
-from distribution.eligibility import APPROVE, Purpose, evaluate_lines, filter_lines_for_purpose
+from distribution.eligibility import evaluate_lines, filter_lines_for_purpose
+from donors.duo import APPROVE, Purpose
 from donors.models import Consent, Donor
 from lines.models import CellLine
 

@@ -28,29 +28,15 @@ from django.db.models import QuerySet
 from donors import duo
 from donors.duo import (
     ABSTAIN,
-    AGREEMENT_CONDITIONS,
-    APPROVE,
-    CURATOR_CHECKED_CONDITIONS,
     DENY,
-    PURPOSE_CODES,
-    SHORTHAND,
     ConsentFacts,
     Purpose,
-    PurposeError,
     Reason,
     check_purpose,
     disease_ancestors_for,
 )
 from donors.models import Consent
 from lines.holdings.filters import lines_for_purpose
-
-# The DUO names the request workflow reads through this module (distribution.api,
-# forms, views, models, actions; demo; bench): they live in donors.duo.
-__all__ = [
-    "ABSTAIN", "AGREEMENT_CONDITIONS", "APPROVE", "CURATOR_CHECKED_CONDITIONS", "DENY", "PURPOSE_CODES",
-    "SHORTHAND", "ConsentFacts", "Eligibility", "LineFacts", "Purpose", "PurposeError", "check_purpose",
-    "disease_ancestors_for", "evaluate", "evaluate_lines", "facts_for_lines", "filter_lines_for_purpose",
-]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from core.models import DiseaseTerm, OrganisationType
-from distribution.eligibility import PURPOSE_CODES, SHORTHAND, Purpose, PurposeError, check_purpose
+from donors.duo import PURPOSE_CODES, SHORTHAND, Purpose, PurposeError, check_purpose
 
 PURPOSE_LABELS = {
     "DUO:0000042": "General research use",

@@ -19,7 +19,7 @@ from django.utils import timezone
 from core.models import DiseaseTerm
 from core.roles import may_request
 from distribution.actions.effects import publish_after_commit, record_author
-from distribution.eligibility import DENY, Purpose, check_purpose, evaluate_lines
+from distribution.eligibility import evaluate_lines
 from distribution.models import (
     DistributionRequest,
     Eligibility,
@@ -34,6 +34,7 @@ from distribution.models import (
 )
 from distribution.tasks import notify_request_event
 from distribution.transitions import TRANSITIONS, WHOM, Transition, may_act
+from donors.duo import DENY, Purpose, check_purpose
 from lines.models import CellLine
 
 MAX_VIALS_PER_LINE = 10

@@ -20,7 +20,6 @@ from distribution.api.serializers import (
     DistributionErrorSerializer,
     DistributionRequestSerializer,
 )
-from distribution.eligibility import Purpose, PurposeError, check_purpose
 from distribution.models import (
     DistributionRequest,
     RequestedLine,
@@ -28,6 +27,7 @@ from distribution.models import (
     Shipment,
     WorkflowError,
 )
+from donors.duo import Purpose, PurposeError, check_purpose
 from lines.models import CellLine
 
 

@@ -7,20 +7,17 @@ import datetime
 
 import pytest
 
-from distribution import eligibility as e
-from distribution.eligibility import (
+from distribution.eligibility import LineFacts, evaluate, evaluate_lines, filter_lines_for_purpose
+from donors import duo
+from donors.duo import (
     ABSTAIN,
     APPROVE,
     DENY,
     ConsentFacts,
-    LineFacts,
     Purpose,
     PurposeError,
     check_purpose,
     disease_ancestors_for,
-    evaluate,
-    evaluate_lines,
-    filter_lines_for_purpose,
 )
 from lines.models import CellLine
 from tests.factories import CellLineFactory, ConsentFactory, DonorFactory
@@ -324,7 +321,7 @@ def test_result_as_dict_carries_reasons_with_curies_and_conditions():
     assert data["conditions"][0] == {
         "code": "DUO:0000021",
         "shorthand": "IRB",
-        "text": e.AGREEMENT_CONDITIONS["DUO:0000021"],
+        "text": duo.AGREEMENT_CONDITIONS["DUO:0000021"],
         "curator_checks": False,
     }
 

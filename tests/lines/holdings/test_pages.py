@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from rest_framework.authtoken.models import Token
 
-from distribution.eligibility import Purpose, evaluate_lines
+from distribution.eligibility import evaluate_lines
+from donors.duo import Purpose
 from lines.holdings.facets import FACETS
 from lines.models import CellLine
 from lines.search_text import refresh_search_text
