@@ -71,8 +71,9 @@ def run(stdout, options):
         entries = sum(1 for _ in read_entries(path))
         parse_seconds, parse_cpu = time.perf_counter() - started, time.process_time() - cpu
         stdout.write(f"input: {entries} entries, {size_mb:.0f} MB ({copies} renamed copies of the r29 head file)")
-        stdout.write(f"parse only: {parse_seconds:.1f} s wall, {parse_cpu:.1f} s CPU "
-                     f"({entries / parse_seconds:,.0f} entries/s)")
+        stdout.write(
+            f"parse only: {parse_seconds:.1f} s wall, {parse_cpu:.1f} s CPU ({entries / parse_seconds:,.0f} entries/s)"
+        )
 
         try:
             with transaction.atomic():

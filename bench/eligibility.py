@@ -28,8 +28,16 @@ NCU, IRB, GS = "DUO:0000046", "DUO:0000021", "DUO:0000022"
 ALS, ALS1, PARKINSON = "MONDO:0004976", "MONDO:0007103", "MONDO:0005180"
 
 CONSENT_MIXES = [
-    ([GRU], ""), ([HMB], ""), ([DS], ALS), ([DS], ALS1), ([DS], PARKINSON), ([POA], ""),
-    ([GRU, NCU], ""), ([HMB, IRB], ""), ([GRU, GS], ""), ([GRU], "withdrawn"),
+    ([GRU], ""),
+    ([HMB], ""),
+    ([DS], ALS),
+    ([DS], ALS1),
+    ([DS], PARKINSON),
+    ([POA], ""),
+    ([GRU, NCU], ""),
+    ([HMB, IRB], ""),
+    ([GRU, GS], ""),
+    ([GRU], "withdrawn"),
 ]
 
 
@@ -44,31 +52,48 @@ def run(stdout, options):
 
 def _build(n_lines):
 
-
     institution = Institution.objects.create(code="BEN", name="Bench institute", country="Germany")
-    donors = Donor.objects.bulk_create([
-        Donor(code=f"BENCH-E{i:06d}", institution=institution, disease=ALS) for i in range(n_lines)
-    ], batch_size=2000)
-    consents = Consent.objects.bulk_create([
-        Consent(
-            donor=donor, disease=CONSENT_MIXES[i % len(CONSENT_MIXES)][1]
-            if CONSENT_MIXES[i % len(CONSENT_MIXES)][1] != "withdrawn" else "",
-            withdrawn_on=datetime.date(2025, 1, 1) if CONSENT_MIXES[i % len(CONSENT_MIXES)][1] == "withdrawn"
-            else None,
-        )
-        for i, donor in enumerate(donors)
-    ], batch_size=2000)
+    donors = Donor.objects.bulk_create(
+        [Donor(code=f"BENCH-E{i:06d}", institution=institution, disease=ALS) for i in range(n_lines)],
+        batch_size=2000,
+    )
+    consents = Consent.objects.bulk_create(
+        [
+            Consent(
+                donor=donor,
+                disease=CONSENT_MIXES[i % len(CONSENT_MIXES)][1]
+                if CONSENT_MIXES[i % len(CONSENT_MIXES)][1] != "withdrawn"
+                else "",
+                withdrawn_on=datetime.date(2025, 1, 1)
+                if CONSENT_MIXES[i % len(CONSENT_MIXES)][1] == "withdrawn"
+                else None,
+            )
+            for i, donor in enumerate(donors)
+        ],
+        batch_size=2000,
+    )
     through = Consent.codes.through
-    through.objects.bulk_create([
-        through(consent_id=consent.pk, duoterm_id=code)
-        for i, consent in enumerate(consents)
-        for code in CONSENT_MIXES[i % len(CONSENT_MIXES)][0]
-    ], batch_size=5000)
-    CellLine.objects.bulk_create([
-        CellLine(name=f"BENi{i:06d}-A", donor=donor, institution=institution, status="released",
-                 availability="available")
-        for i, donor in enumerate(donors)
-    ], batch_size=2000)
+    through.objects.bulk_create(
+        [
+            through(consent_id=consent.pk, duoterm_id=code)
+            for i, consent in enumerate(consents)
+            for code in CONSENT_MIXES[i % len(CONSENT_MIXES)][0]
+        ],
+        batch_size=5000,
+    )
+    CellLine.objects.bulk_create(
+        [
+            CellLine(
+                name=f"BENi{i:06d}-A",
+                donor=donor,
+                institution=institution,
+                status="released",
+                availability="available",
+            )
+            for i, donor in enumerate(donors)
+        ],
+        batch_size=2000,
+    )
 
 
 def _timed(function):
@@ -87,8 +112,10 @@ def _run(stdout, n_lines):
         # Planner statistics, as autovacuum would have them on a live catalog.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    write(f"catalog: {n_lines:,} lines with consents, built in {time.perf_counter() - start:.1f} s "
-          f"({connection.vendor})\n")
+    write(
+        f"catalog: {n_lines:,} lines with consents, built in {time.perf_counter() - start:.1f} s "
+        f"({connection.vendor})\n"
+    )
     purposes = [
         ("HMB, academic", Purpose(frozenset({HMB}), None, False, "academic")),
         ("DS ALS1, academic", Purpose(frozenset({DS}), ALS1, False, "academic")),
@@ -99,15 +126,20 @@ def _run(stdout, n_lines):
         approved = {r.line for r in results if r.decision == APPROVE}
 
         def filtered(p=purpose):
-            return filter_lines_for_purpose(CellLine.objects.all(), p.codes, p.disease, p.commercial,
-                                            p.organisation_type)
+            return filter_lines_for_purpose(
+                CellLine.objects.all(), p.codes, p.disease, p.commercial, p.organisation_type
+            )
 
         count, count_seconds, count_queries = _timed(lambda f=filtered: f().count())
         page, page_seconds, _ = _timed(lambda f=filtered: list(f().order_by("name")[:50]))
         names = set(filtered().values_list("name", flat=True))
         write(f"{label}:\n")
-        write(f"  evaluate_lines   {seconds * 1000:9.1f} ms  ({n_lines / seconds:,.0f} lines/s, "
-              f"{queries} queries)  approve: {len(approved):,}\n")
-        write(f"  purpose filter   {count_seconds * 1000:9.1f} ms  count = {count:,} ({count_queries} "
-              f"quer{'y' if count_queries == 1 else 'ies'}); first page of 50 in {page_seconds * 1000:.1f} ms\n")
+        write(
+            f"  evaluate_lines   {seconds * 1000:9.1f} ms  ({n_lines / seconds:,.0f} lines/s, "
+            f"{queries} queries)  approve: {len(approved):,}\n"
+        )
+        write(
+            f"  purpose filter   {count_seconds * 1000:9.1f} ms  count = {count:,} ({count_queries} "
+            f"quer{'y' if count_queries == 1 else 'ies'}); first page of 50 in {page_seconds * 1000:.1f} ms\n"
+        )
         write(f"  agreement        {'same lines' if names == approved else 'DIFFERENT'}\n")

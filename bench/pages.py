@@ -24,11 +24,23 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 def run(stdout, options):
     url = os.environ.get("PRISM_APIBENCH_DATABASE_URL", DEFAULT_URL)
-    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="prism.settings", DEBUG="0",
-               SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-secret-key-not-for-production",
-               PRISM_PAGESBENCH_QUICK="1" if options.get("quick") else "0", LOG_LEVEL="ERROR")
-    process = subprocess.Popen([sys.executable, "-m", "bench.pages"], cwd=BASE_DIR, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="prism.settings",
+        DEBUG="0",
+        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-secret-key-not-for-production",
+        PRISM_PAGESBENCH_QUICK="1" if options.get("quick") else "0",
+        LOG_LEVEL="ERROR",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.pages"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     for line in process.stdout:
         stdout.write(line.rstrip("\n"))
     if process.wait() != 0:
@@ -79,8 +91,10 @@ def main():
     try:
         total = CellLine.objects.count()
     except Exception as error:  # noqa: BLE001 - any database problem means: not loaded
-        _say(f"no bench catalog at {connection.settings_dict['NAME']} ({error.__class__.__name__}): "
-             "run `python -m bench --only api` first, which loads it")
+        _say(
+            f"no bench catalog at {connection.settings_dict['NAME']} ({error.__class__.__name__}): "
+            "run `python -m bench --only api` first, which loads it"
+        )
         return
     if not total:
         _say("the bench catalog is empty: run `python -m bench --only api` first, which loads it")
@@ -109,8 +123,10 @@ def main():
         curator, _ = create_user_with_role("bench-pages-curator", "curator")
         client.force_login(curator)
         cold, median, p95, queries, size = _time(client, "/curator/", samples)
-        _say(f"{'curator dashboard (curator)':36} {cold:7.0f}ms {median:7.0f}ms {p95:7.0f}ms {queries:8d} "
-             f"{size / 1024:6.0f}")
+        _say(
+            f"{'curator dashboard (curator)':36} {cold:7.0f}ms {median:7.0f}ms {p95:7.0f}ms {queries:8d} "
+            f"{size / 1024:6.0f}"
+        )
         transaction.set_rollback(True)
 
 

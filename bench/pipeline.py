@@ -50,7 +50,6 @@ def _lines_workbook(document):
     """The lines sheet of the template as a workbook (write-only openpyxl: writing the
     full four-sheet workbook of 10,000 lines would take the benchmark minutes)."""
 
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("lines")
     for row in document_to_tables(document)["lines"]:
@@ -65,8 +64,10 @@ def run(stdout, options):
     document = valid_document(n_lines, lines_per_donor=20, seed="bench-pipeline")
     content = json.dumps(document).encode()
     workbook = _lines_workbook(document)
-    stdout.write(f"pipeline: {n_lines:,} lines, {len(document['donors']):,} donors, "
-                 f"{len(content) / 1e6:.1f} MB JSON, lines sheet {len(workbook) / 1e6:.1f} MB XLSX")
+    stdout.write(
+        f"pipeline: {n_lines:,} lines, {len(document['donors']):,} donors, "
+        f"{len(content) / 1e6:.1f} MB JSON, lines sheet {len(workbook) / 1e6:.1f} MB XLSX"
+    )
 
     figures = {}
     with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
@@ -88,7 +89,8 @@ def run(stdout, options):
                     raise _Rollback
                 lines, figures["approval"] = _timed(lambda: approve_submission(submission, by=curator))
                 rows = (
-                    len(lines) + QCRecord.objects.filter(line__submission=submission).count()
+                    len(lines)
+                    + QCRecord.objects.filter(line__submission=submission).count()
                     + len(document["donors"]) * 3  # donor, consent, variant
                 )
                 assert CellLine.objects.filter(submission=submission).count() == n_lines
@@ -103,5 +105,6 @@ def run(stdout, options):
     for step in ("intake", "intake xlsx", "validation", "approval"):
         seconds = figures[step]
         stdout.write(f"  {step:<14} {seconds:9.2f} {n_lines / seconds:11,.0f}")
-    stdout.write(f"  approval wrote {rows:,} rows (+ as many history records): "
-                 f"{rows / figures['approval']:,.0f} rows/s")
+    stdout.write(
+        f"  approval wrote {rows:,} rows (+ as many history records): {rows / figures['approval']:,.0f} rows/s"
+    )

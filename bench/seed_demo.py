@@ -43,8 +43,11 @@ def run(stdout, options):
     )
     stdout.write("                               wall       CPU")
     stdout.write(f"  draw the catalog in memory {plan:6.2f} s  {plan_cpu:6.2f} s")
-    stdout.write(f"  first run (write)          {first_s:6.2f} s  {first_cpu:6.2f} s"
-                 + (f"  (replaced {first.replaced_lines} lines already there)" if first.replaced_lines else ""))
-    stdout.write(f"  second run (rebuild)       {second_s:6.2f} s  {second_cpu:6.2f} s"
-                 f"  (replaced {second.replaced_lines} lines)")
+    stdout.write(
+        f"  first run (write)          {first_s:6.2f} s  {first_cpu:6.2f} s"
+        + (f"  (replaced {first.replaced_lines} lines already there)" if first.replaced_lines else "")
+    )
+    stdout.write(
+        f"  second run (rebuild)       {second_s:6.2f} s  {second_cpu:6.2f} s  (replaced {second.replaced_lines} lines)"
+    )
     stdout.write(f"  one password hash          {one_hash:6.2f} s  {hash_cpu:6.2f} s  (3 per run)")

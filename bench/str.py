@@ -32,12 +32,60 @@ from lines.str.store import rebuild_index
 
 MARKER_SETS = {
     # The classic 9-marker ATCC/Cellosaurus set, PowerPlex 16, and a 24-marker kit.
-    "atcc": ["Amelogenin", "CSF1PO", "D13S317", "D16S539", "D5S818", "D7S820", "TH01", "TPOX", "vWA"],
-    "pp16": ["Amelogenin", "CSF1PO", "D13S317", "D16S539", "D18S51", "D21S11", "D3S1358", "D5S818",
-             "D7S820", "D8S1179", "FGA", "Penta D", "Penta E", "TH01", "TPOX", "vWA"],
-    "gf24": ["Amelogenin", "CSF1PO", "D10S1248", "D12S391", "D13S317", "D16S539", "D18S51", "D19S433",
-             "D1S1656", "D21S11", "D22S1045", "D2S1338", "D2S441", "D3S1358", "D5S818", "D7S820",
-             "D8S1179", "DYS391", "FGA", "SE33", "TH01", "TPOX", "vWA"],
+    "atcc": [
+        "Amelogenin",
+        "CSF1PO",
+        "D13S317",
+        "D16S539",
+        "D5S818",
+        "D7S820",
+        "TH01",
+        "TPOX",
+        "vWA",
+    ],
+    "pp16": [
+        "Amelogenin",
+        "CSF1PO",
+        "D13S317",
+        "D16S539",
+        "D18S51",
+        "D21S11",
+        "D3S1358",
+        "D5S818",
+        "D7S820",
+        "D8S1179",
+        "FGA",
+        "Penta D",
+        "Penta E",
+        "TH01",
+        "TPOX",
+        "vWA",
+    ],
+    "gf24": [
+        "Amelogenin",
+        "CSF1PO",
+        "D10S1248",
+        "D12S391",
+        "D13S317",
+        "D16S539",
+        "D18S51",
+        "D19S433",
+        "D1S1656",
+        "D21S11",
+        "D22S1045",
+        "D2S1338",
+        "D2S441",
+        "D3S1358",
+        "D5S818",
+        "D7S820",
+        "D8S1179",
+        "DYS391",
+        "FGA",
+        "SE33",
+        "TH01",
+        "TPOX",
+        "vWA",
+    ],
 }
 
 # Approximate allele frequencies (NIST US population data, rounded): allele -> weight.
@@ -50,23 +98,118 @@ FREQUENCIES = {
     "TH01": {"5": 1, "6": 23, "7": 17, "8": 12, "9": 15, "9.3": 31, "10": 1},
     "TPOX": {"6": 1, "8": 54, "9": 12, "10": 5, "11": 25, "12": 3},
     "vWA": {"13": 1, "14": 10, "15": 11, "16": 20, "17": 27, "18": 21, "19": 9, "20": 2},
-    "D18S51": {"11": 1, "12": 13, "13": 13, "14": 17, "15": 15, "16": 12, "17": 12, "18": 8, "19": 4, "20": 3, "21": 2},
-    "D21S11": {"27": 4, "28": 16, "29": 20, "30": 25, "30.2": 3, "31": 7, "31.2": 9, "32": 1, "32.2": 10, "33.2": 4},
+    "D18S51": {
+        "11": 1,
+        "12": 13,
+        "13": 13,
+        "14": 17,
+        "15": 15,
+        "16": 12,
+        "17": 12,
+        "18": 8,
+        "19": 4,
+        "20": 3,
+        "21": 2,
+    },
+    "D21S11": {
+        "27": 4,
+        "28": 16,
+        "29": 20,
+        "30": 25,
+        "30.2": 3,
+        "31": 7,
+        "31.2": 9,
+        "32": 1,
+        "32.2": 10,
+        "33.2": 4,
+    },
     "D3S1358": {"13": 1, "14": 14, "15": 25, "16": 24, "17": 21, "18": 14, "19": 1},
     "D8S1179": {"10": 9, "11": 6, "12": 14, "13": 33, "14": 21, "15": 11, "16": 3, "17": 1},
-    "FGA": {"19": 6, "20": 14, "21": 18, "22": 19, "22.2": 1, "23": 15, "24": 13, "25": 8, "26": 3, "27": 1},
+    "FGA": {
+        "19": 6,
+        "20": 14,
+        "21": 18,
+        "22": 19,
+        "22.2": 1,
+        "23": 15,
+        "24": 13,
+        "25": 8,
+        "26": 3,
+        "27": 1,
+    },
     "Penta D": {"8": 2, "9": 19, "10": 12, "11": 15, "12": 19, "13": 20, "14": 8, "15": 3},
-    "Penta E": {"5": 7, "7": 16, "8": 3, "10": 7, "11": 9, "12": 17, "13": 10, "14": 7, "15": 6, "16": 5, "17": 5, "18": 4, "19": 3},
+    "Penta E": {
+        "5": 7,
+        "7": 16,
+        "8": 3,
+        "10": 7,
+        "11": 9,
+        "12": 17,
+        "13": 10,
+        "14": 7,
+        "15": 6,
+        "16": 5,
+        "17": 5,
+        "18": 4,
+        "19": 3,
+    },
     "D10S1248": {"12": 4, "13": 31, "14": 29, "15": 22, "16": 10, "17": 3},
-    "D12S391": {"17": 9, "18": 18, "19": 13, "20": 14, "21": 12, "22": 13, "23": 10, "24": 5, "18.3": 3},
+    "D12S391": {
+        "17": 9,
+        "18": 18,
+        "19": 13,
+        "20": 14,
+        "21": 12,
+        "22": 13,
+        "23": 10,
+        "24": 5,
+        "18.3": 3,
+    },
     "D19S433": {"12": 8, "13": 25, "14": 36, "14.2": 2, "15": 16, "15.2": 3, "16": 4},
-    "D1S1656": {"11": 7, "12": 12, "13": 8, "14": 8, "15": 13, "16": 12, "17": 15, "17.3": 5, "18.3": 6, "16.3": 4},
+    "D1S1656": {
+        "11": 7,
+        "12": 12,
+        "13": 8,
+        "14": 8,
+        "15": 13,
+        "16": 12,
+        "17": 15,
+        "17.3": 5,
+        "18.3": 6,
+        "16.3": 4,
+    },
     "D22S1045": {"11": 12, "14": 8, "15": 36, "16": 33, "17": 6, "18": 2},
-    "D2S1338": {"17": 17, "18": 7, "19": 13, "20": 14, "21": 3, "22": 4, "23": 13, "24": 10, "25": 11, "26": 2},
+    "D2S1338": {
+        "17": 17,
+        "18": 7,
+        "19": 13,
+        "20": 14,
+        "21": 3,
+        "22": 4,
+        "23": 13,
+        "24": 10,
+        "25": 11,
+        "26": 2,
+    },
     "D2S441": {"10": 21, "11": 34, "11.3": 6, "12": 6, "13": 4, "14": 28},
     "DYS391": {"10": 55, "11": 38, "12": 7},
-    "SE33": {"15": 4, "16": 5, "17": 7, "18": 8, "19": 8, "20": 6, "21": 5, "22.2": 6, "24.2": 6, "25.2": 7, "26.2": 7,
-             "27.2": 8, "28.2": 9, "29.2": 6, "30.2": 4},
+    "SE33": {
+        "15": 4,
+        "16": 5,
+        "17": 7,
+        "18": 8,
+        "19": 8,
+        "20": 6,
+        "21": 5,
+        "22.2": 6,
+        "24.2": 6,
+        "25.2": 7,
+        "26.2": 7,
+        "27.2": 8,
+        "28.2": 9,
+        "29.2": 6,
+        "30.2": 4,
+    },
 }
 
 
@@ -129,8 +272,10 @@ def run(stdout, options):
     scan_queries = n_queries if quick else 5
     strprofiler_queries = n_queries if quick else 3
     old_config = setup_databases(verbosity=0, interactive=False, aliases=["default"])
-    with tempfile.TemporaryDirectory(prefix="prism-str-bench-") as cache_dir, \
-            override_settings(STR_INDEX_CACHE_DIR=cache_dir, STR_INDEX_CACHE_MIN_ENTRIES=1):
+    with (
+        tempfile.TemporaryDirectory(prefix="prism-str-bench-") as cache_dir,
+        override_settings(STR_INDEX_CACHE_DIR=cache_dir, STR_INDEX_CACHE_MIN_ENTRIES=1),
+    ):
         try:
             _run(stdout, size, n_queries, scan_queries, strprofiler_queries)
         finally:
@@ -142,9 +287,11 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
     write = stdout.write
     rng = random.Random(29)
     sampler = _Sampler(rng)
-    write(f"database: {connection.vendor} ({connection.settings_dict['NAME']}), {size:,} synthetic profiles, "
-          f"{n_queries} queries, CLASTR defaults; {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.1f} at start")
+    write(
+        f"database: {connection.vendor} ({connection.settings_dict['NAME']}), {size:,} synthetic profiles, "
+        f"{n_queries} queries, CLASTR defaults; {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f} at start"
+    )
 
     started = time.perf_counter()
     profiles, refs = [], []
@@ -152,8 +299,14 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
         profile = sampler.profile()
         conflicts = sampler.conflicts(profile) if rng.random() < 0.02 else {}
         profiles.append((profile, conflicts))
-        refs.append(ReferenceProfile(accession=f"BENCH_{i:06d}", name=f"Synthetic {i}", str_profile=profile,
-                                     str_conflicts=conflicts))
+        refs.append(
+            ReferenceProfile(
+                accession=f"BENCH_{i:06d}",
+                name=f"Synthetic {i}",
+                str_profile=profile,
+                str_conflicts=conflicts,
+            )
+        )
     ReferenceProfile.objects.bulk_create(refs, batch_size=5000)
     del refs
     loaded = time.perf_counter()
@@ -168,9 +321,11 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
     forget_index()
     get_index()  # a new process: starts from the file cache
     from_cache = time.perf_counter()
-    write(f"load {loaded - started:.1f} s, write index entries {indexed - loaded:.1f} s, "
-          f"build in-memory index from the database {built - indexed:.1f} s, write its file cache "
-          f"{cached - built:.1f} s, a new process starts from the cache in {from_cache - cached:.1f} s")
+    write(
+        f"load {loaded - started:.1f} s, write index entries {indexed - loaded:.1f} s, "
+        f"build in-memory index from the database {built - indexed:.1f} s, write its file cache "
+        f"{cached - built:.1f} s, a new process starts from the cache in {from_cache - cached:.1f} s"
+    )
 
     queries = []
     for i in range(n_queries):
@@ -193,8 +348,10 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
     median, p95 = statistics.median(timings), _percentile(timings, 0.95)
     found = sum(1 for i, hits in enumerate(answers) if i % 2 == 0 and hits)
     write(f"load average now {os.getloadavg()[0]:.1f}")
-    write(f"index:        median {_fmt(median)}   p95 {_fmt(p95)}   "
-          f"({found}/{len(queries) // 2} re-typed lines found; mean {statistics.mean(len(a) for a in answers):.1f} hits)")
+    write(
+        f"index:        median {_fmt(median)}   p95 {_fmt(p95)}   "
+        f"({found}/{len(queries) // 2} re-typed lines found; mean {statistics.mean(len(a) for a in answers):.1f} hits)"
+    )
 
     # 2. Plain scan in Python over the same profiles (already in memory).
     scan_times = []
@@ -249,7 +406,8 @@ def _group_by(write, queries, index_median):
             "CREATE TEMP TABLE bench_str_allele AS "
             "SELECT e.id AS entry_id, m.key AS marker, a.value AS allele "
             "FROM lines_strindexentry e, jsonb_each(e.profile) m, jsonb_array_elements_text(m.value) a "
-            "WHERE NOT e.removed")
+            "WHERE NOT e.removed"
+        )
         cursor.execute("CREATE INDEX ON bench_str_allele (marker, allele) INCLUDE (entry_id)")
         cursor.execute("ANALYZE bench_str_allele")
         write(f"GROUP BY table: built in {time.perf_counter() - t0:.1f} s")
@@ -259,11 +417,15 @@ def _group_by(write, queries, index_median):
             placeholders = ",".join(["(%s,%s)"] * len(pairs))
             sql = (  # only placeholders are interpolated
                 "SELECT entry_id, count(*) FROM bench_str_allele WHERE (marker, allele) IN ("  # noqa: S608
-                + placeholders + ") GROUP BY entry_id ORDER BY count(*) DESC LIMIT 500")
+                + placeholders
+                + ") GROUP BY entry_id ORDER BY count(*) DESC LIMIT 500"
+            )
             t0 = time.perf_counter()
             cursor.execute(sql, [v for pair in pairs for v in pair])
             cursor.fetchall()
             times.append(time.perf_counter() - t0)
         group_by = statistics.median(times)
-        write(f"GROUP BY (shared-allele counts only, no scoring; 20 queries): median {_fmt(group_by)}   "
-              f"index is {group_by / index_median:,.1f}x faster")
+        write(
+            f"GROUP BY (shared-allele counts only, no scoring; 20 queries): median {_fmt(group_by)}   "
+            f"index is {group_by / index_median:,.1f}x faster"
+        )

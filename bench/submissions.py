@@ -59,10 +59,20 @@ PLANTED = [
     ("SCHEMA", lambda d, i: _set(d, i, ["culture", "passage_at_banking"], "fifteen")),
     ("LINE-2", lambda d, i: _qc(d, i, "mycoplasma").update(date="2025-01-01")),
     ("REF-1", lambda d, i: _set(d, i, ["donor"], f"nobody-{i}")),
-    ("VAR-2", lambda d, i: _set(d, i, ["modification"], {
-        "type": "none", "variants": [{"gene": "SOD1", "protein": "A4V"}]})),
+    (
+        "VAR-2",
+        lambda d, i: _set(
+            d,
+            i,
+            ["modification"],
+            {"type": "none", "variants": [{"gene": "SOD1", "protein": "A4V"}]},
+        ),
+    ),
     # The line is in fact a catalog line of another donor (also STR-2: not its donor's profile).
-    ("STR-3", lambda d, i: _qc(d, i, "identity").update(str_profile=str_profile(f"catalog-{i % 200}"))),
+    (
+        "STR-3",
+        lambda d, i: _qc(d, i, "identity").update(str_profile=str_profile(f"catalog-{i % 200}")),
+    ),
 ]
 
 
@@ -81,24 +91,45 @@ def _build_catalog(n_donors, n_lines_per_donor, institution):
     """Catalog holdings: donors and released lines of the depositing institution, with STR
     profiles in the search index, and some Cellosaurus references."""
 
-    donors = Donor.objects.bulk_create([
-        Donor(code=f"BENCH-D{i:05d}", institution=institution, donor_number=f"{500 + i % 400:03d}"
-              if i < 400 else "", sex="female", str_profile=normalise_profile(str_profile(f"catalog-{i}")))
-        for i in range(n_donors)
-    ])
+    donors = Donor.objects.bulk_create(
+        [
+            Donor(
+                code=f"BENCH-D{i:05d}",
+                institution=institution,
+                donor_number=f"{500 + i % 400:03d}" if i < 400 else "",
+                sex="female",
+                str_profile=normalise_profile(str_profile(f"catalog-{i}")),
+            )
+            for i in range(n_donors)
+        ]
+    )
     Consent.objects.bulk_create([Consent(donor=d) for d in donors])
     lines = []
     for i, donor in enumerate(donors):
         for clone in range(n_lines_per_donor):
             number = donor.donor_number or f"{i % 1000:03d}"
-            lines.append(CellLine(
-                name=f"{institution.code}i{number}-{'ABCDEFGH'[clone]}" if donor.donor_number else f"BENCH-{i}-{clone}",
-                donor=donor, institution=institution, str_profile=donor.str_profile, status="released"))
+            lines.append(
+                CellLine(
+                    name=f"{institution.code}i{number}-{'ABCDEFGH'[clone]}"
+                    if donor.donor_number
+                    else f"BENCH-{i}-{clone}",
+                    donor=donor,
+                    institution=institution,
+                    str_profile=donor.str_profile,
+                    status="released",
+                )
+            )
     CellLine.objects.bulk_create(lines, batch_size=2000)
-    ReferenceProfile.objects.bulk_create([
-        ReferenceProfile(accession=f"CVCL_B{i:03d}", name=f"Reference {i}",
-                         str_profile=normalise_profile(str_profile(f"cellosaurus-{i}"))) for i in range(300)
-    ])
+    ReferenceProfile.objects.bulk_create(
+        [
+            ReferenceProfile(
+                accession=f"CVCL_B{i:03d}",
+                name=f"Reference {i}",
+                str_profile=normalise_profile(str_profile(f"cellosaurus-{i}")),
+            )
+            for i in range(300)
+        ]
+    )
     rebuild_index(chunk_size=5000)
     return len(lines)
 
@@ -123,8 +154,10 @@ def _run(stdout, n_lines, quick):
     get_index()
 
     document = generate_document(n_lines, 0.5, seed=1)
-    write(f"database: {connection.vendor}; document: {n_lines:,} lines ({n_lines // 2:,} with a planted error), "
-          f"{len(document['donors']):,} donors; catalog: {catalog_lines:,} lines with STR, 300 references")
+    write(
+        f"database: {connection.vendor}; document: {n_lines:,} lines ({n_lines // 2:,} with a planted error), "
+        f"{len(document['donors']):,} donors; catalog: {catalog_lines:,} lines with STR, 300 references"
+    )
 
     validator = schema_validator(protocol)  # compiled once per version, as in the worker
     # Floor and full run alternate, best of `repeats`, so a busy machine skews both alike.
@@ -138,8 +171,12 @@ def _run(stdout, n_lines, quick):
         progress = []
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            findings = validate_document(copy.deepcopy(document), protocol=protocol, institution=institution,
-                                         on_progress=lambda done, total, calls=progress: calls.append(done))
+            findings = validate_document(
+                copy.deepcopy(document),
+                protocol=protocol,
+                institution=institution,
+                on_progress=lambda done, total, calls=progress: calls.append(done),
+            )
             full_seconds = min(full_seconds, time.perf_counter() - started)
 
     tracemalloc.start()
@@ -153,8 +190,10 @@ def _run(stdout, n_lines, quick):
     for f in findings:
         by_rule[f["rule"]] = by_rule.get(f["rule"], 0) + 1
     write(f"schema only   {schema_seconds:8.2f} s   ({len(schema_errors):,} schema errors)")
-    write(f"full          {full_seconds:8.2f} s   ({len(findings):,} findings, {errors:,} errors on "
-          f"{broken_lines:,} lines; {len(queries.captured_queries)} queries; {len(progress)} progress calls)")
+    write(
+        f"full          {full_seconds:8.2f} s   ({len(findings):,} findings, {errors:,} errors on "
+        f"{broken_lines:,} lines; {len(queries.captured_queries)} queries; {len(progress)} progress calls)"
+    )
     write(f"ratio         {full_seconds / schema_seconds:8.2f} x  (goal ≤ 5)")
     write(f"lines/s       {n_lines / full_seconds:8.0f}")
     write(f"peak memory   {peak / 2**20:8.1f} MiB (tracemalloc, validation of the {n_lines:,}-line document)")

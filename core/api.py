@@ -136,7 +136,8 @@ class KeysetPagination(BasePagination):
             raise bad_parameter(self.page_size_query_param, f"'{raw}' is not a whole number.") from None
         if size < 1 or size > self.max_page_size:
             raise bad_parameter(
-                self.page_size_query_param, f"Must be between 1 and {self.max_page_size}; got {size}."
+                self.page_size_query_param,
+                f"Must be between 1 and {self.max_page_size}; got {size}.",
             )
         return size
 
@@ -176,7 +177,9 @@ class KeysetPagination(BasePagination):
             if direction not in ("n", "p") or not isinstance(values, list):
                 raise ValueError
         except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error):
-            raise bad_parameter(self.cursor_query_param, "Invalid cursor: use the next/previous links as given.") from None
+            raise bad_parameter(
+                self.cursor_query_param, "Invalid cursor: use the next/previous links as given."
+            ) from None
         return direction, values
 
     @staticmethod
@@ -270,8 +273,12 @@ class KeysetPagination(BasePagination):
             "type": "object",
             "required": ["next", "previous", "results"],
             "properties": {
-                "next": {"type": "string", "format": "uri", "nullable": True,
-                         "description": "The next page, or null on the last page."},
+                "next": {
+                    "type": "string",
+                    "format": "uri",
+                    "nullable": True,
+                    "description": "The next page, or null on the last page.",
+                },
                 "previous": {"type": "string", "format": "uri", "nullable": True},
                 "results": schema,
             },
@@ -280,17 +287,30 @@ class KeysetPagination(BasePagination):
     def get_schema_operation_parameters(self, view):
         orderings = sorted(getattr(view, "ordering_fields", {"id": "pk"}))
         return [
-            {"name": self.cursor_query_param, "in": "query", "required": False,
-             "description": "Opaque position from a `next` or `previous` link.",
-             "schema": {"type": "string", "maxLength": 2000}},
-            {"name": self.page_size_query_param, "in": "query", "required": False,
-             "description": f"Items per page, 1 to {self.max_page_size} (default {self.default_page_size}); "
-                            "more is a 400.",
-             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size}},
-            {"name": self.ordering_query_param, "in": "query", "required": False,
-             "description": "Comma-separated sort keys, `-` to reverse. One of: " + ", ".join(orderings)
-                            + f". Default: {','.join(getattr(view, 'default_ordering', ['id']))}.",
-             "schema": {"type": "string", "maxLength": 200}},
+            {
+                "name": self.cursor_query_param,
+                "in": "query",
+                "required": False,
+                "description": "Opaque position from a `next` or `previous` link.",
+                "schema": {"type": "string", "maxLength": 2000},
+            },
+            {
+                "name": self.page_size_query_param,
+                "in": "query",
+                "required": False,
+                "description": f"Items per page, 1 to {self.max_page_size} (default {self.default_page_size}); "
+                "more is a 400.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+            {
+                "name": self.ordering_query_param,
+                "in": "query",
+                "required": False,
+                "description": "Comma-separated sort keys, `-` to reverse. One of: "
+                + ", ".join(orderings)
+                + f". Default: {','.join(getattr(view, 'default_ordering', ['id']))}.",
+                "schema": {"type": "string", "maxLength": 200},
+            },
         ]
 
 
@@ -335,31 +355,44 @@ _DETAIL = {
     "properties": {"detail": {"type": "string"}},
 }
 _BAD_INPUT = {
-    "description": "Bad input: each key names the query parameter or field at fault, "
-                   "with a list of messages.",
-    "content": {"application/json": {"schema": {
-        "anyOf": [
-            {"type": "object", "additionalProperties": {}},
-            {"type": "array", "items": {"type": "string"}},
-        ],
-        "example": {"page_size": ["Must be between 1 and 500; got 1000."]},
-    }}},
+    "description": "Bad input: each key names the query parameter or field at fault, with a list of messages.",
+    "content": {
+        "application/json": {
+            "schema": {
+                "anyOf": [
+                    {"type": "object", "additionalProperties": {}},
+                    {"type": "array", "items": {"type": "string"}},
+                ],
+                "example": {"page_size": ["Must be between 1 and 500; got 1000."]},
+            }
+        }
+    },
 }
 STANDARD_ERRORS = {
     "400": _BAD_INPUT,
-    "401": {"description": "Credentials were given but are invalid, or are needed for this method "
-                           "(send `Authorization: Token <key>`).",
-            "content": {"application/json": {"schema": _DETAIL}}},
-    "403": {"description": "Authenticated, but this role may not do this.",
-            "content": {"application/json": {"schema": _DETAIL}}},
-    "404": {"description": "Not found, or not visible to you.",
-            "content": {"application/json": {"schema": _DETAIL}}},
-    "405": {"description": "Method not allowed on this resource.",
-            "content": {"application/json": {"schema": _DETAIL}}},
-    "429": {"description": "Too many requests: throttled per user, or per address when anonymous. "
-                           "`Retry-After` says when to try again.",
-            "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
-            "content": {"application/json": {"schema": _DETAIL}}},
+    "401": {
+        "description": "Credentials were given but are invalid, or are needed for this method "
+        "(send `Authorization: Token <key>`).",
+        "content": {"application/json": {"schema": _DETAIL}},
+    },
+    "403": {
+        "description": "Authenticated, but this role may not do this.",
+        "content": {"application/json": {"schema": _DETAIL}},
+    },
+    "404": {
+        "description": "Not found, or not visible to you.",
+        "content": {"application/json": {"schema": _DETAIL}},
+    },
+    "405": {
+        "description": "Method not allowed on this resource.",
+        "content": {"application/json": {"schema": _DETAIL}},
+    },
+    "429": {
+        "description": "Too many requests: throttled per user, or per address when anonymous. "
+        "`Retry-After` says when to try again.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+        "content": {"application/json": {"schema": _DETAIL}},
+    },
 }
 
 

@@ -28,9 +28,7 @@ class Institution(models.Model):
     class Meta:
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(code__regex=INSTITUTION_CODE_RE), name="institution_code_format"
-            ),
+            models.CheckConstraint(condition=models.Q(code__regex=INSTITUTION_CODE_RE), name="institution_code_format"),
         ]
 
     def __str__(self):
@@ -64,9 +62,7 @@ class DuoTerm(models.Model):
         MODIFIER = "modifier", "Data use modifier"
         OTHER = "other", "Other"
 
-    curie = models.CharField(
-        max_length=20, primary_key=True, validators=[RegexValidator(r"^DUO:\d{7}$")]
-    )
+    curie = models.CharField(max_length=20, primary_key=True, validators=[RegexValidator(r"^DUO:\d{7}$")])
     label = models.CharField(max_length=200)
     shorthand = models.CharField(max_length=20, blank=True)
     definition = models.TextField(blank=True)

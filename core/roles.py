@@ -54,3 +54,12 @@ def institution_of(user: Any) -> "Institution | None":
 def may_request(user: Any) -> bool:
     """Researchers and depositors request lines; curators decide them."""
     return is_researcher(user) or is_depositor(user)
+
+
+def depositing_institution(user: Any) -> "Institution | None":
+    """The institution whose unreleased lines the user sees: a depositor's own. None for
+    everyone else, researchers attached to an institution included (the role decides,
+    not the profile's institution); curators see every line anyway."""
+    if not is_depositor(user):
+        return None
+    return institution_of(user)

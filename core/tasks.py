@@ -10,6 +10,4 @@ from core.models import WorkerHeartbeat
 def record_heartbeat(self, label="beat"):
     """Note which worker ran this and when. Eagerly run tasks record "eager"."""
     worker = "eager" if self.request.is_eager else self.request.hostname
-    WorkerHeartbeat.objects.update_or_create(
-        label=label, defaults={"worker": worker, "seen_at": timezone.now()}
-    )
+    WorkerHeartbeat.objects.update_or_create(label=label, defaults={"worker": worker, "seen_at": timezone.now()})

@@ -69,15 +69,47 @@ DISEASE_TERMS = [
     ("MONDO:0011632", "amyotrophic lateral sclerosis type 21", [FAMILIAL_ALS]),
     ("MONDO:0014531", "amyotrophic lateral sclerosis type 22", [FAMILIAL_ALS]),
     ("MONDO:0027694", "amyotrophic lateral sclerosis type 23", [FAMILIAL_ALS]),
-    ("MONDO:0030885", "amyotrophic lateral sclerosis 26 with or without frontotemporal dementia", [FAMILIAL_ALS]),
+    (
+        "MONDO:0030885",
+        "amyotrophic lateral sclerosis 26 with or without frontotemporal dementia",
+        [FAMILIAL_ALS],
+    ),
     ("MONDO:0957538", "amyotrophic lateral sclerosis 28", [FAMILIAL_ALS]),
-    ("MONDO:0007105", "frontotemporal dementia and/or amyotrophic lateral sclerosis 1", [FAMILIAL_ALS, FTD_ALS]),
-    ("MONDO:0014395", "frontotemporal dementia and/or amyotrophic lateral sclerosis 2", [FAMILIAL_ALS, FTD_ALS]),
-    ("MONDO:0014640", "frontotemporal dementia and/or amyotrophic lateral sclerosis 3", [FAMILIAL_ALS, FTD_ALS]),
-    ("MONDO:0014641", "frontotemporal dementia and/or amyotrophic lateral sclerosis 4", [FAMILIAL_ALS, FTD_ALS]),
-    ("MONDO:0030875", "frontotemporal dementia and/or amyotrophic lateral sclerosis 5", [FAMILIAL_ALS, FTD_ALS]),
-    ("MONDO:0013501", "frontotemporal dementia and/or amyotrophic lateral sclerosis 6", [FAMILIAL_ALS, FTD_ALS]),
-    ("MONDO:0010936", "frontotemporal dementia and/or amyotrophic lateral sclerosis 7", [FAMILIAL_ALS, FTD_ALS]),
+    (
+        "MONDO:0007105",
+        "frontotemporal dementia and/or amyotrophic lateral sclerosis 1",
+        [FAMILIAL_ALS, FTD_ALS],
+    ),
+    (
+        "MONDO:0014395",
+        "frontotemporal dementia and/or amyotrophic lateral sclerosis 2",
+        [FAMILIAL_ALS, FTD_ALS],
+    ),
+    (
+        "MONDO:0014640",
+        "frontotemporal dementia and/or amyotrophic lateral sclerosis 3",
+        [FAMILIAL_ALS, FTD_ALS],
+    ),
+    (
+        "MONDO:0014641",
+        "frontotemporal dementia and/or amyotrophic lateral sclerosis 4",
+        [FAMILIAL_ALS, FTD_ALS],
+    ),
+    (
+        "MONDO:0030875",
+        "frontotemporal dementia and/or amyotrophic lateral sclerosis 5",
+        [FAMILIAL_ALS, FTD_ALS],
+    ),
+    (
+        "MONDO:0013501",
+        "frontotemporal dementia and/or amyotrophic lateral sclerosis 6",
+        [FAMILIAL_ALS, FTD_ALS],
+    ),
+    (
+        "MONDO:0010936",
+        "frontotemporal dementia and/or amyotrophic lateral sclerosis 7",
+        [FAMILIAL_ALS, FTD_ALS],
+    ),
     # Other neurodegenerative diseases, so that PD and AD banks validate too.
     ("MONDO:0005180", "Parkinson disease", []),
     ("MONDO:0004975", "Alzheimer disease", []),
@@ -189,7 +221,8 @@ def load_builtin(apps=None):
 
     for curie, shorthand, label, branch in DUO_TERMS:
         DuoTerm.objects.update_or_create(
-            curie=curie, defaults={"shorthand": shorthand, "label": label, "branch": branch, "obsolete": False}
+            curie=curie,
+            defaults={"shorthand": shorthand, "label": label, "branch": branch, "obsolete": False},
         )
     parents = {curie: list(ps) for curie, _, ps in DISEASE_TERMS}
     ancestors = compute_ancestors(parents)
@@ -200,7 +233,12 @@ def load_builtin(apps=None):
     for hgnc_id, symbol, name, previous, aliases in GENES:
         Gene.objects.update_or_create(
             symbol=symbol,
-            defaults={"hgnc_id": hgnc_id, "name": name, "previous_symbols": previous, "alias_symbols": aliases},
+            defaults={
+                "hgnc_id": hgnc_id,
+                "name": name,
+                "previous_symbols": previous,
+                "alias_symbols": aliases,
+            },
         )
     for curie, label in CELL_TYPES:
         CellType.objects.update_or_create(curie=curie, defaults={"label": label})

@@ -38,7 +38,15 @@ from lines.models import CellLine, QCRecord
 from lines.search_text import refresh_search_text
 from lines.str.store import DONOR, LINE, reindex_many, unindex
 
-__all__ = ["ANCHOR", "DEMO_USERS", "SEED", "DemoConflict", "build_builder", "demo_digest", "seed_demo"]
+__all__ = [
+    "ANCHOR",
+    "DEMO_USERS",
+    "SEED",
+    "DemoConflict",
+    "build_builder",
+    "demo_digest",
+    "seed_demo",
+]
 
 
 class DemoConflict(Exception):
@@ -60,12 +68,15 @@ class DemoSummary:
 def catalog_has_lines():
     return CellLine.objects.exists()
 
+
 # ---------------------------------------------------------------- writing
 
 
 def _demo_scope(plan_line_names, plan_donor_codes):
-    return (CellLine.objects.filter(name__in=plan_line_names),
-            Donor.objects.filter(code__in=plan_donor_codes))
+    return (
+        CellLine.objects.filter(name__in=plan_line_names),
+        Donor.objects.filter(code__in=plan_donor_codes),
+    )
 
 
 def _delete_previous_demo(builder, usernames):
@@ -154,7 +165,11 @@ def seed_demo(seed=SEED, *, alongside_other_lines=False):
     for institution in builder.institutions.values():
         saved, _ = Institution.objects.update_or_create(
             code=institution.code,
-            defaults={"name": institution.name, "country": institution.country, "city": institution.city},
+            defaults={
+                "name": institution.name,
+                "country": institution.country,
+                "city": institution.city,
+            },
         )
         institution.pk = saved.pk
     users, summary.credentials = write_users()
@@ -165,10 +180,13 @@ def seed_demo(seed=SEED, *, alongside_other_lines=False):
     _bulk(builder.donors, Donor)
     _bulk(builder.consents, Consent)
     through = Consent.codes.through
-    through.objects.bulk_create([
-        through(consent_id=c.pk, duoterm_id=curie)
-        for c in builder.consents for curie in builder.consent_codes[c.donor.code]
-    ])
+    through.objects.bulk_create(
+        [
+            through(consent_id=c.pk, duoterm_id=curie)
+            for c in builder.consents
+            for curie in builder.consent_codes[c.donor.code]
+        ]
+    )
     parents = [ln for ln in builder.lines if ln.parental_line is None]
     subclones = [ln for ln in builder.lines if ln.parental_line is not None]
     _bulk(parents, CellLine)
@@ -202,21 +220,46 @@ def demo_digest():
     two builds that write the same catalog give the same digest."""
     h = hashlib.sha256()
     for row in Donor.objects.order_by("code").values_list(
-        "code", "sex", "age_at_sampling", "ancestry", "disease", "family_history", "onset_site",
-        "age_at_onset", "alsfrs_r", "c9orf72_repeats", "atxn2_repeats",
+        "code",
+        "sex",
+        "age_at_sampling",
+        "ancestry",
+        "disease",
+        "family_history",
+        "onset_site",
+        "age_at_onset",
+        "alsfrs_r",
+        "c9orf72_repeats",
+        "atxn2_repeats",
     ):
         h.update(repr(row).encode())
     for row in CellLine.objects.order_by("name").values_list(
-        "name", "donor__code", "parental_line__name", "modification_type", "status", "availability",
-        "qc_status", "reprogramming_method", "source_cell_type", "released_at",
+        "name",
+        "donor__code",
+        "parental_line__name",
+        "modification_type",
+        "status",
+        "availability",
+        "qc_status",
+        "reprogramming_method",
+        "source_cell_type",
+        "released_at",
     ):
         h.update(repr(row).encode())
     for row in Variant.objects.order_by("gene", "hgvs", "donor__code", "line__name").values_list(
-        "gene", "hgvs", "protein", "zygosity", "donor__code", "line__name",
+        "gene",
+        "hgvs",
+        "protein",
+        "zygosity",
+        "donor__code",
+        "line__name",
     ):
         h.update(repr(row).encode())
     for row in QCRecord.objects.order_by("line__name", "test", "tested_on", "result").values_list(
-        "line__name", "test", "result", "tested_on",
+        "line__name",
+        "test",
+        "result",
+        "tested_on",
     ):
         h.update(repr(row).encode())
     return h.hexdigest()

@@ -30,7 +30,13 @@ ANCESTRY_WEIGHTS = {
     "NALS": {"European": 90, "Middle Eastern": 5, "South Asian": 3, "unknown": 2},
     "RNB": {"European": 80, "Middle Eastern": 10, "African": 4, "East Asian": 3, "unknown": 3},
     "LMNI": {"European": 62, "South Asian": 16, "African": 14, "East Asian": 5, "unknown": 3},
-    "BNSC": {"European": 55, "African": 20, "Admixed American": 13, "East Asian": 8, "South Asian": 4},
+    "BNSC": {
+        "European": 55,
+        "African": 20,
+        "Admixed American": 13,
+        "East Asian": 8,
+        "South Asian": 4,
+    },
     "MNIC": {"European": 70, "East Asian": 10, "African": 8, "Middle Eastern": 7, "South Asian": 5},
     "KNSC": {"East Asian": 96, "European": 2, "unknown": 2},
     "SPNB": {"Admixed American": 65, "European": 20, "African": 15},
@@ -40,7 +46,15 @@ ANCESTRY_WEIGHTS = {
 
 # How many donors each institution recruits (weights, not counts).
 INSTITUTION_WEIGHTS = {
-    "NALS": 14, "RNB": 16, "LMNI": 15, "BNSC": 16, "MNIC": 9, "KNSC": 12, "SPNB": 8, "CTNR": 6, "MAIN": 8,
+    "NALS": 14,
+    "RNB": 16,
+    "LMNI": 15,
+    "BNSC": 16,
+    "MNIC": 9,
+    "KNSC": 12,
+    "SPNB": 8,
+    "CTNR": 6,
+    "MAIN": 8,
 }
 
 # Subtype key → (MONDO id, gene symbol, HGNC id). Labels come from core.vocabulary.
@@ -140,10 +154,24 @@ LIKELY_PATHOGENIC = {"R47H", "E696K", "R927Q", "S621G", "D262V", "S85C", "D40G",
 
 # Typical age at onset (mean, sd) by subtype; sporadic ALS peaks around 60.
 ONSET_AGE = {
-    "ALS1": (47, 10), "ALS6": (38, 12), "ALS8": (45, 8), "ALS10": (54, 9), "ALS12": (50, 10),
-    "ALS15": (36, 10), "ALS18": (46, 8), "ALS19": (50, 8), "ALS20": (52, 8), "ALS21": (50, 8),
-    "ALS23": (62, 8), "FTDALS1": (57, 8), "FTDALS2": (52, 10), "FTDALS4": (62, 8),
-    "FTDALS5": (58, 8), "FTDALS6": (50, 8), "familial": (54, 10), "sporadic": (61, 10),
+    "ALS1": (47, 10),
+    "ALS6": (38, 12),
+    "ALS8": (45, 8),
+    "ALS10": (54, 9),
+    "ALS12": (50, 10),
+    "ALS15": (36, 10),
+    "ALS18": (46, 8),
+    "ALS19": (50, 8),
+    "ALS20": (52, 8),
+    "ALS21": (50, 8),
+    "ALS23": (62, 8),
+    "FTDALS1": (57, 8),
+    "FTDALS2": (52, 10),
+    "FTDALS4": (62, 8),
+    "FTDALS5": (58, 8),
+    "FTDALS6": (50, 8),
+    "familial": (54, 10),
+    "sporadic": (61, 10),
 }
 
 # Monthly ALSFRS-R decline (mean, sd): SOD1 A4V and FUS P525L are fast, D90A slow.
@@ -171,31 +199,140 @@ STR_ALLELES = {
     "CSF1PO": [("8", 2), ("9", 3), ("10", 25), ("11", 30), ("12", 32), ("13", 7), ("14", 1)],
     "D13S317": [("8", 11), ("9", 8), ("10", 6), ("11", 30), ("12", 28), ("13", 12), ("14", 5)],
     "D16S539": [("8", 2), ("9", 12), ("10", 6), ("11", 30), ("12", 31), ("13", 16), ("14", 3)],
-    "D18S51": [("12", 13), ("13", 12), ("14", 16), ("15", 15), ("16", 13), ("17", 12), ("18", 8), ("19", 4), ("20", 3), ("21", 2), ("22", 2)],
-    "D21S11": [("27", 4), ("28", 16), ("29", 19), ("30", 25), ("30.2", 3), ("31", 7), ("31.2", 10), ("32.2", 10), ("33.2", 4), ("34", 2)],
+    "D18S51": [
+        ("12", 13),
+        ("13", 12),
+        ("14", 16),
+        ("15", 15),
+        ("16", 13),
+        ("17", 12),
+        ("18", 8),
+        ("19", 4),
+        ("20", 3),
+        ("21", 2),
+        ("22", 2),
+    ],
+    "D21S11": [
+        ("27", 4),
+        ("28", 16),
+        ("29", 19),
+        ("30", 25),
+        ("30.2", 3),
+        ("31", 7),
+        ("31.2", 10),
+        ("32.2", 10),
+        ("33.2", 4),
+        ("34", 2),
+    ],
     "D3S1358": [("14", 12), ("15", 26), ("16", 25), ("17", 21), ("18", 15), ("19", 1)],
     "D5S818": [("9", 4), ("10", 5), ("11", 36), ("12", 38), ("13", 15), ("14", 2)],
     "D7S820": [("8", 16), ("9", 15), ("10", 28), ("11", 21), ("12", 15), ("13", 3), ("14", 2)],
     "D8S1179": [("10", 9), ("11", 8), ("12", 14), ("13", 32), ("14", 21), ("15", 11), ("16", 5)],
-    "FGA": [("19", 6), ("20", 13), ("21", 18), ("22", 19), ("22.2", 1), ("23", 14), ("24", 14), ("25", 8), ("26", 5), ("27", 2)],
-    "Penta D": [("8", 3), ("9", 19), ("10", 12), ("11", 16), ("12", 18), ("13", 19), ("14", 10), ("15", 3)],
-    "Penta E": [("5", 7), ("7", 16), ("8", 5), ("10", 8), ("11", 9), ("12", 16), ("13", 10), ("14", 8), ("15", 6), ("16", 5), ("17", 4), ("18", 3), ("19", 2), ("20", 1)],
+    "FGA": [
+        ("19", 6),
+        ("20", 13),
+        ("21", 18),
+        ("22", 19),
+        ("22.2", 1),
+        ("23", 14),
+        ("24", 14),
+        ("25", 8),
+        ("26", 5),
+        ("27", 2),
+    ],
+    "Penta D": [
+        ("8", 3),
+        ("9", 19),
+        ("10", 12),
+        ("11", 16),
+        ("12", 18),
+        ("13", 19),
+        ("14", 10),
+        ("15", 3),
+    ],
+    "Penta E": [
+        ("5", 7),
+        ("7", 16),
+        ("8", 5),
+        ("10", 8),
+        ("11", 9),
+        ("12", 16),
+        ("13", 10),
+        ("14", 8),
+        ("15", 6),
+        ("16", 5),
+        ("17", 4),
+        ("18", 3),
+        ("19", 2),
+        ("20", 1),
+    ],
     "TH01": [("6", 23), ("7", 19), ("8", 11), ("9", 15), ("9.3", 30), ("10", 2)],
     "TPOX": [("8", 53), ("9", 12), ("10", 5), ("11", 25), ("12", 5)],
     "vWA": [("14", 10), ("15", 11), ("16", 20), ("17", 28), ("18", 20), ("19", 9), ("20", 2)],
-    "D2S1338": [("16", 4), ("17", 18), ("18", 7), ("19", 13), ("20", 14), ("22", 3), ("23", 12), ("24", 10), ("25", 10)],
+    "D2S1338": [
+        ("16", 4),
+        ("17", 18),
+        ("18", 7),
+        ("19", 13),
+        ("20", 14),
+        ("22", 3),
+        ("23", 12),
+        ("24", 10),
+        ("25", 10),
+    ],
     "D19S433": [("12", 8), ("13", 25), ("14", 36), ("14.2", 4), ("15", 17), ("15.2", 4), ("16", 6)],
 }
 
 # STR kits: (name, markers without Amelogenin). 8 to 16 scored markers per profile.
 STR_KITS = [
-    ("PowerPlex 16 HS", ["CSF1PO", "D13S317", "D16S539", "D18S51", "D21S11", "D3S1358", "D5S818",
-                         "D7S820", "D8S1179", "FGA", "Penta D", "Penta E", "TH01", "TPOX", "vWA"]),
-    ("AmpFLSTR Identifiler Plus", ["CSF1PO", "D13S317", "D16S539", "D18S51", "D21S11", "D3S1358",
-                                   "D5S818", "D7S820", "D8S1179", "FGA", "TH01", "TPOX", "vWA",
-                                   "D2S1338", "D19S433"]),
-    ("GenePrint 10", ["D13S317", "D16S539", "D21S11", "D5S818", "D7S820", "TH01", "TPOX", "vWA", "CSF1PO"]),
-    ("ANSI/ATCC ASN-0002 8-locus panel", ["CSF1PO", "D13S317", "D16S539", "D5S818", "D7S820", "TH01", "TPOX", "vWA"]),
+    (
+        "PowerPlex 16 HS",
+        [
+            "CSF1PO",
+            "D13S317",
+            "D16S539",
+            "D18S51",
+            "D21S11",
+            "D3S1358",
+            "D5S818",
+            "D7S820",
+            "D8S1179",
+            "FGA",
+            "Penta D",
+            "Penta E",
+            "TH01",
+            "TPOX",
+            "vWA",
+        ],
+    ),
+    (
+        "AmpFLSTR Identifiler Plus",
+        [
+            "CSF1PO",
+            "D13S317",
+            "D16S539",
+            "D18S51",
+            "D21S11",
+            "D3S1358",
+            "D5S818",
+            "D7S820",
+            "D8S1179",
+            "FGA",
+            "TH01",
+            "TPOX",
+            "vWA",
+            "D2S1338",
+            "D19S433",
+        ],
+    ),
+    (
+        "GenePrint 10",
+        ["D13S317", "D16S539", "D21S11", "D5S818", "D7S820", "TH01", "TPOX", "vWA", "CSF1PO"],
+    ),
+    (
+        "ANSI/ATCC ASN-0002 8-locus panel",
+        ["CSF1PO", "D13S317", "D16S539", "D5S818", "D7S820", "TH01", "TPOX", "vWA"],
+    ),
 ]
 
 # (CL id, weight); labels come from core.vocabulary.CELL_TYPES.
@@ -208,10 +345,27 @@ SOURCE_CELL_TYPES = [
     ("CL:0000312", 3),  # keratinocyte
 ]
 
-REPROGRAMMING_METHODS = [("sendai", 55), ("episomal", 25), ("mrna", 10), ("lentivirus", 6), ("retrovirus", 4)]
+REPROGRAMMING_METHODS = [
+    ("sendai", 55),
+    ("episomal", 25),
+    ("mrna", 10),
+    ("lentivirus", 6),
+    ("retrovirus", 4),
+]
 
-CULTURE_MEDIA = [("mTeSR1", 30), ("mTeSR Plus", 25), ("StemFlex", 15), ("Essential 8", 20), ("StemMACS iPS-Brew XF", 10)]
-CULTURE_MATRICES = [("Matrigel (hESC-qualified)", 45), ("Geltrex", 20), ("Vitronectin (VTN-N)", 20), ("Laminin-521", 15)]
+CULTURE_MEDIA = [
+    ("mTeSR1", 30),
+    ("mTeSR Plus", 25),
+    ("StemFlex", 15),
+    ("Essential 8", 20),
+    ("StemMACS iPS-Brew XF", 10),
+]
+CULTURE_MATRICES = [
+    ("Matrigel (hESC-qualified)", 45),
+    ("Geltrex", 20),
+    ("Vitronectin (VTN-N)", 20),
+    ("Laminin-521", 15),
+]
 
 PLURIPOTENCY_MARKERS = ["OCT4", "NANOG", "SOX2", "TRA-1-60", "TRA-1-81", "SSEA4"]
 GERM_LAYER_MARKERS = {
@@ -222,16 +376,29 @@ GERM_LAYER_MARKERS = {
 
 # Karyotypic changes that cell culture selects for (recurrent in hPSC banks).
 CULTURE_ABNORMALITIES = [
-    "+12", "+20q11.21 gain", "i(20q)", "+17q", "+1q",
+    "+12",
+    "+20q11.21 gain",
+    "i(20q)",
+    "+17q",
+    "+1q",
 ]
 
 TESTING_LABS = [
-    "Cell Line Genetics", "WiCell Cytogenetics Lab", "Eurofins Genomics", "Minerva Biolabs",
-    "Lonza MycoAlert service", "In-house QC core",
+    "Cell Line Genetics",
+    "WiCell Cytogenetics Lab",
+    "Eurofins Genomics",
+    "Minerva Biolabs",
+    "Lonza MycoAlert service",
+    "In-house QC core",
 ]
 
 # DUO permission (CURIE) weights for consent.
-CONSENT_PERMISSIONS = [("DUO:0000042", 40), ("DUO:0000006", 30), ("DUO:0000007", 24), ("DUO:0000004", 6)]
+CONSENT_PERMISSIONS = [
+    ("DUO:0000042", 40),
+    ("DUO:0000006", 30),
+    ("DUO:0000007", 24),
+    ("DUO:0000004", 6),
+]
 # (modifier CURIE, probability).
 CONSENT_MODIFIERS = [
     ("DUO:0000046", 0.20),  # NCU

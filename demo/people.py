@@ -22,7 +22,10 @@ def write_users():
     institutions = {i.code: i for i in Institution.objects.filter(code__in=[c for *_, c in DEMO_USERS.values() if c])}
     for username, (role, password, code) in DEMO_USERS.items():
         user, _token = create_user_with_role(
-            username, role, institution=institutions.get(code), password=password,
+            username,
+            role,
+            institution=institutions.get(code),
+            password=password,
             email=f"{username}@demo.prism.invalid",
         )
         users[username] = user
@@ -31,8 +34,12 @@ def write_users():
     # the role (core.auth), so the demo curator needs nothing more.
     organisations = facts.REQUESTER_ORGANISATIONS
     for username, (org, org_type) in zip(REQUESTER_USERNAMES, organisations, strict=True):
-        users[username] = create_user_with_role(username, "researcher", organisation_type=org_type,
-                                                email=f"{username}@demo.prism.invalid")[0]
+        users[username] = create_user_with_role(
+            username,
+            "researcher",
+            organisation_type=org_type,
+            email=f"{username}@demo.prism.invalid",
+        )[0]
         users[username]._organisation = org
     users["researcher"]._organisation = "University of Edinburgh, Euan MacDonald Centre"
     return users, credentials

@@ -101,7 +101,12 @@ class Plan(QCPanels):
             ancestry=ancestry,
             str_profile=self._str_profile(kit[1], sex),
         )
-        donor._kind, donor._variant, donor._sampled_on, donor._kit = kind, variant, sampled_on, kit[0]
+        donor._kind, donor._variant, donor._sampled_on, donor._kit = (
+            kind,
+            variant,
+            sampled_on,
+            kit[0],
+        )
         donor.viral_screening = self._viral_screening(sampled_on)
         if control:
             donor.age_at_sampling = rng.randint(22, 82)
@@ -125,15 +130,15 @@ class Plan(QCPanels):
         donor.disease_label = DISEASE_LABELS[donor.disease]
 
         mean, sd = facts.ONSET_AGE[subtype or ("familial" if familial else "sporadic")]
-        if kind == "sporadic_de_novo_fus":
-            onset = rng.randint(17, 28)  # FUS P525L: de novo, juvenile, aggressive
-        else:
-            onset = clamp(round(rng.gauss(mean, sd)), 19, 84)
+        # FUS P525L: de novo, juvenile, aggressive
+        onset = rng.randint(17, 28) if kind == "sporadic_de_novo_fus" else clamp(round(rng.gauss(mean, sd)), 19, 84)
         legacy = variant[3] if variant else ""
         pace = "fast" if legacy in facts.FAST_VARIANTS else "slow" if legacy in facts.SLOW_VARIANTS else "typical"
         if pace == "typical" and rng.random() < 0.15:
             pace = rng.choice(["fast", "slow"])
-        months = rng.randint(4, 30) if pace == "fast" else rng.randint(8, 60) if pace == "typical" else rng.randint(24, 150)
+        months = (
+            rng.randint(4, 30) if pace == "fast" else rng.randint(8, 60) if pace == "typical" else rng.randint(24, 150)
+        )
         donor.age_at_onset = onset
         donor.age_at_sampling = onset + months // 12
         rate_mean, rate_sd = facts.PROGRESSION[pace]
@@ -142,7 +147,13 @@ class Plan(QCPanels):
         donor.alsfrs_r_date = sampled_on - timedelta(days=rng.randint(0, 28))
         donor.progression_rate = Decimal(f"{(48 - donor.alsfrs_r) / months:.2f}")
 
-        site_weights = [("spinal", 65), ("bulbar", 28), ("respiratory", 3), ("generalized", 2), ("unknown", 2)]
+        site_weights = [
+            ("spinal", 65),
+            ("bulbar", 28),
+            ("respiratory", 3),
+            ("generalized", 2),
+            ("unknown", 2),
+        ]
         if subtype == "FTDALS1" or (sex == "female" and onset > 60):
             site_weights = [("spinal", 50), ("bulbar", 45), ("respiratory", 3), ("generalized", 2)]
         if legacy == "D90A":
@@ -153,17 +164,25 @@ class Plan(QCPanels):
             # Sized by Southern blot: hundreds to thousands of G4C2 units.
             donor.c9orf72_repeats = int(round(rng.uniform(300, 3200), -1))
         elif rng.random() < 0.85:
-            donor.c9orf72_repeats = weighted(rng, [(2, 45), (3, 5), (5, 15), (8, 15), (6, 5), (10, 8), (12, 4), (17, 3)])
+            donor.c9orf72_repeats = weighted(
+                rng, [(2, 45), (3, 5), (5, 15), (8, 15), (6, 5), (10, 8), (12, 4), (17, 3)]
+            )
         if rng.random() < 0.6:
             donor.atxn2_repeats = weighted(rng, [(22, 80), (23, 15), (24, 2), (27, 1), (29, 1), (31, 1)])
         donor.clinical_data = {
-            "diagnostic_criteria": weighted(rng, [("El Escorial: clinically definite", 50),
-                                                    ("El Escorial: clinically probable", 30),
-                                                    ("Gold Coast criteria", 20)]),
+            "diagnostic_criteria": weighted(
+                rng,
+                [
+                    ("El Escorial: clinically definite", 50),
+                    ("El Escorial: clinically probable", 30),
+                    ("Gold Coast criteria", 20),
+                ],
+            ),
             "disease_duration_months": months,
             "riluzole": rng.random() < 0.8,
-            "cognition": "ALS-FTD" if subtype == "FTDALS1" and rng.random() < 0.35 else
-            weighted(rng, [("normal", 70), ("ALSci", 20), ("ALSbi", 10)]),
+            "cognition": "ALS-FTD"
+            if subtype == "FTDALS1" and rng.random() < 0.35
+            else weighted(rng, [("normal", 70), ("ALSci", 20), ("ALSbi", 10)]),
         }
         return donor
 
@@ -193,12 +212,19 @@ class Plan(QCPanels):
         for donor in self.donors:
             if donor._subtype == "FTDALS1":
                 n = donor.c9orf72_repeats
-                self.donor_variants.append(Variant(
-                    donor=donor, gene="C9orf72", hgnc_id=HGNC_IDS["C9orf72"],
-                    hgvs=f"{facts.C9ORF72_TRANSCRIPT}:{facts.C9ORF72_REPEAT_START}GGGGCC[{n}]",
-                    legacy_name="G4C2 repeat expansion", zygosity="heterozygous",
-                    classification="pathogenic", origin="germline", repeat_size=n,
-                ))
+                self.donor_variants.append(
+                    Variant(
+                        donor=donor,
+                        gene="C9orf72",
+                        hgnc_id=HGNC_IDS["C9orf72"],
+                        hgvs=f"{facts.C9ORF72_TRANSCRIPT}:{facts.C9ORF72_REPEAT_START}GGGGCC[{n}]",
+                        legacy_name="G4C2 repeat expansion",
+                        zygosity="heterozygous",
+                        classification="pathogenic",
+                        origin="germline",
+                        repeat_size=n,
+                    )
+                )
             elif donor._variant is not None:
                 subtype, c_dot, p_dot, legacy, inheritance, _ = donor._variant
                 gene = facts.SUBTYPES[subtype][1]
@@ -210,12 +236,19 @@ class Plan(QCPanels):
                     zygosity = "homozygous" if donor.institution.code == "NALS" else "heterozygous"
                 else:
                     zygosity = "heterozygous"
-                self.donor_variants.append(Variant(
-                    donor=donor, gene=gene, hgnc_id=HGNC_IDS[gene],
-                    hgvs=f"{facts.TRANSCRIPTS[gene]}:{c_dot}", protein=p_dot, legacy_name=legacy,
-                    zygosity=zygosity, origin="germline",
-                    classification="likely_pathogenic" if legacy in facts.LIKELY_PATHOGENIC else "pathogenic",
-                ))
+                self.donor_variants.append(
+                    Variant(
+                        donor=donor,
+                        gene=gene,
+                        hgnc_id=HGNC_IDS[gene],
+                        hgvs=f"{facts.TRANSCRIPTS[gene]}:{c_dot}",
+                        protein=p_dot,
+                        legacy_name=legacy,
+                        zygosity=zygosity,
+                        origin="germline",
+                        classification="likely_pathogenic" if legacy in facts.LIKELY_PATHOGENIC else "pathogenic",
+                    )
+                )
 
     def build_consents(self):
         rng = self.rng
@@ -238,8 +271,11 @@ class Plan(QCPanels):
         seed_demo records the withdrawal through the withdrawal action (which stops
         their lines and holds open requests) once the requests are made."""
         # Donors sampled early: their lines were released well before the withdrawal.
-        candidates = [c for c in self.consents if c.donor._kind in ("sporadic", "familial_variant")
-                      and c.donor._sampled_on <= ANCHOR - timedelta(days=700)]
+        candidates = [
+            c
+            for c in self.consents
+            if c.donor._kind in ("sporadic", "familial_variant") and c.donor._sampled_on <= ANCHOR - timedelta(days=700)
+        ]
         withdrawn = [candidates[len(candidates) // 3], candidates[(2 * len(candidates)) // 3]]
         for consent in self.consents:
             consent.donor._withdrawn = consent in withdrawn
@@ -283,8 +319,10 @@ class Plan(QCPanels):
                 )
                 if rng.random() < 0.4:
                     # The lab's own name for the clone, as depositors keep them.
-                    line.alternative_names = [f"{donor.institution.code}-{rng.choice(['ALS', 'iPS', 'P'])}"
-                                              f"{int(donor.donor_number):02d} cl{k + 1}"]
+                    line.alternative_names = [
+                        f"{donor.institution.code}-{rng.choice(['ALS', 'iPS', 'P'])}"
+                        f"{int(donor.donor_number):02d} cl{k + 1}"
+                    ]
                 self.lines.append(line)
 
     def build_isogenic_sets(self):
@@ -294,11 +332,13 @@ class Plan(QCPanels):
         unmodified parent derived early enough to have been edited and banked.
         """
         rng = self.rng
-        early = [ln for ln in self.lines
-                 if ln.derived_on <= ANCHOR - timedelta(days=560) and not ln.donor._withdrawn]
+        early = [ln for ln in self.lines if ln.derived_on <= ANCHOR - timedelta(days=560) and not ln.donor._withdrawn]
         controls = [ln for ln in early if ln.donor._kind == "control" and ln.name.endswith("-A")]
-        patients = [ln for ln in early if ln.donor._variant is not None and ln.name.endswith("-A")
-                    and ln.donor._variant[4] != "XD"]
+        patients = [
+            ln
+            for ln in early
+            if ln.donor._variant is not None and ln.name.endswith("-A") and ln.donor._variant[4] != "XD"
+        ]
         c9 = [ln for ln in early if ln.donor._subtype == "FTDALS1" and ln.name.endswith("-A")]
         subclones = []
 
@@ -309,40 +349,66 @@ class Plan(QCPanels):
                 zygosities = ["heterozygous"] if rng.random() < 0.6 else ["heterozygous", "homozygous"]
                 for zygosity in zygosities:
                     n += 1
-                    line = self._subclone(parent, n, "knock_in",
-                                          f"{gene} {c_dot} ({p_dot}, legacy {legacy}) knocked in, "
-                                          f"{zygosity}, by CRISPR/Cas9 HDR with an ssODN template; "
-                                          "edit confirmed by Sanger sequencing, top predicted off-target "
-                                          "sites clean.")
-                    self.line_variants.append(Variant(
-                        line=line, gene=gene, hgnc_id=HGNC_IDS[gene],
-                        hgvs=f"{facts.TRANSCRIPTS[gene]}:{c_dot}", protein=p_dot, legacy_name=legacy,
-                        zygosity=zygosity, classification="pathogenic", origin="engineered",
-                    ))
+                    line = self._subclone(
+                        parent,
+                        n,
+                        "knock_in",
+                        f"{gene} {c_dot} ({p_dot}, legacy {legacy}) knocked in, "
+                        f"{zygosity}, by CRISPR/Cas9 HDR with an ssODN template; "
+                        "edit confirmed by Sanger sequencing, top predicted off-target "
+                        "sites clean.",
+                    )
+                    self.line_variants.append(
+                        Variant(
+                            line=line,
+                            gene=gene,
+                            hgnc_id=HGNC_IDS[gene],
+                            hgvs=f"{facts.TRANSCRIPTS[gene]}:{c_dot}",
+                            protein=p_dot,
+                            legacy_name=legacy,
+                            zygosity=zygosity,
+                            classification="pathogenic",
+                            origin="engineered",
+                        )
+                    )
                     subclones.append(line)
             if rng.random() < 0.5:
                 n += 1
                 gene = rng.choice(["TBK1", "C9orf72", "OPTN"])
-                subclones.append(self._subclone(parent, n, "knock_out",
-                                                f"{gene} knock-out: frameshift indels in both alleles of an "
-                                                "early coding exon (CRISPR/Cas9 NHEJ); no protein by western blot."))
+                subclones.append(
+                    self._subclone(
+                        parent,
+                        n,
+                        "knock_out",
+                        f"{gene} knock-out: frameshift indels in both alleles of an "
+                        "early coding exon (CRISPR/Cas9 NHEJ); no protein by western blot.",
+                    )
+                )
 
         for parent in patients[:12]:
             subtype, c_dot, p_dot, legacy, _inh, _w = parent.donor._variant
             gene = facts.SUBTYPES[subtype][1]
             for n in range(1, rng.choice([1, 1, 2]) + 1):
-                subclones.append(self._subclone(
-                    parent, n, "gene_correction",
-                    f"{gene} {c_dot} ({p_dot}, legacy {legacy}) corrected to the reference allele by "
-                    "CRISPR/Cas9 HDR: the isogenic control of the parental line.",
-                ))
+                subclones.append(
+                    self._subclone(
+                        parent,
+                        n,
+                        "gene_correction",
+                        f"{gene} {c_dot} ({p_dot}, legacy {legacy}) corrected to the reference allele by "
+                        "CRISPR/Cas9 HDR: the isogenic control of the parental line.",
+                    )
+                )
 
         for parent in c9[:4]:
-            subclones.append(self._subclone(
-                parent, 1, "gene_correction",
-                "C9orf72 G4C2 repeat expansion excised (paired guides flanking the repeat); "
-                "the normal allele kept; isogenic control of the parental line.",
-            ))
+            subclones.append(
+                self._subclone(
+                    parent,
+                    1,
+                    "gene_correction",
+                    "C9orf72 G4C2 repeat expansion excised (paired guides flanking the repeat); "
+                    "the normal allele kept; isogenic control of the parental line.",
+                )
+            )
         self.lines.extend(subclones)
 
     def _subclone(self, parent, n, modification, description):
@@ -409,8 +475,13 @@ class Plan(QCPanels):
         restricted = bool({"DUO:0000020", "DUO:0000029"} & set(self.consent_codes[line.donor.code])) or (
             rng.random() < 0.04
         )
-        if scenario in ("released", "released_legacy_incomplete", "released_retest_failed",
-                        "consent_withdrawn", "withdrawn_karyotype"):
+        if scenario in (
+            "released",
+            "released_legacy_incomplete",
+            "released_retest_failed",
+            "consent_withdrawn",
+            "withdrawn_karyotype",
+        ):
             line.status = "released"
             line.released_at = aware(release_day, rng)
             line.availability = "restricted" if restricted else "available"
@@ -423,8 +494,10 @@ class Plan(QCPanels):
 
         if scenario == "released_retest_failed":
             line.availability = "not_distributed"
-            line.comments = ("Mycoplasma positive at the routine re-test of the distribution bank; "
-                             "distribution suspended while an earlier vial is re-expanded and tested.")
+            line.comments = (
+                "Mycoplasma positive at the routine re-test of the distribution bank; "
+                "distribution suspended while an earlier vial is re-expanded and tested."
+            )
         elif scenario == "released_legacy_incomplete":
             line.comments = "Banked before trilineage testing was required; differentiation data pending."
         # A consent withdrawal (see withdraw_consents) or a failed re-test withdraws a
@@ -436,6 +509,12 @@ class Plan(QCPanels):
             records.extend(self._retest(line, scenario, release_day))
         if scenario == "withdrawn_karyotype":
             failed_on = max(r.tested_on for r in records if r.result == "fail")
-            line._withdrawal = ("qc", ("Trisomy 12 in 8 of 20 metaphases of the distribution bank "
-                                       "(re-test); the master bank is being re-derived.", failed_on))
+            line._withdrawal = (
+                "qc",
+                (
+                    "Trisomy 12 in 8 of 20 metaphases of the distribution bank "
+                    "(re-test); the master bank is being re-derived.",
+                    failed_on,
+                ),
+            )
         line.qc_status = summarise_qc_status(line, records)

@@ -22,29 +22,95 @@ from distribution.models import DistributionRequest
 # (requester, status, purpose codes, summary). The demo researcher's own requests
 # cover most states, so that signing in as them shows the whole workflow.
 REQUEST_SPECS = [
-    ("researcher", "draft", ["DUO:0000007"], "Motor neuron TDP-43 mislocalisation in TARDBP and C9orf72 lines."),
-    ("researcher", "submitted", ["DUO:0000006"], "Axonal transport in iPSC motor neurons: SOD1 vs isogenic controls."),
-    ("researcher", "under_review", ["DUO:0000007"], "Nucleocytoplasmic transport defects in C9orf72 ALS."),
-    ("researcher", "approved", ["DUO:0000042"], "Multi-omic reference of healthy donor iPSC motor neurons."),
+    (
+        "researcher",
+        "draft",
+        ["DUO:0000007"],
+        "Motor neuron TDP-43 mislocalisation in TARDBP and C9orf72 lines.",
+    ),
+    (
+        "researcher",
+        "submitted",
+        ["DUO:0000006"],
+        "Axonal transport in iPSC motor neurons: SOD1 vs isogenic controls.",
+    ),
+    (
+        "researcher",
+        "under_review",
+        ["DUO:0000007"],
+        "Nucleocytoplasmic transport defects in C9orf72 ALS.",
+    ),
+    (
+        "researcher",
+        "approved",
+        ["DUO:0000042"],
+        "Multi-omic reference of healthy donor iPSC motor neurons.",
+    ),
     ("researcher", "shipped", ["DUO:0000007"], "FUS condensates in patient-derived motor neurons."),
     ("researcher", "completed", ["DUO:0000006"], "Astrocyte reactivity in SOD1 and sporadic ALS."),
-    ("k.lindqvist", "agreement_executed", ["DUO:0000007"], "SOD1 D90A homozygous vs heterozygous motor neurons."),
-    ("k.lindqvist", "completed", ["DUO:0000007"], "Electrophysiology of ALS motor neurons on MEAs."),
-    ("a.okafor", "submitted", ["DUO:0000006"], "Ancestry-diverse iPSC panel for motor neuron eQTL mapping."),
-    ("a.okafor", "cancelled", ["DUO:0000042"], "Pilot comparison of motor neuron differentiation protocols."),
-    ("m.haddad", "under_review", ["DUO:0000007"], "Antisense oligonucleotide screening in C9orf72 motor neurons."),
-    ("neurovance-api", "rejected", ["DUO:0000006"], "Compound screening for an ALS drug programme."),
-    ("l.fernandez", "shipped", ["DUO:0000007"], "TBK1 and OPTN loss of function in iPSC-derived microglia."),
-    ("l.fernandez", "submitted", ["DUO:0000007"], "Stress granule dynamics in sporadic ALS motor neurons."),
+    (
+        "k.lindqvist",
+        "agreement_executed",
+        ["DUO:0000007"],
+        "SOD1 D90A homozygous vs heterozygous motor neurons.",
+    ),
+    (
+        "k.lindqvist",
+        "completed",
+        ["DUO:0000007"],
+        "Electrophysiology of ALS motor neurons on MEAs.",
+    ),
+    (
+        "a.okafor",
+        "submitted",
+        ["DUO:0000006"],
+        "Ancestry-diverse iPSC panel for motor neuron eQTL mapping.",
+    ),
+    (
+        "a.okafor",
+        "cancelled",
+        ["DUO:0000042"],
+        "Pilot comparison of motor neuron differentiation protocols.",
+    ),
+    (
+        "m.haddad",
+        "under_review",
+        ["DUO:0000007"],
+        "Antisense oligonucleotide screening in C9orf72 motor neurons.",
+    ),
+    (
+        "neurovance-api",
+        "rejected",
+        ["DUO:0000006"],
+        "Compound screening for an ALS drug programme.",
+    ),
+    (
+        "l.fernandez",
+        "shipped",
+        ["DUO:0000007"],
+        "TBK1 and OPTN loss of function in iPSC-derived microglia.",
+    ),
+    (
+        "l.fernandez",
+        "submitted",
+        ["DUO:0000007"],
+        "Stress granule dynamics in sporadic ALS motor neurons.",
+    ),
 ]
 # How far each status has gone along draft → submitted → under review → approved
 # → agreement → shipped → completed.
-STEPS = ["draft", "submitted", "under_review", "approved", "agreement_executed", "shipped", "completed"]
-REJECTION = ("Ethics approval (DUO:0000021, IRB) required by the donors' consent was not provided after "
-             "two reminders.")
+STEPS = [
+    "draft",
+    "submitted",
+    "under_review",
+    "approved",
+    "agreement_executed",
+    "shipped",
+    "completed",
+]
+REJECTION = "Ethics approval (DUO:0000021, IRB) required by the donors' consent was not provided after two reminders."
 APPROVAL = "Purpose matches the consent of every line; conditions accepted."
-NO_VIALS = ("No distribution vials of this clone are left; another clone of the same donor is offered "
-            "instead.")
+NO_VIALS = "No distribution vials of this clone are left; another clone of the same donor is offered instead."
 
 
 class DemoRequests:
@@ -60,8 +126,9 @@ class DemoRequests:
         self.available = [ln for ln in stays if ln.availability == "available"]
         self.restricted = [ln for ln in stays if ln.availability == "restricted"]
         # Lines whose donor withdraws consent later: one is requested before that.
-        self.to_be_withdrawn = [ln for ln in lines if ln._withdrawal and ln._withdrawal[0] == "consent"
-                                and ln.status == "released"]
+        self.to_be_withdrawn = [
+            ln for ln in lines if ln._withdrawal and ln._withdrawal[0] == "consent" and ln.status == "released"
+        ]
         self.judged = {}
         self.requests = []
 
@@ -77,7 +144,8 @@ class DemoRequests:
         # created_at/updated_at are set to now on insert; the demo's requests are older.
         for request in self.requests:
             DistributionRequest.objects.filter(pk=request.pk).update(
-                created_at=aware(request._created_on, self.rng), updated_at=aware(request._last_day, self.rng)
+                created_at=aware(request._created_on, self.rng),
+                updated_at=aware(request._last_day, self.rng),
             )
         return len(self.requests)
 
@@ -106,8 +174,12 @@ class DemoRequests:
             created = ANCHOR - timedelta(days=rng.randint(25, 100))
         else:
             created = ANCHOR - timedelta(days=rng.randint(40 * step + 20, 40 * step + 200))
-        draft = DistributionRequest(purpose_codes=codes, purpose_disease=disease or "", commercial=commercial,
-                                    organisation_type=organisation_type)
+        draft = DistributionRequest(
+            purpose_codes=codes,
+            purpose_disease=disease or "",
+            commercial=commercial,
+            organisation_type=organisation_type,
+        )
         purpose = purpose_of(draft)
         held_line, created = self._held_line(username, status, created, purpose)
 
@@ -131,9 +203,16 @@ class DemoRequests:
 
         day = created
         request = actions.create_request(
-            user, chosen, purpose_codes=codes, purpose_disease=disease, commercial=commercial,
-            organisation_type=organisation_type, organisation=user._organisation, purpose_summary=summary,
-            vials={ln.name: rng.randint(1, 3) for ln in chosen}, at=aware(day, rng),
+            user,
+            chosen,
+            purpose_codes=codes,
+            purpose_disease=disease,
+            commercial=commercial,
+            organisation_type=organisation_type,
+            organisation=user._organisation,
+            purpose_summary=summary,
+            vials={ln.name: rng.randint(1, 3) for ln in chosen},
+            at=aware(day, rng),
         )
         request._created_on = created
         self.requests.append(request)
@@ -159,16 +238,28 @@ class DemoRequests:
         if step >= 4:
             sent_on = day + timedelta(days=2)
             day += timedelta(days=rng.randint(10, 40))
-            actions.record_agreement(request, curator, f"MTA-{day.year}-{i + 1:03d}", day, sent_on,
-                                     at=aware(day, rng), **quiet)
+            actions.record_agreement(
+                request,
+                curator,
+                f"MTA-{day.year}-{i + 1:03d}",
+                day,
+                sent_on,
+                at=aware(day, rng),
+                **quiet,
+            )
         if step >= 5:
             day += timedelta(days=rng.randint(3, 14))
             shipments = [
-                {"line": item.line, "shipped_on": day, "vials": item.vials,
-                 "batch": f"{item.line.name}-DB{rng.randint(1, 3):02d}",
-                 "passage": (item.line.passage_at_banking or 10) + 3,
-                 "courier_reference": f"WB{rng.randint(10**9, 10**10 - 1)}"}
-                for item in request.items.select_related("line").order_by("id") if item.decision == "approved"
+                {
+                    "line": item.line,
+                    "shipped_on": day,
+                    "vials": item.vials,
+                    "batch": f"{item.line.name}-DB{rng.randint(1, 3):02d}",
+                    "passage": (item.line.passage_at_banking or 10) + 3,
+                    "courier_reference": f"WB{rng.randint(10**9, 10**10 - 1)}",
+                }
+                for item in request.items.select_related("line").order_by("id")
+                if item.decision == "approved"
             ]
             actions.ship(request, curator, shipments, at=aware(day, rng), **quiet)
         if step >= 6:

@@ -8,7 +8,15 @@ class RequestedLineInline(admin.TabularInline):
     model = RequestedLine
     extra = 0
     raw_id_fields = ["line", "decided_by"]
-    fields = ["line", "vials", "eligibility", "decision", "decision_reason", "decided_by", "decided_at"]
+    fields = [
+        "line",
+        "vials",
+        "eligibility",
+        "decision",
+        "decision_reason",
+        "decided_by",
+        "decided_at",
+    ]
     readonly_fields = ["eligibility", "decided_by", "decided_at"]
 
 
@@ -33,14 +41,35 @@ class ShipmentInline(admin.TabularInline):
 
 @admin.register(DistributionRequest)
 class DistributionRequestAdmin(SimpleHistoryAdmin):
-    list_display = ["id", "requester", "organisation", "organisation_type", "status", "on_hold", "created_at"]
+    list_display = [
+        "id",
+        "requester",
+        "organisation",
+        "organisation_type",
+        "status",
+        "on_hold",
+        "created_at",
+    ]
     list_filter = ["status", "organisation_type", "commercial", "on_hold"]
-    search_fields = ["requester__username", "organisation", "agreement_reference", "items__line__name"]
+    search_fields = [
+        "requester__username",
+        "organisation",
+        "agreement_reference",
+        "items__line__name",
+    ]
     raw_id_fields = ["requester", "curator"]
     # State moves only through the workflow methods (request page or API), which
     # check who and from where and tell the requester; the admin shows it.
-    readonly_fields = ["status", "on_hold", "hold_reason", "curator", "submitted_at", "decided_at",
-                       "completed_on", "accepted_conditions"]
+    readonly_fields = [
+        "status",
+        "on_hold",
+        "hold_reason",
+        "curator",
+        "submitted_at",
+        "decided_at",
+        "completed_on",
+        "accepted_conditions",
+    ]
     inlines = [RequestedLineInline, ShipmentInline, RequestEventInline]
 
 

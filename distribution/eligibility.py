@@ -81,15 +81,18 @@ def evaluate(line: LineFacts, purpose: Purpose, disease_ancestors: frozenset | N
         decisions.append(ABSTAIN)
         reasons.append(Reason("The depositor restricts distribution of this line; a curator decides."))
     if line.consent is None:
-        reasons.append(Reason("No consent is recorded for this line's donor; a curator checks the "
-                              "consent document."))
+        reasons.append(Reason("No consent is recorded for this line's donor; a curator checks the consent document."))
         return Eligibility(line.name, ABSTAIN, reasons)
     answer = duo.evaluate(line.consent, purpose, disease_ancestors)
     if line.consent.withdrawn:
         # Withdrawn consent ends distribution whatever else holds: that is the one reason.
         return Eligibility(line.name, answer.decision, answer.reasons, answer.conditions)
-    return Eligibility(line.name, duo.combine([*decisions, answer.decision]), reasons + answer.reasons,
-                       answer.conditions)
+    return Eligibility(
+        line.name,
+        duo.combine([*decisions, answer.decision]),
+        reasons + answer.reasons,
+        answer.conditions,
+    )
 
 
 # --- database-facing -----------------------------------------------------------
@@ -129,8 +132,13 @@ def evaluate_lines(lines: QuerySet | Iterable, purpose: Purpose) -> list[Eligibi
     return [evaluate(facts, purpose, ancestors) for facts in facts_for_lines(lines)]
 
 
-def filter_lines_for_purpose(queryset: QuerySet, purpose_codes: Iterable[str], disease: str | None = None,
-                             commercial: bool = False, organisation_type: str = "academic") -> QuerySet:
+def filter_lines_for_purpose(
+    queryset: QuerySet,
+    purpose_codes: Iterable[str],
+    disease: str | None = None,
+    commercial: bool = False,
+    organisation_type: str = "academic",
+) -> QuerySet:
     """The lines of `queryset` that `evaluate()` would APPROVE for this purpose, in SQL.
 
     Lines that would be ABSTAIN (a curator could still allow them) are left out:

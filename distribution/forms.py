@@ -23,14 +23,20 @@ class PurposeForm(forms.Form):
         help_text="The GA4GH Data Use Ontology terms that describe your project.",
     )
     disease = forms.ChoiceField(
-        label="Disease studied", required=False,
+        label="Disease studied",
+        required=False,
         help_text="Needed for research on a specific disease (MONDO).",
     )
-    commercial = forms.BooleanField(label="The use is commercial", required=False,
-                                    widget=forms.CheckboxInput(attrs={"style": "width:auto"}))
+    commercial = forms.BooleanField(
+        label="The use is commercial",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"style": "width:auto"}),
+    )
     organisation_type = forms.ChoiceField(label="Your organisation", choices=OrganisationType.choices)
     purpose_summary = forms.CharField(
-        label="Project summary", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Project summary",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="A few sentences for the curator: what you will do with the lines.",
     )
 
@@ -53,8 +59,12 @@ class PurposeForm(forms.Form):
 
     def purpose(self):
         data = self.cleaned_data
-        return Purpose(frozenset(data.get("codes") or ()), data.get("disease") or None,
-                       bool(data.get("commercial")), data.get("organisation_type") or "academic")
+        return Purpose(
+            frozenset(data.get("codes") or ()),
+            data.get("disease") or None,
+            bool(data.get("commercial")),
+            data.get("organisation_type") or "academic",
+        )
 
 
 class ReasonForm(forms.Form):
@@ -69,8 +79,11 @@ class AgreementForm(forms.Form):
 
 class WithdrawConsentForm(forms.Form):
     donor = forms.CharField(label="Donor code", max_length=20)
-    withdrawn_on = forms.DateField(label="Withdrawn on", widget=forms.DateInput(attrs={"type": "date"}),
-                                   initial=timezone.localdate)
+    withdrawn_on = forms.DateField(
+        label="Withdrawn on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        initial=timezone.localdate,
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
 
 

@@ -97,7 +97,11 @@ class DistributionRequest(models.Model):
     agreement_sent_on = models.DateField(null=True, blank=True)
     agreement_executed_on = models.DateField(null=True, blank=True)
     curator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="decided_requests"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="decided_requests",
     )
     decision_reason = models.TextField(blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -114,15 +118,14 @@ class DistributionRequest(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=RequestStatus.values), name="request_status_valid"),
             models.CheckConstraint(
-                condition=Q(organisation_type__in=OrganisationType.values), name="request_organisation_type_valid"
+                condition=Q(organisation_type__in=OrganisationType.values),
+                name="request_organisation_type_valid",
             ),
             models.CheckConstraint(
                 condition=~Q(status=RequestStatus.REJECTED) | ~Q(decision_reason=""),
                 name="request_rejection_needs_reason",
             ),
-            models.CheckConstraint(
-                condition=Q(on_hold=False) | ~Q(hold_reason=""), name="request_hold_needs_reason"
-            ),
+            models.CheckConstraint(condition=Q(on_hold=False) | ~Q(hold_reason=""), name="request_hold_needs_reason"),
         ]
         indexes = [models.Index(fields=["status", "updated_at"])]
 
@@ -256,4 +259,3 @@ EVENT_SUMMARIES = {
     "put_on_hold": "Put on hold",
     "hold_released": "Hold released",
 }
-

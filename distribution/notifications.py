@@ -51,10 +51,11 @@ def send_withdrawal_notices(line_ids, reason):
             {"requester": requester, "shipments": held, "reason": reason},
         )
         names = ", ".join(sorted({s.line.name for s in held}))
-        send_mail(f"PRISM Catalog: material you received is withdrawn ({names})", body, None,
-                  [requester.email])
+        send_mail(
+            f"PRISM Catalog: material you received is withdrawn ({names})",
+            body,
+            None,
+            [requester.email],
+        )
         sent += 1
     return sent
-
-
-

@@ -9,7 +9,13 @@ from distribution.models import RequestEvent
 from distribution.notifications import send_request_event_email, send_withdrawal_notices
 
 
-@shared_task(autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5, soft_time_limit=90, time_limit=120)
+@shared_task(
+    autoretry_for=(ConnectionError, OSError),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=90,
+    time_limit=120,
+)
 def notify_request_event(event_id):
     event = RequestEvent.objects.select_related("request__requester", "actor").filter(pk=event_id).first()
     if event is None:
@@ -17,6 +23,12 @@ def notify_request_event(event_id):
     return send_request_event_email(event)
 
 
-@shared_task(autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5, soft_time_limit=270, time_limit=300)
+@shared_task(
+    autoretry_for=(ConnectionError, OSError),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=270,
+    time_limit=300,
+)
 def notify_material_withdrawn(line_ids, reason):
     return send_withdrawal_notices(line_ids, reason)

@@ -37,31 +37,96 @@ class Transition:
 TRANSITIONS = {
     t.name: t
     for t in (
-        Transition("submit", "submitted", "submit", "requester", (RequestStatus.DRAFT,), RequestStatus.SUBMITTED),
-        Transition("start-review", "review_started", "review", "curator", (RequestStatus.SUBMITTED,),
-                   RequestStatus.UNDER_REVIEW),
+        Transition(
+            "submit",
+            "submitted",
+            "submit",
+            "requester",
+            (RequestStatus.DRAFT,),
+            RequestStatus.SUBMITTED,
+        ),
+        Transition(
+            "start-review",
+            "review_started",
+            "review",
+            "curator",
+            (RequestStatus.SUBMITTED,),
+            RequestStatus.UNDER_REVIEW,
+        ),
         # Deciding a line of a submitted request starts its review (the action moves it).
         Transition("approve-line", "line_approved", "decide lines of", "curator", REVIEW, None),
         # A line can be taken out of an approved request (or one on hold) until it
         # ships: that is how a curator clears a line whose consent was withdrawn.
-        Transition("reject-line", "line_rejected", "decide lines of", "curator", BEFORE_SHIPMENT, None,
-                   on_hold="allowed"),
+        Transition(
+            "reject-line",
+            "line_rejected",
+            "decide lines of",
+            "curator",
+            BEFORE_SHIPMENT,
+            None,
+            on_hold="allowed",
+        ),
         Transition("approve", "approved", "approve", "curator", REVIEW, RequestStatus.APPROVED),
-        Transition("reject", "rejected", "reject", "curator", BEFORE_SHIPMENT, RequestStatus.REJECTED,
-                   on_hold="allowed"),
-        Transition("agreement", "agreement_executed", "record the agreement of", "curator",
-                   (RequestStatus.APPROVED,), RequestStatus.AGREEMENT_EXECUTED),
-        Transition("ship", "shipped", "ship", "curator", (RequestStatus.AGREEMENT_EXECUTED,), RequestStatus.SHIPPED),
-        Transition("complete", "completed", "complete", "either", (RequestStatus.SHIPPED,), RequestStatus.COMPLETED),
-        Transition("cancel", "cancelled", "cancel", "either", OPEN_STATUSES, RequestStatus.CANCELLED,
-                   on_hold="allowed"),
+        Transition(
+            "reject",
+            "rejected",
+            "reject",
+            "curator",
+            BEFORE_SHIPMENT,
+            RequestStatus.REJECTED,
+            on_hold="allowed",
+        ),
+        Transition(
+            "agreement",
+            "agreement_executed",
+            "record the agreement of",
+            "curator",
+            (RequestStatus.APPROVED,),
+            RequestStatus.AGREEMENT_EXECUTED,
+        ),
+        Transition(
+            "ship",
+            "shipped",
+            "ship",
+            "curator",
+            (RequestStatus.AGREEMENT_EXECUTED,),
+            RequestStatus.SHIPPED,
+        ),
+        Transition(
+            "complete",
+            "completed",
+            "complete",
+            "either",
+            (RequestStatus.SHIPPED,),
+            RequestStatus.COMPLETED,
+        ),
+        Transition(
+            "cancel",
+            "cancelled",
+            "cancel",
+            "either",
+            OPEN_STATUSES,
+            RequestStatus.CANCELLED,
+            on_hold="allowed",
+        ),
         Transition("hold", "put_on_hold", "put on hold", "curator", OPEN_STATUSES, None),
-        Transition("release-hold", "hold_released", "release the hold on", "curator", OPEN_STATUSES, None,
-                   on_hold="required"),
+        Transition(
+            "release-hold",
+            "hold_released",
+            "release the hold on",
+            "curator",
+            OPEN_STATUSES,
+            None,
+            on_hold="required",
+        ),
     )
 }
 
-WHOM = {"requester": "the requester", "curator": "a curator", "either": "the requester or a curator"}
+WHOM = {
+    "requester": "the requester",
+    "curator": "a curator",
+    "either": "the requester or a curator",
+}
 
 
 def may_act(transition: Transition, request: DistributionRequest, user: Any) -> bool:

@@ -69,17 +69,27 @@ def line_list(request):
     query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     if query:
         lines = lines.filter(Q(name__icontains=query) | Q(donor__disease_label__icontains=query))
-    purpose_form = PurposeForm(request.GET if request.GET.get("codes") else None,
-                               initial=_default_purpose_initial(request.user))
+    purpose_form = PurposeForm(
+        request.GET if request.GET.get("codes") else None,
+        initial=_default_purpose_initial(request.user),
+    )
     purpose_stated = purpose_form.is_bound and purpose_form.is_valid()
     if purpose_stated:
         p = purpose_form.purpose()
         lines = filter_lines_for_purpose(lines, p.codes, p.disease, p.commercial, p.organisation_type)
     page = Paginator(lines.select_related("donor").order_by("name"), 50).get_page(request.GET.get("page"))
-    return render(request, "distribution/line_list.html", {
-        "page": page, "query": query, "purpose_form": purpose_form, "purpose_stated": purpose_stated,
-        "basket": set(_basket(request)), "may_request": may_request(request.user),
-    })
+    return render(
+        request,
+        "distribution/line_list.html",
+        {
+            "page": page,
+            "query": query,
+            "purpose_form": purpose_form,
+            "purpose_stated": purpose_stated,
+            "basket": set(_basket(request)),
+            "may_request": may_request(request.user),
+        },
+    )
 
 
 @login_required
@@ -135,9 +145,15 @@ def basket(request):
         created = None
         try:
             created = create_request(
-                request.user, lines, purpose_codes=p.codes, purpose_disease=p.disease, commercial=p.commercial,
-                organisation_type=p.organisation_type, purpose_summary=form.cleaned_data["purpose_summary"],
-                vials=vials, accepted_conditions=accepted,
+                request.user,
+                lines,
+                purpose_codes=p.codes,
+                purpose_disease=p.disease,
+                commercial=p.commercial,
+                organisation_type=p.organisation_type,
+                purpose_summary=form.cleaned_data["purpose_summary"],
+                vials=vials,
+                accepted_conditions=accepted,
             )
             actions.submit(created, request.user, accepted_conditions=accepted)
         except WorkflowError as error:
@@ -150,42 +166,65 @@ def basket(request):
                 return redirect("distribution:request-detail", pk=created.pk)
         else:
             _save_basket(request, [])
-            messages.success(request, f"Request {created.pk} submitted. The curators will review it; "
-                                      "you will hear of every step by e-mail.")
+            messages.success(
+                request,
+                f"Request {created.pk} submitted. The curators will review it; you will hear of every step by e-mail.",
+            )
             return redirect("distribution:request-detail", pk=created.pk)
     rows = list(zip(lines, results, strict=False)) if results else [(line, None) for line in lines]
-    return render(request, "distribution/basket.html", {
-        "rows": rows, "form": form, "conditions": list(conditions.values()),
-        "has_denied": any(r.decision == "DENY" for r in results), "checked": bool(results),
-        "missing": [n for n in names if n not in found], "may_request": may_request(request.user),
-    })
+    return render(
+        request,
+        "distribution/basket.html",
+        {
+            "rows": rows,
+            "form": form,
+            "conditions": list(conditions.values()),
+            "has_denied": any(r.decision == "DENY" for r in results),
+            "checked": bool(results),
+            "missing": [n for n in names if n not in found],
+            "may_request": may_request(request.user),
+        },
+    )
 
 
 @login_required
 def my_requests(request):
-    requests_ = (DistributionRequest.objects.filter(requester=request.user)
-                 .annotate(line_count=Count("items")).order_by("-created_at"))
+    requests_ = (
+        DistributionRequest.objects.filter(requester=request.user)
+        .annotate(line_count=Count("items"))
+        .order_by("-created_at")
+    )
     return render(request, "distribution/my_requests.html", {"requests": requests_})
 
 
 @login_required
 def request_detail(request, pk):
     request_obj = get_object_or_404(
-        DistributionRequest.objects.visible_to(request.user).select_related("requester", "curator"), pk=pk
+        DistributionRequest.objects.visible_to(request.user).select_related("requester", "curator"),
+        pk=pk,
     )
     items = list(request_obj.items.select_related("line", "line__donor", "decided_by").order_by("id"))
     curator = is_curator(request.user)
     own = request_obj.requester_id == request.user.pk
     today = timezone.localdate()
-    return render(request, "distribution/request_detail.html", {
-        "req": request_obj, "items": items, "is_reviewer": curator, "is_owner": own,
-        "events": request_obj.events.select_related("actor"),
-        "shipments": request_obj.shipments.select_related("line"),
-        "required_conditions": request_obj.required_conditions(),
-        "approved_items": [i for i in items if i.decision == LineDecision.APPROVED],
-        "agreement_form": AgreementForm(initial={"executed_on": today}),
-        "today": today, "statuses": RequestStatus, "offered": offered(request_obj, request.user),
-    })
+    return render(
+        request,
+        "distribution/request_detail.html",
+        {
+            "req": request_obj,
+            "items": items,
+            "is_reviewer": curator,
+            "is_owner": own,
+            "events": request_obj.events.select_related("actor"),
+            "shipments": request_obj.shipments.select_related("line"),
+            "required_conditions": request_obj.required_conditions(),
+            "approved_items": [i for i in items if i.decision == LineDecision.APPROVED],
+            "agreement_form": AgreementForm(initial={"executed_on": today}),
+            "today": today,
+            "statuses": RequestStatus,
+            "offered": offered(request_obj, request.user),
+        },
+    )
 
 
 def _parse_date(raw):
@@ -203,12 +242,16 @@ def _shipments_from_post(post, request_obj):
         if not vials:
             continue
         passage = post.get(f"passage-{item.pk}", "").strip()
-        rows.append({
-            "line": item.line, "shipped_on": shipped_on, "vials": int(vials) if vials.isdigit() else 0,
-            "batch": post.get(f"batch-{item.pk}", "").strip()[:60],
-            "passage": int(passage) if passage.isdigit() else None,
-            "courier_reference": post.get("courier_reference", "").strip()[:100],
-        })
+        rows.append(
+            {
+                "line": item.line,
+                "shipped_on": shipped_on,
+                "vials": int(vials) if vials.isdigit() else 0,
+                "batch": post.get(f"batch-{item.pk}", "").strip()[:60],
+                "passage": int(passage) if passage.isdigit() else None,
+                "courier_reference": post.get("courier_reference", "").strip()[:100],
+            }
+        )
     return rows
 
 
@@ -218,14 +261,20 @@ ACTIONS = {
     "cancel": lambda r, u, p: actions.cancel(r, u, p.get("reason", "")),
     "complete": lambda r, u, p: actions.complete(r, u, p.get("reason", "")),
     "start-review": lambda r, u, p: actions.start_review(r, u),
-    "approve-line": lambda r, u, p: actions.decide_line(r, u, p.get("line", ""), LineDecision.APPROVED,
-                                                        p.get("reason", "")),
-    "reject-line": lambda r, u, p: actions.decide_line(r, u, p.get("line", ""), LineDecision.REJECTED,
-                                                       p.get("reason", "")),
+    "approve-line": lambda r, u, p: actions.decide_line(
+        r, u, p.get("line", ""), LineDecision.APPROVED, p.get("reason", "")
+    ),
+    "reject-line": lambda r, u, p: actions.decide_line(
+        r, u, p.get("line", ""), LineDecision.REJECTED, p.get("reason", "")
+    ),
     "approve": lambda r, u, p: actions.approve(r, u, p.get("reason", "")),
     "reject": lambda r, u, p: actions.reject(r, u, p.get("reason", "")),
     "agreement": lambda r, u, p: actions.record_agreement(
-        r, u, p.get("reference", ""), _parse_date(p.get("executed_on")), _parse_date(p.get("sent_on"))
+        r,
+        u,
+        p.get("reference", ""),
+        _parse_date(p.get("executed_on")),
+        _parse_date(p.get("sent_on")),
     ),
     "ship": lambda r, u, p: actions.ship(r, u, _shipments_from_post(p, r)),
     "hold": lambda r, u, p: actions.put_on_hold(r, u, p.get("reason", "")),
@@ -270,9 +319,16 @@ def queue(request):
         "decided_at"
     )
     on_hold = base.filter(on_hold=True).order_by("updated_at")
-    return render(request, "distribution/queue.html", {
-        "to_review": to_review, "in_progress": in_progress, "on_hold": on_hold, "now": timezone.now(),
-    })
+    return render(
+        request,
+        "distribution/queue.html",
+        {
+            "to_review": to_review,
+            "in_progress": in_progress,
+            "on_hold": on_hold,
+            "now": timezone.now(),
+        },
+    )
 
 
 @login_required
@@ -289,8 +345,12 @@ def withdrawals(request):
                 if donor is None:
                     consent_form.add_error("donor", "No donor with this code.")
                 else:
-                    report = withdraw_consent(donor, by=request.user, on=consent_form.cleaned_data["withdrawn_on"],
-                                              reason=consent_form.cleaned_data["reason"])
+                    report = withdraw_consent(
+                        donor,
+                        by=request.user,
+                        on=consent_form.cleaned_data["withdrawn_on"],
+                        reason=consent_form.cleaned_data["reason"],
+                    )
             elif line_form.is_bound and line_form.is_valid():
                 line = CellLine.objects.filter(name=line_form.cleaned_data["line"]).first()
                 if line is None:
@@ -300,9 +360,12 @@ def withdrawals(request):
         except WorkflowError as error:
             messages.error(request, error.message)
         if report is not None:
-            messages.success(request, f"Withdrawn: {', '.join(report.lines) or 'no lines'}. "
-                                      f"{len(report.held_requests)} open request(s) put on hold; "
-                                      f"{len(report.recipients)} shipment(s) to past recipients listed below.")
+            messages.success(
+                request,
+                f"Withdrawn: {', '.join(report.lines) or 'no lines'}. "
+                f"{len(report.held_requests)} open request(s) put on hold; "
+                f"{len(report.recipients)} shipment(s) to past recipients listed below.",
+            )
     lookup = (request.GET.get("donor", "").strip() or request.GET.get("line", "").strip()).replace("\x00", "")[:40]
     recipients = None
     if report is not None:
@@ -310,7 +373,14 @@ def withdrawals(request):
     elif lookup:
         lines = CellLine.objects.filter(Q(donor__code=lookup) | Q(name=lookup))
         recipients = list(recipients_holding(lines))
-    return render(request, "distribution/withdrawals.html", {
-        "consent_form": consent_form, "line_form": line_form, "report": report,
-        "recipients": recipients, "lookup": lookup,
-    })
+    return render(
+        request,
+        "distribution/withdrawals.html",
+        {
+            "consent_form": consent_form,
+            "line_form": line_form,
+            "report": report,
+            "recipients": recipients,
+            "lookup": lookup,
+        },
+    )

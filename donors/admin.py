@@ -29,7 +29,15 @@ class DonorLineInline(admin.TabularInline):
 
 @admin.register(Donor)
 class DonorAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "institution", "sex", "age_at_sampling", "ancestry", "disease_label", "family_history"]
+    list_display = [
+        "code",
+        "institution",
+        "sex",
+        "age_at_sampling",
+        "ancestry",
+        "disease_label",
+        "family_history",
+    ]
     list_filter = ["sex", "ancestry", "family_history", "onset_site", "institution"]
     search_fields = ["code", "disease", "disease_label", "variants__gene"]
     inlines = [ConsentInline, DonorVariantInline, DonorLineInline]
@@ -46,7 +54,16 @@ class ConsentAdmin(SimpleHistoryAdmin):
 
 @admin.register(Variant)
 class VariantAdmin(SimpleHistoryAdmin):
-    list_display = ["gene", "protein", "hgvs", "zygosity", "classification", "origin", "donor", "line"]
+    list_display = [
+        "gene",
+        "protein",
+        "hgvs",
+        "zygosity",
+        "classification",
+        "origin",
+        "donor",
+        "line",
+    ]
     list_filter = ["origin", "zygosity", "classification", "gene"]
     search_fields = ["gene", "hgvs", "protein", "legacy_name", "donor__code", "line__name"]
     raw_id_fields = ["donor", "line"]

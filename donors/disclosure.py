@@ -61,8 +61,12 @@ def genetic_data_public_q(donor_path: str = "") -> Q:
     """The SQL twin of genetic_data_is_public, as a Q over a model that reaches the donor
     by `donor_path`: "" on Donor, "donor__" on CellLine, "line__donor__" on QCRecord.
     A missing donor or consent row matches nothing (the joins are outer joins)."""
-    return Q(**{f"{donor_path}consent__genetic_data": PUBLIC_LEVEL,
-                f"{donor_path}consent__withdrawn_on__isnull": True})
+    return Q(
+        **{
+            f"{donor_path}consent__genetic_data": PUBLIC_LEVEL,
+            f"{donor_path}consent__withdrawn_on__isnull": True,
+        }
+    )
 
 
 def genetic_data_visible_q(user: Any, donor_path: str = "") -> Q:

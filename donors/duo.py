@@ -66,9 +66,28 @@ NPU = "DUO:0000045"
 NCU = "DUO:0000046"
 
 SHORTHAND = {
-    NRES: "NRES", GRU: "GRU", HMB: "HMB", DS: "DS", POA: "POA", RS: "RS", NMDS: "NMDS",
-    GSO: "GSO", NPUNCU: "NPUNCU", PUB: "PUB", COL: "COL", IRB: "IRB", GS: "GS", MOR: "MOR",
-    TS: "TS", US: "US", PS: "PS", IS: "IS", RTN: "RTN", CC: "CC", NPOA: "NPOA", NPU: "NPU",
+    NRES: "NRES",
+    GRU: "GRU",
+    HMB: "HMB",
+    DS: "DS",
+    POA: "POA",
+    RS: "RS",
+    NMDS: "NMDS",
+    GSO: "GSO",
+    NPUNCU: "NPUNCU",
+    PUB: "PUB",
+    COL: "COL",
+    IRB: "IRB",
+    GS: "GS",
+    MOR: "MOR",
+    TS: "TS",
+    US: "US",
+    PS: "PS",
+    IS: "IS",
+    RTN: "RTN",
+    CC: "CC",
+    NPOA: "NPOA",
+    NPU: "NPU",
     NCU: "NCU",
 }
 
@@ -85,17 +104,13 @@ ORGANISATION_TYPES = ("academic", "non_profit", "commercial")
 AGREEMENT_CONDITIONS = {
     IRB: "Ethics approval required: you must hold approval from your ethics committee (IRB/REC) "
     "for this project and give its reference before the material is shipped.",
-    COL: "Collaboration required: the work must be done in collaboration with the depositing "
-    "institution.",
+    COL: "Collaboration required: the work must be done in collaboration with the depositing institution.",
     PUB: "Publication required: results obtained with this line must be made public.",
     RTN: "Return of results: data derived from this line must be returned to the bank.",
-    MOR: "Publication moratorium: you may not publish results before the moratorium date in the "
-    "agreement.",
+    MOR: "Publication moratorium: you may not publish results before the moratorium date in the agreement.",
     TS: "Time limit: use of this line is limited to the period stated in the agreement.",
-    GSO: "Genetic studies only: the line may be used only for studies that include genotype "
-    "research.",
-    NMDS: "No methods development: the line may not be used to develop general methods, "
-    "software or algorithms.",
+    GSO: "Genetic studies only: the line may be used only for studies that include genotype research.",
+    NMDS: "No methods development: the line may not be used to develop general methods, software or algorithms.",
 }
 
 # Restrictions naming a region, institution, project, user or research type the
@@ -193,14 +208,10 @@ def check_purpose(purpose: Purpose, known_diseases: Iterable[str] | None = None)
     problems = {}
     not_purposes = sorted(set(purpose.codes) - set(PURPOSE_CODES))
     if not purpose.codes:
-        problems["purpose.codes"] = (
-            "state at least one research purpose: "
-            + ", ".join(term(c) for c in PURPOSE_CODES)
-        )
+        problems["purpose.codes"] = "state at least one research purpose: " + ", ".join(term(c) for c in PURPOSE_CODES)
     elif not_purposes:
-        problems["purpose.codes"] = (
-            f"not a research purpose: {', '.join(not_purposes)}; choose from "
-            + ", ".join(term(c) for c in PURPOSE_CODES)
+        problems["purpose.codes"] = f"not a research purpose: {', '.join(not_purposes)}; choose from " + ", ".join(
+            term(c) for c in PURPOSE_CODES
         )
     if DS in purpose.codes and not purpose.disease:
         problems["purpose.disease"] = f"a disease-specific purpose {term(DS)} needs a MONDO disease id"
@@ -249,41 +260,53 @@ def _match_purpose(code, purpose, consent, disease_ancestors):
             return APPROVE, Reason("The donor consented to general research use.", GRU)
         given = ", ".join(term(c) for c in sorted(granted))
         return DENY, Reason(
-            f"Your purpose is general research use {term(GRU)}, but the donor's consent covers only "
-            f"{given}.", next(iter(sorted(granted)))
+            f"Your purpose is general research use {term(GRU)}, but the donor's consent covers only {given}.",
+            next(iter(sorted(granted))),
         )
     if code == HMB:
         if GRU in granted:
-            return APPROVE, Reason("The donor consented to general research use, which includes "
-                                   "health, medical and biomedical research.", GRU)
+            return APPROVE, Reason(
+                "The donor consented to general research use, which includes health, medical and biomedical research.",
+                GRU,
+            )
         if HMB in granted:
             return APPROVE, Reason("The donor consented to health, medical or biomedical research.", HMB)
         if DS in granted:
             return DENY, Reason(
                 "Your purpose is health/medical/biomedical research in general, but the donor "
-                f"consented only to research on one disease {term(DS)}.", DS
+                f"consented only to research on one disease {term(DS)}.",
+                DS,
             )
         return DENY, Reason(
             "Your purpose is health/medical/biomedical research, but the donor consented only to "
-            f"population origins or ancestry research {term(POA)}.", POA
+            f"population origins or ancestry research {term(POA)}.",
+            POA,
         )
     if code == DS:
         if GRU in granted:
-            return APPROVE, Reason("The donor consented to general research use, which includes "
-                                   "disease-specific research.", GRU)
+            return APPROVE, Reason(
+                "The donor consented to general research use, which includes disease-specific research.",
+                GRU,
+            )
         if HMB in granted:
-            return APPROVE, Reason("The donor consented to health, medical or biomedical research, "
-                                   "which includes research on a specific disease.", HMB)
+            return APPROVE, Reason(
+                "The donor consented to health, medical or biomedical research, "
+                "which includes research on a specific disease.",
+                HMB,
+            )
         if DS in granted:
             return _match_disease(purpose, consent, disease_ancestors)
         return DENY, Reason(
             "Your purpose is disease research, but the donor consented only to population origins "
-            f"or ancestry research {term(POA)}.", POA
+            f"or ancestry research {term(POA)}.",
+            POA,
         )
     if code == POA:
         if GRU in granted:
-            return APPROVE, Reason("The donor consented to general research use, which includes "
-                                   "population origins and ancestry research.", GRU)
+            return APPROVE, Reason(
+                "The donor consented to general research use, which includes population origins and ancestry research.",
+                GRU,
+            )
         if POA in granted:
             return APPROVE, Reason("The donor consented to population origins or ancestry research.", POA)
         given = ", ".join(term(c) for c in sorted(granted))
@@ -300,25 +323,26 @@ def _match_disease(purpose, consent, disease_ancestors):
     if not consent.disease:
         return ABSTAIN, Reason(
             "The donor consented to research on a specific disease, but the catalog does not "
-            "record which disease; a curator checks the consent document.", DS
+            "record which disease; a curator checks the consent document.",
+            DS,
         )
     if purpose.disease == consent.disease:
-        return APPROVE, Reason(
-            f"The donor consented to research on {consent.disease}, the disease you study.", DS
-        )
+        return APPROVE, Reason(f"The donor consented to research on {consent.disease}, the disease you study.", DS)
     if disease_ancestors is None:
         return ABSTAIN, Reason(
             f"The catalog's disease hierarchy does not hold {purpose.disease}, so it cannot "
-            f"tell whether it falls under {consent.disease}; a curator decides.", DS
+            f"tell whether it falls under {consent.disease}; a curator decides.",
+            DS,
         )
     if consent.disease in disease_ancestors:
         return APPROVE, Reason(
-            f"The donor consented to research on {consent.disease}; {purpose.disease} is a "
-            "form of that disease.", DS
+            f"The donor consented to research on {consent.disease}; {purpose.disease} is a form of that disease.",
+            DS,
         )
     return DENY, Reason(
         f"The donor consented only to research on {consent.disease}; {purpose.disease} is "
-        "not that disease nor a form of it.", DS
+        "not that disease nor a form of it.",
+        DS,
     )
 
 
@@ -328,11 +352,13 @@ def _match_commercial(code, purpose):
         return DENY, Reason(f"The donor consented to {what}; your purpose is commercial.", code)
     if purpose.organisation_type == "commercial":
         return DENY, Reason(
-            f"The donor consented to {what}; your organisation is for-profit, so its use counts "
-            "as commercial.", code
+            f"The donor consented to {what}; your organisation is for-profit, so its use counts as commercial.",
+            code,
         )
-    return None, Reason(f"The donor consented to {what}; your non-commercial use by a "
-                        "not-for-profit organisation fits.", code)
+    return None, Reason(
+        f"The donor consented to {what}; your non-commercial use by a not-for-profit organisation fits.",
+        code,
+    )
 
 
 def evaluate(consent: ConsentFacts, purpose: Purpose, disease_ancestors: frozenset | None = None) -> Answer:
@@ -342,12 +368,18 @@ def evaluate(consent: ConsentFacts, purpose: Purpose, disease_ancestors: frozens
     when the hierarchy does not hold that disease (then a DS match cannot be decided).
     """
     if consent.withdrawn:
-        return Answer(DENY, [Reason("The donor has withdrawn consent: the line may no longer be "
-                                    "distributed.")])
+        return Answer(
+            DENY,
+            [Reason("The donor has withdrawn consent: the line may no longer be distributed.")],
+        )
     reasons, decisions = [], []
     if not consent.codes & CONSENT_PERMISSIONS:
-        reasons.append(Reason("The donor's consent lists no data use permission (NRES, GRU, HMB, DS "
-                              "or POA); a curator checks the consent document."))
+        reasons.append(
+            Reason(
+                "The donor's consent lists no data use permission (NRES, GRU, HMB, DS "
+                "or POA); a curator checks the consent document."
+            )
+        )
         decisions.append(ABSTAIN)
     else:
         for code in sorted(purpose.codes):
@@ -391,13 +423,10 @@ def _path(consent, name):
 
 
 def _has(consent, codes):
-    return Exists(Consent.codes.through.objects.filter(
-        consent_id=OuterRef(_path(consent, "id")), duoterm_id__in=codes
-    ))
+    return Exists(Consent.codes.through.objects.filter(consent_id=OuterRef(_path(consent, "id")), duoterm_id__in=codes))
 
 
-def approved_q(purpose: Purpose, disease_ancestors: frozenset | None = frozenset(), *,
-               consent: str = "consent") -> Q:
+def approved_q(purpose: Purpose, disease_ancestors: frozenset | None = frozenset(), *, consent: str = "consent") -> Q:
     """The rows whose consent `evaluate()` would APPROVE for this (checked) purpose.
 
     `consent` is the path from the queried model to its Consent: "consent" from a

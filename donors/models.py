@@ -66,7 +66,10 @@ class Donor(models.Model):
     )
     ancestry = models.CharField(max_length=20, choices=Ancestry.choices, default=Ancestry.UNKNOWN)
     disease = models.CharField(
-        "disease (MONDO id)", max_length=20, blank=True, validators=[RegexValidator(MONDO_RE)],
+        "disease (MONDO id)",
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(MONDO_RE)],
         help_text="Empty for a healthy control.",
     )
     disease_label = models.CharField(max_length=300, blank=True)
@@ -76,20 +79,19 @@ class Donor(models.Model):
     family_history = models.CharField(max_length=10, choices=FamilyHistory.choices, blank=True)
     onset_site = models.CharField(max_length=12, choices=OnsetSite.choices, blank=True)
     age_at_onset = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(120)])
-    alsfrs_r = models.PositiveSmallIntegerField(
-        "ALSFRS-R", null=True, blank=True, validators=[MaxValueValidator(48)]
-    )
+    alsfrs_r = models.PositiveSmallIntegerField("ALSFRS-R", null=True, blank=True, validators=[MaxValueValidator(48)])
     alsfrs_r_date = models.DateField("ALSFRS-R date", null=True, blank=True)
     progression_rate = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True,
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="ALSFRS-R points lost per month since onset.",
     )
     c9orf72_repeats = models.PositiveIntegerField("C9orf72 G4C2 repeats", null=True, blank=True)
     atxn2_repeats = models.PositiveSmallIntegerField("ATXN2 CAG repeats", null=True, blank=True)
     clinical_data = models.JSONField(default=dict, blank=True)
-    viral_screening = models.JSONField(
-        default=dict, blank=True, help_text='Test → result, e.g. {"HIV-1": "negative"}.'
-    )
+    viral_screening = models.JSONField(default=dict, blank=True, help_text='Test → result, e.g. {"HIV-1": "negative"}.')
     str_profile = models.JSONField(default=dict, blank=True, help_text="Marker → alleles.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -102,17 +104,17 @@ class Donor(models.Model):
             models.CheckConstraint(condition=Q(sex__in=Sex.values), name="donor_sex_valid"),
             models.CheckConstraint(condition=Q(ancestry__in=Ancestry.values), name="donor_ancestry_valid"),
             models.CheckConstraint(
-                condition=Q(family_history__in=[*FamilyHistory.values, ""]), name="donor_family_history_valid"
+                condition=Q(family_history__in=[*FamilyHistory.values, ""]),
+                name="donor_family_history_valid",
             ),
-            models.CheckConstraint(
-                condition=Q(onset_site__in=[*OnsetSite.values, ""]), name="donor_onset_site_valid"
-            ),
+            models.CheckConstraint(condition=Q(onset_site__in=[*OnsetSite.values, ""]), name="donor_onset_site_valid"),
             models.CheckConstraint(
                 condition=Q(age_at_sampling__isnull=True) | Q(age_at_sampling__lte=120),
                 name="donor_age_at_sampling_range",
             ),
             models.CheckConstraint(
-                condition=Q(alsfrs_r__isnull=True) | Q(alsfrs_r__lte=48), name="donor_alsfrs_r_range"
+                condition=Q(alsfrs_r__isnull=True) | Q(alsfrs_r__lte=48),
+                name="donor_alsfrs_r_range",
             ),
             models.CheckConstraint(
                 condition=Q(age_at_onset__isnull=True)
@@ -120,9 +122,7 @@ class Donor(models.Model):
                 | Q(age_at_onset__lte=models.F("age_at_sampling")),
                 name="donor_onset_not_after_sampling",
             ),
-            models.CheckConstraint(
-                condition=Q(disease="") | Q(disease__regex=MONDO_RE), name="donor_disease_is_mondo"
-            ),
+            models.CheckConstraint(condition=Q(disease="") | Q(disease__regex=MONDO_RE), name="donor_disease_is_mondo"),
             models.UniqueConstraint(
                 fields=["institution", "donor_number"],
                 condition=~Q(donor_number=""),
@@ -176,7 +176,8 @@ class Consent(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(genetic_data__in=GeneticDataSharing.values), name="consent_genetic_data_valid"
+                condition=Q(genetic_data__in=GeneticDataSharing.values),
+                name="consent_genetic_data_valid",
             ),
             models.CheckConstraint(
                 condition=Q(withdrawn_on__isnull=True)
@@ -219,9 +220,7 @@ class Variant(models.Model):
     """A genetic variant carried by a donor (germline) or made in a line (engineered)."""
 
     donor = models.ForeignKey(Donor, null=True, blank=True, on_delete=models.CASCADE, related_name="variants")
-    line = models.ForeignKey(
-        "lines.CellLine", null=True, blank=True, on_delete=models.CASCADE, related_name="variants"
-    )
+    line = models.ForeignKey("lines.CellLine", null=True, blank=True, on_delete=models.CASCADE, related_name="variants")
     gene = models.CharField("HGNC symbol", max_length=40)
     hgnc_id = models.CharField(max_length=20, blank=True)
     hgvs = models.CharField("HGVS c./g./n. notation", max_length=300, blank=True)
@@ -244,9 +243,7 @@ class Variant(models.Model):
                 | (Q(donor__isnull=True) & Q(line__isnull=False)),
                 name="variant_on_donor_or_line",
             ),
-            models.CheckConstraint(
-                condition=Q(zygosity__in=[*Zygosity.values, ""]), name="variant_zygosity_valid"
-            ),
+            models.CheckConstraint(condition=Q(zygosity__in=[*Zygosity.values, ""]), name="variant_zygosity_valid"),
             models.CheckConstraint(
                 condition=Q(classification__in=[*Classification.values, ""]),
                 name="variant_classification_valid",

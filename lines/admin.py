@@ -20,11 +20,30 @@ class LineVariantInline(admin.TabularInline):
 
 @admin.register(CellLine)
 class CellLineAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "donor", "institution", "status", "availability", "modification_type", "qc_status"]
-    list_filter = ["status", "availability", "qc_status", "modification_type", "reprogramming_method", "institution"]
+    list_display = [
+        "name",
+        "donor",
+        "institution",
+        "status",
+        "availability",
+        "modification_type",
+        "qc_status",
+    ]
+    list_filter = [
+        "status",
+        "availability",
+        "qc_status",
+        "modification_type",
+        "reprogramming_method",
+        "institution",
+    ]
     search_fields = [
-        "name", "cellosaurus_accession", "alternative_names", "donor__code",
-        "variants__gene", "donor__variants__gene",
+        "name",
+        "cellosaurus_accession",
+        "alternative_names",
+        "donor__code",
+        "variants__gene",
+        "donor__variants__gene",
     ]
     raw_id_fields = ["donor", "parental_line", "submission"]
     list_select_related = ["donor", "institution"]
@@ -53,7 +72,15 @@ class ProtocolVersionAdmin(admin.ModelAdmin):
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ["id", "institution", "depositor", "status", "error_count", "warning_count", "created_at"]
+    list_display = [
+        "id",
+        "institution",
+        "depositor",
+        "status",
+        "error_count",
+        "warning_count",
+        "created_at",
+    ]
     list_filter = ["status", "format", "institution"]
     search_fields = ["id", "depositor__username", "original_filename"]
     readonly_fields = ["findings", "created_at", "updated_at"]

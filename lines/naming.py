@@ -173,7 +173,9 @@ def assign_names(document, *, institution):
     catalog_donor_codes = {line.get("donor") for line in lines} - local_donors
     catalog_donors = {
         d["code"]: d
-        for d in Donor.objects.filter(code__in=catalog_donor_codes).values("id", "code", "donor_number", "institution_id")
+        for d in Donor.objects.filter(code__in=catalog_donor_codes).values(
+            "id", "code", "donor_number", "institution_id"
+        )
     }
     parent_refs = {line.get("parental_line") for line in lines if line.get("parental_line")}
     local_lines = {line.get("local_id"): line for line in lines}
@@ -209,7 +211,7 @@ def assign_names(document, *, institution):
         return number
 
     def used_under(prefix):
-        return [n[len(prefix):] for n in taken_names if n.startswith(prefix)]
+        return [n[len(prefix) :] for n in taken_names if n.startswith(prefix)]
 
     def name_of(local_id, stack=()):
         if local_id in result.line_names:

@@ -15,7 +15,14 @@ from typing import Any, Protocol, TypeVar
 
 from django.db.models import Q
 
-CORE_TESTS = ("identity", "genomic_integrity", "mycoplasma", "sterility", "pluripotency", "trilineage")
+CORE_TESTS = (
+    "identity",
+    "genomic_integrity",
+    "mycoplasma",
+    "sterility",
+    "pluripotency",
+    "trilineage",
+)
 # Non-integrating but persisting vectors must be shown cleared (CIRM release criteria).
 VECTOR_METHODS = ("sendai", "episomal")
 VECTOR_CLEARANCE = "vector_clearance"
@@ -130,7 +137,8 @@ def panel_verdict(
     # Anything but a pass on a required test (inconclusive, or an unknown value)
     # leaves the panel incomplete.
     inconclusive = [
-        t for t in judged
+        t
+        for t in judged
         if t in results and results[t] != FAIL and (results[t] == INCONCLUSIVE or t in required and results[t] != PASS)
     ]
     return PanelVerdict(tuple(required), tuple(missing), tuple(failed), tuple(inconclusive))
@@ -142,6 +150,7 @@ def summarise_qc_status(line: _Line, records: Iterable[_Record]) -> str:
     latest = latest_by_test((record, record.test, record.tested_on) for record in records)
     verdict = panel_verdict(
         {test: record.result for test, record in latest.items()},
-        method=line.reprogramming_method, modified=is_modified(line.modification_type),
+        method=line.reprogramming_method,
+        modified=is_modified(line.modification_type),
     )
     return verdict.status

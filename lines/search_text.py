@@ -31,8 +31,13 @@ MAX_SEARCH_LENGTH = 200
 
 
 def _variant_words(variant):
-    return [variant.gene, variant.hgvs, variant.protein, variant.legacy_name,
-            f"{variant.gene} {variant.legacy_name}" if variant.legacy_name else ""]
+    return [
+        variant.gene,
+        variant.hgvs,
+        variant.protein,
+        variant.legacy_name,
+        f"{variant.gene} {variant.legacy_name}" if variant.legacy_name else "",
+    ]
 
 
 def _gene_aliases():
@@ -43,8 +48,10 @@ def _gene_aliases():
 
 
 def _disease_words():
-    return {curie: [label, *synonyms] for curie, label, synonyms in
-            DiseaseTerm.objects.values_list("curie", "label", "synonyms")}
+    return {
+        curie: [label, *synonyms]
+        for curie, label, synonyms in DiseaseTerm.objects.values_list("curie", "label", "synonyms")
+    }
 
 
 def _join(words):
@@ -59,11 +66,22 @@ def _join(words):
 def search_texts(line, *, gene_aliases, disease_words):
     """(public, restricted) search text of one line, its donor and variants loaded."""
     donor = line.donor
-    public = [line.name, *line.alternative_names, line.hpscreg_name, line.cellosaurus_accession or "",
-              line.disease_note, line.institution.code if line.institution else ""]
+    public = [
+        line.name,
+        *line.alternative_names,
+        line.hpscreg_name,
+        line.cellosaurus_accession or "",
+        line.disease_note,
+        line.institution.code if line.institution else "",
+    ]
     restricted = []
     if donor is not None:
-        public += [donor.code, donor.disease, donor.disease_label, *disease_words.get(donor.disease, [])]
+        public += [
+            donor.code,
+            donor.disease,
+            donor.disease_label,
+            *disease_words.get(donor.disease, []),
+        ]
     genes_public, genes_restricted = set(), set()
     for variant in line.variants.all():
         public += _variant_words(variant)
@@ -83,9 +101,11 @@ def search_texts(line, *, gene_aliases, disease_words):
 def refresh_search_text(lines, batch_size=2000):
     """Recompute search_text and search_text_restricted for a queryset of lines."""
     gene_aliases, disease_words = _gene_aliases(), _disease_words()
-    queryset = lines.select_related("donor__consent", "institution").prefetch_related(
-        "variants", "donor__variants"
-    ).order_by("pk")
+    queryset = (
+        lines.select_related("donor__consent", "institution")
+        .prefetch_related("variants", "donor__variants")
+        .order_by("pk")
+    )
     batch = []
     for line in queryset.iterator(chunk_size=batch_size):
         line.search_text, line.search_text_restricted = search_texts(

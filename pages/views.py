@@ -35,7 +35,13 @@ from lines.models import (
 from lines.qc import CORE_TESTS, needs_vector_clearance_q
 
 # Age at onset bands for the home chart (years); healthy controls have none.
-ONSET_BANDS = ((0, 39, "under 40"), (40, 49, "40–49"), (50, 59, "50–59"), (60, 69, "60–69"), (70, 200, "70 and over"))
+ONSET_BANDS = (
+    (0, 39, "under 40"),
+    (40, 49, "40–49"),
+    (50, 59, "50–59"),
+    (60, 69, "60–69"),
+    (70, 200, "70 and over"),
+)
 CHART_ROWS = 12
 
 
@@ -49,15 +55,26 @@ def _chart(values, param=None, limit=CHART_ROWS):
         url = None
         if param and v.get("value") is not None:
             url = f"{reverse('catalog')}?{urlencode({param: v['value']})}"
-        rows.append({"label": v["label"], "count": v["count"], "width": round(100 * v["count"] / top, 1), "url": url})
+        rows.append(
+            {
+                "label": v["label"],
+                "count": v["count"],
+                "width": round(100 * v["count"] / top, 1),
+                "url": url,
+            }
+        )
     return rows
 
 
 def _home_figures(lines, request):
     stats = lines.aggregate(
-        lines=Count("pk"), donors=Count("donor", distinct=True), institutions=Count("institution", distinct=True),
-        **{f"onset_{low}": Count("pk", filter=Q(donor__age_at_onset__gte=low, donor__age_at_onset__lte=high))
-           for low, high, _ in ONSET_BANDS},
+        lines=Count("pk"),
+        donors=Count("donor", distinct=True),
+        institutions=Count("institution", distinct=True),
+        **{
+            f"onset_{low}": Count("pk", filter=Q(donor__age_at_onset__gte=low, donor__age_at_onset__lte=high))
+            for low, high, _ in ONSET_BANDS
+        },
         onset_unrecorded=Count("pk", filter=Q(donor__age_at_onset__isnull=True)),
     )
     onset = {key.removeprefix("onset_"): value for key, value in stats.items() if key.startswith("onset_")}
@@ -71,9 +88,7 @@ def home(request):
     lines = CellLine.objects.visible_to(request.user)
     # Figures and charts: two queries (one aggregate, every facet at once), kept for a
     # minute per visibility and version of the lines table, like the catalog's counts.
-    key = "home-figures:" + hashlib.sha256(
-        repr((visibility_key(request.user), catalog_version())).encode()
-    ).hexdigest()
+    key = "home-figures:" + hashlib.sha256(repr((visibility_key(request.user), catalog_version())).encode()).hexdigest()
     figures = cache.get(key)
     if figures is None:
         figures = _home_figures(lines, request)
@@ -81,26 +96,58 @@ def home(request):
     stats, onset, facets = figures
     onset_values = [{"label": label, "count": onset[str(low)], "value": None} for low, _, label in ONSET_BANDS]
     recent = (
-        lines.filter(released_at__isnull=False).select_related("donor")
+        lines.filter(released_at__isnull=False)
+        .select_related("donor")
         .only("name", "released_at", "donor__disease_label", "donor__sex", "donor__age_at_sampling")
         .order_by("-released_at")[:8]
     )
     charts = [
-        {"id": "disease", "title": "Lines by disease", "what": "Disease",
-         "rows": _chart([{**v, "label": v["label"] if v["value"] else "Healthy control"} for v in facets["disease"]],
-                        "disease"), "wide": True},
-        {"id": "gene", "title": "Lines by gene", "what": "Gene", "rows": _chart(facets["gene"], "gene"),
-         "note": "Genes with a variant you may see (germline or engineered)."},
-        {"id": "ancestry", "title": "Lines by ancestry", "what": "Ancestry",
-         "rows": _chart(facets["ancestry"], "ancestry")},
-        {"id": "sex", "title": "Lines by donor sex", "what": "Sex", "rows": _chart(facets["sex"], "sex")},
-        {"id": "onset", "title": "Lines by age at onset", "what": "Age at onset (years)",
-         "rows": _chart(onset_values, limit=len(ONSET_BANDS)),
-         "note": f"{onset['unrecorded']} lines have no age at onset (healthy controls, or not recorded)."},
+        {
+            "id": "disease",
+            "title": "Lines by disease",
+            "what": "Disease",
+            "rows": _chart(
+                [{**v, "label": v["label"] if v["value"] else "Healthy control"} for v in facets["disease"]],
+                "disease",
+            ),
+            "wide": True,
+        },
+        {
+            "id": "gene",
+            "title": "Lines by gene",
+            "what": "Gene",
+            "rows": _chart(facets["gene"], "gene"),
+            "note": "Genes with a variant you may see (germline or engineered).",
+        },
+        {
+            "id": "ancestry",
+            "title": "Lines by ancestry",
+            "what": "Ancestry",
+            "rows": _chart(facets["ancestry"], "ancestry"),
+        },
+        {
+            "id": "sex",
+            "title": "Lines by donor sex",
+            "what": "Sex",
+            "rows": _chart(facets["sex"], "sex"),
+        },
+        {
+            "id": "onset",
+            "title": "Lines by age at onset",
+            "what": "Age at onset (years)",
+            "rows": _chart(onset_values, limit=len(ONSET_BANDS)),
+            "note": f"{onset['unrecorded']} lines have no age at onset (healthy controls, or not recorded).",
+        },
     ]
-    return render(request, "home.html", {
-        "stats": stats, "recent": recent, "charts": charts,
-    })
+    return render(
+        request,
+        "home.html",
+        {
+            "stats": stats,
+            "recent": recent,
+            "charts": charts,
+        },
+    )
 
 
 @login_required
@@ -114,9 +161,14 @@ def api_token(request):
         messages.success(request, "A new token was made. The old one no longer works.")
         return redirect("api-token")
     token = Token.objects.filter(user=request.user).first()
-    return render(request, "registration/token.html", {
-        "token": token, "api_root": request.build_absolute_uri("/api/v1/lines/"),
-    })
+    return render(
+        request,
+        "registration/token.html",
+        {
+            "token": token,
+            "api_root": request.build_absolute_uri("/api/v1/lines/"),
+        },
+    )
 
 
 @login_required
@@ -124,38 +176,65 @@ def curator_dashboard(request):
     if not is_curator(request.user):
         raise PermissionDenied("The curator dashboard is for curators.")
     now = timezone.now()
-    submissions = Submission.objects.aggregate(**{
-        f"{status}_n": Count("pk", filter=Q(status=status))
-        for status in (SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING,
-                       SubmissionStatus.VALID, SubmissionStatus.APPROVING, SubmissionStatus.INVALID)
-    }, **{
-        f"{status}_oldest": Min("created_at", filter=Q(status=status))
-        for status in (SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING,
-                       SubmissionStatus.VALID, SubmissionStatus.APPROVING, SubmissionStatus.INVALID)
-    })
+    submissions = Submission.objects.aggregate(
+        **{
+            f"{status}_n": Count("pk", filter=Q(status=status))
+            for status in (
+                SubmissionStatus.RECEIVED,
+                SubmissionStatus.VALIDATING,
+                SubmissionStatus.VALID,
+                SubmissionStatus.APPROVING,
+                SubmissionStatus.INVALID,
+            )
+        },
+        **{
+            f"{status}_oldest": Min("created_at", filter=Q(status=status))
+            for status in (
+                SubmissionStatus.RECEIVED,
+                SubmissionStatus.VALIDATING,
+                SubmissionStatus.VALID,
+                SubmissionStatus.APPROVING,
+                SubmissionStatus.INVALID,
+            )
+        },
+    )
     submission_rows = [
-        {"label": label, "count": submissions[f"{status}_n"], "oldest": submissions[f"{status}_oldest"],
-         "status": status}
-        for status, label in ((SubmissionStatus.VALID, "Valid, waiting for a decision"),
-                              (SubmissionStatus.APPROVING, "Approved, lines being written"),
-                              (SubmissionStatus.INVALID, "Invalid, waiting for the depositor"),
-                              (SubmissionStatus.RECEIVED, "Received, not yet validated"),
-                              (SubmissionStatus.VALIDATING, "Being validated"))
+        {
+            "label": label,
+            "count": submissions[f"{status}_n"],
+            "oldest": submissions[f"{status}_oldest"],
+            "status": status,
+        }
+        for status, label in (
+            (SubmissionStatus.VALID, "Valid, waiting for a decision"),
+            (SubmissionStatus.APPROVING, "Approved, lines being written"),
+            (SubmissionStatus.INVALID, "Invalid, waiting for the depositor"),
+            (SubmissionStatus.RECEIVED, "Received, not yet validated"),
+            (SubmissionStatus.VALIDATING, "Being validated"),
+        )
     ]
     review = Q(status__in=[RequestStatus.SUBMITTED, RequestStatus.UNDER_REVIEW])
     agreement = Q(status=RequestStatus.APPROVED)
     shipping = Q(status=RequestStatus.AGREEMENT_EXECUTED)
     held = Q(on_hold=True)
     requests_ = DistributionRequest.objects.aggregate(
-        review_n=Count("pk", filter=review), review_oldest=Min("submitted_at", filter=review),
-        agreement_n=Count("pk", filter=agreement), agreement_oldest=Min("decided_at", filter=agreement),
-        shipping_n=Count("pk", filter=shipping), shipping_oldest=Min("updated_at", filter=shipping),
-        held_n=Count("pk", filter=held), held_oldest=Min("updated_at", filter=held),
+        review_n=Count("pk", filter=review),
+        review_oldest=Min("submitted_at", filter=review),
+        agreement_n=Count("pk", filter=agreement),
+        agreement_oldest=Min("decided_at", filter=agreement),
+        shipping_n=Count("pk", filter=shipping),
+        shipping_oldest=Min("updated_at", filter=shipping),
+        held_n=Count("pk", filter=held),
+        held_oldest=Min("updated_at", filter=held),
     )
     request_rows = [
         {"label": label, "count": requests_[f"{key}_n"], "oldest": requests_[f"{key}_oldest"]}
-        for key, label in (("review", "Submitted, to review"), ("agreement", "Approved, awaiting the agreement"),
-                           ("shipping", "Agreement executed, to ship"), ("held", "On hold (consent withdrawn)"))
+        for key, label in (
+            ("review", "Submitted, to review"),
+            ("agreement", "Approved, awaiting the agreement"),
+            ("shipping", "Agreement executed, to ship"),
+            ("held", "On hold (consent withdrawn)"),
+        )
     ]
 
     released = CellLine.objects.filter(status=CurationStatus.RELEASED)
@@ -167,9 +246,12 @@ def curator_dashboard(request):
         needs_vector=Count("pk", filter=needs_vector_clearance_q()),
     )
     per_test = {
-        row["test"]: row for row in
-        QCRecord.objects.filter(line__status=CurationStatus.RELEASED, test__in=[*CORE_TESTS, "vector_clearance"])
-        .values("test").annotate(
+        row["test"]: row
+        for row in QCRecord.objects.filter(
+            line__status=CurationStatus.RELEASED, test__in=[*CORE_TESTS, "vector_clearance"]
+        )
+        .values("test")
+        .annotate(
             tested=Count("line", distinct=True),
             failing=Count("line", distinct=True, filter=Q(result=QCResult.FAIL)),
             inconclusive=Count("line", distinct=True, filter=Q(result=QCResult.INCONCLUSIVE)),
@@ -179,18 +261,32 @@ def curator_dashboard(request):
     for test in [*CORE_TESTS, "vector_clearance"]:
         required = line_figures["needs_vector"] if test == "vector_clearance" else line_figures["total"]
         row = per_test.get(test, {"tested": 0, "failing": 0, "inconclusive": 0})
-        qc_rows.append({
-            "test": test, "label": QC_LABELS.get(test, test), "required": required,
-            "missing": max(required - row["tested"], 0), "failing": row["failing"],
-            "inconclusive": row["inconclusive"],
-        })
+        qc_rows.append(
+            {
+                "test": test,
+                "label": QC_LABELS.get(test, test),
+                "required": required,
+                "missing": max(required - row["tested"], 0),
+                "failing": row["failing"],
+                "inconclusive": row["inconclusive"],
+            }
+        )
     total = line_figures["total"] or 0
     share = round(100 * line_figures["passed"] / total, 1) if total else None
-    recent_withdrawn = CellLine.objects.filter(status=CurationStatus.WITHDRAWN,
-                                               updated_at__gte=now - timedelta(days=30)).count()
-    return render(request, "curator/dashboard.html", {
-        "submission_rows": submission_rows, "request_rows": request_rows,
-        "submissions_open": sum(r["count"] for r in submission_rows),
-        "requests_open": sum(r["count"] for r in request_rows[:3]),
-        "lines": line_figures, "share": share, "qc_rows": qc_rows, "recent_withdrawn": recent_withdrawn,
-    })
+    recent_withdrawn = CellLine.objects.filter(
+        status=CurationStatus.WITHDRAWN, updated_at__gte=now - timedelta(days=30)
+    ).count()
+    return render(
+        request,
+        "curator/dashboard.html",
+        {
+            "submission_rows": submission_rows,
+            "request_rows": request_rows,
+            "submissions_open": sum(r["count"] for r in submission_rows),
+            "requests_open": sum(r["count"] for r in request_rows[:3]),
+            "lines": line_figures,
+            "share": share,
+            "qc_rows": qc_rows,
+            "recent_withdrawn": recent_withdrawn,
+        },
+    )

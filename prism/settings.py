@@ -190,11 +190,19 @@ CELERY_BEAT_SCHEDULE = {
     # Shows in the admin (Worker heartbeats) that beat and a worker are alive.
     "worker-heartbeat": {"task": "core.tasks.record_heartbeat", "schedule": 60.0},
     # Submissions whose task was never published (broker down) or whose worker died.
-    "requeue-stale-submissions": {"task": "lines.tasks.requeue_stale_submissions", "schedule": 60.0},
+    "requeue-stale-submissions": {
+        "task": "lines.tasks.requeue_stale_submissions",
+        "schedule": 60.0,
+    },
 }
 # Publishing a task must not hold a web request for long when Redis is away: one
 # quick retry, then the caller logs it and beat re-queues from the database.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {

@@ -52,7 +52,6 @@ def worker_services_missing():
         # and the test database of an in-memory SQLite is invisible to another process.
         return f"needs a real worker on PostgreSQL: DATABASE_URL is {connection.vendor}"
     try:
-
         redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2).ping()
     except Exception as exc:  # any failure to reach the broker means: no worker possible
         return f"needs a real worker: the broker at {settings.CELERY_BROKER_URL} does not answer ({exc})"
@@ -79,7 +78,9 @@ class CeleryWorkerProcess:
         self.nodename = f"pytest{os.getpid()}-{next(_node_numbers)}@{socket.gethostname()}"
         self.extra_env = extra_env or {}
         self.process = None
-        self._log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)  # noqa: SIM115
+        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix="celery-worker-", suffix=".log", delete=False
+        )
 
     def environment(self):
         env = dict(os.environ)
@@ -98,13 +99,24 @@ class CeleryWorkerProcess:
 
     def start(self, timeout=60):
         command = [
-            sys.executable, "-m", "celery", "-A", "prism", "worker",
-            "--hostname", self.nodename,
-            "--queues", self.queue,
-            "--pool", "solo" if self.concurrency == 1 else "prefork",
-            "--concurrency", str(self.concurrency),
-            "--loglevel", "INFO",
-            "--without-gossip", "--without-mingle",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "prism",
+            "worker",
+            "--hostname",
+            self.nodename,
+            "--queues",
+            self.queue,
+            "--pool",
+            "solo" if self.concurrency == 1 else "prefork",
+            "--concurrency",
+            str(self.concurrency),
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
         ]
         self.process = subprocess.Popen(  # noqa: S603 - fixed command, our own interpreter
             command,

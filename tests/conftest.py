@@ -54,9 +54,7 @@ def researcher(db):
 def institution_researcher(owner_institution):
     """A researcher whose profile names the owning institution: the role, not the
     institution, decides what they see (released lines only, like any researcher)."""
-    return create_user_with_role(
-        "rhea", "researcher", institution=owner_institution, password="pw-rhea-123"
-    )[0]
+    return create_user_with_role("rhea", "researcher", institution=owner_institution, password="pw-rhea-123")[0]
 
 
 @pytest.fixture

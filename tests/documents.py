@@ -5,7 +5,16 @@ import copy
 
 from lines.submissions.protocol.example import donor, line, qc_panel, str_profile, valid_document
 
-__all__ = ["donor", "line", "qc_panel", "str_profile", "valid_document", "qc_item", "rules_of", "with_changes"]
+__all__ = [
+    "donor",
+    "line",
+    "qc_panel",
+    "str_profile",
+    "valid_document",
+    "qc_item",
+    "rules_of",
+    "with_changes",
+]
 
 
 def qc_item(document, test, line_index=0):

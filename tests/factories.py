@@ -20,7 +20,9 @@ class InstitutionFactory(DjangoModelFactory):
         model = Institution
         django_get_or_create = ["code"]
 
-    code = factory.Sequence(lambda n: "INST" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[n % 26] + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[(n // 26) % 26])
+    code = factory.Sequence(
+        lambda n: "INST" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[n % 26] + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[(n // 26) % 26]
+    )
     name = factory.LazyAttribute(lambda o: f"Institute {o.code}")
     country = "Germany"
 
@@ -115,23 +117,36 @@ class SubmissionFactory(DjangoModelFactory):
     )
     protocol_version = factory.LazyFunction(lambda: ProtocolVersion.objects.get(number=1))
     format = "json"
-    document = factory.django.FileField(
-        filename="submission.json", data=json.dumps(valid_document(1)).encode("utf-8")
-    )
+    document = factory.django.FileField(filename="submission.json", data=json.dumps(valid_document(1)).encode("utf-8"))
     status = "received"
 
 
 # The steps that take a draft to each state, as a requester and a curator would.
 REQUEST_STEPS = [
-    ("submitted", lambda r, requester, curator: request_actions.submit(
-        r, requester, accepted_conditions=r.required_conditions())),
+    (
+        "submitted",
+        lambda r, requester, curator: request_actions.submit(r, requester, accepted_conditions=r.required_conditions()),
+    ),
     ("under_review", lambda r, requester, curator: request_actions.start_review(r, curator)),
     ("approved", lambda r, requester, curator: request_actions.approve(r, curator)),
-    ("agreement_executed", lambda r, requester, curator: request_actions.record_agreement(
-        r, curator, f"MTA-F{r.pk}", datetime.date.today())),
-    ("shipped", lambda r, requester, curator: request_actions.ship(r, curator, [
-        {"line": item.line, "shipped_on": datetime.date.today(), "vials": item.vials}
-        for item in r.items.select_related("line") if item.decision == "approved"])),
+    (
+        "agreement_executed",
+        lambda r, requester, curator: request_actions.record_agreement(
+            r, curator, f"MTA-F{r.pk}", datetime.date.today()
+        ),
+    ),
+    (
+        "shipped",
+        lambda r, requester, curator: request_actions.ship(
+            r,
+            curator,
+            [
+                {"line": item.line, "shipped_on": datetime.date.today(), "vials": item.vials}
+                for item in r.items.select_related("line")
+                if item.decision == "approved"
+            ],
+        ),
+    ),
     ("completed", lambda r, requester, curator: request_actions.complete(r, requester)),
 ]
 
@@ -148,8 +163,7 @@ class DistributionRequestFactory(factory.Factory):
         model = DistributionRequest
 
     requester = factory.LazyFunction(
-        lambda: create_user_with_role(f"requester{next(_requesters)}", "researcher",
-                                      email="requester@example.org")[0]
+        lambda: create_user_with_role(f"requester{next(_requesters)}", "researcher", email="requester@example.org")[0]
     )
     lines = None
     purpose_codes = ("DUO:0000006",)

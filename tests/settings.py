@@ -17,5 +17,8 @@ REST_FRAMEWORK = {
 }
 # Tests serve no collected static files: no manifest, and whitenoise reads the
 # finders instead of warning on every request that STATIC_ROOT is missing.
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 WHITENOISE_AUTOREFRESH = True

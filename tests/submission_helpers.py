@@ -14,8 +14,25 @@ from lines.submissions.protocol.example import valid_document
 from prism.celery import app as celery_app
 from tests.conftest import client_for
 
-MARKERS = ["CSF1PO", "D13S317", "D16S539", "D5S818", "D7S820", "TH01", "TPOX", "vWA", "D8S1179", "D21S11"]
-ALLELE_RANGE = {"D21S11": (27, 36), "vWA": (13, 20), "D8S1179": (9, 16), "TH01": (5, 10), "TPOX": (6, 12)}
+MARKERS = [
+    "CSF1PO",
+    "D13S317",
+    "D16S539",
+    "D5S818",
+    "D7S820",
+    "TH01",
+    "TPOX",
+    "vWA",
+    "D8S1179",
+    "D21S11",
+]
+ALLELE_RANGE = {
+    "D21S11": (27, 36),
+    "vWA": (13, 20),
+    "D8S1179": (9, 16),
+    "TH01": (5, 10),
+    "TPOX": (6, 12),
+}
 
 
 def str_profile(seed, sex="female"):
@@ -31,15 +48,41 @@ def str_profile(seed, sex="female"):
 
 
 QC_PANEL = [
-    {"test": "genomic_integrity", "method": "g_banding", "result": "pass", "bands": 450, "karyotype": "46,XX",
-     "passage": 12, "date": "2025-09-02"},
+    {
+        "test": "genomic_integrity",
+        "method": "g_banding",
+        "result": "pass",
+        "bands": 450,
+        "karyotype": "46,XX",
+        "passage": 12,
+        "date": "2025-09-02",
+    },
     {"test": "mycoplasma", "method": "pcr", "result": "pass", "date": "2025-09-02"},
     {"test": "sterility", "method": "culture", "result": "pass", "date": "2025-09-02"},
-    {"test": "pluripotency", "method": "flow", "result": "pass", "date": "2025-09-02",
-     "markers": [{"marker": "OCT4", "percent_positive": 96.0}, {"marker": "TRA-1-60", "percent_positive": 91.5}]},
-    {"test": "trilineage", "method": "immunostaining", "result": "pass", "date": "2025-09-02",
-     "germ_layers": ["ectoderm", "mesoderm", "endoderm"]},
-    {"test": "vector_clearance", "method": "rt_pcr", "result": "pass", "passage": 12, "date": "2025-09-02"},
+    {
+        "test": "pluripotency",
+        "method": "flow",
+        "result": "pass",
+        "date": "2025-09-02",
+        "markers": [
+            {"marker": "OCT4", "percent_positive": 96.0},
+            {"marker": "TRA-1-60", "percent_positive": 91.5},
+        ],
+    },
+    {
+        "test": "trilineage",
+        "method": "immunostaining",
+        "result": "pass",
+        "date": "2025-09-02",
+        "germ_layers": ["ectoderm", "mesoderm", "endoderm"],
+    },
+    {
+        "test": "vector_clearance",
+        "method": "rt_pcr",
+        "result": "pass",
+        "passage": 12,
+        "date": "2025-09-02",
+    },
 ]
 
 
@@ -50,21 +93,53 @@ def donor(index, *, seed=None):
         "age_at_sampling": 54,
         "ancestry": "European",
         "disease": "MONDO:0004976",
-        "als": {"family_history": "familial", "onset_site": "bulbar", "age_at_onset": 52,
-                "alsfrs_r": 38, "alsfrs_r_date": "2025-03-01"},
-        "variants": [{"gene": "SOD1", "hgvs": "NM_000454.5:c.14C>T", "protein": "p.Ala5Val",
-                      "zygosity": "heterozygous", "classification": "pathogenic"}],
-        "consent": {"codes": ["DUO:0000006"], "disease": None, "genetic_data": "controlled",
-                    "recontact": True, "obtained_on": "2025-01-10", "withdrawn_on": None},
-        "viral_screening": {"HIV-1": "negative", "HIV-2": "negative", "HBV": "negative", "HCV": "negative"},
+        "als": {
+            "family_history": "familial",
+            "onset_site": "bulbar",
+            "age_at_onset": 52,
+            "alsfrs_r": 38,
+            "alsfrs_r_date": "2025-03-01",
+        },
+        "variants": [
+            {
+                "gene": "SOD1",
+                "hgvs": "NM_000454.5:c.14C>T",
+                "protein": "p.Ala5Val",
+                "zygosity": "heterozygous",
+                "classification": "pathogenic",
+            }
+        ],
+        "consent": {
+            "codes": ["DUO:0000006"],
+            "disease": None,
+            "genetic_data": "controlled",
+            "recontact": True,
+            "obtained_on": "2025-01-10",
+            "withdrawn_on": None,
+        },
+        "viral_screening": {
+            "HIV-1": "negative",
+            "HIV-2": "negative",
+            "HBV": "negative",
+            "HCV": "negative",
+        },
         "str_profile": str_profile(index if seed is None else seed),
     }
 
 
 def line(index, donor_index, *, profile):
     qc = copy.deepcopy(QC_PANEL)
-    qc.insert(0, {"test": "identity", "method": "str", "result": "pass", "passage": 15,
-                  "date": "2025-09-02", "str_profile": dict(profile)})
+    qc.insert(
+        0,
+        {
+            "test": "identity",
+            "method": "str",
+            "result": "pass",
+            "passage": 15,
+            "date": "2025-09-02",
+            "str_profile": dict(profile),
+        },
+    )
     return {
         "local_id": f"L{index}",
         "donor": f"D{donor_index}",
@@ -107,7 +182,6 @@ def as_bytes(document):
 
 def reload(submission):
     return Submission.objects.get(pk=submission.pk if hasattr(submission, "pk") else submission)
-
 
 
 SUBMISSIONS_URL = "/api/v1/submissions/"

@@ -17,6 +17,9 @@ def current(context, *names):
     view_name = match.view_name if match else ""
     namespace = f"{match.namespace}:" if match and match.namespace else ""
     for name in names:
-        if (name.startswith("/") and request.path.startswith(name)) or name in (view_name, namespace):
+        if (name.startswith("/") and request.path.startswith(name)) or name in (
+            view_name,
+            namespace,
+        ):
             return mark_safe(' aria-current="page"')  # noqa: S308 - a fixed string
     return ""

@@ -40,11 +40,14 @@ from lines.models import CellLine
 MAX_VIALS_PER_LINE = 10
 
 
-
 def purpose_of(request: DistributionRequest) -> Purpose:
     """The research purpose a request states, as the eligibility rules read it."""
-    return Purpose(frozenset(request.purpose_codes), request.purpose_disease or None, request.commercial,
-                   request.organisation_type)
+    return Purpose(
+        frozenset(request.purpose_codes),
+        request.purpose_disease or None,
+        request.commercial,
+        request.organisation_type,
+    )
 
 
 def _today(at: datetime.datetime | None) -> datetime.date:
@@ -54,11 +57,20 @@ def _today(at: datetime.datetime | None) -> datetime.date:
 # --- creating ---------------------------------------------------------------------
 
 
-def create_request(requester: User, lines: Iterable[CellLine], *, purpose_codes: Iterable[str],
-                   purpose_disease: str | None = None, commercial: bool = False,
-                   organisation_type: str | None = None, organisation: str = "", purpose_summary: str = "",
-                   vials: Mapping[str, int] | None = None, accepted_conditions: Iterable[str] = (),
-                   at: datetime.datetime | None = None) -> DistributionRequest:
+def create_request(
+    requester: User,
+    lines: Iterable[CellLine],
+    *,
+    purpose_codes: Iterable[str],
+    purpose_disease: str | None = None,
+    commercial: bool = False,
+    organisation_type: str | None = None,
+    organisation: str = "",
+    purpose_summary: str = "",
+    vials: Mapping[str, int] | None = None,
+    accepted_conditions: Iterable[str] = (),
+    at: datetime.datetime | None = None,
+) -> DistributionRequest:
     """A draft request for `lines` (CellLine objects the requester may see).
 
     Every line is judged against its donor's consent at once: a line the purpose
@@ -91,8 +103,7 @@ def create_request(requester: User, lines: Iterable[CellLine], *, purpose_codes:
     if not lines:
         raise InvalidAction("Choose at least one line.", {"lines": "empty"})
     vials = vials or {}
-    bad_vials = {name: n for name, n in vials.items()
-                 if not isinstance(n, int) or not 1 <= n <= MAX_VIALS_PER_LINE}
+    bad_vials = {name: n for name, n in vials.items() if not isinstance(n, int) or not 1 <= n <= MAX_VIALS_PER_LINE}
     if bad_vials:
         raise InvalidAction(f"Request 1 to {MAX_VIALS_PER_LINE} vials per line.", {"vials": bad_vials})
 
@@ -100,22 +111,28 @@ def create_request(requester: User, lines: Iterable[CellLine], *, purpose_codes:
     denied = {r.line: [reason.text for reason in r.reasons] for r in results if r.decision == DENY}
     if denied:
         raise InvalidAction(
-            "These lines may not be used for your purpose and cannot be requested: "
-            + ", ".join(sorted(denied)) + ".",
+            "These lines may not be used for your purpose and cannot be requested: " + ", ".join(sorted(denied)) + ".",
             {"lines": denied},
         )
     with transaction.atomic():
         request = DistributionRequest(
-            requester=requester, organisation=organisation[:200], organisation_type=organisation_type,
-            purpose_codes=sorted(purpose.codes), purpose_disease=purpose.disease or "",
-            purpose_summary=purpose_summary, commercial=purpose.commercial,
+            requester=requester,
+            organisation=organisation[:200],
+            organisation_type=organisation_type,
+            purpose_codes=sorted(purpose.codes),
+            purpose_disease=purpose.disease or "",
+            purpose_summary=purpose_summary,
+            commercial=purpose.commercial,
             accepted_conditions=sorted(set(accepted_conditions)),
         )
         record_author(request, requester)
         request.save()
         for line, result in zip(lines, results, strict=True):
             item = RequestedLine(
-                request=request, line=line, vials=vials.get(line.name, 1), eligibility=result.decision,
+                request=request,
+                line=line,
+                vials=vials.get(line.name, 1),
+                eligibility=result.decision,
                 eligibility_reasons=[r.as_dict() for r in result.reasons],
                 conditions=[c.as_dict() for c in result.conditions],
             )
@@ -124,8 +141,12 @@ def create_request(requester: User, lines: Iterable[CellLine], *, purpose_codes:
         # No e-mail for a draft: the requester just made it and nobody else sees
         # it yet. Mail starts with submission.
         RequestEvent.objects.create(
-            request=request, actor=requester, action="created", from_status="",
-            to_status=RequestStatus.DRAFT, details={"lines": [line.name for line in lines]},
+            request=request,
+            actor=requester,
+            action="created",
+            from_status="",
+            to_status=RequestStatus.DRAFT,
+            details={"lines": [line.name for line in lines]},
             at=at or timezone.now(),
         )
     return request
@@ -139,9 +160,16 @@ def _check_actor(request: DistributionRequest, by: User | None, transition: Tran
         raise NotAllowed(f"Only {WHOM[transition.who]} may {transition.verb} request {request.pk}.")
 
 
-def _apply(request: DistributionRequest, by: User, transition: Transition, *, reason: str = "",
-           change: Callable[[DistributionRequest], dict | None] | None = None,
-           at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
+def _apply(
+    request: DistributionRequest,
+    by: User,
+    transition: Transition,
+    *,
+    reason: str = "",
+    change: Callable[[DistributionRequest], dict | None] | None = None,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> RequestEvent:
     """Check who, lock, check the state and the hold, apply `change(locked)`, save,
     record the event, and publish the e-mail after commit."""
     _check_actor(request, by, transition)
@@ -170,8 +198,14 @@ def _apply(request: DistributionRequest, by: User, transition: Transition, *, re
         record_author(locked, by, reason[:100] if reason else transition.event)
         locked.save()
         event = RequestEvent.objects.create(
-            request=locked, actor=by, action=transition.event, from_status=from_status,
-            to_status=locked.status, reason=reason, details=extra or {}, at=at or timezone.now(),
+            request=locked,
+            actor=by,
+            action=transition.event,
+            from_status=from_status,
+            to_status=locked.status,
+            reason=reason,
+            details=extra or {},
+            at=at or timezone.now(),
         )
         if notify:
             publish_after_commit(notify_request_event, event.pk)
@@ -182,15 +216,24 @@ def _apply(request: DistributionRequest, by: User, transition: Transition, *, re
 def _judge_items(request: DistributionRequest, items: Sequence[RequestedLine]) -> dict[str, list[str]]:
     """Judge the items again under the request's purpose; the DENY ones, with their reasons."""
     results = evaluate_lines([item.line for item in items], purpose_of(request))
-    return {item.line.name: [r.text for r in result.reasons]
-            for item, result in zip(items, results, strict=True) if result.decision == DENY}
+    return {
+        item.line.name: [r.text for r in result.reasons]
+        for item, result in zip(items, results, strict=True)
+        if result.decision == DENY
+    }
 
 
 # --- the steps ----------------------------------------------------------------------------
 
 
-def submit(request: DistributionRequest, by: User, accepted_conditions: Iterable[str] | None = None, *,
-           at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
+def submit(
+    request: DistributionRequest,
+    by: User,
+    accepted_conditions: Iterable[str] | None = None,
+    *,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> RequestEvent:
     """The requester sends the draft to the curators, accepting every condition.
 
     Eligibility is judged again: consent may have changed since the draft."""
@@ -208,7 +251,8 @@ def submit(request: DistributionRequest, by: User, accepted_conditions: Iterable
         if denied:
             raise InvalidAction(
                 "These lines may not be used for your purpose and cannot be requested: "
-                + ", ".join(sorted(denied)) + ". Remove them and submit again.",
+                + ", ".join(sorted(denied))
+                + ". Remove them and submit again.",
                 {"lines": denied},
             )
         accepted = set(req.accepted_conditions if accepted_conditions is None else accepted_conditions)
@@ -216,7 +260,8 @@ def submit(request: DistributionRequest, by: User, accepted_conditions: Iterable
         if missing:
             raise InvalidAction(
                 "Accept every condition of the donors' consent before submitting; not yet accepted: "
-                + ", ".join(missing) + ".",
+                + ", ".join(missing)
+                + ".",
                 {"accepted_conditions": missing},
             )
         req.accepted_conditions = sorted(accepted & set(req.required_conditions()))
@@ -225,15 +270,29 @@ def submit(request: DistributionRequest, by: User, accepted_conditions: Iterable
     return _apply(request, by, TRANSITIONS["submit"], change=change, at=at, notify=notify)
 
 
-def start_review(request: DistributionRequest, by: User, *, at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
+def start_review(
+    request: DistributionRequest,
+    by: User,
+    *,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> RequestEvent:
     def change(req: DistributionRequest) -> None:
         req.curator = by
 
     return _apply(request, by, TRANSITIONS["start-review"], change=change, at=at, notify=notify)
 
 
-def decide_line(request: DistributionRequest, by: User, line: CellLine | str, decision: str, reason: str = "",
-                *, at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
+def decide_line(
+    request: DistributionRequest,
+    by: User,
+    line: CellLine | str,
+    decision: str,
+    reason: str = "",
+    *,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> RequestEvent:
     """A curator approves or rejects one requested line, with a reason.
 
     A rejection always needs a reason; so does approving a line the consent
@@ -250,8 +309,10 @@ def decide_line(request: DistributionRequest, by: User, line: CellLine | str, de
         if decision == LineDecision.REJECTED and not reason:
             raise InvalidAction(f"Give a reason for rejecting {name}.", {"reason": "required"})
         if decision == LineDecision.APPROVED and item.eligibility == Eligibility.DENY:
-            raise InvalidAction(f"{name} may not be used for this purpose (consent): it cannot be approved.",
-                                {"line": name})
+            raise InvalidAction(
+                f"{name} may not be used for this purpose (consent): it cannot be approved.",
+                {"line": name},
+            )
         if decision == LineDecision.APPROVED and item.eligibility == Eligibility.ABSTAIN and not reason:
             raise InvalidAction(
                 f"{name} needs a curator's judgement on its consent: say why you approve it.",
@@ -273,19 +334,27 @@ def decide_line(request: DistributionRequest, by: User, line: CellLine | str, de
     return _apply(request, by, transition, reason=reason, change=change, at=at, notify=notify)
 
 
-def approve(request: DistributionRequest, by: User, reason: str = "", *,
-            at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
+def approve(
+    request: DistributionRequest,
+    by: User,
+    reason: str = "",
+    *,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> RequestEvent:
     """Approve the request: pending lines the consent allows are approved with it;
     lines left to a curator (ABSTAIN) must have been decided one by one."""
 
     def change(req: DistributionRequest) -> None:
         items = list(req.items.select_related("line"))
-        undecided = [i.line.name for i in items
-                     if i.decision == LineDecision.PENDING and i.eligibility != Eligibility.APPROVE]
+        undecided = [
+            i.line.name for i in items if i.decision == LineDecision.PENDING and i.eligibility != Eligibility.APPROVE
+        ]
         if undecided:
             raise InvalidAction(
                 "Decide these lines one by one first (their consent needs a curator's judgement): "
-                + ", ".join(undecided) + ".",
+                + ", ".join(undecided)
+                + ".",
                 {"lines": undecided},
             )
         now = at or timezone.now()
@@ -303,8 +372,14 @@ def approve(request: DistributionRequest, by: User, reason: str = "", *,
     return _apply(request, by, TRANSITIONS["approve"], reason=reason, change=change, at=at, notify=notify)
 
 
-def reject(request: DistributionRequest, by: User, reason: str, *,
-           at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
+def reject(
+    request: DistributionRequest,
+    by: User,
+    reason: str,
+    *,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> RequestEvent:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidAction("Give the requester a reason for the rejection.", {"reason": "required"})
@@ -318,9 +393,16 @@ def reject(request: DistributionRequest, by: User, reason: str, *,
     return _apply(request, by, transition, reason=reason, change=change, at=at, notify=notify)
 
 
-def record_agreement(request: DistributionRequest, by: User, reference: str, executed_on: datetime.date | None,
-                     sent_on: datetime.date | None = None, *,
-                     at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
+def record_agreement(
+    request: DistributionRequest,
+    by: User,
+    reference: str,
+    executed_on: datetime.date | None,
+    sent_on: datetime.date | None = None,
+    *,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> RequestEvent:
     """The material transfer agreement is signed by both sides."""
     transition = TRANSITIONS["agreement"]
     reference = (reference or "").strip()
@@ -340,12 +422,25 @@ def record_agreement(request: DistributionRequest, by: User, reference: str, exe
         req.agreement_executed_on = executed_on
         req.agreement_sent_on = sent_on or req.agreement_sent_on
 
-    return _apply(request, by, transition, reason=f"Agreement {reference} executed on {executed_on:%Y-%m-%d}",
-                  change=change, at=at, notify=notify)
+    return _apply(
+        request,
+        by,
+        transition,
+        reason=f"Agreement {reference} executed on {executed_on:%Y-%m-%d}",
+        change=change,
+        at=at,
+        notify=notify,
+    )
 
 
-def ship(request: DistributionRequest, by: User, shipments: Sequence[Mapping[str, Any]], *,
-         at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
+def ship(
+    request: DistributionRequest,
+    by: User,
+    shipments: Sequence[Mapping[str, Any]],
+    *,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> RequestEvent:
     """Record what left the bank: per line the date, vials, batch and passage.
 
     `shipments` is a list of dicts: line (name or CellLine), shipped_on (date),
@@ -357,8 +452,7 @@ def ship(request: DistributionRequest, by: User, shipments: Sequence[Mapping[str
     today = _today(at)
 
     def change(req: DistributionRequest) -> dict:
-        approved = {i.line.name: i for i in req.items.select_related("line")
-                    if i.decision == LineDecision.APPROVED}
+        approved = {i.line.name: i for i in req.items.select_related("line") if i.decision == LineDecision.APPROVED}
         problems = {}
         rows = []
         for n, data in enumerate(shipments):
@@ -377,11 +471,18 @@ def ship(request: DistributionRequest, by: User, shipments: Sequence[Mapping[str
                 problems[f"shipments[{n}].vials"] = "at least 1"
             if problems:
                 continue
-            rows.append(Shipment(
-                request=req, line=approved[name].line, shipped_on=shipped_on, vials=vials,
-                batch=data.get("batch") or "", passage=data.get("passage"),
-                courier_reference=data.get("courier_reference") or "", recorded_by=by,
-            ))
+            rows.append(
+                Shipment(
+                    request=req,
+                    line=approved[name].line,
+                    shipped_on=shipped_on,
+                    vials=vials,
+                    batch=data.get("batch") or "",
+                    passage=data.get("passage"),
+                    courier_reference=data.get("courier_reference") or "",
+                    recorded_by=by,
+                )
+            )
         if problems:
             raise InvalidAction("Some shipments cannot be recorded.", problems)
         for row in rows:
@@ -392,8 +493,14 @@ def ship(request: DistributionRequest, by: User, shipments: Sequence[Mapping[str
     return _apply(request, by, transition, change=change, at=at, notify=notify)
 
 
-def complete(request: DistributionRequest, by: User, reason: str = "", *,
-             at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
+def complete(
+    request: DistributionRequest,
+    by: User,
+    reason: str = "",
+    *,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> RequestEvent:
     """Receipt confirmed (by the requester) or the request closed (by a curator)."""
 
     def change(req: DistributionRequest) -> None:
@@ -408,8 +515,14 @@ def complete(request: DistributionRequest, by: User, reason: str = "", *,
     return _apply(request, by, TRANSITIONS["complete"], reason=reason, change=change, at=at, notify=notify)
 
 
-def cancel(request: DistributionRequest, by: User, reason: str = "", *,
-           at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
+def cancel(
+    request: DistributionRequest,
+    by: User,
+    reason: str = "",
+    *,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> RequestEvent:
     """The requester withdraws the request, or a curator closes it (with a reason)."""
     reason = (reason or "").strip()
     transition = TRANSITIONS["cancel"]
@@ -420,12 +533,25 @@ def cancel(request: DistributionRequest, by: User, reason: str = "", *,
     def change(req: DistributionRequest) -> None:
         req.on_hold = False
 
-    return _apply(request, by, transition, reason=reason or "Cancelled by the requester.", change=change,
-                  at=at, notify=notify)
+    return _apply(
+        request,
+        by,
+        transition,
+        reason=reason or "Cancelled by the requester.",
+        change=change,
+        at=at,
+        notify=notify,
+    )
 
 
-def put_on_hold(request: DistributionRequest, by: User, reason: str, *,
-                at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
+def put_on_hold(
+    request: DistributionRequest,
+    by: User,
+    reason: str,
+    *,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> RequestEvent:
     transition = TRANSITIONS["hold"]
     reason = (reason or "").strip()
     if not reason:
@@ -438,8 +564,14 @@ def put_on_hold(request: DistributionRequest, by: User, reason: str, *,
     return _apply(request, by, transition, reason=reason, change=change, at=at, notify=notify)
 
 
-def release_hold(request: DistributionRequest, by: User, reason: str = "", *,
-                 at: datetime.datetime | None = None, notify: bool = True) -> RequestEvent:
+def release_hold(
+    request: DistributionRequest,
+    by: User,
+    reason: str = "",
+    *,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> RequestEvent:
     """Lift a hold. Lines that may no longer be distributed must be rejected first."""
 
     def change(req: DistributionRequest) -> None:

@@ -52,8 +52,15 @@ def _check(by: User, reason: str) -> str:
     return reason
 
 
-def withdraw_consent(donor: Donor, *, by: User, on: datetime.date | None = None, reason: str,
-                     at: datetime.datetime | None = None, notify: bool = True) -> WithdrawalReport:
+def withdraw_consent(
+    donor: Donor,
+    *,
+    by: User,
+    on: datetime.date | None = None,
+    reason: str,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> WithdrawalReport:
     """Record that `donor` withdrew consent on `on` (default today) and stop their lines.
 
     A backfill (the demo catalog) passes `at`, when the withdrawal was recorded,
@@ -66,9 +73,7 @@ def withdraw_consent(donor: Donor, *, by: User, on: datetime.date | None = None,
             # No consent details were recorded; the withdrawal itself still is.
             consent = Consent(donor=donor)
         elif consent.withdrawn_on is not None:
-            raise IllegalTransition(
-                f"Donor {donor.code} already withdrew consent on {consent.withdrawn_on:%Y-%m-%d}."
-            )
+            raise IllegalTransition(f"Donor {donor.code} already withdrew consent on {consent.withdrawn_on:%Y-%m-%d}.")
         if consent.obtained_on and on < consent.obtained_on:
             raise InvalidAction(
                 f"Consent was obtained on {consent.obtained_on:%Y-%m-%d}; it cannot be withdrawn before that.",
@@ -84,8 +89,14 @@ def withdraw_consent(donor: Donor, *, by: User, on: datetime.date | None = None,
     return report
 
 
-def withdraw_line(line: CellLine, *, by: User, reason: str,
-                  at: datetime.datetime | None = None, notify: bool = True) -> WithdrawalReport:
+def withdraw_line(
+    line: CellLine,
+    *,
+    by: User,
+    reason: str,
+    at: datetime.datetime | None = None,
+    notify: bool = True,
+) -> WithdrawalReport:
     """Withdraw one line from distribution, e.g. after a failed QC test."""
     reason = _check(by, reason)
     with transaction.atomic():
@@ -97,8 +108,9 @@ def withdraw_line(line: CellLine, *, by: User, reason: str,
     return report
 
 
-def _withdraw_lines(lines: Sequence[CellLine], by: User, reason: str, *,
-                    at: datetime.datetime | None, notify: bool) -> WithdrawalReport:
+def _withdraw_lines(
+    lines: Sequence[CellLine], by: User, reason: str, *, at: datetime.datetime | None, notify: bool
+) -> WithdrawalReport:
     """Inside the caller's transaction: lines out, open requests on hold, index rebuilt, mail after commit."""
     for line in lines:
         line.status = CurationStatus.WITHDRAWN
@@ -107,9 +119,7 @@ def _withdraw_lines(lines: Sequence[CellLine], by: User, reason: str, *,
         record_author(line, by, "withdrawal")
         line.save()
     open_requests = (
-        DistributionRequest.objects.filter(items__line__in=lines, status__in=OPEN_STATUSES)
-        .distinct()
-        .order_by("pk")
+        DistributionRequest.objects.filter(items__line__in=lines, status__in=OPEN_STATUSES).distinct().order_by("pk")
     )
     held = []
     for request in open_requests:

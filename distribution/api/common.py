@@ -33,13 +33,18 @@ from lines.models import CellLine
 
 def error_responses(*codes):
     text = {
-        400: ("Bad input: `detail` and `problems` for a refused action, or one key per field at "
-              "fault with its messages.", BAD_INPUT_SCHEMA),
+        400: (
+            "Bad input: `detail` and `problems` for a refused action, or one key per field at fault with its messages.",
+            BAD_INPUT_SCHEMA,
+        ),
         401: ("Credentials are missing or invalid.", DistributionErrorSerializer),
         403: ("Your role may not take this action on this request.", DistributionErrorSerializer),
         404: ("No such request, or not visible to you.", DistributionErrorSerializer),
-        409: ("The request's current state does not allow this action (e.g. shipping before the "
-              "agreement, or acting on a request on hold).", DistributionErrorSerializer),
+        409: (
+            "The request's current state does not allow this action (e.g. shipping before the "
+            "agreement, or acting on a request on hold).",
+            DistributionErrorSerializer,
+        ),
     }
     return {code: OpenApiResponse(text[code][1], description=text[code][0]) for code in codes}
 
@@ -93,10 +98,14 @@ def purpose_and_lines(data, user):
 
 
 def request_queryset(user):
-    return DistributionRequest.objects.visible_to(user).select_related("requester", "curator").prefetch_related(
-        Prefetch("items", queryset=RequestedLine.objects.select_related("line").order_by("id")),
-        Prefetch("shipments", queryset=Shipment.objects.select_related("line")),
-        Prefetch("events", queryset=RequestEvent.objects.select_related("actor")),
+    return (
+        DistributionRequest.objects.visible_to(user)
+        .select_related("requester", "curator")
+        .prefetch_related(
+            Prefetch("items", queryset=RequestedLine.objects.select_related("line").order_by("id")),
+            Prefetch("shipments", queryset=Shipment.objects.select_related("line")),
+            Prefetch("events", queryset=RequestEvent.objects.select_related("actor")),
+        )
     )
 
 

@@ -33,8 +33,9 @@ from lines.holdings.filters import BoolFilter
 
 
 class RequestFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=RequestStatus.choices, distinct=False,
-                                          help_text="Only these statuses (repeatable).")
+    status = filters.MultipleChoiceFilter(
+        choices=RequestStatus.choices, distinct=False, help_text="Only these statuses (repeatable)."
+    )
     on_hold = BoolFilter(field_name="on_hold", help_text="Only requests on hold (true) or not (false).")
 
     class Meta:
@@ -53,9 +54,9 @@ class EligibilityView(DistributionAPIView):
         operation_id="eligibility_check",
         summary="May this purpose use these lines? (creates nothing)",
         description="For each line: APPROVE, DENY or ABSTAIN (a curator decides) under its donor's consent "
-                    "(GA4GH DUO), with reasons (each with its DUO CURIE) and the conditions you would "
-                    "accept in the agreement. Unknown lines, DUO codes or MONDO ids are a 400 naming "
-                    "them; lines you may not see count as unknown.",
+        "(GA4GH DUO), with reasons (each with its DUO CURIE) and the conditions you would "
+        "accept in the agreement. Unknown lines, DUO codes or MONDO ids are a 400 naming "
+        "them; lines you may not see count as unknown.",
         request=EligibilityInputSerializer,
         responses={200: EligibilityOutputSerializer, **error_responses(400)},
         tags=["distribution"],
@@ -85,14 +86,19 @@ class RequestListView(WorkflowErrorsMixin, generics.GenericAPIView):
         return DistributionRequestSummarySerializer
 
     def get_queryset(self):
-        return DistributionRequest.objects.visible_to(self.request.user).select_related("requester").annotate(
-            line_count=Count("items")
+        return (
+            DistributionRequest.objects.visible_to(self.request.user)
+            .select_related("requester")
+            .annotate(line_count=Count("items"))
         )
 
     @extend_schema(
         operation_id="requests_list",
         summary="Distribution requests: your own, or all for curators",
-        responses={200: DistributionRequestSummarySerializer(many=True), **error_responses(400, 401)},
+        responses={
+            200: DistributionRequestSummarySerializer(many=True),
+            **error_responses(400, 401),
+        },
         tags=["distribution"],
     )
     def get(self, request):
@@ -103,8 +109,8 @@ class RequestListView(WorkflowErrorsMixin, generics.GenericAPIView):
         operation_id="requests_create",
         summary="Create a draft request (researchers and depositors)",
         description="Every line is judged against its donor's consent at once; a line your purpose "
-                    "may not use (DENY) is refused with a 400 naming it. Submit the draft with "
-                    "`requests/{id}/submit/`.",
+        "may not use (DENY) is refused with a 400 naming it. Submit the draft with "
+        "`requests/{id}/submit/`.",
         request=DistributionRequestCreateSerializer,
         responses={201: DistributionRequestSerializer, **error_responses(400, 401, 403)},
         tags=["distribution"],
@@ -119,17 +125,29 @@ class RequestListView(WorkflowErrorsMixin, generics.GenericAPIView):
         if stray:
             raise ValidationError({"vials": [f"Not a requested line: {n}" for n in stray]})
         created = create_request(
-            request.user, lines, purpose_codes=purpose.codes, purpose_disease=purpose.disease,
-            commercial=purpose.commercial, organisation_type=purpose.organisation_type,
-            organisation=values.get("organisation", ""), purpose_summary=values.get("purpose_summary", ""),
-            vials=vials, accepted_conditions=values.get("accepted_conditions", ()),
+            request.user,
+            lines,
+            purpose_codes=purpose.codes,
+            purpose_disease=purpose.disease,
+            commercial=purpose.commercial,
+            organisation_type=purpose.organisation_type,
+            organisation=values.get("organisation", ""),
+            purpose_summary=values.get("purpose_summary", ""),
+            vials=vials,
+            accepted_conditions=values.get("accepted_conditions", ()),
         )
-        return Response(request_body(request_queryset(request.user).get(pk=created.pk)),
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            request_body(request_queryset(request.user).get(pk=created.pk)),
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class RequestDetailView(DistributionAPIView):
-    @extend_schema(operation_id="requests_retrieve", summary="One request with its lines, shipments and history",
-                   responses={200: DistributionRequestSerializer, **error_responses(401, 404)}, tags=["distribution"])
+    @extend_schema(
+        operation_id="requests_retrieve",
+        summary="One request with its lines, shipments and history",
+        responses={200: DistributionRequestSerializer, **error_responses(401, 404)},
+        tags=["distribution"],
+    )
     def get(self, request, pk):
         return Response(request_body(get_object_or_404(request_queryset(request.user), pk=pk)))

@@ -18,22 +18,33 @@ BAD_INPUT_SCHEMA = {
     "type": "object",
     "properties": {
         "detail": {"type": "string", "description": "What was refused and why."},
-        "problems": {"type": "object", "additionalProperties": {},
-                     "description": "Field or line → what is wrong with it."},
+        "problems": {
+            "type": "object",
+            "additionalProperties": {},
+            "description": "Field or line → what is wrong with it.",
+        },
     },
     "additionalProperties": {},
-    "example": {"lines": ["Unknown line: UKBi999-Z"], "purpose.codes": ["Unknown DUO code: DUO:9999999"]},
+    "example": {
+        "lines": ["Unknown line: UKBi999-Z"],
+        "purpose.codes": ["Unknown DUO code: DUO:9999999"],
+    },
 }
 
 
 class ResearchPurposeSerializer(serializers.Serializer):
     codes = serializers.ListField(
-        child=serializers.CharField(max_length=20), allow_empty=False,
+        child=serializers.CharField(max_length=20),
+        allow_empty=False,
         help_text="DUO CURIEs of the research purpose: DUO:0000042 (GRU), DUO:0000006 (HMB), "
-                  "DUO:0000007 (DS, with a disease), DUO:0000011 (POA).",
+        "DUO:0000007 (DS, with a disease), DUO:0000011 (POA).",
     )
     disease = serializers.CharField(
-        max_length=20, allow_null=True, allow_blank=True, required=False, default=None,
+        max_length=20,
+        allow_null=True,
+        allow_blank=True,
+        required=False,
+        default=None,
         help_text="MONDO id of the disease studied, for a disease-specific purpose.",
     )
 
@@ -42,14 +53,16 @@ class PurposeInputMixin(serializers.Serializer):
     purpose = ResearchPurposeSerializer()
     commercial = serializers.BooleanField(default=False)
     organisation_type = serializers.ChoiceField(
-        choices=["academic", "non_profit", "commercial"], required=False,
+        choices=["academic", "non_profit", "commercial"],
+        required=False,
         help_text="Defaults to the caller's profile (academic when anonymous).",
     )
 
 
 class EligibilityInputSerializer(PurposeInputMixin):
-    lines = serializers.ListField(child=serializers.CharField(max_length=40), allow_empty=False,
-                                  max_length=MAX_LINES_PER_CALL)
+    lines = serializers.ListField(
+        child=serializers.CharField(max_length=40), allow_empty=False, max_length=MAX_LINES_PER_CALL
+    )
 
 
 class EligibilityReasonSerializer(serializers.Serializer):
@@ -76,10 +89,14 @@ class EligibilityOutputSerializer(serializers.Serializer):
 
 
 class DistributionRequestCreateSerializer(PurposeInputMixin):
-    lines = serializers.ListField(child=serializers.CharField(max_length=40), allow_empty=False,
-                                  max_length=MAX_LINES_PER_CALL)
-    vials = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=MAX_VIALS_PER_LINE),
-                                  required=False, help_text="Line name → vials (default 1 each).")
+    lines = serializers.ListField(
+        child=serializers.CharField(max_length=40), allow_empty=False, max_length=MAX_LINES_PER_CALL
+    )
+    vials = serializers.DictField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_VIALS_PER_LINE),
+        required=False,
+        help_text="Line name → vials (default 1 each).",
+    )
     organisation = serializers.CharField(max_length=200, required=False, allow_blank=True)
     purpose_summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     accepted_conditions = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
@@ -170,7 +187,8 @@ class TransitionRequiredReasonSerializer(serializers.Serializer):
 
 class SubmitRequestSerializer(serializers.Serializer):
     accepted_conditions = serializers.ListField(
-        child=serializers.CharField(max_length=20), required=False,
+        child=serializers.CharField(max_length=20),
+        required=False,
         help_text="DUO CURIEs of the conditions you accept; every condition of every line is needed.",
     )
 
@@ -203,8 +221,7 @@ class ShipRequestSerializer(serializers.Serializer):
 class ConsentWithdrawalInputSerializer(serializers.Serializer):
     donor = serializers.CharField(max_length=20, help_text="The donor's public code.")
     reason = serializers.CharField(max_length=5000)
-    withdrawn_on = serializers.DateField(required=False, allow_null=True, default=None,
-                                         help_text="Defaults to today.")
+    withdrawn_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="Defaults to today.")
 
 
 class LineWithdrawalInputSerializer(serializers.Serializer):

@@ -47,37 +47,84 @@ class Endpoint:
 
 
 ENDPOINTS = (
-    Endpoint("submit", "Submit a draft (requester)",
-             "Judges every line again; refuses DENY lines and conditions not accepted (400). From draft only (409).",
-             SubmitRequestSerializer,
-             lambda r, u, d: actions.submit(r, u, accepted_conditions=d.get("accepted_conditions"))),
-    Endpoint("start-review", "Start reviewing (curator)", "From submitted to under review.",
-             EmptyInputSerializer, lambda r, u, d: actions.start_review(r, u)),
-    Endpoint("decide-line", "Approve or reject one line (curator)",
-             "A rejection needs a reason, and so does approving a line whose consent needed a curator's "
-             "judgement (ABSTAIN). Allowed while submitted or under review.",
-             LineDecisionSerializer, lambda r, u, d: actions.decide_line(r, u, d["line"], d["decision"], d["reason"])),
-    Endpoint("approve", "Approve the request (curator)",
-             "Pending lines the consent allows are approved with it; ABSTAIN lines must be decided first (400).",
-             TransitionReasonSerializer, lambda r, u, d: actions.approve(r, u, d["reason"])),
-    Endpoint("reject", "Reject the request (curator), with a reason", "Possible at any point before shipment.",
-             TransitionRequiredReasonSerializer, lambda r, u, d: actions.reject(r, u, d["reason"])),
-    Endpoint("agreement", "Record the executed material transfer agreement (curator)",
-             "From approved to agreement executed.", AgreementRecordSerializer,
-             lambda r, u, d: actions.record_agreement(r, u, d["reference"], d["executed_on"], d["sent_on"])),
-    Endpoint("ship", "Record the shipment (curator)",
-             "Per approved line: date, vials, batch and passage. From agreement executed to shipped.",
-             ShipRequestSerializer, lambda r, u, d: actions.ship(r, u, d["shipments"])),
-    Endpoint("complete", "Confirm receipt / close (requester or curator)", "From shipped to completed.",
-             TransitionReasonSerializer, lambda r, u, d: actions.complete(r, u, d["reason"])),
-    Endpoint("cancel", "Cancel (requester, or a curator with a reason)", "Possible at any point before shipment.",
-             TransitionReasonSerializer, lambda r, u, d: actions.cancel(r, u, d["reason"])),
-    Endpoint("hold", "Put on hold (curator), with a reason",
-             "Blocks every step but reject and cancel until released.",
-             TransitionRequiredReasonSerializer, lambda r, u, d: actions.put_on_hold(r, u, d["reason"])),
-    Endpoint("release-hold", "Release a hold (curator)",
-             "Lines that may no longer be distributed must be rejected first (400).",
-             TransitionReasonSerializer, lambda r, u, d: actions.release_hold(r, u, d["reason"])),
+    Endpoint(
+        "submit",
+        "Submit a draft (requester)",
+        "Judges every line again; refuses DENY lines and conditions not accepted (400). From draft only (409).",
+        SubmitRequestSerializer,
+        lambda r, u, d: actions.submit(r, u, accepted_conditions=d.get("accepted_conditions")),
+    ),
+    Endpoint(
+        "start-review",
+        "Start reviewing (curator)",
+        "From submitted to under review.",
+        EmptyInputSerializer,
+        lambda r, u, d: actions.start_review(r, u),
+    ),
+    Endpoint(
+        "decide-line",
+        "Approve or reject one line (curator)",
+        "A rejection needs a reason, and so does approving a line whose consent needed a curator's "
+        "judgement (ABSTAIN). Allowed while submitted or under review.",
+        LineDecisionSerializer,
+        lambda r, u, d: actions.decide_line(r, u, d["line"], d["decision"], d["reason"]),
+    ),
+    Endpoint(
+        "approve",
+        "Approve the request (curator)",
+        "Pending lines the consent allows are approved with it; ABSTAIN lines must be decided first (400).",
+        TransitionReasonSerializer,
+        lambda r, u, d: actions.approve(r, u, d["reason"]),
+    ),
+    Endpoint(
+        "reject",
+        "Reject the request (curator), with a reason",
+        "Possible at any point before shipment.",
+        TransitionRequiredReasonSerializer,
+        lambda r, u, d: actions.reject(r, u, d["reason"]),
+    ),
+    Endpoint(
+        "agreement",
+        "Record the executed material transfer agreement (curator)",
+        "From approved to agreement executed.",
+        AgreementRecordSerializer,
+        lambda r, u, d: actions.record_agreement(r, u, d["reference"], d["executed_on"], d["sent_on"]),
+    ),
+    Endpoint(
+        "ship",
+        "Record the shipment (curator)",
+        "Per approved line: date, vials, batch and passage. From agreement executed to shipped.",
+        ShipRequestSerializer,
+        lambda r, u, d: actions.ship(r, u, d["shipments"]),
+    ),
+    Endpoint(
+        "complete",
+        "Confirm receipt / close (requester or curator)",
+        "From shipped to completed.",
+        TransitionReasonSerializer,
+        lambda r, u, d: actions.complete(r, u, d["reason"]),
+    ),
+    Endpoint(
+        "cancel",
+        "Cancel (requester, or a curator with a reason)",
+        "Possible at any point before shipment.",
+        TransitionReasonSerializer,
+        lambda r, u, d: actions.cancel(r, u, d["reason"]),
+    ),
+    Endpoint(
+        "hold",
+        "Put on hold (curator), with a reason",
+        "Blocks every step but reject and cancel until released.",
+        TransitionRequiredReasonSerializer,
+        lambda r, u, d: actions.put_on_hold(r, u, d["reason"]),
+    ),
+    Endpoint(
+        "release-hold",
+        "Release a hold (curator)",
+        "Lines that may no longer be distributed must be rejected first (400).",
+        TransitionReasonSerializer,
+        lambda r, u, d: actions.release_hold(r, u, d["reason"]),
+    ),
 )
 
 
@@ -103,16 +150,25 @@ def documented_view(endpoint: Endpoint) -> type[TransitionView]:
 
     post = extend_schema(
         operation_id=f"requests_{endpoint.name.replace('-', '_')}",
-        summary=endpoint.summary, description=endpoint.description,
+        summary=endpoint.summary,
+        description=endpoint.description,
         request=None if endpoint.input is EmptyInputSerializer else endpoint.input,
-        responses={200: DistributionRequestSerializer, **error_responses(*ERROR_CODES)}, tags=["distribution"],
+        responses={200: DistributionRequestSerializer, **error_responses(*ERROR_CODES)},
+        tags=["distribution"],
     )(post)
-    return type(f"{endpoint.name.title().replace('-', '')}TransitionView", (TransitionView,),
-                {"endpoint": endpoint, "post": post})
+    return type(
+        f"{endpoint.name.title().replace('-', '')}TransitionView",
+        (TransitionView,),
+        {"endpoint": endpoint, "post": post},
+    )
 
 
 def transition_urls() -> list[URLPattern]:
     return [
-        path(f"requests/<int:pk>/{e.name}/", documented_view(e).as_view(), name=f"api-request-{e.name}")
+        path(
+            f"requests/<int:pk>/{e.name}/",
+            documented_view(e).as_view(),
+            name=f"api-request-{e.name}",
+        )
         for e in ENDPOINTS
     ]

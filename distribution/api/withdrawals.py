@@ -37,8 +37,8 @@ class ConsentWithdrawalView(DistributionAPIView):
         operation_id="withdrawals_consent",
         summary="Record a donor's withdrawal of consent (curator)",
         description="In one transaction: consent marked withdrawn, the donor's lines withdrawn and not "
-                    "distributed, open requests for them put on hold; then requesters and past "
-                    "recipients are e-mailed. Answers who holds material.",
+        "distributed, open requests for them put on hold; then requesters and past "
+        "recipients are e-mailed. Answers who holds material.",
         request=ConsentWithdrawalInputSerializer,
         responses={200: WithdrawalReportSerializer, **error_responses(400, 401, 403, 404, 409)},
         tags=["distribution"],
@@ -62,7 +62,7 @@ class LineWithdrawalView(DistributionAPIView):
         operation_id="withdrawals_line",
         summary="Withdraw a line, e.g. after a failed QC (curator)",
         description="In one transaction: the line withdrawn and not distributed, open requests for it "
-                    "put on hold; then requesters and past recipients are e-mailed.",
+        "put on hold; then requesters and past recipients are e-mailed.",
         request=LineWithdrawalInputSerializer,
         responses={200: WithdrawalReportSerializer, **error_responses(400, 401, 403, 404, 409)},
         tags=["distribution"],

@@ -31,10 +31,7 @@ def donor_groups(infos):
         accessions.setdefault(find(accession), []).append(accession)
     for info in infos:
         members.setdefault(find(info.accession), []).append(info)
-    return [
-        (sorted(group, key=lambda i: i.accession), accessions[root])
-        for root, group in sorted(members.items())
-    ]
+    return [(sorted(group, key=lambda i: i.accession), accessions[root]) for root, group in sorted(members.items())]
 
 
 def disease_lookup():
@@ -42,8 +39,7 @@ def disease_lookup():
     Cellosaurus gives NCIt/ORDO ids; a disease is mapped only when its name is a MONDO
     label or synonym, never guessed."""
     by_label, by_synonym = {}, {}
-    for curie, label, synonyms in DiseaseTerm.objects.filter(obsolete=False).values_list(
-            "curie", "label", "synonyms"):
+    for curie, label, synonyms in DiseaseTerm.objects.filter(obsolete=False).values_list("curie", "label", "synonyms"):
         by_label.setdefault(label.lower(), (curie, label))
         for synonym in synonyms or []:
             by_synonym.setdefault(str(synonym).lower(), (curie, label))
@@ -66,7 +62,12 @@ def donor_values(infos, disease_terms):
 
 
 def variant_key(gene, hgvs, protein, legacy_name):
-    return (gene.upper(), hgvs or "", protein or "", "" if (hgvs or protein) else (legacy_name or ""))
+    return (
+        gene.upper(),
+        hgvs or "",
+        protein or "",
+        "" if (hgvs or protein) else (legacy_name or ""),
+    )
 
 
 def truncate(text, length):

@@ -53,13 +53,32 @@ QUERY_CHUNK = 900
 
 # Fields the import owns on a line it created; everything else belongs to curators.
 LINE_FIELDS = [
-    "name", "alternative_names", "name_conforms", "cellosaurus_accession", "hpscreg_name",
-    "status", "availability", "institution", "str_profile", "str_conflicts", "disease_note",
-    "comments", "modification_type", "modification_description",
+    "name",
+    "alternative_names",
+    "name_conforms",
+    "cellosaurus_accession",
+    "hpscreg_name",
+    "status",
+    "availability",
+    "institution",
+    "str_profile",
+    "str_conflicts",
+    "disease_note",
+    "comments",
+    "modification_type",
+    "modification_description",
 ]
 REFERENCE_FIELDS = [
-    "name", "synonyms", "category", "species", "sex", "diseases", "problematic",
-    "str_profile", "str_conflicts", "str_sources",
+    "name",
+    "synonyms",
+    "category",
+    "species",
+    "sex",
+    "diseases",
+    "problematic",
+    "str_profile",
+    "str_conflicts",
+    "str_sources",
 ]
 DONOR_FIELDS = ["sex", "age_at_sampling", "disease", "disease_label"]
 
@@ -89,8 +108,11 @@ class ImportReport:
             f"Entries read: {self.entries_read} ({self.human_ipsc} human iPSC)",
             f"Lines: {self.lines_created} created, {self.lines_updated} updated, "
             f"{self.lines_unchanged} unchanged"
-            + (f", {self.deposited_lines_matched} deposited lines matched (only empty fields filled)"
-               if self.deposited_lines_matched else ""),
+            + (
+                f", {self.deposited_lines_matched} deposited lines matched (only empty fields filled)"
+                if self.deposited_lines_matched
+                else ""
+            ),
             f"Donors: {self.donors_created} created, {self.donors_updated} updated; "
             f"variants created: {self.variants_created}",
             f"Parental lines linked: {self.parents_linked} "
@@ -189,8 +211,10 @@ class _Importer:
             # An entry merged into another keeps its old accession as AS: the catalog
             # line that still carries the old one is the same line.
             accessions = {a for entry in entries for a in (entry.accession, *entry.secondary_accessions)}
-            found = {line.cellosaurus_accession: line for line in _in_chunks(
-                CellLine.objects, "cellosaurus_accession", accessions)}
+            found = {
+                line.cellosaurus_accession: line
+                for line in _in_chunks(CellLine.objects, "cellosaurus_accession", accessions)
+            }
             existing = {}
             for entry in entries:
                 for accession in (entry.accession, *entry.secondary_accessions):
@@ -206,8 +230,11 @@ class _Importer:
                     # A catalog line with this hPSCreg name and no accession is the same
                     # line (hPSCreg names are unique worldwide); other names are not proof.
                     same_name = taken.get(entry.name)
-                    if (same_name is not None and same_name.cellosaurus_accession is None
-                            and conforms_to_hpscreg(entry.name)):
+                    if (
+                        same_name is not None
+                        and same_name.cellosaurus_accession is None
+                        and conforms_to_hpscreg(entry.name)
+                    ):
                         line = same_name
                 if line is not None and (line.institution_id or line.submission_id):
                     self.report.deposited_lines_matched += 1
@@ -228,7 +255,10 @@ class _Importer:
                     self._remember(line, entry)
             if created:
                 created = bulk_create_with_history(
-                    created, CellLine, batch_size=self.batch_size, default_change_reason=CHANGE_REASON
+                    created,
+                    CellLine,
+                    batch_size=self.batch_size,
+                    default_change_reason=CHANGE_REASON,
                 )
                 self.report.lines_created += len(created)
                 by_accession = {entry.accession: entry for entry in entries}
@@ -236,18 +266,21 @@ class _Importer:
                     self._remember(line, by_accession[line.cellosaurus_accession])
             if changed:
                 bulk_update_with_history(
-                    changed, CellLine, [*LINE_FIELDS, "updated_at"], batch_size=self.batch_size,
+                    changed,
+                    CellLine,
+                    [*LINE_FIELDS, "updated_at"],
+                    batch_size=self.batch_size,
                     default_change_reason=CHANGE_REASON,
                 )
                 self.report.lines_updated += sum(
-                    1 for line in changed if not (line.institution_id or line.submission_id))
+                    1 for line in changed if not (line.institution_id or line.submission_id)
+                )
             _reindex_str("line", [*(line for line in created if line.str_profile), *changed])
             self.touched_line_ids.update(line.pk for line in [*created, *changed])
 
     def _line_values(self, entry, line, taken, used_names):
         name = self._allocate_name(entry, line, taken, used_names)
-        alternative_names = list(dict.fromkeys(
-            ([entry.name] if name != entry.name else []) + entry.synonyms))
+        alternative_names = list(dict.fromkeys(([entry.name] if name != entry.name else []) + entry.synonyms))
         variations, unparsed = entry.sequence_variations()
         modification, description = modification_of(entry, [v for v in variations if v.engineered])
         comments = []
@@ -312,8 +345,10 @@ class _Importer:
         if not entries:
             return
         with transaction.atomic():
-            existing = {ref.accession: ref for ref in _in_chunks(
-                ReferenceProfile.objects, "accession", [e.accession for e in entries])}
+            existing = {
+                ref.accession: ref
+                for ref in _in_chunks(ReferenceProfile.objects, "accession", [e.accession for e in entries])
+            }
             created, changed = [], []
             for entry in entries:
                 values = {
@@ -323,8 +358,7 @@ class _Importer:
                     "species": truncate("; ".join(name for _, name in entry.species), 100),
                     "sex": truncate(entry.sex, 30),
                     "diseases": [
-                        {"database": d.database, "id": d.identifier, "label": d.label}
-                        for d in entry.diseases
+                        {"database": d.database, "id": d.identifier, "label": d.label} for d in entry.diseases
                     ],
                     "problematic": entry.problematic,
                     "str_profile": entry.str_profile,
@@ -343,11 +377,11 @@ class _Importer:
                 created = ReferenceProfile.objects.bulk_create(created, batch_size=self.batch_size)
                 self.report.references_created += len(created)
                 if created and created[0].pk is None:
-                    created = list(_in_chunks(ReferenceProfile.objects, "accession",
-                                              [r.accession for r in created]))
+                    created = list(_in_chunks(ReferenceProfile.objects, "accession", [r.accession for r in created]))
             if changed:
                 ReferenceProfile.objects.bulk_update(
-                    changed, [*REFERENCE_FIELDS, "updated_at"], batch_size=self.batch_size)
+                    changed, [*REFERENCE_FIELDS, "updated_at"], batch_size=self.batch_size
+                )
                 self.report.references_updated += len(changed)
             _reindex_str("reference", [*created, *changed])
 
@@ -356,14 +390,22 @@ class _Importer:
     def _link_parents(self):
         """HI → parental_line, when the parent is a catalog line (any origin)."""
         wanted = {accession for info in self.links.values() for accession in info.parents}
-        line_ids = dict(_in_chunks(CellLine.objects, "cellosaurus_accession", wanted,
-                                   values=("cellosaurus_accession", "pk")))
+        line_ids = dict(
+            _in_chunks(
+                CellLine.objects,
+                "cellosaurus_accession",
+                wanted,
+                values=("cellosaurus_accession", "pk"),
+            )
+        )
         changes = {}
         for info in self.links.values():
             if not info.parents:
                 continue
-            parent_id = next((line_ids[a] for a in info.parents if a in line_ids and line_ids[a] != info.line_id),
-                             None)
+            parent_id = next(
+                (line_ids[a] for a in info.parents if a in line_ids and line_ids[a] != info.line_id),
+                None,
+            )
             if parent_id is None:
                 self.report.parents_outside_catalog += 1
             else:
@@ -405,13 +447,19 @@ class _Importer:
                 donor_of[code] = donor
             if created:
                 created = bulk_create_with_history(
-                    created, Donor, batch_size=self.batch_size, default_change_reason=CHANGE_REASON)
+                    created, Donor, batch_size=self.batch_size, default_change_reason=CHANGE_REASON
+                )
                 self.report.donors_created += len(created)
                 by_code = {d.code: d for d in created}
                 donor_of = {code: by_code.get(d.code, d) for code, d in donor_of.items()}
             if changed:
-                bulk_update_with_history(changed, Donor, [*DONOR_FIELDS, "updated_at"],
-                                         batch_size=self.batch_size, default_change_reason=CHANGE_REASON)
+                bulk_update_with_history(
+                    changed,
+                    Donor,
+                    [*DONOR_FIELDS, "updated_at"],
+                    batch_size=self.batch_size,
+                    default_change_reason=CHANGE_REASON,
+                )
                 self.report.donors_updated += len(changed)
 
             changes = {}
@@ -438,8 +486,10 @@ class _Importer:
         line_ids = {owner_id for key, owner_id, _ in wanted if key == "line_id"}
         present = set()
         fields = ("donor_id", "line_id", "gene", "hgvs", "protein", "legacy_name")
-        for row in [*_in_chunks(Variant.objects, "donor_id", donor_ids, values=fields),
-                    *_in_chunks(Variant.objects, "line_id", line_ids, values=fields)]:
+        for row in [
+            *_in_chunks(Variant.objects, "donor_id", donor_ids, values=fields),
+            *_in_chunks(Variant.objects, "line_id", line_ids, values=fields),
+        ]:
             donor_id, line_id, *rest = row
             owner = ("donor_id", donor_id) if donor_id else ("line_id", line_id)
             present.add((*owner, *variant_key(*rest)))
@@ -451,25 +501,26 @@ class _Importer:
             if identity in present:
                 continue
             present.add(identity)
-            new.append(Variant(
-                **{key: owner_id},
-                gene=truncate(v.gene, 40),
-                hgnc_id=truncate(v.hgnc_id or hgnc_ids.get(v.gene, ""), 20),
-                hgvs=truncate(v.hgvs, 300),
-                protein=truncate(v.protein, 200),
-                legacy_name=truncate(v.legacy_name, 60),
-                zygosity=v.zygosity,
-                origin=VariantOrigin.ENGINEERED if v.engineered else VariantOrigin.GERMLINE,
-            ))
+            new.append(
+                Variant(
+                    **{key: owner_id},
+                    gene=truncate(v.gene, 40),
+                    hgnc_id=truncate(v.hgnc_id or hgnc_ids.get(v.gene, ""), 20),
+                    hgvs=truncate(v.hgvs, 300),
+                    protein=truncate(v.protein, 200),
+                    legacy_name=truncate(v.legacy_name, 60),
+                    zygosity=v.zygosity,
+                    origin=VariantOrigin.ENGINEERED if v.engineered else VariantOrigin.GERMLINE,
+                )
+            )
         if new:
-            bulk_create_with_history(new, Variant, batch_size=self.batch_size,
-                                     default_change_reason=CHANGE_REASON)
+            bulk_create_with_history(new, Variant, batch_size=self.batch_size, default_change_reason=CHANGE_REASON)
             self.report.variants_created += len(new)
             self.touched_line_ids.update(owner_id for key, owner_id, _ in wanted if key == "line_id")
             touched_donors = {v.donor_id for v in new if v.donor_id}
             self.touched_line_ids.update(
-                info.line_id for infos in members_by_code.values() for info in infos
-                if info.donor_id in touched_donors)
+                info.line_id for infos in members_by_code.values() for info in infos if info.donor_id in touched_donors
+            )
 
     def _update_lines(self, changes, attname, field_name):
         """Set one foreign key on many lines, with history. One UPDATE per distinct
@@ -485,11 +536,16 @@ class _Importer:
             for value, line_ids in by_value.items():
                 for start in range(0, len(line_ids), QUERY_CHUNK):
                     CellLine.objects.filter(pk__in=line_ids[start : start + QUERY_CHUNK]).update(
-                        **{attname: value, "updated_at": self.now})
+                        **{attname: value, "updated_at": self.now}
+                    )
             for start in range(0, len(ids), QUERY_CHUNK):
                 lines = list(CellLine.objects.filter(pk__in=ids[start : start + QUERY_CHUNK]))
                 CellLine.history.bulk_history_create(
-                    lines, update=True, default_change_reason=CHANGE_REASON, batch_size=self.batch_size)
+                    lines,
+                    update=True,
+                    default_change_reason=CHANGE_REASON,
+                    batch_size=self.batch_size,
+                )
         self.touched_line_ids.update(ids)
 
     def _refresh_indexes(self):
@@ -541,8 +597,9 @@ def _fill_deposited(line, entry):
     if not line.hpscreg_name and entry.hpscreg_names:
         line.hpscreg_name = entry.hpscreg_names[0][:40]
         changed = True
-    names = list(dict.fromkeys([*line.alternative_names, *(n for n in [entry.name, *entry.synonyms]
-                                                           if n != line.name)]))
+    names = list(
+        dict.fromkeys([*line.alternative_names, *(n for n in [entry.name, *entry.synonyms] if n != line.name)])
+    )
     if names != line.alternative_names:
         line.alternative_names = names
         changed = True

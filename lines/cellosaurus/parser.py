@@ -201,8 +201,10 @@ def iter_entries(lines: Iterable[str]) -> Iterator[CellosaurusEntry | MalformedE
         if line.rstrip() == "//":
             if raw is None:
                 if stray is not None:
-                    yield MalformedEntry(stray[0], f"text outside any entry (no ID line): {stray[1][:60]!r}, "
-                                                   f"up to the '//' at line {number}")
+                    yield MalformedEntry(
+                        stray[0],
+                        f"text outside any entry (no ID line): {stray[1][:60]!r}, up to the '//' at line {number}",
+                    )
                     stray = None
                 elif seen_entry:
                     yield MalformedEntry(number, "'//' terminator without an entry")
@@ -270,7 +272,10 @@ def _parse_fields(raw, start, name, accession):
     counts = {}
     for number, code, value in raw:
         if code is None:
-            raise _Broken(number, f"unreadable line {value[:60]!r} (expected a two-letter code and three spaces)")
+            raise _Broken(
+                number,
+                f"unreadable line {value[:60]!r} (expected a two-letter code and three spaces)",
+            )
         counts[code] = counts.get(code, 0) + 1
         if code in _ONCE and counts[code] > 1:
             raise _Broken(number, f"{code} line given twice; it may occur once per entry")
@@ -407,11 +412,7 @@ def primary_profile(markers):
 
 def profile_conflicts(markers):
     """{"D21S11": [["29", "30"], ["29"]]} for every marker whose sources disagree."""
-    return {
-        marker: [list(v.alleles) for v in variants]
-        for marker, variants in markers.items()
-        if len(variants) > 1
-    }
+    return {marker: [list(v.alleles) for v in variants] for marker, variants in markers.items() if len(variants) > 1}
 
 
 # --- donor facts ---------------------------------------------------------------------
@@ -490,10 +491,7 @@ def _parse_structured(text):
     if kind is None or len(tokens) < 4:
         return None  # a fusion names two genes and no change of either
     database, identifier, gene = tokens[1], tokens[2], tokens[3]
-    if database == "HGNC":
-        hgnc_id = identifier if identifier.startswith("HGNC:") else f"HGNC:{identifier}"
-    else:
-        hgnc_id = ""
+    hgnc_id = (identifier if identifier.startswith("HGNC:") else f"HGNC:{identifier}") if database == "HGNC" else ""
     variation = SequenceVariation(gene=gene, hgnc_id=hgnc_id, kind=kind, text=text)
     rest = tokens[4:]
     if kind == "mutation":
@@ -530,8 +528,14 @@ def _parse_free_text(text):
     engineered = bool(_ENGINEERED_RE.search(text))
     if changes in ("deletion", "amplification"):
         return [
-            SequenceVariation(gene=gene, zygosity=zygosity, kind=f"gene {changes}",
-                              legacy_name=f"{gene} {changes}", engineered=engineered, text=text)
+            SequenceVariation(
+                gene=gene,
+                zygosity=zygosity,
+                kind=f"gene {changes}",
+                legacy_name=f"{gene} {changes}",
+                engineered=engineered,
+                text=text,
+            )
         ]
     variations = []
     for item in re.split(r",\s+|\s+and\s+", changes):

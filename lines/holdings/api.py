@@ -147,8 +147,9 @@ class ConsentTermsSerializer(serializers.Serializer):
     not_for_profit_only = serializers.BooleanField()
     codes = DuoCodeSerializer(many=True)
     conditions = AgreementConditionSerializer(
-        many=True, help_text="Codes that become conditions of the agreement (IRB, COL, PUB, RTN, MOR, TS, GSO, "
-                             "NMDS; GS, IS, PS, US, RS checked by a curator), as the eligibility check lists them.",
+        many=True,
+        help_text="Codes that become conditions of the agreement (IRB, COL, PUB, RTN, MOR, TS, GSO, "
+        "NMDS; GS, IS, PS, US, RS checked by a curator), as the eligibility check lists them.",
     )
     disease_restriction = serializers.CharField(allow_null=True, help_text="MONDO id of a DS consent.")
     genetic_data = _choice(["open", "controlled", "none"])
@@ -220,7 +221,8 @@ class CellLineDetailSerializer(CellLineSummarySerializer):
     qc = QCSummarySerializer()
     consent = ConsentTermsSerializer(allow_null=True)
     str_profile = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), allow_null=True,
+        child=serializers.ListField(child=serializers.CharField()),
+        allow_null=True,
         help_text="Marker → alleles; null unless genetic data is shown to you.",
     )
     str_shown = serializers.BooleanField()
@@ -244,7 +246,9 @@ class FacetValueSerializer(serializers.Serializer):
 
 
 FacetsSerializer = type(
-    "FacetsSerializer", (serializers.Serializer,), {name: FacetValueSerializer(many=True) for name in FACETS}
+    "FacetsSerializer",
+    (serializers.Serializer,),
+    {name: FacetValueSerializer(many=True) for name in FACETS},
 )
 
 
@@ -281,9 +285,17 @@ class InstitutionSerializer(serializers.Serializer):
 
 
 # -- querysets -----------------------------------------------------------------------
-LIST_DEFERRED = ("search_text", "search_text_restricted", "str_profile", "str_conflicts", "comments",
-                 "modification_description", "donor__str_profile", "donor__clinical_data",
-                 "donor__viral_screening")
+LIST_DEFERRED = (
+    "search_text",
+    "search_text_restricted",
+    "str_profile",
+    "str_conflicts",
+    "comments",
+    "modification_description",
+    "donor__str_profile",
+    "donor__clinical_data",
+    "donor__viral_screening",
+)
 
 
 class HoldingsView:
@@ -316,13 +328,15 @@ class LinePagination(KeysetPagination):
         body["properties"]["facets"] = {
             "allOf": [{"$ref": "#/components/schemas/Facets"}],
             "description": "Present with facets=true: counts over every line matching the filters (a facet "
-                           "with a selection counts over the other filters), as /api/v1/lines/facets/.",
+            "with a selection counts over the other filters), as /api/v1/lines/facets/.",
         }
         return body
 
 
 FACETS_PARAM = OpenApiParameter(
-    "facets", OpenApiTypes.BOOL, description="Add facet counts over all matching lines (not just this page)."
+    "facets",
+    OpenApiTypes.BOOL,
+    description="Add facet counts over all matching lines (not just this page).",
 )
 
 
@@ -435,9 +449,13 @@ class LineExport(HoldingsView, generics.GenericAPIView):
 _EXPORT_DOC = "Every line matching the filters (same parameters as the list, no pagination), streamed."
 
 
-@extend_schema(tags=["lines"], description=_EXPORT_DOC, responses={
-    (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, one row per line."),
-})
+@extend_schema(
+    tags=["lines"],
+    description=_EXPORT_DOC,
+    responses={
+        (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, one row per line."),
+    },
+)
 class LineExportCSV(LineExport):
     export_format = "csv"
 
@@ -473,10 +491,10 @@ class LineDetail(HoldingsView, generics.RetrieveAPIView):
         line._relatives = {
             "parent": parent,
             "siblings": list(visible.filter(parental_line_id=line.parental_line_id).exclude(pk=line.pk))
-            if line.parental_line_id else [],
+            if line.parental_line_id
+            else [],
             "subclones": list(visible.filter(parental_line_id=line.pk)),
-            "same_donor": list(visible.filter(donor_id=line.donor_id).exclude(pk=line.pk))
-            if line.donor_id else [],
+            "same_donor": list(visible.filter(donor_id=line.donor_id).exclude(pk=line.pk)) if line.donor_id else [],
             "qc_records": list(line.qc_records.all()),
         }
         return line
@@ -497,12 +515,26 @@ class QCRecordList(HoldingsView, generics.ListAPIView):
         visible = CellLine.objects.visible_to(self.request.user)
         # EXISTS, not IN: a page ordered by id probes each record's line by primary
         # key instead of hashing every visible line first.
-        return QCRecord.objects.filter(Exists(visible.filter(pk=OuterRef("line_id")))).select_related(
-            "line__donor__consent"
-        ).only(
-            "id", "test", "method", "result", "details", "passage", "tested_on", "testing_lab", "document",
-            "line__id", "line__name", "line__donor__id", "line__donor__consent__genetic_data",
-            "line__donor__consent__withdrawn_on", "line__donor__consent__id",
+        return (
+            QCRecord.objects.filter(Exists(visible.filter(pk=OuterRef("line_id"))))
+            .select_related("line__donor__consent")
+            .only(
+                "id",
+                "test",
+                "method",
+                "result",
+                "details",
+                "passage",
+                "tested_on",
+                "testing_lab",
+                "document",
+                "line__id",
+                "line__name",
+                "line__donor__id",
+                "line__donor__consent__genetic_data",
+                "line__donor__consent__withdrawn_on",
+                "line__donor__consent__id",
+            )
         )
 
 
@@ -528,8 +560,11 @@ class QCRecordDetail(HoldingsView, generics.RetrieveAPIView):
 def attach_visible_line_counts(institutions, user):
     """Each institution's number of lines the user may see: one GROUP BY for the page."""
     counts = dict(
-        CellLine.objects.visible_to(user).filter(institution_id__in=[i.pk for i in institutions])
-        .order_by().values_list("institution_id").annotate(n=Count("pk"))
+        CellLine.objects.visible_to(user)
+        .filter(institution_id__in=[i.pk for i in institutions])
+        .order_by()
+        .values_list("institution_id")
+        .annotate(n=Count("pk"))
     )
     for institution in institutions:
         institution.visible_lines = counts.get(institution.pk, 0)
@@ -583,4 +618,3 @@ urlpatterns = [
     path("institutions/", InstitutionList.as_view(), name="api-institution-list"),
     path("institutions/<str:code>/", InstitutionDetail.as_view(), name="api-institution-detail"),
 ]
-

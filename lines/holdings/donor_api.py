@@ -60,7 +60,8 @@ class DonorDetailSerializer(FastSerializer, DonorFactsSerializer):
     lines = LineRefSerializer(many=True, help_text="The donor's lines you may see.")
     variants = VariantSerializer(many=True, help_text="Germline variants; empty unless genetic data is shown.")
     str_profile = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), allow_null=True,
+        child=serializers.ListField(child=serializers.CharField()),
+        allow_null=True,
         help_text="Null unless genetic data is shown to you.",
     )
     consent = ConsentTermsSerializer(allow_null=True)

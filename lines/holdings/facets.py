@@ -31,8 +31,17 @@ from lines.models import (
 
 # The facets, in the order they are returned; choice labels for the coded ones. Each
 # is also the name of the line filter on the same field.
-FACETS = ("gene", "disease", "sex", "ancestry", "reprogramming_method", "modification_type",
-          "qc_status", "availability", "institution")
+FACETS = (
+    "gene",
+    "disease",
+    "sex",
+    "ancestry",
+    "reprogramming_method",
+    "modification_type",
+    "qc_status",
+    "availability",
+    "institution",
+)
 # Counted on request only: the catalog page shows it to those who see unreleased lines.
 STATUS_FACET = "status"
 _CHOICE_LABELS = {
@@ -50,14 +59,29 @@ MAX_VALUES_PER_FACET = 100
 
 # CTE column → the ORM path it is read from (joins come from the queryset).
 _CTE_COLUMNS = {
-    "id": "pk", "donor_id": "donor_id", "reprogramming_method": "reprogramming_method",
-    "modification_type": "modification_type", "qc_status": "qc_status", "availability": "availability",
-    "sex": "donor__sex", "ancestry": "donor__ancestry", "disease": "donor__disease",
-    "disease_label": "donor__disease_label", "institution": "institution__code",
-    "institution_name": "institution__name", "status": "status",
+    "id": "pk",
+    "donor_id": "donor_id",
+    "reprogramming_method": "reprogramming_method",
+    "modification_type": "modification_type",
+    "qc_status": "qc_status",
+    "availability": "availability",
+    "sex": "donor__sex",
+    "ancestry": "donor__ancestry",
+    "disease": "donor__disease",
+    "disease_label": "donor__disease_label",
+    "institution": "institution__code",
+    "institution_name": "institution__name",
+    "status": "status",
 }
-_CODED_COLUMNS = ("sex", "ancestry", "reprogramming_method", "modification_type", "qc_status", "availability",
-                  STATUS_FACET)
+_CODED_COLUMNS = (
+    "sex",
+    "ancestry",
+    "reprogramming_method",
+    "modification_type",
+    "qc_status",
+    "availability",
+    STATUS_FACET,
+)
 
 
 @dataclass
@@ -92,8 +116,10 @@ def _sql(filterset, names):
         params.extend(cte_params)
         source[cte.removeprefix("f_")] = cte
     # Germline variants count only where the user may see them (see lines.holdings.filters).
-    consent_join = "" if sees_all_genetic_data(filterset.user) else (
-        f"JOIN {q(consent)} c ON c.donor_id = s.donor_id AND {genetic_data_public_sql('c')}"
+    consent_join = (
+        ""
+        if sees_all_genetic_data(filterset.user)
+        else (f"JOIN {q(consent)} c ON c.donor_id = s.donor_id AND {genetic_data_public_sql('c')}")
     )
     branches = [
         "SELECT '~total' AS facet, NULL AS value, NULL AS label, COUNT(*) AS n FROM f",
@@ -107,10 +133,14 @@ def _sql(filterset, names):
                 f"SELECT 'disease', s.disease, MAX(s.disease_label), COUNT(*) FROM {s} s GROUP BY s.disease"  # noqa: S608
             )
         elif name == "institution":
-            branches.append(f"SELECT 'institution', s.institution, MAX(s.institution_name), COUNT(*) "  # noqa: S608
-                            f"FROM {s} s GROUP BY s.institution")
+            branches.append(
+                f"SELECT 'institution', s.institution, MAX(s.institution_name), COUNT(*) "  # noqa: S608
+                f"FROM {s} s GROUP BY s.institution"
+            )
         elif name in _CODED_COLUMNS:
-            branches.append(f"SELECT '{name}', s.{name}, NULL, COUNT(*) FROM {s} s GROUP BY s.{name}")  # noqa: S608
+            branches.append(
+                f"SELECT '{name}', s.{name}, NULL, COUNT(*) FROM {s} s GROUP BY s.{name}"  # noqa: S608
+            )
         elif name == "gene":
             branches.append(
                 "SELECT 'gene', g.gene, NULL, COUNT(DISTINCT g.line_id) FROM ("  # noqa: S608

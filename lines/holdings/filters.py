@@ -108,7 +108,10 @@ def canonical_gene_symbols(values):
     for upper, original in wanted.items():
         match = next((s for s, _, _ in genes if s.upper() == upper), None)
         if match is None:
-            match = next((s for s, prev, alias in genes if upper in {a.upper() for a in (*prev, *alias)}), None)
+            match = next(
+                (s for s, prev, alias in genes if upper in {a.upper() for a in (*prev, *alias)}),
+                None,
+            )
         result.add(match or original)
     return sorted(result)
 
@@ -121,8 +124,11 @@ def variant_name_q(value):
     if " " in value:
         gene, value = value.split(None, 1)
     q = (
-        Q(protein__iexact=value) | Q(protein__iexact=f"p.{value}") | Q(hgvs__iexact=value)
-        | Q(hgvs__iendswith=f":{value}") | Q(legacy_name__iexact=value)
+        Q(protein__iexact=value)
+        | Q(protein__iexact=f"p.{value}")
+        | Q(hgvs__iexact=value)
+        | Q(hgvs__iendswith=f":{value}")
+        | Q(legacy_name__iexact=value)
     )
     if gene:
         q &= Q(gene__iexact=gene)
@@ -200,19 +206,24 @@ def isogenic_q(visible):
 class CellLineFilter(filters.FilterSet):
     disease = extend_schema_field({"type": "string", "pattern": f"^{MONDO_RE}$"})(
         PatternMultipleFilter(
-            method="filter_disease", pattern=MONDO_RE, what="MONDO id (MONDO:0004976)",
+            method="filter_disease",
+            pattern=MONDO_RE,
+            what="MONDO id (MONDO:0004976)",
             help_text="MONDO id; includes its subtypes (MONDO:0004976 finds every ALS subtype).",
         )
     )
     gene = extend_schema_field({"type": "string", "pattern": f"^{GENE_RE}$"})(
         PatternMultipleFilter(
-            method="filter_variants", pattern=GENE_RE, what="gene symbol",
+            method="filter_variants",
+            pattern=GENE_RE,
+            what="gene symbol",
             help_text="HGNC symbol, previous symbol or alias (SOD1, TDP-43).",
         )
     )
     variant = extend_schema_field({"type": "string", "maxLength": 200})(
         filters.CharFilter(
-            method="filter_variants", max_length=200,
+            method="filter_variants",
+            max_length=200,
             help_text="HGVS protein (p.Ala5Val), HGVS c. (c.14C>T) or legacy name (A4V, 'SOD1 A4V').",
         )
     )
@@ -221,17 +232,25 @@ class CellLineFilter(filters.FilterSet):
     onset_site = _multi(OnsetSite.choices, "donor__onset_site")
     sex = _multi(Sex.choices, "donor__sex", help_text="Donor sex.")
     age_min = IntegerFilter(
-        field_name="donor__age_at_sampling", lookup_expr="gte", min_value=0, max_value=120,
+        field_name="donor__age_at_sampling",
+        lookup_expr="gte",
+        min_value=0,
+        max_value=120,
         help_text="Donor age at sampling, at least (years).",
     )
     age_max = IntegerFilter(
-        field_name="donor__age_at_sampling", lookup_expr="lte", min_value=0, max_value=120,
+        field_name="donor__age_at_sampling",
+        lookup_expr="lte",
+        min_value=0,
+        max_value=120,
         help_text="Donor age at sampling, at most (years).",
     )
     ancestry = _multi(Ancestry.choices, "donor__ancestry")
     source_cell_type = extend_schema_field({"type": "string", "pattern": f"^{CL_RE}$"})(
         PatternMultipleFilter(
-            field_name="source_cell_type", pattern=CL_RE, what="Cell Ontology id (CL:0000057)",
+            field_name="source_cell_type",
+            pattern=CL_RE,
+            what="Cell Ontology id (CL:0000057)",
             help_text="Cell Ontology id of the source cells.",
         )
     )
@@ -244,13 +263,14 @@ class CellLineFilter(filters.FilterSet):
     qc_status = _multi(QCStatus.choices, "qc_status")
     availability = _multi(Availability.choices, "availability")
     commercial_use = BoolFilter(
-        method="filter_commercial_use", help_text="Consent allows commercial use (no NCU, NPU or NPUNCU)."
+        method="filter_commercial_use",
+        help_text="Consent allows commercial use (no NCU, NPU or NPUNCU).",
     )
-    institution = extend_schema_field(
-        {"type": "string", "pattern": f"^{INSTITUTION_RE}$"}
-    )(
+    institution = extend_schema_field({"type": "string", "pattern": f"^{INSTITUTION_RE}$"})(
         PatternMultipleFilter(
-            field_name="institution__code", pattern=INSTITUTION_RE, what="institution code (UKB)",
+            field_name="institution__code",
+            pattern=INSTITUTION_RE,
+            what="institution code (UKB)",
             help_text="hPSCreg institution code of the depositor.",
         )
     )
@@ -259,26 +279,35 @@ class CellLineFilter(filters.FilterSet):
     # it (DUO matching, APPROVE). Combined in filter_queryset.
     purpose = extend_schema_field({"type": "string", "pattern": r"^DUO:\d{7}$"})(
         PatternMultipleFilter(
-            method="filter_purpose", pattern=r"DUO:\d{7}", what="DUO purpose code (DUO:0000006)",
+            method="filter_purpose",
+            pattern=r"DUO:\d{7}",
+            what="DUO purpose code (DUO:0000006)",
             help_text="Research purpose as DUO codes: DUO:0000042 GRU, DUO:0000006 HMB, DUO:0000007 DS "
-                      "(with purpose_disease), DUO:0000011 POA. Lists only lines whose consent allows it.",
+            "(with purpose_disease), DUO:0000011 POA. Lists only lines whose consent allows it.",
         )
     )
     purpose_disease = extend_schema_field({"type": "string", "pattern": f"^{MONDO_RE}$"})(
-        filters.CharFilter(method="filter_purpose", max_length=20,
-                           help_text="MONDO id studied, with purpose=DUO:0000007.")
+        filters.CharFilter(
+            method="filter_purpose",
+            max_length=20,
+            help_text="MONDO id studied, with purpose=DUO:0000007.",
+        )
     )
     purpose_commercial = BoolFilter(method="filter_purpose", help_text="The stated purpose is commercial.")
     purpose_organisation_type = filters.ChoiceFilter(
-        method="filter_purpose", choices=(("academic", "academic"), ("non_profit", "non_profit"),
-                                          ("commercial", "commercial")),
+        method="filter_purpose",
+        choices=(
+            ("academic", "academic"),
+            ("non_profit", "non_profit"),
+            ("commercial", "commercial"),
+        ),
         help_text="Requester's organisation (default: your profile's).",
     )
     search = extend_schema_field({"type": "string", "maxLength": MAX_SEARCH_LENGTH})(
         filters.CharFilter(
-            method="filter_search", max_length=MAX_SEARCH_LENGTH,
-            help_text="Free text over names, synonyms, accessions, genes, variants and disease; "
-                      "every word must match.",
+            method="filter_search",
+            max_length=MAX_SEARCH_LENGTH,
+            help_text="Free text over names, synonyms, accessions, genes, variants and disease; every word must match.",
         )
     )
 
@@ -325,13 +354,24 @@ class CellLineFilter(filters.FilterSet):
             variant_q &= Q(zygosity__in=data["zygosity"])
         if variant_q:
             queryset = visible_variant_lines(queryset, variant_q, self.user)
-        purpose_params = ("purpose", "purpose_disease", "purpose_commercial", "purpose_organisation_type")
+        purpose_params = (
+            "purpose",
+            "purpose_disease",
+            "purpose_commercial",
+            "purpose_organisation_type",
+        )
         if any(data.get(name) not in (None, "", []) for name in purpose_params):
             try:
-                purpose, ancestors = self._once("purpose", lambda: purpose_from_params(
-                    data.get("purpose"), data.get("purpose_disease"), data.get("purpose_commercial"),
-                    data.get("purpose_organisation_type"), self.user,
-                ))
+                purpose, ancestors = self._once(
+                    "purpose",
+                    lambda: purpose_from_params(
+                        data.get("purpose"),
+                        data.get("purpose_disease"),
+                        data.get("purpose_commercial"),
+                        data.get("purpose_organisation_type"),
+                        self.user,
+                    ),
+                )
             except duo.PurposeError as error:
                 raise ValidationError({k: [v] for k, v in error.problems.items()}) from error
             queryset = queryset.filter(purpose_q(purpose, ancestors))
@@ -371,8 +411,12 @@ class CellLineFilter(filters.FilterSet):
 
 class DonorFilter(filters.FilterSet):
     disease = extend_schema_field({"type": "string", "pattern": f"^{MONDO_RE}$"})(
-        PatternMultipleFilter(method="filter_disease", pattern=MONDO_RE, what="MONDO id (MONDO:0004976)",
-                              help_text="MONDO id; includes its subtypes.")
+        PatternMultipleFilter(
+            method="filter_disease",
+            pattern=MONDO_RE,
+            what="MONDO id (MONDO:0004976)",
+            help_text="MONDO id; includes its subtypes.",
+        )
     )
     sex = _multi(Sex.choices, "sex")
     ancestry = _multi(Ancestry.choices, "ancestry")
@@ -380,9 +424,9 @@ class DonorFilter(filters.FilterSet):
     onset_site = _multi(OnsetSite.choices, "onset_site")
     age_min = IntegerFilter(field_name="age_at_sampling", lookup_expr="gte", min_value=0, max_value=120)
     age_max = IntegerFilter(field_name="age_at_sampling", lookup_expr="lte", min_value=0, max_value=120)
-    institution = extend_schema_field(
-        {"type": "string", "pattern": f"^{INSTITUTION_RE}$"}
-    )(PatternMultipleFilter(field_name="institution__code", pattern=INSTITUTION_RE, what="institution code"))
+    institution = extend_schema_field({"type": "string", "pattern": f"^{INSTITUTION_RE}$"})(
+        PatternMultipleFilter(field_name="institution__code", pattern=INSTITUTION_RE, what="institution code")
+    )
 
     class Meta:
         model = Donor
@@ -417,4 +461,3 @@ LINE_ORDERINGS = {
     "age": "donor__age_at_sampling",
 }
 DEFAULT_LINE_ORDERING = ("name",)
-

@@ -103,19 +103,21 @@ def donor_public_facts(donor, viewer):
     genetic = viewer.sees_genetic_data(donor)
     consent = getattr(donor, "consent", None)
     facts = donor_summary(donor, viewer)
-    facts.update({
-        "institution": donor.institution.code if donor.institution_id else None,
-        "age_at_onset": donor.age_at_onset,
-        "alsfrs_r": donor.alsfrs_r,
-        "alsfrs_r_date": donor.alsfrs_r_date.isoformat() if donor.alsfrs_r_date else None,
-        "progression_rate": float(donor.progression_rate) if donor.progression_rate is not None else None,
-        # Repeat sizes are genotypes: shown at the consent's genetic-data level.
-        "c9orf72_repeats": donor.c9orf72_repeats if genetic else None,
-        "atxn2_repeats": donor.atxn2_repeats if genetic else None,
-        "clinical_data": donor.clinical_data or {},
-        "genetic_data": consent.genetic_data if consent else "none",
-        "genetic_data_shown": genetic,
-    })
+    facts.update(
+        {
+            "institution": donor.institution.code if donor.institution_id else None,
+            "age_at_onset": donor.age_at_onset,
+            "alsfrs_r": donor.alsfrs_r,
+            "alsfrs_r_date": donor.alsfrs_r_date.isoformat() if donor.alsfrs_r_date else None,
+            "progression_rate": float(donor.progression_rate) if donor.progression_rate is not None else None,
+            # Repeat sizes are genotypes: shown at the consent's genetic-data level.
+            "c9orf72_repeats": donor.c9orf72_repeats if genetic else None,
+            "atxn2_repeats": donor.atxn2_repeats if genetic else None,
+            "clinical_data": donor.clinical_data or {},
+            "genetic_data": consent.genetic_data if consent else "none",
+            "genetic_data_shown": genetic,
+        }
+    )
     return facts
 
 
@@ -172,12 +174,35 @@ def consent_terms(consent):
 # query), then attach_page_facts() adds genes and consent codes (two more queries per
 # page); line_summary(line) builds the same row from a model instance.
 SUMMARY_COLUMNS = (
-    "pk", "name", "alternative_names", "status", "availability", "qc_status", "name_conforms",
-    "hpscreg_name", "cellosaurus_accession", "source_cell_type", "source_cell_type_label",
-    "reprogramming_method", "modification_type", "released_at", "derived_on", "created_at",
-    "institution__code", "parental_line__name", "donor_id", "donor__code", "donor__sex",
-    "donor__age_at_sampling", "donor__ancestry", "donor__disease", "donor__disease_label",
-    "donor__family_history", "donor__onset_site", "donor__consent__id", "donor__consent__genetic_data",
+    "pk",
+    "name",
+    "alternative_names",
+    "status",
+    "availability",
+    "qc_status",
+    "name_conforms",
+    "hpscreg_name",
+    "cellosaurus_accession",
+    "source_cell_type",
+    "source_cell_type_label",
+    "reprogramming_method",
+    "modification_type",
+    "released_at",
+    "derived_on",
+    "created_at",
+    "institution__code",
+    "parental_line__name",
+    "donor_id",
+    "donor__code",
+    "donor__sex",
+    "donor__age_at_sampling",
+    "donor__ancestry",
+    "donor__disease",
+    "donor__disease_label",
+    "donor__family_history",
+    "donor__onset_site",
+    "donor__consent__id",
+    "donor__consent__genetic_data",
     "donor__consent__withdrawn_on",
 )
 
@@ -222,15 +247,23 @@ def _row_from_line(line):
     if parental is None and line.parental_line_id and "parental_line" in line._state.fields_cache:
         parental = line.parental_line.name
     row = {
-        "pk": line.pk, "name": line.name, "alternative_names": line.alternative_names,
-        "status": line.status, "availability": line.availability, "qc_status": line.qc_status,
-        "name_conforms": line.name_conforms, "hpscreg_name": line.hpscreg_name,
-        "cellosaurus_accession": line.cellosaurus_accession, "source_cell_type": line.source_cell_type,
+        "pk": line.pk,
+        "name": line.name,
+        "alternative_names": line.alternative_names,
+        "status": line.status,
+        "availability": line.availability,
+        "qc_status": line.qc_status,
+        "name_conforms": line.name_conforms,
+        "hpscreg_name": line.hpscreg_name,
+        "cellosaurus_accession": line.cellosaurus_accession,
+        "source_cell_type": line.source_cell_type,
         "source_cell_type_label": line.source_cell_type_label,
-        "reprogramming_method": line.reprogramming_method, "modification_type": line.modification_type,
+        "reprogramming_method": line.reprogramming_method,
+        "modification_type": line.modification_type,
         "released_at": line.released_at,
         "institution__code": line.institution.code if line.institution_id else None,
-        "parental_line__name": parental, "donor_id": line.donor_id,
+        "parental_line__name": parental,
+        "donor_id": line.donor_id,
         "donor__consent__id": consent.pk if consent else None,
         "donor__consent__genetic_data": consent.genetic_data if consent else None,
         "donor__consent__withdrawn_on": consent.withdrawn_on if consent else None,
@@ -238,16 +271,22 @@ def _row_from_line(line):
         "germline_genes": {v.gene for v in donor.variants.all()} if donor is not None else set(),
         "non_commercial": bool(consent) and any(t.curie in NON_COMMERCIAL_CODES for t in consent.codes.all()),
     }
-    for field in ("code", "sex", "age_at_sampling", "ancestry", "disease", "disease_label", "family_history",
-                  "onset_site"):
+    for field in (
+        "code",
+        "sex",
+        "age_at_sampling",
+        "ancestry",
+        "disease",
+        "disease_label",
+        "family_history",
+        "onset_site",
+    ):
         row[f"donor__{field}"] = getattr(donor, field) if donor is not None else None
     return row
 
 
 def _row_sees_genetic_data(row, viewer):
-    return viewer.curator or consent_is_public(
-        row["donor__consent__genetic_data"], row["donor__consent__withdrawn_on"]
-    )
+    return viewer.curator or consent_is_public(row["donor__consent__genetic_data"], row["donor__consent__withdrawn_on"])
 
 
 def summary_from_row(row, viewer):
@@ -279,13 +318,13 @@ def summary_from_row(row, viewer):
         "status": row["status"],
         "availability": row["availability"],
         "qc_status": row["qc_status"],
-        "commercial_use": (has_consent and row["donor__consent__withdrawn_on"] is None
-                           and not row["non_commercial"]),
+        "commercial_use": (has_consent and row["donor__consent__withdrawn_on"] is None and not row["non_commercial"]),
         "institution": row["institution__code"],
         "donor": donor,
         "source_cell_type": (
             {"id": row["source_cell_type"], "label": row["source_cell_type_label"] or None}
-            if row["source_cell_type"] else None
+            if row["source_cell_type"]
+            else None
         ),
         "reprogramming_method": row["reprogramming_method"] or None,
         "modification_type": row["modification_type"],
@@ -320,7 +359,10 @@ def qc_summary(line, records, viewer):
     latest = {}
     for record in records:
         current = latest.get(record.test)
-        if current is None or (record.tested_on or date.min, record.pk) > (current.tested_on or date.min, current.pk):
+        if current is None or (record.tested_on or date.min, record.pk) > (
+            current.tested_on or date.min,
+            current.pk,
+        ):
             latest[record.test] = record
     counts = {}
     for record in records:
@@ -329,18 +371,20 @@ def qc_summary(line, records, viewer):
     tests = []
     for test in sorted(set(required) | set(latest), key=lambda t: (t not in required, QC_ORDER.get(t, 99))):
         record = latest.get(test)
-        tests.append({
-            "test": test,
-            "label": QC_LABELS.get(test, test),
-            "required": test in required,
-            "result": record.result if record else None,
-            "method": (record.method or None) if record else None,
-            "tested_on": record.tested_on.isoformat() if record and record.tested_on else None,
-            "passage": record.passage if record else None,
-            "testing_lab": (record.testing_lab or None) if record else None,
-            "document": viewer.media_url(record.document) if record else None,
-            "records": counts.get(test, 0),
-        })
+        tests.append(
+            {
+                "test": test,
+                "label": QC_LABELS.get(test, test),
+                "required": test in required,
+                "result": record.result if record else None,
+                "method": (record.method or None) if record else None,
+                "tested_on": record.tested_on.isoformat() if record and record.tested_on else None,
+                "passage": record.passage if record else None,
+                "testing_lab": (record.testing_lab or None) if record else None,
+                "document": viewer.media_url(record.document) if record else None,
+                "records": counts.get(test, 0),
+            }
+        )
     return {"status": line.qc_status, "tests": tests}
 
 
@@ -353,33 +397,37 @@ def line_detail(line, viewer, *, parent, siblings, subclones, same_donor, qc_rec
     donor = line.donor
     genetic = viewer.sees_genetic_data(donor)
     consent = getattr(donor, "consent", None) if donor is not None else None
-    data.update({
-        "name_conforms": line.name_conforms,
-        "hpscreg_name": line.hpscreg_name or None,
-        "cellosaurus_accession": line.cellosaurus_accession or None,
-        "donor": donor_public_facts(donor, viewer),
-        "variants": [variant_facts(v) for v in visible_variants(line, viewer)],
-        "germline_variants_shown": bool(donor is not None and viewer.sees_genetic_data(donor)),
-        "modification": {"type": line.modification_type,
-                         "description": line.modification_description or None},
-        "isogenic": {
-            "parent": line_ref(parent, viewer) if parent else None,
-            "siblings": [line_ref(s, viewer) for s in siblings],
-            "subclones": [line_ref(s, viewer) for s in subclones],
-        },
-        "same_donor": [line_ref(s, viewer) for s in same_donor],
-        "qc": qc_summary(line, qc_records, viewer),
-        "consent": consent_terms(consent),
-        "str_profile": (line.str_profile or None) if genetic else None,
-        "str_shown": genetic,
-        "derived_on": line.derived_on.isoformat() if line.derived_on else None,
-        "passage_at_banking": line.passage_at_banking,
-        "culture_medium": line.culture_medium or None,
-        "culture_matrix": line.culture_matrix or None,
-        "status_reason": line.status_reason or None,
-        "disease_note": line.disease_note or None,
-        "comments": line.comments or None,
-    })
+    data.update(
+        {
+            "name_conforms": line.name_conforms,
+            "hpscreg_name": line.hpscreg_name or None,
+            "cellosaurus_accession": line.cellosaurus_accession or None,
+            "donor": donor_public_facts(donor, viewer),
+            "variants": [variant_facts(v) for v in visible_variants(line, viewer)],
+            "germline_variants_shown": bool(donor is not None and viewer.sees_genetic_data(donor)),
+            "modification": {
+                "type": line.modification_type,
+                "description": line.modification_description or None,
+            },
+            "isogenic": {
+                "parent": line_ref(parent, viewer) if parent else None,
+                "siblings": [line_ref(s, viewer) for s in siblings],
+                "subclones": [line_ref(s, viewer) for s in subclones],
+            },
+            "same_donor": [line_ref(s, viewer) for s in same_donor],
+            "qc": qc_summary(line, qc_records, viewer),
+            "consent": consent_terms(consent),
+            "str_profile": (line.str_profile or None) if genetic else None,
+            "str_shown": genetic,
+            "derived_on": line.derived_on.isoformat() if line.derived_on else None,
+            "passage_at_banking": line.passage_at_banking,
+            "culture_medium": line.culture_medium or None,
+            "culture_matrix": line.culture_matrix or None,
+            "status_reason": line.status_reason or None,
+            "disease_note": line.disease_note or None,
+            "comments": line.comments or None,
+        }
+    )
     return data
 
 
@@ -404,10 +452,31 @@ def qc_record(record, viewer):
 
 # Flat columns of the CSV export, in order.
 CSV_COLUMNS = [
-    "name", "status", "availability", "qc_status", "commercial_use", "institution", "donor_code", "sex",
-    "age_at_sampling", "ancestry", "disease_id", "disease_label", "family_history", "onset_site",
-    "source_cell_type", "source_cell_type_label", "reprogramming_method", "modification_type",
-    "parental_line", "genes", "alternative_names", "cellosaurus", "hpscreg", "released_at", "url",
+    "name",
+    "status",
+    "availability",
+    "qc_status",
+    "commercial_use",
+    "institution",
+    "donor_code",
+    "sex",
+    "age_at_sampling",
+    "ancestry",
+    "disease_id",
+    "disease_label",
+    "family_history",
+    "onset_site",
+    "source_cell_type",
+    "source_cell_type_label",
+    "reprogramming_method",
+    "modification_type",
+    "parental_line",
+    "genes",
+    "alternative_names",
+    "cellosaurus",
+    "hpscreg",
+    "released_at",
+    "url",
 ]
 
 
@@ -416,18 +485,31 @@ def csv_row(summary):
     disease_ = donor.get("disease") or {}
     cell = summary["source_cell_type"] or {}
     row = {
-        "name": summary["name"], "status": summary["status"], "availability": summary["availability"],
-        "qc_status": summary["qc_status"], "commercial_use": "yes" if summary["commercial_use"] else "no",
-        "institution": summary["institution"], "donor_code": donor.get("code"), "sex": donor.get("sex"),
-        "age_at_sampling": donor.get("age_at_sampling"), "ancestry": donor.get("ancestry"),
-        "disease_id": disease_.get("id"), "disease_label": disease_.get("label"),
-        "family_history": donor.get("family_history"), "onset_site": donor.get("onset_site"),
-        "source_cell_type": cell.get("id"), "source_cell_type_label": cell.get("label"),
+        "name": summary["name"],
+        "status": summary["status"],
+        "availability": summary["availability"],
+        "qc_status": summary["qc_status"],
+        "commercial_use": "yes" if summary["commercial_use"] else "no",
+        "institution": summary["institution"],
+        "donor_code": donor.get("code"),
+        "sex": donor.get("sex"),
+        "age_at_sampling": donor.get("age_at_sampling"),
+        "ancestry": donor.get("ancestry"),
+        "disease_id": disease_.get("id"),
+        "disease_label": disease_.get("label"),
+        "family_history": donor.get("family_history"),
+        "onset_site": donor.get("onset_site"),
+        "source_cell_type": cell.get("id"),
+        "source_cell_type_label": cell.get("label"),
         "reprogramming_method": summary["reprogramming_method"],
-        "modification_type": summary["modification_type"], "parental_line": summary["parental_line"],
-        "genes": ";".join(summary["genes"]), "alternative_names": ";".join(summary["alternative_names"]),
-        "cellosaurus": summary["links"]["cellosaurus"], "hpscreg": summary["links"]["hpscreg"],
-        "released_at": summary["released_at"], "url": summary["url"],
+        "modification_type": summary["modification_type"],
+        "parental_line": summary["parental_line"],
+        "genes": ";".join(summary["genes"]),
+        "alternative_names": ";".join(summary["alternative_names"]),
+        "cellosaurus": summary["links"]["cellosaurus"],
+        "hpscreg": summary["links"]["hpscreg"],
+        "released_at": summary["released_at"],
+        "url": summary["url"],
     }
     return [_spreadsheet_safe(row[c]) for c in CSV_COLUMNS]
 

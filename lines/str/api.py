@@ -47,18 +47,27 @@ from lines.str.search import search_profiles
 MAX_RESULTS_LIMIT = 1000
 
 PROFILE_EXAMPLE = {
-    "Amelogenin": "X", "CSF1PO": "12,13", "D13S317": "12", "D16S539": "8,13", "D5S818": "10,13",
-    "D7S820": "8,10", "TH01": "7,9", "TPOX": "11", "vWA": ["14", "17"],
+    "Amelogenin": "X",
+    "CSF1PO": "12,13",
+    "D13S317": "12",
+    "D16S539": "8,13",
+    "D5S818": "10,13",
+    "D7S820": "8,10",
+    "TH01": "7,9",
+    "TPOX": "11",
+    "vWA": ["14", "17"],
 }
 
 
-@extend_schema_field({
-    "type": "object",
-    "additionalProperties": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-    "description": 'Marker name → alleles, as a string ("9,9.3") or a list; "ND" for not determined. '
-                   "Aliases such as Amel, CSF1P0, THO1 and VWA are understood.",
-    "example": PROFILE_EXAMPLE,
-})
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "description": 'Marker name → alleles, as a string ("9,9.3") or a list; "ND" for not determined. '
+        "Aliases such as Amel, CSF1P0, THO1 and VWA are understood.",
+        "example": PROFILE_EXAMPLE,
+    }
+)
 class StrProfileField(serializers.Field):
     """A profile in any form people write one; every unknown marker and malformed allele is named."""
 
@@ -78,14 +87,22 @@ class StrProfileField(serializers.Field):
 
 class ScoringParametersSerializer(serializers.Serializer):
     algorithm = serializers.ChoiceField(choices=ALGORITHMS, default="tanabe")
-    mode = serializers.ChoiceField(choices=MODES, default="non_empty", help_text=(
-        "non_empty: markers with data in both profiles; query: every query marker; "
-        "reference: every reference marker."))
+    mode = serializers.ChoiceField(
+        choices=MODES,
+        default="non_empty",
+        help_text=(
+            "non_empty: markers with data in both profiles; query: every query marker; "
+            "reference: every reference marker."
+        ),
+    )
     include_amelogenin = serializers.BooleanField(default=False)
     min_markers = serializers.IntegerField(
-        default=DEFAULT_MIN_MARKERS, min_value=1, max_value=40,
+        default=DEFAULT_MIN_MARKERS,
+        min_value=1,
+        max_value=40,
         help_text="The query needs this many markers with alleles (Amelogenin counted only when included); "
-                  "a hit needs this many scored markers.")
+        "a hit needs this many scored markers.",
+    )
 
     def _check_marker_count(self, attrs, field):
         profile = attrs.get(field)
@@ -94,9 +111,14 @@ class ScoringParametersSerializer(serializers.Serializer):
         count = scored_marker_count(profile, include_amelogenin=attrs["include_amelogenin"])
         if count < attrs["min_markers"]:
             amelogenin = "" if attrs["include_amelogenin"] else " (Amelogenin not counted)"
-            raise serializers.ValidationError({field: [
-                f"too few markers: {count} with alleles{amelogenin}; at least {attrs['min_markers']} are needed "
-                "(min_markers)"]})
+            raise serializers.ValidationError(
+                {
+                    field: [
+                        f"too few markers: {count} with alleles{amelogenin}; at least {attrs['min_markers']} are needed "
+                        "(min_markers)"
+                    ]
+                }
+            )
 
 
 class StrSearchRequestSerializer(ScoringParametersSerializer):
@@ -114,9 +136,11 @@ class StrCompareRequestSerializer(ScoringParametersSerializer):
     reference = StrProfileField()
     reference_conflicts = serializers.DictField(
         child=serializers.ListField(child=serializers.ListField(child=serializers.CharField())),
-        required=False, default=dict,
+        required=False,
+        default=dict,
         help_text='Where the reference\'s sources disagree: {"D21S11": [["29", "30"], ["29"]]}. '
-                  "The answer then carries best and worst.")
+        "The answer then carries best and worst.",
+    )
 
     def validate(self, attrs):
         self._check_marker_count(attrs, "query")
@@ -158,14 +182,20 @@ class StrCompareResponseSerializer(ScoreCountsSerializer):
 
 
 class StrErrorSerializer(serializers.Serializer):
-    profile = serializers.JSONField(required=False, help_text="Per marker: what is wrong, e.g. "
-                                    '{"D5S818": ["malformed allele \'x\' (expected a repeat number such as 12 or 9.3)"]}')
+    profile = serializers.JSONField(
+        required=False,
+        help_text="Per marker: what is wrong, e.g. "
+        '{"D5S818": ["malformed allele \'x\' (expected a repeat number such as 12 or 9.3)"]}',
+    )
 
 
 class StrBatchRequestSerializer(ScoringParametersSerializer):
-    file = serializers.FileField(help_text=(
-        f"CSV, TSV or XLSX: a header row (Sample Name, then marker names) and one profile per row; "
-        f"at most {MAX_BATCH_PROFILES} profiles and {MAX_BATCH_BYTES // 1024 // 1024} MB."))
+    file = serializers.FileField(
+        help_text=(
+            f"CSV, TSV or XLSX: a header row (Sample Name, then marker names) and one profile per row; "
+            f"at most {MAX_BATCH_PROFILES} profiles and {MAX_BATCH_BYTES // 1024 // 1024} MB."
+        )
+    )
     score_filter = serializers.FloatField(default=DEFAULT_SCORE_FILTER, min_value=0, max_value=100)
     max_results = serializers.IntegerField(default=20, min_value=1, max_value=DEFAULT_MAX_RESULTS)
     output = serializers.ChoiceField(choices=["json", "csv"], default="json")
@@ -185,8 +215,17 @@ class StrBatchResponseSerializer(serializers.Serializer):
 
 
 def _search_parameters(data):
-    return {key: data[key] for key in (
-        "algorithm", "mode", "include_amelogenin", "min_markers", "score_filter", "max_results")}
+    return {
+        key: data[key]
+        for key in (
+            "algorithm",
+            "mode",
+            "include_amelogenin",
+            "min_markers",
+            "score_filter",
+            "max_results",
+        )
+    }
 
 
 def _parse_conflicts(raw):
@@ -217,13 +256,18 @@ class StrSearchView(APIView):
         operation_id="str_search",
         summary="Search the catalog's STR profiles (CLASTR-compatible)",
         description="Ranks every STR profile the caller may see (lines and donors whose consent opens "
-                    "genetic data, Cellosaurus references) against the query. Defaults are CLASTR's: Tanabe, "
-                    "non-empty markers, score ≥ 60, at least 8 markers, 200 results. Read Tanabe ≥ 90 as "
-                    "related, 80–90 ambiguous; Masters ≥ 80 related, 60–80 ambiguous.",
+        "genetic data, Cellosaurus references) against the query. Defaults are CLASTR's: Tanabe, "
+        "non-empty markers, score ≥ 60, at least 8 markers, 200 results. Read Tanabe ≥ 90 as "
+        "related, 80–90 ambiguous; Masters ≥ 80 related, 60–80 ambiguous.",
         request=StrSearchRequestSerializer,
-        responses={200: StrSearchResponseSerializer,
-                   400: OpenApiResponse(StrErrorSerializer, description="Unknown marker, malformed allele, "
-                                        "too few markers or a bad parameter; each problem names its marker.")},
+        responses={
+            200: StrSearchResponseSerializer,
+            400: OpenApiResponse(
+                StrErrorSerializer,
+                description="Unknown marker, malformed allele, "
+                "too few markers or a bad parameter; each problem names its marker.",
+            ),
+        },
         examples=[OpenApiExample("1-7HB2", value={"profile": PROFILE_EXAMPLE}, request_only=True)],
         tags=["STR"],
     )
@@ -233,12 +277,14 @@ class StrSearchView(APIView):
         data = serializer.validated_data
         parameters = _search_parameters(data)
         hits = search_profiles(data["profile"], user=_caller(request), **parameters)
-        return Response({
-            "query": format_profile(data["profile"]),
-            "mixture": is_possible_mixture(data["profile"]),
-            "parameters": parameters,
-            "results": [hit.as_dict() for hit in hits],
-        })
+        return Response(
+            {
+                "query": format_profile(data["profile"]),
+                "mixture": is_possible_mixture(data["profile"]),
+                "parameters": parameters,
+                "results": [hit.as_dict() for hit in hits],
+            }
+        )
 
 
 class StrCompareView(APIView):
@@ -250,8 +296,10 @@ class StrCompareView(APIView):
         operation_id="str_compare",
         summary="Compare two STR profiles",
         request=StrCompareRequestSerializer,
-        responses={200: StrCompareResponseSerializer,
-                   400: OpenApiResponse(StrErrorSerializer, description="A problem with either profile, named by marker.")},
+        responses={
+            200: StrCompareResponseSerializer,
+            400: OpenApiResponse(StrErrorSerializer, description="A problem with either profile, named by marker."),
+        },
         tags=["STR"],
     )
     def post(self, request):
@@ -263,9 +311,15 @@ class StrCompareView(APIView):
         if problems:
             return Response({"reference_conflicts": problems}, status=400)
         result = score_with_conflicts(data["query"], data["reference"], conflicts, **options)
-        body = {**result.best.as_dict(), "algorithm": data["algorithm"], "mode": data["mode"],
-                "mixture": {"query": is_possible_mixture(data["query"]),
-                            "reference": is_possible_mixture(data["reference"])}}
+        body = {
+            **result.best.as_dict(),
+            "algorithm": data["algorithm"],
+            "mode": data["mode"],
+            "mixture": {
+                "query": is_possible_mixture(data["query"]),
+                "reference": is_possible_mixture(data["reference"]),
+            },
+        }
         if result.variants > 1:
             body["best"], body["worst"] = result.best.as_dict(), result.worst.as_dict()
         return Response(body)
@@ -281,12 +335,15 @@ class StrBatchView(APIView):
         operation_id="str_batch",
         summary="Search a batch of STR profiles from a CSV/TSV/XLSX file",
         description=f"CLASTR's batch layout: header 'Sample Name', then one column per marker. At most "
-                    f"{MAX_BATCH_PROFILES} profiles per file. output=csv returns the table as a CSV download.",
+        f"{MAX_BATCH_PROFILES} profiles per file. output=csv returns the table as a CSV download.",
         request={"multipart/form-data": StrBatchRequestSerializer},
-        responses={200: StrBatchResponseSerializer,
-                   (200, "text/csv"): OpenApiTypes.STR,
-                   400: OpenApiResponse(description="The file's problems, each with its row and marker, "
-                                        "or the batch limit it exceeds.")},
+        responses={
+            200: StrBatchResponseSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+            400: OpenApiResponse(
+                description="The file's problems, each with its row and marker, or the batch limit it exceeds."
+            ),
+        },
         tags=["STR"],
     )
     def post(self, request):
@@ -295,8 +352,10 @@ class StrBatchView(APIView):
         data = serializer.validated_data
         upload = data["file"]
         if upload.size > MAX_BATCH_BYTES:
-            return Response({"file": [f"the file is {upload.size:,} bytes; the limit is {MAX_BATCH_BYTES:,} bytes"]},
-                            status=400)
+            return Response(
+                {"file": [f"the file is {upload.size:,} bytes; the limit is {MAX_BATCH_BYTES:,} bytes"]},
+                status=400,
+            )
         try:
             samples = read_batch(upload.read(), upload.name)
         except BatchError as error:

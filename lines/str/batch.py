@@ -26,9 +26,23 @@ MAX_BATCH_BYTES = settings.STR_BATCH_MAX_BYTES
 SAMPLE_COLUMNS = {"samplename", "sample", "name", "sampleid", "query", "queryname"}
 
 CSV_COLUMNS = [
-    "sample", "sample_mixture", "sample_error", "rank", "name", "accession", "kind", "score", "band",
-    "markers", "shared_alleles", "query_alleles", "reference_alleles", "best_score", "worst_score",
-    "mixture", "url",
+    "sample",
+    "sample_mixture",
+    "sample_error",
+    "rank",
+    "name",
+    "accession",
+    "kind",
+    "score",
+    "band",
+    "markers",
+    "shared_alleles",
+    "query_alleles",
+    "reference_alleles",
+    "best_score",
+    "worst_score",
+    "mixture",
+    "url",
 ]
 
 
@@ -54,7 +68,9 @@ def _rows_from_xlsx(data):
         raise BatchError([f"the file is not a readable XLSX workbook ({error.__class__.__name__})"]) from error
     sheet = workbook.worksheets[0]
     for values in sheet.iter_rows(values_only=True):
-        yield ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in values]
+        yield [
+            "" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in values
+        ]
 
 
 def _rows_from_text(data):
@@ -115,8 +131,12 @@ def run_batch(samples, *, user=None, **parameters):
     results = []
     for sample in samples:
         result = {
-            "row": sample.row, "sample": sample.name, "query": format_profile(sample.profile),
-            "mixture": is_possible_mixture(sample.profile), "error": None, "results": [],
+            "row": sample.row,
+            "sample": sample.name,
+            "query": format_profile(sample.profile),
+            "mixture": is_possible_mixture(sample.profile),
+            "error": None,
+            "results": [],
         }
         count = scored_marker_count(sample.profile, include_amelogenin=include_amelogenin)
         if count < min_markers:
@@ -133,13 +153,22 @@ def batch_csv(results, algorithm="tanabe"):
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for sample in results:
-        base = {"sample": sample["sample"], "sample_mixture": sample["mixture"], "sample_error": sample["error"] or ""}
+        base = {
+            "sample": sample["sample"],
+            "sample_mixture": sample["mixture"],
+            "sample_error": sample["error"] or "",
+        }
         if not sample["results"]:
             writer.writerow(base)
         for rank, hit in enumerate(sample["results"], start=1):
-            writer.writerow({
-                **base, **hit, "rank": rank, "band": similarity_band(hit["score"], algorithm),
-                "best_score": (hit.get("best") or {}).get("score", ""),
-                "worst_score": (hit.get("worst") or {}).get("score", ""),
-            })
+            writer.writerow(
+                {
+                    **base,
+                    **hit,
+                    "rank": rank,
+                    "band": similarity_band(hit["score"], algorithm),
+                    "best_score": (hit.get("best") or {}).get("score", ""),
+                    "worst_score": (hit.get("worst") or {}).get("score", ""),
+                }
+            )
     return out.getvalue()

@@ -63,10 +63,10 @@ def _cache_min_entries():
     return settings.STR_INDEX_CACHE_MIN_ENTRIES
 
 
-
 # ---------------------------------------------------------------------------
 # The in-memory index
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class _Entry:
@@ -119,7 +119,7 @@ class ProfileIndex:
         row = 0
         for entry in entries:
             starts.append(row)
-            for variant in (profile_variants(entry.profile, entry.conflicts) if entry.conflicts else (entry.profile,)):
+            for variant in profile_variants(entry.profile, entry.conflicts) if entry.conflicts else (entry.profile,):
                 for marker, alleles in variant.items():
                     col = cols.get(marker)
                     if col is None:
@@ -139,7 +139,8 @@ class ProfileIndex:
         # Ties in score and markers rank by name, as everywhere else (_rank).
         name_rank = np.empty(len(entries), dtype=np.int64)
         name_rank[np.argsort(np.asarray([e.name for e in entries], dtype=object), kind="stable")] = np.arange(
-            len(entries))
+            len(entries)
+        )
         pairs = np.asarray(post_pairs, dtype=np.int32)
         order = np.argsort(pairs, kind="stable")
         blocks = (len(cols) + 63) // 64
@@ -147,7 +148,7 @@ class ProfileIndex:
         planes = np.zeros((blocks, cls.PLANES, n), dtype=np.uint64)
         c_rows = np.asarray(cell_rows, dtype=np.int64)
         c_cols = np.asarray(cell_cols, dtype=np.int64)
-        c_n = np.minimum(np.asarray(cell_n, dtype=np.int64), 2 ** cls.PLANES - 1)
+        c_n = np.minimum(np.asarray(cell_n, dtype=np.int64), 2**cls.PLANES - 1)
         for block in range(blocks):
             in_block = (c_cols // 64) == block
             rows_b = c_rows[in_block]
@@ -211,8 +212,18 @@ class ProfileIndex:
         meta = {
             "marker_cols": self.arrays["marker_cols"],
             "posting_keys": self.arrays["posting_keys"],
-            "entries": [[e.kind, e.object_id, e.name, e.accession, e.profile if e.conflicts else None,
-                         e.conflicts, e.mixture] for e in self.entries],
+            "entries": [
+                [
+                    e.kind,
+                    e.object_id,
+                    e.name,
+                    e.accession,
+                    e.profile if e.conflicts else None,
+                    e.conflicts,
+                    e.mixture,
+                ]
+                for e in self.entries
+            ],
         }
         token = f".{os.getpid()}.{threading.get_ident()}.tmp"
         with open(f"{stem}.npz{token}", "wb") as handle:
@@ -234,7 +245,8 @@ class ProfileIndex:
             return None
         generations = sorted(
             (int(p.stem) for p in directory.glob("*.json") if p.stem.isdigit() and int(p.stem) <= max_generation),
-            reverse=True)
+            reverse=True,
+        )
         for generation in generations[:1]:
             try:
                 meta = orjson.loads((directory / f"{generation}.json").read_bytes())
@@ -273,12 +285,21 @@ class ProfileIndex:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT kind, object_id, name, accession, profile{as_text}, conflicts{as_text}, mixture "  # noqa: S608
-                f"FROM {table} WHERE NOT removed ORDER BY id")
+                f"FROM {table} WHERE NOT removed ORDER BY id"
+            )
             while batch := cursor.fetchmany(10000):
                 for kind, object_id, name, accession, profile, conflicts, mixture in batch:
-                    entries.append(_Entry(kind, object_id, name, accession, orjson.loads(profile),
-                                          orjson.loads(conflicts) if conflicts not in ("{}", None) else {},
-                                          bool(mixture)))
+                    entries.append(
+                        _Entry(
+                            kind,
+                            object_id,
+                            name,
+                            accession,
+                            orjson.loads(profile),
+                            orjson.loads(conflicts) if conflicts not in ("{}", None) else {},
+                            bool(mixture),
+                        )
+                    )
         return cls(entries, generation)
 
     def apply(self, changed, generation):
@@ -287,8 +308,19 @@ class ProfileIndex:
             key = (e["kind"], e["object_id"])
             if key in self.position:
                 self.dead[self.position[key]] = True
-            self.overlay[key] = None if e["removed"] else _Entry(
-                e["kind"], e["object_id"], e["name"], e["accession"], e["profile"], e["conflicts"], e["mixture"])
+            self.overlay[key] = (
+                None
+                if e["removed"]
+                else _Entry(
+                    e["kind"],
+                    e["object_id"],
+                    e["name"],
+                    e["accession"],
+                    e["profile"],
+                    e["conflicts"],
+                    e["mixture"],
+                )
+            )
         self.generation = generation
 
     # -- scoring ------------------------------------------------------------
@@ -315,7 +347,7 @@ class ProfileIndex:
             for allele in alleles:
                 span = self.postings.get((col, allele))
                 if span is not None:
-                    slices.append(self.posting_rows[span[0]:span[1]])
+                    slices.append(self.posting_rows[span[0] : span[1]])
         if slices:
             shared = np.bincount(np.concatenate(slices), minlength=n).astype(np.int16)
         else:
@@ -334,8 +366,10 @@ class ProfileIndex:
         elif mode == QUERY_MARKERS:
             markers = np.full(n, int(sum(np.bitwise_count(query_mask))) + query_only_markers, dtype=np.int16)
             query_alleles = np.full(
-                n, sum(size * int(sum(np.bitwise_count(mask))) for size, mask in by_size.items())
-                + query_only_alleles, dtype=np.int16)
+                n,
+                sum(size * int(sum(np.bitwise_count(mask))) for size, mask in by_size.items()) + query_only_alleles,
+                dtype=np.int16,
+            )
             reference_alleles = self._allele_sum(query_mask)
         else:
             markers = self.total_markers[include_amelogenin]
@@ -394,9 +428,18 @@ def get_index():
             with _gc_paused():
                 index = _index = ProfileIndex.from_cache(generation) or _load_and_cache()
         if generation > index.generation:
-            changed = list(StrIndexEntry.objects.filter(generation__gt=index.generation).values(
-                "kind", "object_id", "name", "accession", "profile", "conflicts", "mixture", "removed"
-            )[: OVERLAY_LIMIT + 1])
+            changed = list(
+                StrIndexEntry.objects.filter(generation__gt=index.generation).values(
+                    "kind",
+                    "object_id",
+                    "name",
+                    "accession",
+                    "profile",
+                    "conflicts",
+                    "mixture",
+                    "removed",
+                )[: OVERLAY_LIMIT + 1]
+            )
             if len(changed) + len(index.overlay) > OVERLAY_LIMIT:
                 with _gc_paused():
                     index = _index = _load_and_cache()

@@ -11,12 +11,40 @@ import re
 AMELOGENIN = "Amelogenin"
 
 CORE_MARKERS = (
-    "Amelogenin", "CSF1PO", "D2S1338", "D3S1358", "D5S818", "D7S820", "D8S1179", "D13S317",
-    "D16S539", "D18S51", "D19S433", "D21S11", "FGA", "Penta D", "Penta E", "TH01", "TPOX", "vWA",
+    "Amelogenin",
+    "CSF1PO",
+    "D2S1338",
+    "D3S1358",
+    "D5S818",
+    "D7S820",
+    "D8S1179",
+    "D13S317",
+    "D16S539",
+    "D18S51",
+    "D19S433",
+    "D21S11",
+    "FGA",
+    "Penta D",
+    "Penta E",
+    "TH01",
+    "TPOX",
+    "vWA",
 )
 OPTIONAL_MARKERS = (
-    "D10S1248", "D1S1656", "D2S441", "D6S1043", "D12S391", "D22S1045", "DXS101", "DYS391",
-    "F13A01", "F13B", "FESFPS", "LPL", "Penta C", "SE33",
+    "D10S1248",
+    "D1S1656",
+    "D2S441",
+    "D6S1043",
+    "D12S391",
+    "D22S1045",
+    "DXS101",
+    "DYS391",
+    "F13A01",
+    "F13B",
+    "FESFPS",
+    "LPL",
+    "Penta C",
+    "SE33",
 )
 KNOWN_MARKERS = CORE_MARKERS + OPTIONAL_MARKERS
 
@@ -260,8 +288,7 @@ def compute_score(algorithm, shared, query_alleles, reference_alleles):
     return 100.0 * shared / reference_alleles if reference_alleles else 0.0
 
 
-def score_profiles(query, reference, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE,
-                   include_amelogenin=False):
+def score_profiles(query, reference, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, include_amelogenin=False):
     """Compare two normalised profiles the way CLASTR does.
 
     A marker counts as present when it is a key of the profile, even with no allele
@@ -309,9 +336,7 @@ def profile_variants(profile, conflicts=None, *, limit=MAX_PROFILE_VARIANTS):
         choices = [sorted({str(a) for a in option}, key=allele_sort_key) for option in options if option]
         if not choices:
             continue
-        variants = [
-            {**variant, marker: alleles} for variant in variants for alleles in choices
-        ][:limit]
+        variants = [{**variant, marker: alleles} for variant in variants for alleles in choices][:limit]
     return variants
 
 
@@ -346,10 +371,7 @@ def is_possible_mixture(profile, *, threshold=MIXTURE_MARKER_THRESHOLD):
 
 def scored_marker_count(profile, *, include_amelogenin=False):
     """Markers with at least one allele, Amelogenin counted only when asked."""
-    return sum(
-        1 for marker, alleles in profile.items()
-        if alleles and (include_amelogenin or marker != AMELOGENIN)
-    )
+    return sum(1 for marker, alleles in profile.items() if alleles and (include_amelogenin or marker != AMELOGENIN))
 
 
 def similarity_band(score, algorithm=DEFAULT_ALGORITHM):

@@ -88,10 +88,18 @@ def _score_entry(entry, query, *, algorithm, mode, include_amelogenin, min_marke
 
 def _hit(entry, best, worst, conflicting):
     return StrHit(
-        kind=entry.kind, object_id=entry.object_id, name=entry.name, accession=entry.accession,
-        score=best.score, markers=best.markers, shared_alleles=best.shared_alleles,
-        query_alleles=best.query_alleles, reference_alleles=best.reference_alleles, mixture=entry.mixture,
-        best=best.as_dict() if conflicting else None, worst=worst.as_dict() if conflicting else None,
+        kind=entry.kind,
+        object_id=entry.object_id,
+        name=entry.name,
+        accession=entry.accession,
+        score=best.score,
+        markers=best.markers,
+        shared_alleles=best.shared_alleles,
+        query_alleles=best.query_alleles,
+        reference_alleles=best.reference_alleles,
+        mixture=entry.mixture,
+        best=best.as_dict() if conflicting else None,
+        worst=worst.as_dict() if conflicting else None,
     )
 
 
@@ -151,7 +159,7 @@ class _Visibility:
             queryset, fields = self.querysets[kind]
             ids = sorted(ids)
             for begin in range(0, len(ids), self.CHUNK):
-                for row in queryset.filter(pk__in=ids[begin:begin + self.CHUNK]).values_list(*fields):
+                for row in queryset.filter(pk__in=ids[begin : begin + self.CHUNK]).values_list(*fields):
                     name, accession = row[1], (row[2] if len(row) > 2 else "") or ""
                     known[row[0]] = (name, accession, object_url(kind, row[0], name, accession))
             for object_id in ids:
@@ -199,7 +207,12 @@ class _RankedProfile:
 
     def __init__(self, index, profile, *, options, min_markers, score_filter, window):
         self.index, self.profile = index, profile
-        self.options, self.min_markers, self.score_filter, self.window = options, min_markers, score_filter, window
+        self.options, self.min_markers, self.score_filter, self.window = (
+            options,
+            min_markers,
+            score_filter,
+            window,
+        )
         self.n_candidates = 0
         self.first = self._window(0)  # the window nearly every search stops at
         # Entries written since the arrays were built are scored in Python.
@@ -232,12 +245,17 @@ class _RankedProfile:
         first_rows = index.starts[candidates]
         order = np.lexsort((index.name_rank[candidates], -counts.markers[first_rows], -best[candidates]))
         hits = []
-        for position in candidates[order][begin:begin + self.window].tolist():
+        for position in candidates[order][begin : begin + self.window].tolist():
             entry = index.entries[position]
             if index.single_rows or not entry.conflicts:
                 row = int(index.starts[position])
-                result = StrScore(float(score[row]), int(counts.shared[row]), int(counts.query_alleles[row]),
-                                  int(counts.reference_alleles[row]), int(counts.markers[row]))
+                result = StrScore(
+                    float(score[row]),
+                    int(counts.shared[row]),
+                    int(counts.query_alleles[row]),
+                    int(counts.reference_alleles[row]),
+                    int(counts.markers[row]),
+                )
                 hits.append(_hit(entry, result, result, False))
             else:
                 scored = _score_entry(entry, self.profile, min_markers=self.min_markers, **self.options)
@@ -249,9 +267,19 @@ class _RankedProfile:
         return number * self.window < self.n_candidates
 
 
-def search_many(profiles, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, include_amelogenin=False,
-                min_markers=DEFAULT_MIN_MARKERS, score_filter=DEFAULT_SCORE_FILTER,
-                max_results=DEFAULT_MAX_RESULTS, exclude=None, exclude_each=None, user=None):
+def search_many(
+    profiles,
+    *,
+    algorithm=DEFAULT_ALGORITHM,
+    mode=DEFAULT_MODE,
+    include_amelogenin=False,
+    min_markers=DEFAULT_MIN_MARKERS,
+    score_filter=DEFAULT_SCORE_FILTER,
+    max_results=DEFAULT_MAX_RESULTS,
+    exclude=None,
+    exclude_each=None,
+    user=None,
+):
     """search_profiles for many query profiles at once: one list of StrHit per profile, in
     the order given, each exactly what search_profiles(profile, ...) would return.
 
@@ -272,11 +300,15 @@ def search_many(profiles, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, inc
         exclude_each = list(exclude_each)
         if len(exclude_each) != len(profiles):
             raise ValueError(
-                f"exclude_each has {len(exclude_each)} entries for {len(profiles)} profiles; give one per profile")
+                f"exclude_each has {len(exclude_each)} entries for {len(profiles)} profiles; give one per profile"
+            )
     if not profiles:
         return []
-    options = {"algorithm": canonical_algorithm(algorithm), "mode": canonical_mode(mode),
-               "include_amelogenin": include_amelogenin}
+    options = {
+        "algorithm": canonical_algorithm(algorithm),
+        "mode": canonical_mode(mode),
+        "include_amelogenin": include_amelogenin,
+    }
     index = get_index()
     window = max_results + 20
     visibility = _Visibility(user)
@@ -286,8 +318,14 @@ def search_many(profiles, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, inc
     for profile, own in zip(profiles, exclude_each, strict=True):
         key = _query_key(profile)
         if key not in ranked:
-            ranked[key] = _RankedProfile(index, profile, options=options, min_markers=min_markers,
-                                         score_filter=score_filter, window=window)
+            ranked[key] = _RankedProfile(
+                index,
+                profile,
+                options=options,
+                min_markers=min_markers,
+                score_filter=score_filter,
+                window=window,
+            )
         queries.append((ranked[key], _Exclusion(exclude, own)))
 
     results = [[] for _ in queries]
@@ -320,9 +358,18 @@ def search_many(profiles, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, inc
     return results
 
 
-def search_profiles(profile, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, include_amelogenin=False,
-                    min_markers=DEFAULT_MIN_MARKERS, score_filter=DEFAULT_SCORE_FILTER,
-                    max_results=DEFAULT_MAX_RESULTS, exclude=None, user=None):
+def search_profiles(
+    profile,
+    *,
+    algorithm=DEFAULT_ALGORITHM,
+    mode=DEFAULT_MODE,
+    include_amelogenin=False,
+    min_markers=DEFAULT_MIN_MARKERS,
+    score_filter=DEFAULT_SCORE_FILTER,
+    max_results=DEFAULT_MAX_RESULTS,
+    exclude=None,
+    user=None,
+):
     """Rank every STR profile the catalog holds against `profile` (normalised), CLASTR-style.
 
     A hit needs at least `min_markers` scored markers and a best score ≥ `score_filter`;
@@ -334,21 +381,40 @@ def search_profiles(profile, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, 
     profiles are left out before the max_results cut, as if they were not indexed.
     For many profiles at once use search_many.
     """
-    return search_many([profile], algorithm=algorithm, mode=mode, include_amelogenin=include_amelogenin,
-                       min_markers=min_markers, score_filter=score_filter, max_results=max_results,
-                       exclude=exclude, user=user)[0]
+    return search_many(
+        [profile],
+        algorithm=algorithm,
+        mode=mode,
+        include_amelogenin=include_amelogenin,
+        min_markers=min_markers,
+        score_filter=score_filter,
+        max_results=max_results,
+        exclude=exclude,
+        user=user,
+    )[0]
 
 
-def scan_profiles(profile, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAULT_MODE, include_amelogenin=False,
-                  min_markers=DEFAULT_MIN_MARKERS, score_filter=DEFAULT_SCORE_FILTER,
-                  max_results=DEFAULT_MAX_RESULTS):
+def scan_profiles(
+    profile,
+    *,
+    algorithm=DEFAULT_ALGORITHM,
+    mode=DEFAULT_MODE,
+    include_amelogenin=False,
+    min_markers=DEFAULT_MIN_MARKERS,
+    score_filter=DEFAULT_SCORE_FILTER,
+    max_results=DEFAULT_MAX_RESULTS,
+):
     """The plain way: score every indexed profile in Python. Same answers as
     search_profiles with user=None (tests check it); the benchmark's baseline."""
-    options = {"algorithm": canonical_algorithm(algorithm), "mode": canonical_mode(mode),
-               "include_amelogenin": include_amelogenin}
+    options = {
+        "algorithm": canonical_algorithm(algorithm),
+        "mode": canonical_mode(mode),
+        "include_amelogenin": include_amelogenin,
+    }
     hits = []
     rows = StrIndexEntry.objects.filter(removed=False).values_list(
-        "kind", "object_id", "name", "accession", "profile", "conflicts", "mixture")
+        "kind", "object_id", "name", "accession", "profile", "conflicts", "mixture"
+    )
     for row in rows.iterator(chunk_size=5000):
         entry = _Entry(*row)
         scored = _score_entry(entry, profile, min_markers=min_markers, **options)

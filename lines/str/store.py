@@ -144,8 +144,11 @@ def reindex_many(kind, objects, *, batch_size=2000):
             for obj in objects
         ]
         StrIndexEntry.objects.bulk_create(
-            rows, batch_size=batch_size, update_conflicts=True,
-            unique_fields=["kind", "object_id"], update_fields=_UPDATE_FIELDS,
+            rows,
+            batch_size=batch_size,
+            update_conflicts=True,
+            unique_fields=["kind", "object_id"],
+            update_fields=_UPDATE_FIELDS,
         )
     return len(rows)
 
@@ -189,18 +192,34 @@ def _insert_entries(rows):
     dominates the time."""
     table = StrIndexEntry._meta.db_table
     columns = "kind, object_id, name, accession, profile, conflicts, mixture, removed, generation"
-    upsert = "ON CONFLICT (kind, object_id) DO UPDATE SET " + ", ".join(
-        f"{c} = excluded.{c}" for c in _UPDATE_FIELDS)
+    upsert = "ON CONFLICT (kind, object_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _UPDATE_FIELDS)
     values = [
-        (r["kind"], r["object_id"], r["name"], r["accession"], orjson.dumps(r["profile"]).decode(),
-         orjson.dumps(r["conflicts"]).decode(), r["mixture"], r["removed"], r["generation"])
+        (
+            r["kind"],
+            r["object_id"],
+            r["name"],
+            r["accession"],
+            orjson.dumps(r["profile"]).decode(),
+            orjson.dumps(r["conflicts"]).decode(),
+            r["mixture"],
+            r["removed"],
+            r["generation"],
+        )
         for r in rows
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            execute_values(cursor.cursor, f"INSERT INTO {table} ({columns}) VALUES %s {upsert}", values, page_size=2000)  # noqa: S608
+            execute_values(
+                cursor.cursor,
+                f"INSERT INTO {table} ({columns}) VALUES %s {upsert}",  # noqa: S608
+                values,
+                page_size=2000,
+            )
         else:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 9)}) {upsert}", values)  # noqa: S608
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 9)}) {upsert}",  # noqa: S608
+                values,
+            )
 
 
 def rebuild_index(*, chunk_size=5000, log=None):

@@ -23,8 +23,16 @@ from lines.str.matching import (
 )
 from lines.str.search import search_profiles
 
-ALGORITHM_LABELS = {"tanabe": "Tanabe", "masters_query": "Masters vs query", "masters_reference": "Masters vs reference"}
-MODE_LABELS = {"non_empty": "Non-empty markers", "query": "Query markers", "reference": "Reference markers"}
+ALGORITHM_LABELS = {
+    "tanabe": "Tanabe",
+    "masters_query": "Masters vs query",
+    "masters_reference": "Masters vs reference",
+}
+MODE_LABELS = {
+    "non_empty": "Non-empty markers",
+    "query": "Query markers",
+    "reference": "Reference markers",
+}
 
 # "D5S818: 10,13", "TH01 = 6, 9.3", "Penta D<TAB>9,12", Cellosaurus' "ST   vWA: 17,19".
 _SEPARATED = re.compile(r"^\s*(?:ST\s+)?(?P<marker>[^:=\t]+?)\s*[:=\t]\s*(?P<alleles>.*?)\s*$")
@@ -70,14 +78,19 @@ class StrSearchForm(forms.Form):
         if not problems and "min_markers" in data:
             count = scored_marker_count(profile, include_amelogenin=data.get("include_amelogenin", False))
             if count < data["min_markers"]:
-                self.add_error("profile", f"too few markers: {count} with alleles; at least {data['min_markers']} "
-                                          "are needed (change “Minimum markers” to search anyway)")
+                self.add_error(
+                    "profile",
+                    f"too few markers: {count} with alleles; at least {data['min_markers']} "
+                    "are needed (change “Minimum markers” to search anyway)",
+                )
         data["parsed_profile"] = profile
         return data
 
 
 class StrBatchForm(forms.Form):
-    file = forms.FileField(help_text=f"CSV, TSV or XLSX in CLASTR's batch layout; at most {MAX_BATCH_PROFILES} profiles.")
+    file = forms.FileField(
+        help_text=f"CSV, TSV or XLSX in CLASTR's batch layout; at most {MAX_BATCH_PROFILES} profiles."
+    )
     algorithm = forms.ChoiceField(choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS], initial="tanabe")
 
 
@@ -90,14 +103,24 @@ def str_search_page(request):
         data = form.cleaned_data
         profile = data["parsed_profile"]
         hits = search_profiles(
-            profile, user=request.user, algorithm=data["algorithm"], mode=data["mode"],
-            include_amelogenin=data["include_amelogenin"], min_markers=data["min_markers"],
-            score_filter=data["score_filter"], max_results=data["max_results"],
+            profile,
+            user=request.user,
+            algorithm=data["algorithm"],
+            mode=data["mode"],
+            include_amelogenin=data["include_amelogenin"],
+            min_markers=data["min_markers"],
+            score_filter=data["score_filter"],
+            max_results=data["max_results"],
         )
         for hit in hits:
             hit.band = similarity_band(hit.score, data["algorithm"])
-        context.update(searched=True, hits=hits, query=profile, query_mixture=is_possible_mixture(profile),
-                       algorithm_label=ALGORITHM_LABELS[data["algorithm"]])
+        context.update(
+            searched=True,
+            hits=hits,
+            query=profile,
+            query_mixture=is_possible_mixture(profile),
+            algorithm_label=ALGORITHM_LABELS[data["algorithm"]],
+        )
     status = 400 if request.method == "POST" and not form.is_valid() else 200
     return render(request, "str/search.html", context, status=status)
 
@@ -118,7 +141,12 @@ def str_batch_download(request):
             response = HttpResponse(batch_csv(results, algorithm), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = 'attachment; filename="str-batch-results.csv"'
             return response
-    context = {"form": StrSearchForm(), "batch_form": batch_form, "batch_problems": problems, "searched": False}
+    context = {
+        "form": StrSearchForm(),
+        "batch_form": batch_form,
+        "batch_problems": problems,
+        "searched": False,
+    }
     return render(request, "str/search.html", context, status=400)
 
 

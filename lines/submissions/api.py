@@ -74,7 +74,7 @@ class SubmissionFindingSerializer(serializers.Serializer):
     rule = serializers.CharField(help_text="Rule id from the protocol (SCHEMA, REF-1 … STR-4).")
     severity = serializers.ChoiceField(choices=["error", "warning"])
     location = serializers.JSONField(
-        help_text="JSON pointer into the document; for CSV/XLSX uploads the place to edit, e.g. \"sheet lines, row 3, column culture.passage_at_banking\"."
+        help_text='JSON pointer into the document; for CSV/XLSX uploads the place to edit, e.g. "sheet lines, row 3, column culture.passage_at_banking".'
     )
     pointer = serializers.CharField(required=False, help_text="The JSON pointer, kept for CSV/XLSX uploads.")
     message = serializers.CharField()
@@ -104,24 +104,43 @@ class SubmissionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Submission
         fields = [
-            "id", "url", "status", "protocol", "format", "original_filename", "institution", "depositor",
-            "progress", "error_count", "warning_count", "attempts", "created_at", "updated_at",
-            "validation_started_at", "validated_at", "decided_by", "decided_at", "decision_reason",
+            "id",
+            "url",
+            "status",
+            "protocol",
+            "format",
+            "original_filename",
+            "institution",
+            "depositor",
+            "progress",
+            "error_count",
+            "warning_count",
+            "attempts",
+            "created_at",
+            "updated_at",
+            "validation_started_at",
+            "validated_at",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
             "report_urls",
         ]
         read_only_fields = fields
 
     @extend_schema_field(SubmissionProgressSerializer)
     def get_progress(self, obj) -> dict:
-        return {"done": obj.progress_done, "total": obj.progress_total, "percent": obj.progress_percent}
+        return {
+            "done": obj.progress_done,
+            "total": obj.progress_total,
+            "percent": obj.progress_percent,
+        }
 
     def get_url(self, obj) -> str:
         return self._absolute(reverse("api-submission-detail", args=[obj.pk]))
 
     def get_report_urls(self, obj) -> dict:
         return {
-            fmt: self._absolute(reverse("api-submission-report-suffix", args=[obj.pk, fmt]))
-            for fmt in ("json", "csv")
+            fmt: self._absolute(reverse("api-submission-report-suffix", args=[obj.pk, fmt])) for fmt in ("json", "csv")
         }
 
     def _absolute(self, url):
@@ -146,7 +165,8 @@ class SubmissionUploadSerializer(serializers.Serializer):
 
     file = serializers.FileField(help_text="The document: .json, a .zip of CSV files, or an .xlsx workbook.")
     format = serializers.ChoiceField(
-        choices=SubmissionFormat.choices, required=False,
+        choices=SubmissionFormat.choices,
+        required=False,
         help_text="json, csv (zip of CSVs) or xlsx; taken from the file name when omitted.",
     )
     protocol = serializers.CharField(
@@ -156,9 +176,7 @@ class SubmissionUploadSerializer(serializers.Serializer):
 
 
 class SubmissionRejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=5000, help_text="Why, in words the depositor can act on. Required."
-    )
+    reason = serializers.CharField(max_length=5000, help_text="Why, in words the depositor can act on. Required.")
 
 
 class SubmissionErrorSerializer(serializers.Serializer):
@@ -183,11 +201,29 @@ ACCEPTED = inline_serializer(
 
 EXAMPLE_DOCUMENT = {
     "protocol": "prism-line-submission/1",
-    "donors": [{"local_id": "D1", "sex": "female", "age_at_sampling": 54, "disease": "MONDO:0004976",
-                "consent": {"codes": ["DUO:0000042"], "genetic_data": "controlled",
-                            "obtained_on": "2025-01-10"}}],
-    "lines": [{"local_id": "L1", "donor": "D1", "name": None, "modification": {"type": "none"},
-               "reprogramming": {"method": "sendai"}, "qc": [{"test": "mycoplasma", "result": "pass"}]}],
+    "donors": [
+        {
+            "local_id": "D1",
+            "sex": "female",
+            "age_at_sampling": 54,
+            "disease": "MONDO:0004976",
+            "consent": {
+                "codes": ["DUO:0000042"],
+                "genetic_data": "controlled",
+                "obtained_on": "2025-01-10",
+            },
+        }
+    ],
+    "lines": [
+        {
+            "local_id": "L1",
+            "donor": "D1",
+            "name": None,
+            "modification": {"type": "none"},
+            "reprogramming": {"method": "sendai"},
+            "qc": [{"test": "mycoplasma", "result": "pass"}],
+        }
+    ],
 }
 
 
@@ -232,15 +268,21 @@ class SubmissionListCreate(SubmissionView):
             OpenApiParameter("status", str, enum=SubmissionStatus.values, description="Only this status."),
             OpenApiParameter("cursor", str, description="Opaque position from a `next` or `previous` link."),
             OpenApiParameter("page_size", int, description="Items per page, 1 to 500 (default 50)."),
-            OpenApiParameter("ordering", str, description="created_at, updated_at or status; `-` to reverse. "
-                             "Default: -created_at."),
+            OpenApiParameter(
+                "ordering",
+                str,
+                description="created_at, updated_at or status; `-` to reverse. Default: -created_at.",
+            ),
         ],
         responses={
-            200: inline_serializer("SubmissionPage", {
-                "next": serializers.URLField(allow_null=True),
-                "previous": serializers.URLField(allow_null=True),
-                "results": SubmissionSerializer(many=True),
-            }),
+            200: inline_serializer(
+                "SubmissionPage",
+                {
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": SubmissionSerializer(many=True),
+                },
+            ),
             # 400 (unknown parameter or status, bad cursor) and 401/403 follow the
             # catalog's standard error bodies (core.api.STANDARD_ERRORS).
         },
@@ -274,9 +316,13 @@ class SubmissionListCreate(SubmissionView):
             "`?protocol=` parameter) or a multipart upload with `file`, `format` (json, csv = zip of "
             "CSV files, xlsx) and optionally `protocol`. At most 10,000 lines per submission."
         ),
-        parameters=[OpenApiParameter(
-            "protocol", str, description="Protocol version when the document does not name it.",
-        )],
+        parameters=[
+            OpenApiParameter(
+                "protocol",
+                str,
+                description="Protocol version when the document does not name it.",
+            )
+        ],
         request={
             "application/json": OpenApiTypes.OBJECT,
             "multipart/form-data": SubmissionUploadSerializer,
@@ -284,7 +330,10 @@ class SubmissionListCreate(SubmissionView):
         examples=[OpenApiExample("JSON document", value=EXAMPLE_DOCUMENT, request_only=True)],
         responses={
             202: ACCEPTED,
-            400: OpenApiResponse(SubmissionErrorSerializer, description="Unreadable body, unknown protocol or format."),
+            400: OpenApiResponse(
+                SubmissionErrorSerializer,
+                description="Unreadable body, unknown protocol or format.",
+            ),
             403: OpenApiResponse(SubmissionErrorSerializer, description="Not a depositor with an institution."),
             413: OpenApiResponse(SubmissionErrorSerializer, description="More than 10,000 lines."),
         },
@@ -302,16 +351,20 @@ class SubmissionListCreate(SubmissionView):
             upload = request.FILES.get("file") or request.FILES.get("document")
             if upload is None:
                 return Response(
-                    {"detail": "Send the document as JSON, or as a multipart upload in a 'file' field.",
-                     "file": ["No file was submitted."]},
+                    {
+                        "detail": "Send the document as JSON, or as a multipart upload in a 'file' field.",
+                        "file": ["No file was submitted."],
+                    },
                     status=400,
                 )
             fmt = request.data.get("format") or _format_from_name(upload.name)
             if not fmt:
                 return Response(
-                    {"detail": "Say which format the file is in (format=json, csv or xlsx); "
-                               f"it cannot be told from the name {upload.name!r}.",
-                     "format": ["Required for this file name."]},
+                    {
+                        "detail": "Say which format the file is in (format=json, csv or xlsx); "
+                        f"it cannot be told from the name {upload.name!r}.",
+                        "format": ["Required for this file name."],
+                    },
                     status=400,
                 )
             protocol = request.data.get("protocol") or protocol
@@ -327,20 +380,30 @@ class SubmissionListCreate(SubmissionView):
             return Response(body, status=refused.status)
         url = request.build_absolute_uri(reverse("api-submission-detail", args=[submission.pk]))
         return Response(
-            {"id": submission.pk, "status": submission.status, "url": url,
-             "progress": {"done": submission.progress_done, "total": submission.progress_total,
-                          "percent": submission.progress_percent}},
+            {
+                "id": submission.pk,
+                "status": submission.status,
+                "url": url,
+                "progress": {
+                    "done": submission.progress_done,
+                    "total": submission.progress_total,
+                    "percent": submission.progress_percent,
+                },
+            },
             status=status.HTTP_202_ACCEPTED,
             headers={"Location": url},
         )
 
 
 class SubmissionDetail(SubmissionView):
-
     @extend_schema(
         operation_id="submissions_retrieve",
         summary="A submission: status, progress and findings",
-        responses={200: SubmissionDetailSerializer, 403: SubmissionErrorSerializer, 404: SubmissionErrorSerializer},
+        responses={
+            200: SubmissionDetailSerializer,
+            403: SubmissionErrorSerializer,
+            404: SubmissionErrorSerializer,
+        },
     )
     def get(self, request, pk):
         submission = _visible_submission(request, pk)
@@ -374,8 +437,11 @@ class SubmissionReport(SubmissionView):
             writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS)
             writer.writeheader()
             writer.writerows(report_rows(submission))
-            return Response(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8",
-                            headers=headers)
+            return Response(
+                buffer.getvalue().encode("utf-8"),
+                content_type="text/csv; charset=utf-8",
+                headers=headers,
+            )
         if fmt != "json":
             raise NotFound(f"No report format {fmt!r}: use json or csv.")
         return Response(submission.findings, headers=headers)

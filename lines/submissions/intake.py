@@ -31,7 +31,11 @@ logger = logging.getLogger(__name__)
 # 10,000 lines of the CSV template are a few MB; anything far beyond is not a submission.
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
-EXTENSIONS: dict[str, str] = {SubmissionFormat.JSON: "json", SubmissionFormat.CSV: "zip", SubmissionFormat.XLSX: "xlsx"}
+EXTENSIONS: dict[str, str] = {
+    SubmissionFormat.JSON: "json",
+    SubmissionFormat.CSV: "zip",
+    SubmissionFormat.XLSX: "xlsx",
+}
 
 
 class SubmissionRefused(Exception):
@@ -53,9 +57,7 @@ def protocol_version_for(name: Any) -> ProtocolVersion:
     version = ProtocolVersion.objects.filter(query).first()
     if version is None:
         known = ", ".join(ProtocolVersion.objects.values_list("identifier", flat=True)) or "none"
-        raise SubmissionRefused(
-            f"Unknown protocol version {name!r}. Known versions: {known}.", field="protocol"
-        )
+        raise SubmissionRefused(f"Unknown protocol version {name!r}. Known versions: {known}.", field="protocol")
     return version
 
 
@@ -107,7 +109,8 @@ def _data_rows(rows):
 def _count_csv_lines(content):
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         member = next(
-            (i for i in archive.infolist() if i.filename.rsplit("/", 1)[-1].lower() == "lines.csv"), None
+            (i for i in archive.infolist() if i.filename.rsplit("/", 1)[-1].lower() == "lines.csv"),
+            None,
         )
         if member is None:
             return 0
@@ -115,7 +118,8 @@ def _count_csv_lines(content):
             # Checked before unpacking: a small zip may hold gigabytes.
             raise SubmissionRefused(
                 f"lines.csv unpacks to {member.file_size:,} bytes; at most {MAX_UNPACKED_BYTES:,} are accepted.",
-                status=413, field="file",
+                status=413,
+                field="file",
             )
         text = archive.read(member).decode("utf-8-sig", errors="replace")
     delimiter = ";" if text[:4096].count(";") > text[:4096].count(",") else ","
@@ -144,12 +148,12 @@ def _version_of(document, fmt, protocol):
     upload (so its report can say what is wrong with it)."""
     named_in_document = document.get("protocol") if isinstance(document, dict) else None
     if (
-        protocol and isinstance(named_in_document, str)
+        protocol
+        and isinstance(named_in_document, str)
         and protocol_version_for(protocol) != protocol_version_for(named_in_document)
     ):
         raise SubmissionRefused(
-            f"The request names protocol {protocol!r} but the document says "
-            f"{named_in_document!r}; they must agree.",
+            f"The request names protocol {protocol!r} but the document says {named_in_document!r}; they must agree.",
             field="protocol",
         )
     name = protocol or (named_in_document if isinstance(named_in_document, str) else None)
@@ -188,12 +192,11 @@ def receive_submission(
     unknown or conflicting protocol version, or more lines than the version's max_lines."""
     institution = institution_of(user)
     if not is_depositor(user) or institution is None:
-        raise SubmissionRefused(
-            "Only a depositor with an institution may submit lines.", status=403
-        )
+        raise SubmissionRefused("Only a depositor with an institution may submit lines.", status=403)
     if fmt not in SubmissionFormat.values:
         raise SubmissionRefused(
-            f"Unknown format {fmt!r}: use one of {', '.join(SubmissionFormat.values)}.", field="format"
+            f"Unknown format {fmt!r}: use one of {', '.join(SubmissionFormat.values)}.",
+            field="format",
         )
     if not content:
         raise SubmissionRefused("The upload is empty.", field="document")
@@ -206,7 +209,8 @@ def receive_submission(
         raise SubmissionRefused(
             f"The document has {lines:,} lines; one submission may hold at most {limit:,}. "
             "Split it into several submissions.",
-            status=413, field="lines",
+            status=413,
+            field="lines",
         )
 
     with transaction.atomic():

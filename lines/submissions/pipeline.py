@@ -52,8 +52,14 @@ PIPELINE_RULE = "PIPELINE"
 
 
 def _pipeline_finding(message, location=""):
-    return {"rule": PIPELINE_RULE, "severity": "error", "location": location, "message": message,
-            "line": None, "donor": None}
+    return {
+        "rule": PIPELINE_RULE,
+        "severity": "error",
+        "location": location,
+        "message": message,
+        "line": None,
+        "donor": None,
+    }
 
 
 def _read_error_findings(exc):
@@ -62,11 +68,16 @@ def _read_error_findings(exc):
     if findings:
         return [dict(f) for f in findings]
     location = getattr(exc, "location", "") or ""
-    return [{
-        "rule": "SCHEMA", "severity": "error", "location": location,
-        "message": f"The document could not be read: {exc}",
-        "line": None, "donor": None,
-    }]
+    return [
+        {
+            "rule": "SCHEMA",
+            "severity": "error",
+            "location": location,
+            "message": f"The document could not be read: {exc}",
+            "line": None,
+            "donor": None,
+        }
+    ]
 
 
 def _localise(findings, locate, fmt):
@@ -116,15 +127,15 @@ class _Heartbeat:
         self.submission_id, self.attempts = submission.pk, submission.attempts
         self.interval = min(60.0, max(0.5, settings.SUBMISSION_STALE_AFTER.total_seconds() / 3))
         self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._beat, name=f"submission-{submission.pk}-heartbeat", daemon=True
-        )
+        self._thread = threading.Thread(target=self._beat, name=f"submission-{submission.pk}-heartbeat", daemon=True)
 
     def _beat(self):
         try:
             while not self._stop.wait(self.interval):
                 Submission.objects.filter(
-                    pk=self.submission_id, status=SubmissionStatus.VALIDATING, attempts=self.attempts
+                    pk=self.submission_id,
+                    status=SubmissionStatus.VALIDATING,
+                    attempts=self.attempts,
                 ).update(updated_at=timezone.now())
         except Exception:  # noqa: BLE001 — a missed beat only makes the run look stale sooner
             logger.warning("heartbeat of submission %s stopped", self.submission_id, exc_info=True)
@@ -148,9 +159,11 @@ def run_validation(submission_id: int) -> Submission | None:
     """Validate one stored submission and store its report. Safe to call twice:
     a second call returns without doing anything while the first holds the row.
     Returns the submission when this call ran it, else None."""
-    submission = Submission.objects.select_related("protocol_version", "institution", "depositor").filter(
-        pk=submission_id
-    ).first()
+    submission = (
+        Submission.objects.select_related("protocol_version", "institution", "depositor")
+        .filter(pk=submission_id)
+        .first()
+    )
     if submission is None or not submission.claim_for_validation():
         return None
 
@@ -184,9 +197,15 @@ def _validate_claimed(submission):
     total = count_lines(document)
     limit = max_lines_of(submission.protocol_version)
     if total > limit:
-        submission.record_findings([_pipeline_finding(
-            f"The document has {total:,} lines; one submission may hold at most {limit:,}.", "/lines"
-        )], total=0)
+        submission.record_findings(
+            [
+                _pipeline_finding(
+                    f"The document has {total:,} lines; one submission may hold at most {limit:,}.",
+                    "/lines",
+                )
+            ],
+            total=0,
+        )
         return submission
     submission.record_progress(0, total)
     findings = validate_document(
@@ -203,9 +222,9 @@ def _validate_claimed(submission):
 
 def release_claim(submission_id: int, attempts: int) -> None:
     """Hand a claimed row back (after a transient error) so the retry can claim it at once."""
-    Submission.objects.filter(
-        pk=submission_id, status=SubmissionStatus.VALIDATING, attempts=attempts
-    ).update(status=SubmissionStatus.RECEIVED, updated_at=timezone.now())
+    Submission.objects.filter(pk=submission_id, status=SubmissionStatus.VALIDATING, attempts=attempts).update(
+        status=SubmissionStatus.RECEIVED, updated_at=timezone.now()
+    )
 
 
 def stale_submissions(now: datetime | None = None) -> QuerySet[Submission]:
@@ -230,8 +249,13 @@ def give_up(submission: Submission) -> None:
     Submission.objects.filter(
         pk=submission.pk, status__in=[SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING]
     ).update(
-        status=SubmissionStatus.INVALID, findings=[finding], error_count=1, warning_count=0,
-        progress_done=0, validated_at=now, updated_at=now,
+        status=SubmissionStatus.INVALID,
+        findings=[finding],
+        error_count=1,
+        warning_count=0,
+        progress_done=0,
+        validated_at=now,
+        updated_at=now,
     )
 
 
@@ -247,6 +271,9 @@ def report_rows(submission: Submission) -> Iterator[dict[str, Any]]:
             "line": finding.get("line") or "",
             "donor": finding.get("donor") or "",
             "location": location or "",
-            "pointer": finding.get("pointer", finding.get("location") if isinstance(finding.get("location"), str) else ""),
+            "pointer": finding.get(
+                "pointer",
+                finding.get("location") if isinstance(finding.get("location"), str) else "",
+            ),
             "message": finding.get("message", ""),
         }

@@ -71,7 +71,10 @@ class ProtocolVersionList(APIView):
 class ProtocolVersionDetail(APIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses=ProtocolVersionDetailSerializer, summary="A protocol version: rules and thresholds")
+    @extend_schema(
+        responses=ProtocolVersionDetailSerializer,
+        summary="A protocol version: rules and thresholds",
+    )
     def get(self, request, number):
         version = get_object_or_404(ProtocolVersion, number=number)
         return Response(ProtocolVersionDetailSerializer(version, context={"request": request}).data)
@@ -80,8 +83,10 @@ class ProtocolVersionDetail(APIView):
 class ProtocolSchema(APIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses={(200, "application/schema+json"): OpenApiTypes.OBJECT},
-                   summary="The JSON Schema (draft 2020-12) of a protocol version")
+    @extend_schema(
+        responses={(200, "application/schema+json"): OpenApiTypes.OBJECT},
+        summary="The JSON Schema (draft 2020-12) of a protocol version",
+    )
     def get(self, request, number):
         version = get_object_or_404(ProtocolVersion, number=number)
         response = JsonResponse(version.schema, json_dumps_params={"indent": 2, "ensure_ascii": False})
@@ -90,8 +95,11 @@ class ProtocolSchema(APIView):
 
 
 _TEMPLATES = {
-    "xlsx": (submission_formats.blank_xlsx_template,
-             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "template.xlsx"),
+    "xlsx": (
+        submission_formats.blank_xlsx_template,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "template.xlsx",
+    ),
     "zip": (submission_formats.blank_csv_template, "application/zip", "template-csv.zip"),
 }
 
@@ -99,18 +107,24 @@ _TEMPLATES = {
 class ProtocolTemplate(APIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
-                   summary="Blank submission template (xlsx workbook or zip of CSV files)")
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        summary="Blank submission template (xlsx workbook or zip of CSV files)",
+    )
     def get(self, request, number, fmt):
         get_object_or_404(ProtocolVersion, number=number)
         if fmt == "json":
-            response = JsonResponse(submission_formats.example_json_document(),
-                                    json_dumps_params={"indent": 2, "ensure_ascii": False})
+            response = JsonResponse(
+                submission_formats.example_json_document(),
+                json_dumps_params={"indent": 2, "ensure_ascii": False},
+            )
             response["Content-Disposition"] = f'attachment; filename="prism-protocol-{number}-example.json"'
             return response
         if fmt not in _TEMPLATES:
-            return JsonResponse({"detail": f"No template {fmt!r}: use template.xlsx, template.zip or example.json."},
-                                status=404)
+            return JsonResponse(
+                {"detail": f"No template {fmt!r}: use template.xlsx, template.zip or example.json."},
+                status=404,
+            )
         builder, content_type, filename = _TEMPLATES[fmt]
         response = HttpResponse(builder(), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="prism-protocol-{number}-{filename}"'
@@ -121,6 +135,14 @@ urlpatterns = [
     path("protocol/", ProtocolVersionList.as_view(), name="api-protocol-list"),
     path("protocol/<int:number>/", ProtocolVersionDetail.as_view(), name="api-protocol-detail"),
     path("protocol/<int:number>/schema.json", ProtocolSchema.as_view(), name="api-protocol-schema"),
-    path("protocol/<int:number>/template.<str:fmt>", ProtocolTemplate.as_view(), name="api-protocol-template"),
-    path("protocol/<int:number>/example.<str:fmt>", ProtocolTemplate.as_view(), name="api-protocol-example"),
+    path(
+        "protocol/<int:number>/template.<str:fmt>",
+        ProtocolTemplate.as_view(),
+        name="api-protocol-template",
+    ),
+    path(
+        "protocol/<int:number>/example.<str:fmt>",
+        ProtocolTemplate.as_view(),
+        name="api-protocol-example",
+    ),
 ]

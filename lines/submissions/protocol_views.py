@@ -26,15 +26,21 @@ def detail(request, number):
         if not groups or groups[-1]["family"] != family:
             groups.append({"family": family, "rules": []})
         groups[-1]["rules"].append({"id": rule_id, "severity": severity, "text": text, "example": example})
-    return render(request, "protocol/detail.html", {
-        "version": version,
-        "versions": ProtocolVersion.objects.order_by("number"),
-        "groups": groups,
-        "settings": sorted((version.settings or {}).items()),
-        "example": json.dumps(example_json_document(), indent=2, ensure_ascii=False),
-        "columns": {sheet: [(c, kind, help_text) for c, (kind, help_text) in cols.items()]
-                    for sheet, cols in COLUMNS.items()},
-    })
+    return render(
+        request,
+        "protocol/detail.html",
+        {
+            "version": version,
+            "versions": ProtocolVersion.objects.order_by("number"),
+            "groups": groups,
+            "settings": sorted((version.settings or {}).items()),
+            "example": json.dumps(example_json_document(), indent=2, ensure_ascii=False),
+            "columns": {
+                sheet: [(c, kind, help_text) for c, (kind, help_text) in cols.items()]
+                for sheet, cols in COLUMNS.items()
+            },
+        },
+    )
 
 
 urlpatterns = [

@@ -28,7 +28,9 @@ def publish_submission_task(task: Any, submission_id: int, *, what: str, stays: 
         else:
             logger.exception(
                 "could not queue %s of submission %s; it stays %s and will be re-queued",
-                what, submission_id, stays,
+                what,
+                submission_id,
+                stays,
             )
         return False
 

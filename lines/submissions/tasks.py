@@ -57,7 +57,12 @@ def approve_submission_task(self, submission_id):
     writer.run_approval(submission_id)
 
 
-@shared_task(name="lines.tasks.requeue_stale_submissions", acks_late=True, soft_time_limit=120, time_limit=150)
+@shared_task(
+    name="lines.tasks.requeue_stale_submissions",
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=150,
+)
 def requeue_stale_submissions():
     """Beat: validation for submissions stuck in received/validating, and approvals
     stuck in approving, are queued again."""
@@ -97,7 +102,9 @@ def requeue_stale_approvals(now=None) -> list[int]:
         if submission.approval_started_at is None:
             # Waiting in the queue: touch it so the next beat does not publish it again.
             Submission.objects.filter(
-                pk=submission.pk, status=SubmissionStatus.APPROVING, approval_started_at__isnull=True
+                pk=submission.pk,
+                status=SubmissionStatus.APPROVING,
+                approval_started_at__isnull=True,
             ).update(updated_at=timezone.now())
         if publish_submission_task(approve_submission_task, submission.pk, what="approval", stays="approving"):
             queued.append(submission.pk)

@@ -56,14 +56,18 @@ class UploadForm(forms.Form):
         help_text="A filled-in template: .xlsx workbook, .zip of CSV files, or a .json document.",
     )
     pasted = forms.CharField(
-        label="…or paste the JSON document", required=False,
+        label="…or paste the JSON document",
+        required=False,
         widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
     )
     format = forms.ChoiceField(
-        choices=[("", "Tell from the file name"), *SubmissionFormat.choices], required=False,
+        choices=[("", "Tell from the file name"), *SubmissionFormat.choices],
+        required=False,
     )
     protocol = forms.ModelChoiceField(
-        queryset=ProtocolVersion.objects.all(), to_field_name="identifier", empty_label=None,
+        queryset=ProtocolVersion.objects.all(),
+        to_field_name="identifier",
+        empty_label=None,
         help_text="The protocol version your document follows.",
     )
 
@@ -108,7 +112,10 @@ def upload(request):
         else:
             try:
                 submission = receive_submission(
-                    user=request.user, content=content, fmt=fmt, filename=filename,
+                    user=request.user,
+                    content=content,
+                    fmt=fmt,
+                    filename=filename,
                     protocol=data["protocol"].identifier,
                 )
             except SubmissionRefused as refused:
@@ -117,10 +124,20 @@ def upload(request):
                 messages.success(request, f"Submission {submission.pk} received; it is being validated.")
                 return redirect("submission-detail", pk=submission.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "submissions/upload.html", {
-        "form": form, "protocols": ProtocolVersion.objects.all(),
-        "template_formats": [("xlsx", "XLSX workbook"), ("csv", "CSV files (zip)"), ("json", "JSON example")],
-    }, status=status)
+    return render(
+        request,
+        "submissions/upload.html",
+        {
+            "form": form,
+            "protocols": ProtocolVersion.objects.all(),
+            "template_formats": [
+                ("xlsx", "XLSX workbook"),
+                ("csv", "CSV files (zip)"),
+                ("json", "JSON example"),
+            ],
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -128,13 +145,20 @@ def blank_template(request, fmt):
     """The blank template of the newest (or ?protocol=) version, as a download. Public:
     a lab can look at what it would have to fill in before it has an account."""
     builders = {
-        "xlsx": ("blank_xlsx_template", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+        "xlsx": (
+            "blank_xlsx_template",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
         "csv": ("blank_csv_template", "application/zip", "zip"),
         "json": ("example_json_document", "application/json", "json"),
     }
     if fmt not in builders:
-        return HttpResponse(f"No template format {fmt!r}: use xlsx, csv or json.", status=404,
-                            content_type="text/plain")
+        return HttpResponse(
+            f"No template format {fmt!r}: use xlsx, csv or json.",
+            status=404,
+            content_type="text/plain",
+        )
     builder, content_type, extension = builders[fmt]
     content = getattr(submission_formats, builder)()
     if isinstance(content, (dict, list)):
@@ -155,9 +179,15 @@ def my_submissions(request):
     status = request.GET.get("status")
     if status in SubmissionStatus.values:
         submissions = submissions.filter(status=status)
-    return render(request, "submissions/list.html", {
-        "submissions": submissions[:200], "statuses": SubmissionStatus.choices, "status": status,
-    })
+    return render(
+        request,
+        "submissions/list.html",
+        {
+            "submissions": submissions[:200],
+            "statuses": SubmissionStatus.choices,
+            "status": status,
+        },
+    )
 
 
 @login_required
@@ -166,20 +196,38 @@ def review_queue(request):
         raise PermissionDenied("The review queue is for curators.")
     waiting = (
         Submission.objects.visible_to(request.user)
-        .filter(status__in=[SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING,
-                            SubmissionStatus.VALID, SubmissionStatus.APPROVING, SubmissionStatus.INVALID])
+        .filter(
+            status__in=[
+                SubmissionStatus.RECEIVED,
+                SubmissionStatus.VALIDATING,
+                SubmissionStatus.VALID,
+                SubmissionStatus.APPROVING,
+                SubmissionStatus.INVALID,
+            ]
+        )
         .select_related("institution", "depositor", "protocol_version")
         .order_by("created_at")
     )
-    groups = OrderedDict((s, []) for s in (SubmissionStatus.VALID, SubmissionStatus.APPROVING,
-                                           SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING,
-                                           SubmissionStatus.INVALID))
+    groups = OrderedDict(
+        (s, [])
+        for s in (
+            SubmissionStatus.VALID,
+            SubmissionStatus.APPROVING,
+            SubmissionStatus.RECEIVED,
+            SubmissionStatus.VALIDATING,
+            SubmissionStatus.INVALID,
+        )
+    )
     for submission in waiting[:500]:
         groups[submission.status].append(submission)
-    return render(request, "submissions/queue.html", {
-        "groups": [(SubmissionStatus(status).label, status, items) for status, items in groups.items()],
-        "now": timezone.now(),
-    })
+    return render(
+        request,
+        "submissions/queue.html",
+        {
+            "groups": [(SubmissionStatus(status).label, status, items) for status, items in groups.items()],
+            "now": timezone.now(),
+        },
+    )
 
 
 def _group_findings(findings):
@@ -197,7 +245,9 @@ def _group_findings(findings):
     ordered = sorted(groups.items(), key=lambda item: (order[item[0][0]], str(item[0][1])))
     return [
         {
-            "kind": kind, "label": label, "findings": items,
+            "kind": kind,
+            "label": label,
+            "findings": items,
             "errors": sum(1 for f in items if f.get("severity") == "error"),
             "warnings": sum(1 for f in items if f.get("severity") == "warning"),
         }
@@ -227,9 +277,12 @@ def _document_tables(submission):
             if isinstance(qc, dict):
                 qc_rows.append({"line": line.get("local_id"), **qc})
     return {
-        "donors": donors[:REVIEW_ROWS], "donor_count": len(donors),
-        "lines": lines[:REVIEW_ROWS], "line_count": len(lines),
-        "qc": qc_rows, "truncated": len(lines) > REVIEW_ROWS or len(donors) > REVIEW_ROWS,
+        "donors": donors[:REVIEW_ROWS],
+        "donor_count": len(donors),
+        "lines": lines[:REVIEW_ROWS],
+        "line_count": len(lines),
+        "qc": qc_rows,
+        "truncated": len(lines) > REVIEW_ROWS or len(donors) > REVIEW_ROWS,
     }
 
 
@@ -255,9 +308,14 @@ def progress(request, pk):
     """The progress fragment htmx polls; once the run is over, the whole page reloads
     to show the report."""
     submission = _visible(request, pk)
-    response = render(request, "submissions/_progress.html", {
-        "submission": submission, "running": submission.status in RUNNING,
-    })
+    response = render(
+        request,
+        "submissions/_progress.html",
+        {
+            "submission": submission,
+            "running": submission.status in RUNNING,
+        },
+    )
     if request.htmx and submission.status not in RUNNING:
         response["HX-Refresh"] = "true"
     return response
@@ -282,7 +340,8 @@ def approve(request, pk):
         messages.error(request, f"Not approved; the submission is now invalid: {conflicts}")
     else:
         messages.success(
-            request, f"Submission {pk}: approval in progress. Its lines are written in the background; "
+            request,
+            f"Submission {pk}: approval in progress. Its lines are written in the background; "
             "this page shows when they are released.",
         )
     return redirect("submission-detail", pk=pk)

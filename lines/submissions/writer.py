@@ -84,11 +84,14 @@ def _write(submission, by):
         # A unique name, accession or donor number taken between our re-check and
         # the insert (another institution's line cannot collide: names carry the code).
         logger.warning("approval of submission %s hit a uniqueness conflict: %s", submission.pk, exc)
-        findings = [_finding(
-            "NAME-3", "",
-            "Approval found a name, donor number or Cellosaurus accession that is already in the "
-            f"catalog ({_short(exc)}). Nothing was written; correct the document and submit it again.",
-        )]
+        findings = [
+            _finding(
+                "NAME-3",
+                "",
+                "Approval found a name, donor number or Cellosaurus accession that is already in the "
+                f"catalog ({_short(exc)}). Nothing was written; correct the document and submit it again.",
+            )
+        ]
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
         if locked.status in APPROVABLE:
@@ -123,9 +126,9 @@ def run_approval(submission_id: int) -> list[CellLine] | None:
 
 
 def release_approval_claim(submission_id: int, attempts: int) -> None:
-    Submission.objects.filter(
-        pk=submission_id, status=SubmissionStatus.APPROVING, approval_attempts=attempts
-    ).update(approval_started_at=None, updated_at=timezone.now())
+    Submission.objects.filter(pk=submission_id, status=SubmissionStatus.APPROVING, approval_attempts=attempts).update(
+        approval_started_at=None, updated_at=timezone.now()
+    )
 
 
 def stale_approvals(now: datetime.datetime | None = None) -> QuerySet[Submission]:
@@ -141,11 +144,15 @@ def hand_back_approval(submission: Submission) -> None:
     the curators as `valid` (nothing was written: each run is one transaction); logged."""
     logger.error(
         "approval of submission %s did not finish after %s attempts; it is valid again",
-        submission.pk, submission.approval_attempts,
+        submission.pk,
+        submission.approval_attempts,
     )
     Submission.objects.filter(pk=submission.pk, status=SubmissionStatus.APPROVING).update(
-        status=SubmissionStatus.VALID, decided_by=None, decided_at=None,
-        approval_started_at=None, updated_at=timezone.now(),
+        status=SubmissionStatus.VALID,
+        decided_by=None,
+        decided_at=None,
+        approval_started_at=None,
+        updated_at=timezone.now(),
     )
 
 
@@ -159,8 +166,15 @@ def _short(exc):
 
 
 def _finding(rule, location, message, *, line=None, donor=None):
-    return {"rule": rule, "severity": "error", "location": location, "message": message,
-            "line": line, "donor": donor, "at_approval": True}
+    return {
+        "rule": rule,
+        "severity": "error",
+        "location": location,
+        "message": message,
+        "line": line,
+        "donor": donor,
+        "at_approval": True,
+    }
 
 
 def _approve(submission_id, by):
@@ -260,44 +274,61 @@ class _Plan:
             .first()
         )
         if twin is not None:
-            findings.append(_finding(
-                "NAME-3", "",
-                f"This exact document was already approved as submission {twin.pk}; approving it "
-                "again would register its donors and lines twice. Nothing was written.",
-            ))
+            findings.append(
+                _finding(
+                    "NAME-3",
+                    "",
+                    f"This exact document was already approved as submission {twin.pk}; approving it "
+                    "again would register its donors and lines twice. Nothing was written.",
+                )
+            )
         for i, line in enumerate(self.lines):
             local = line.get("local_id")
             if line.get("donor") in self.donor_refs and line.get("donor") not in self.catalog_donors:
-                findings.append(_finding(
-                    "REF-1", f"/lines/{i}/donor",
-                    f"Line {local}: donor {line.get('donor')!r} is no longer in the catalog.", line=local,
-                ))
+                findings.append(
+                    _finding(
+                        "REF-1",
+                        f"/lines/{i}/donor",
+                        f"Line {local}: donor {line.get('donor')!r} is no longer in the catalog.",
+                        line=local,
+                    )
+                )
             parent = line.get("parental_line")
             if parent in self.parent_refs and parent not in self.catalog_parents:
-                findings.append(_finding(
-                    "REF-1", f"/lines/{i}/parental_line",
-                    f"Line {local}: parental line {parent!r} is no longer in the catalog.", line=local,
-                ))
+                findings.append(
+                    _finding(
+                        "REF-1",
+                        f"/lines/{i}/parental_line",
+                        f"Line {local}: parental line {parent!r} is no longer in the catalog.",
+                        line=local,
+                    )
+                )
         given = {line.get("name"): i for i, line in enumerate(self.lines) if line.get("name")}
         for name in CellLine.objects.filter(name__in=list(given)).values_list("name", flat=True):
             i = given[name]
-            findings.append(_finding(
-                "NAME-3", f"/lines/{i}/name",
-                f"The name {name} was taken in the catalog after this submission was validated; "
-                "leave the name empty to have one assigned, or choose another.",
-                line=self.lines[i].get("local_id"),
-            ))
+            findings.append(
+                _finding(
+                    "NAME-3",
+                    f"/lines/{i}/name",
+                    f"The name {name} was taken in the catalog after this submission was validated; "
+                    "leave the name empty to have one assigned, or choose another.",
+                    line=self.lines[i].get("local_id"),
+                )
+            )
         accessions = {line.get("cellosaurus"): i for i, line in enumerate(self.lines) if line.get("cellosaurus")}
         for accession in CellLine.objects.filter(cellosaurus_accession__in=list(accessions)).values_list(
             "cellosaurus_accession", flat=True
         ):
             i = accessions[accession]
-            findings.append(_finding(
-                "STR-3", f"/lines/{i}/cellosaurus",
-                f"A catalog line already carries Cellosaurus accession {accession}: this line is "
-                "probably registered already.",
-                line=self.lines[i].get("local_id"),
-            ))
+            findings.append(
+                _finding(
+                    "STR-3",
+                    f"/lines/{i}/cellosaurus",
+                    f"A catalog line already carries Cellosaurus accession {accession}: this line is "
+                    "probably registered already.",
+                    line=self.lines[i].get("local_id"),
+                )
+            )
         return findings
 
     # --- names ----------------------------------------------------------------
@@ -306,11 +337,16 @@ class _Plan:
         try:
             result = assign_names(self.document, institution=self.institution)
         except ValueError as exc:  # e.g. the institution has used every donor number
-            raise _Conflict([_finding(
-                "NAME-3", "/lines",
-                f"Names could not be assigned: {exc}. Nothing was written; a curator must "
-                "resolve this with hPSCreg before the lines can be registered.",
-            )]) from exc
+            raise _Conflict(
+                [
+                    _finding(
+                        "NAME-3",
+                        "/lines",
+                        f"Names could not be assigned: {exc}. Nothing was written; a curator must "
+                        "resolve this with hPSCreg before the lines can be registered.",
+                    )
+                ]
+            ) from exc
         self.line_names = dict(result.line_names)
         self.donor_numbers = dict(result.donor_numbers)
 
@@ -319,7 +355,10 @@ class _Plan:
         """bulk_create with one history record per row, credited to the approving curator
         (the audit trail says who put the row in the catalog, and when)."""
         return bulk_create_with_history(
-            rows, model, batch_size=batch_size, default_user=self.approved_by,
+            rows,
+            model,
+            batch_size=batch_size,
+            default_user=self.approved_by,
             default_change_reason=f"approved submission {self.submission.pk}",
         )
 
@@ -331,33 +370,36 @@ class _Plan:
 
     def _write_donors(self):
         disease_labels = dict(
-            DiseaseTerm.objects.filter(curie__in={d.get("disease") for d in self.donors if d.get("disease")})
-            .values_list("curie", "label")
+            DiseaseTerm.objects.filter(
+                curie__in={d.get("disease") for d in self.donors if d.get("disease")}
+            ).values_list("curie", "label")
         )
         rows = []
         for donor in self.donors:
             als = donor.get("als") or {}
             number = self.donor_numbers.get(donor.get("local_id"), "")
-            rows.append(Donor(
-                code=self._donor_code(number),
-                institution=self.institution,
-                donor_number=number,
-                sex=donor.get("sex") or "unknown",
-                age_at_sampling=donor.get("age_at_sampling"),
-                ancestry=donor.get("ancestry") or Ancestry.UNKNOWN,
-                disease=donor.get("disease") or "",
-                disease_label=disease_labels.get(donor.get("disease") or "", ""),
-                family_history=als.get("family_history") or "",
-                onset_site=als.get("onset_site") or "",
-                age_at_onset=als.get("age_at_onset"),
-                alsfrs_r=als.get("alsfrs_r"),
-                alsfrs_r_date=_date(als.get("alsfrs_r_date")),
-                progression_rate=als.get("progression_rate"),
-                c9orf72_repeats=als.get("c9orf72_repeats"),
-                atxn2_repeats=als.get("atxn2_repeats"),
-                viral_screening=donor.get("viral_screening") or {},
-                str_profile=_profile(donor.get("str_profile")),
-            ))
+            rows.append(
+                Donor(
+                    code=self._donor_code(number),
+                    institution=self.institution,
+                    donor_number=number,
+                    sex=donor.get("sex") or "unknown",
+                    age_at_sampling=donor.get("age_at_sampling"),
+                    ancestry=donor.get("ancestry") or Ancestry.UNKNOWN,
+                    disease=donor.get("disease") or "",
+                    disease_label=disease_labels.get(donor.get("disease") or "", ""),
+                    family_history=als.get("family_history") or "",
+                    onset_site=als.get("onset_site") or "",
+                    age_at_onset=als.get("age_at_onset"),
+                    alsfrs_r=als.get("alsfrs_r"),
+                    alsfrs_r_date=_date(als.get("alsfrs_r_date")),
+                    progression_rate=als.get("progression_rate"),
+                    c9orf72_repeats=als.get("c9orf72_repeats"),
+                    atxn2_repeats=als.get("atxn2_repeats"),
+                    viral_screening=donor.get("viral_screening") or {},
+                    str_profile=_profile(donor.get("str_profile")),
+                )
+            )
         created = self._bulk(rows, Donor, 1000)
         if created and created[0].pk is None:  # backends without RETURNING
             created = list(Donor.objects.filter(code__in=[r.code for r in rows]))
@@ -367,16 +409,18 @@ class _Plan:
         consents, code_links = [], []
         for donor in self.donors:
             consent = donor.get("consent") or {}
-            consents.append(Consent(
-                donor=by_local[donor.get("local_id")],
-                disease=consent.get("disease") or "",
-                genetic_data=consent.get("genetic_data") or "controlled",
-                recontact=bool(consent.get("recontact")),
-                obtained_on=_date(consent.get("obtained_on")),
-                withdrawn_on=_date(consent.get("withdrawn_on")),
-                withdrawal_reason=consent.get("withdrawal_reason") or "",
-                document_reference=consent.get("document_reference") or "",
-            ))
+            consents.append(
+                Consent(
+                    donor=by_local[donor.get("local_id")],
+                    disease=consent.get("disease") or "",
+                    genetic_data=consent.get("genetic_data") or "controlled",
+                    recontact=bool(consent.get("recontact")),
+                    obtained_on=_date(consent.get("obtained_on")),
+                    withdrawn_on=_date(consent.get("withdrawn_on")),
+                    withdrawal_reason=consent.get("withdrawal_reason") or "",
+                    document_reference=consent.get("document_reference") or "",
+                )
+            )
         consents = self._bulk(consents, Consent, 1000)
         if consents and consents[0].pk is None:
             consents = list(Consent.objects.filter(donor__in=list(by_local.values())).order_by("donor_id"))
@@ -388,12 +432,11 @@ class _Plan:
                 code_links.append(through(consent_id=consent.pk, duoterm_id=code))
         through.objects.bulk_create(code_links, batch_size=2000)
 
-        genes = self._gene_ids(
-            v.get("gene") for d in self.donors for v in d.get("variants") or []
-        )
+        genes = self._gene_ids(v.get("gene") for d in self.donors for v in d.get("variants") or [])
         variants = [
             self._variant(v, genes, donor=by_local[d.get("local_id")])
-            for d in self.donors for v in d.get("variants") or []
+            for d in self.donors
+            for v in d.get("variants") or []
         ]
         self._bulk(variants, Variant, 2000)
         for donor in self.donors:
@@ -438,15 +481,22 @@ class _Plan:
         pending = list(self.lines)
         while pending:
             ready = [
-                line for line in pending
+                line
+                for line in pending
                 if not line.get("parental_line")
                 or line.get("parental_line") in self.catalog_parents
                 or line.get("parental_line") in created_by_local
             ]
             if not ready:
-                raise _Conflict([_finding(
-                    "REF-1", "/lines", "Parental lines refer to each other in a cycle; nothing was written."
-                )])
+                raise _Conflict(
+                    [
+                        _finding(
+                            "REF-1",
+                            "/lines",
+                            "Parental lines refer to each other in a cycle; nothing was written.",
+                        )
+                    ]
+                )
             rows = [self._line_row(line, donors_by_local, created_by_local, cell_types, now) for line in ready]
             created = self._bulk(rows, CellLine, 1000)
             if created and created[0].pk is None:
@@ -475,14 +525,21 @@ class _Plan:
         )
         culture = line.get("culture") or {}
         identity = next(
-            (qc for qc in line.get("qc") or [] if qc.get("test") == "identity" and qc.get("str_profile")), None
+            (qc for qc in line.get("qc") or [] if qc.get("test") == "identity" and qc.get("str_profile")),
+            None,
         )
         name = line.get("name") or self.line_names.get(line.get("local_id"))
         if not name:
-            raise _Conflict([_finding(
-                "NAME-1", f"/lines/{self.lines.index(line)}/name",
-                f"Line {line.get('local_id')}: no name could be assigned.", line=line.get("local_id"),
-            )])
+            raise _Conflict(
+                [
+                    _finding(
+                        "NAME-1",
+                        f"/lines/{self.lines.index(line)}/name",
+                        f"Line {line.get('local_id')}: no name could be assigned.",
+                        line=line.get("local_id"),
+                    )
+                ]
+            )
         row = CellLine(
             name=name,
             institution=self.institution,
@@ -511,29 +568,36 @@ class _Plan:
         # Released lines with a full passing panel and standing consent can be
         # requested; anything less is listed but restricted until a curator clears it.
         row.availability = (
-            Availability.AVAILABLE if row.qc_status == QCStatus.PASSED and not withdrawn
-            else Availability.RESTRICTED
+            Availability.AVAILABLE if row.qc_status == QCStatus.PASSED and not withdrawn else Availability.RESTRICTED
         )
         return row
 
     def _qc_rows(self, line):
         records = []
         for qc in line.get("qc") or []:
-            records.append(QCRecord(
-                test=qc.get("test"),
-                method=qc.get("method") or "",
-                result=qc.get("result"),
-                passage=qc.get("passage"),
-                tested_on=_date(qc.get("date")),
-                testing_lab=qc.get("testing_lab") or "",
-                details={k: v for k, v in qc.items() if k not in QC_FIELDS and v is not None},
-            ))
+            records.append(
+                QCRecord(
+                    test=qc.get("test"),
+                    method=qc.get("method") or "",
+                    result=qc.get("result"),
+                    passage=qc.get("passage"),
+                    tested_on=_date(qc.get("date")),
+                    testing_lab=qc.get("testing_lab") or "",
+                    details={k: v for k, v in qc.items() if k not in QC_FIELDS and v is not None},
+                )
+            )
         screening = line.get("viral_screening")
         if screening:
             results = set(screening.values())
             result = "pass" if results <= {"negative"} else ("fail" if "positive" in results else "inconclusive")
-            records.append(QCRecord(test="viral_screening", method="serology", result=result,
-                                    details={"viral_screening": screening}))
+            records.append(
+                QCRecord(
+                    test="viral_screening",
+                    method="serology",
+                    result=result,
+                    details={"viral_screening": screening},
+                )
+            )
         return records
 
     def _write_qc_and_variants(self, created_by_local):

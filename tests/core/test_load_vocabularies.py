@@ -14,7 +14,12 @@ pytestmark = pytest.mark.django_db
 def test_the_official_files_load_and_a_second_run_changes_nothing(reference_data):
     out = io.StringIO()
     call_command("load_vocabularies", str(reference_data), stdout=out)
-    counts = (DuoTerm.objects.count(), Gene.objects.count(), DiseaseTerm.objects.count(), CellType.objects.count())
+    counts = (
+        DuoTerm.objects.count(),
+        Gene.objects.count(),
+        DiseaseTerm.objects.count(),
+        CellType.objects.count(),
+    )
     assert Gene.objects.count() > 40000 and CellType.objects.count() > 3000
     assert DuoTerm.objects.get(curie="DUO:0000044").shorthand == "NPOA"  # 8-digit IRI upstream
     assert DuoTerm.objects.get(curie="DUO:0000007").branch == "permission"
@@ -25,8 +30,12 @@ def test_the_official_files_load_and_a_second_run_changes_nothing(reference_data
     assert "HGNC genes:" in out.getvalue()
 
     call_command("load_vocabularies", str(reference_data), stdout=io.StringIO())
-    assert (DuoTerm.objects.count(), Gene.objects.count(), DiseaseTerm.objects.count(),
-            CellType.objects.count()) == counts
+    assert (
+        DuoTerm.objects.count(),
+        Gene.objects.count(),
+        DiseaseTerm.objects.count(),
+        CellType.objects.count(),
+    ) == counts
 
 
 def test_a_folder_without_vocabulary_files_is_a_clear_error(tmp_path):

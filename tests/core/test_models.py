@@ -56,7 +56,12 @@ def line(owner_institution):
 def request_for(researcher):
     def make(**fields):
         return DistributionRequest.objects.create(
-            **{"requester": researcher, "organisation": "Lab", "organisation_type": "academic", **fields}
+            **{
+                "requester": researcher,
+                "organisation": "Lab",
+                "organisation_type": "academic",
+                **fields,
+            }
         )
 
     return make
@@ -72,7 +77,10 @@ def protocol():
 def test_an_institution_code_must_be_2_to_6_capital_letters(code):
     # Too long is a DataError on PostgreSQL (varchar(6)); SQLite has no length
     # limit and the format check refuses it.
-    refused(lambda: Institution.objects.create(code=code, name="x", country="y"), (IntegrityError, DataError))
+    refused(
+        lambda: Institution.objects.create(code=code, name="x", country="y"),
+        (IntegrityError, DataError),
+    )
 
 
 def test_institution_codes_are_unique(owner_institution):
@@ -246,7 +254,11 @@ def test_a_shipment_carries_at_least_one_vial(request_for, line, curator):
     req = request_for()
     refused(
         lambda: Shipment.objects.create(
-            request=req, line=line, shipped_on=datetime.date(2025, 1, 1), vials=0, recorded_by=curator
+            request=req,
+            line=line,
+            shipped_on=datetime.date(2025, 1, 1),
+            vials=0,
+            recorded_by=curator,
         )
     )
 
@@ -316,7 +328,10 @@ def catalog(owner_institution, researcher):
     line = CellLineFactory(donor=donor)
     record = QCRecordFactory(line=line)
     req = DistributionRequest.objects.create(
-        requester=researcher, organisation="Lab", organisation_type="academic", purpose_codes=["DUO:0000042"]
+        requester=researcher,
+        organisation="Lab",
+        organisation_type="academic",
+        purpose_codes=["DUO:0000042"],
     )
     return {"donor": donor, "consent": consent, "line": line, "qc": record, "request": req}
 
@@ -450,12 +465,20 @@ def test_anonymous_visitors_and_researchers_see_released_lines_only(lines_of_two
 
 def test_a_depositor_also_sees_every_line_of_their_own_institution(lines_of_two_institutions, depositor):
     assert visible(depositor, lines_of_two_institutions) == {
-        "own_released", "own_draft", "own_submitted", "own_withdrawn", "other_released",
+        "own_released",
+        "own_draft",
+        "own_submitted",
+        "own_withdrawn",
+        "other_released",
     }
 
 
 def test_another_institutions_depositor_sees_its_own_drafts_not_ours(lines_of_two_institutions, other_depositor):
-    assert visible(other_depositor, lines_of_two_institutions) == {"own_released", "other_released", "other_draft"}
+    assert visible(other_depositor, lines_of_two_institutions) == {
+        "own_released",
+        "other_released",
+        "other_draft",
+    }
 
 
 def test_a_curator_sees_every_line(lines_of_two_institutions, curator):
@@ -472,9 +495,7 @@ def test_donors_are_visible_through_their_visible_lines(lines_of_two_institution
     assert donors_visible_to(researcher).count() == 2
 
 
-def test_submissions_are_seen_by_their_institution_and_curators_only(
-    depositor, other_depositor, researcher, curator
-):
+def test_submissions_are_seen_by_their_institution_and_curators_only(depositor, other_depositor, researcher, curator):
     submission = make_submission(depositor)
 
     assert submission in Submission.objects.visible_to(depositor)

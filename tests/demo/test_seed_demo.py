@@ -38,9 +38,29 @@ pytestmark = pytest.mark.django_db
 HPSCREG_NAME = re.compile(r"^[A-Z]{2,6}i[A-Za-z0-9]{3}-[A-Z]{1,2}(-[A-Za-z0-9]{1,2})?$")
 SUBSTITUTION = re.compile(r"^c\.(\d+)[ACGT]>[ACGT]$")
 PROTEIN = re.compile(r"^p\.([A-Z][a-z]{2})(\d+)([A-Z][a-z]{2}|Ter)$")
-THREE_TO_ONE = {"Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E",
-                "Gly": "G", "His": "H", "Ile": "I", "Leu": "L", "Lys": "K", "Met": "M", "Phe": "F",
-                "Pro": "P", "Ser": "S", "Thr": "T", "Trp": "W", "Tyr": "Y", "Val": "V", "Ter": "X"}
+THREE_TO_ONE = {
+    "Ala": "A",
+    "Arg": "R",
+    "Asn": "N",
+    "Asp": "D",
+    "Cys": "C",
+    "Gln": "Q",
+    "Glu": "E",
+    "Gly": "G",
+    "His": "H",
+    "Ile": "I",
+    "Leu": "L",
+    "Lys": "K",
+    "Met": "M",
+    "Phe": "F",
+    "Pro": "P",
+    "Ser": "S",
+    "Thr": "T",
+    "Trp": "W",
+    "Tyr": "Y",
+    "Val": "V",
+    "Ter": "X",
+}
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +130,10 @@ def test_donor_diseases_are_mondo_terms_and_variants_sit_in_the_subtypes_gene(se
             assert variant.gene == gene, (donor.code, donor.disease, variant.gene)
             assert variant.origin == "germline"
             assert variant.classification in ("pathogenic", "likely_pathogenic")
-            assert variant.hgnc_id == facts.SUBTYPES[next(k for k, v in facts.SUBTYPES.items() if v[0] == donor.disease)][2]
+            assert (
+                variant.hgnc_id
+                == facts.SUBTYPES[next(k for k, v in facts.SUBTYPES.items() if v[0] == donor.disease)][2]
+            )
 
 
 def test_coding_variants_name_the_right_codon_and_transcript(seeded):
@@ -129,8 +152,7 @@ def test_coding_variants_name_the_right_codon_and_transcript(seeded):
 
 
 def test_the_well_known_sod1_variants_use_hgvs_numbering():
-    by_legacy = {legacy: (c_dot, p_dot) for subtype, c_dot, p_dot, legacy, *_ in facts.VARIANTS
-                 if subtype == "ALS1"}
+    by_legacy = {legacy: (c_dot, p_dot) for subtype, c_dot, p_dot, legacy, *_ in facts.VARIANTS if subtype == "ALS1"}
     assert by_legacy["A4V"] == ("c.14C>T", "p.Ala5Val")
     assert by_legacy["D90A"] == ("c.272A>C", "p.Asp91Ala")
     assert by_legacy["G93A"] == ("c.281G>C", "p.Gly94Ala")
@@ -192,7 +214,14 @@ def test_consent_uses_duo_curies_with_a_mix_of_terms(seeded):
         if "DUO:0000007" in curies:
             assert consent.disease.startswith("MONDO:")
         codes.update(curies)
-    for curie in ("DUO:0000042", "DUO:0000006", "DUO:0000007", "DUO:0000046", "DUO:0000021", "DUO:0000019"):
+    for curie in (
+        "DUO:0000042",
+        "DUO:0000006",
+        "DUO:0000007",
+        "DUO:0000046",
+        "DUO:0000021",
+        "DUO:0000019",
+    ):
         assert codes[curie] > 0, curie
     withdrawn = Consent.objects.filter(withdrawn_on__isnull=False)
     assert withdrawn.count() >= 2
@@ -200,8 +229,9 @@ def test_consent_uses_duo_curies_with_a_mix_of_terms(seeded):
         lines = CellLine.objects.filter(donor=consent.donor)
         assert not lines.exclude(availability="not_distributed").exists()
         assert all(ln.released_at.date() < consent.withdrawn_on for ln in lines)
-        assert all(r.tested_on <= ln.released_at.date() for ln in lines for r in ln.qc_records.all()
-                   if r.test in CORE_TESTS)
+        assert all(
+            r.tested_on <= ln.released_at.date() for ln in lines for r in ln.qc_records.all() if r.test in CORE_TESTS
+        )
 
 
 def test_qc_panels_are_full_and_qc_status_agrees_with_the_records(seeded):
@@ -285,7 +315,11 @@ def test_requests_span_the_workflow_as_the_workflow_would_leave_them(seeded):
 
 
 def test_one_demo_user_per_role_can_sign_in(seeded, client):
-    for role, password in [(RESEARCHER, "demo-researcher"), (DEPOSITOR, "demo-depositor"), (CURATOR, "demo-curator")]:
+    for role, password in [
+        (RESEARCHER, "demo-researcher"),
+        (DEPOSITOR, "demo-depositor"),
+        (CURATOR, "demo-curator"),
+    ]:
         assert f"{role} / {password}" in seeded["output"]
         assert client.login(username=role, password=password), role
         user = demo.get_user_model().objects.get(username=role)
@@ -306,14 +340,22 @@ def test_building_is_deterministic(seeded):
 
 
 def test_running_again_rebuilds_the_same_catalog_without_duplicates(seeded):
-    counts = (Donor.objects.count(), CellLine.objects.count(), QCRecord.objects.count(),
-              DistributionRequest.objects.count())
+    counts = (
+        Donor.objects.count(),
+        CellLine.objects.count(),
+        QCRecord.objects.count(),
+        DistributionRequest.objects.count(),
+    )
     out = StringIO()
     call_command("seed_demo", stdout=out)
     assert "replaced" in out.getvalue()
     assert demo.demo_digest() == seeded["digest"]
-    assert (Donor.objects.count(), CellLine.objects.count(), QCRecord.objects.count(),
-            DistributionRequest.objects.count()) == counts
+    assert (
+        Donor.objects.count(),
+        CellLine.objects.count(),
+        QCRecord.objects.count(),
+        DistributionRequest.objects.count(),
+    ) == counts
 
 
 def test_if_empty_leaves_a_catalog_with_lines_alone(seeded):
@@ -329,8 +371,11 @@ def test_it_refuses_to_rebuild_when_other_data_asks_for_demo_lines(seeded):
     outsider = create_user_with_role("ext-lab", "researcher")[0]
     line = CellLine.objects.filter(status="released", availability="available").first()
     request = DistributionRequest.objects.create(
-        requester=outsider, organisation="Elsewhere University", organisation_type="academic",
-        purpose_codes=["DUO:0000042"], status="submitted",
+        requester=outsider,
+        organisation="Elsewhere University",
+        organisation_type="academic",
+        purpose_codes=["DUO:0000042"],
+        status="submitted",
     )
     RequestedLine.objects.create(request=request, line=line)
     with pytest.raises(CommandError, match="request"):
@@ -354,8 +399,7 @@ def test_every_text_value_fits_its_column(seeded):
         for model in apps.get_app_config(label).get_models():
             for field in model._meta.concrete_fields:
                 if isinstance(field, CharField) and field.max_length:
-                    too_long = model._default_manager.annotate(_n=Length(field.attname)).filter(
-                        _n__gt=field.max_length)
+                    too_long = model._default_manager.annotate(_n=Length(field.attname)).filter(_n__gt=field.max_length)
                     assert not too_long.exists(), f"{model.__name__}.{field.name} > {field.max_length}"
 
 

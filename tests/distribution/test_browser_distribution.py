@@ -20,7 +20,12 @@ from tests.factories import CellLineFactory, ConsentFactory, DonorFactory
 from tests.lines.holdings import test_browser
 
 # The fixtures and helpers of the main browser tests, reused.
-browser, page, shot, shown_total = test_browser.browser, test_browser.page, test_browser.shot, test_browser.shown_total
+browser, page, shot, shown_total = (
+    test_browser.browser,
+    test_browser.page,
+    test_browser.shot,
+    test_browser.shown_total,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +36,9 @@ def line_with(codes, **kwargs):
     donor = DonorFactory()
     ConsentFactory(donor=donor, codes=codes)
     line = CellLineFactory(donor=donor, **kwargs)
-    refresh_search_text(CellLine.objects.filter(pk=line.pk))  # what the submission approval does, so that search finds it
+    refresh_search_text(
+        CellLine.objects.filter(pk=line.pk)
+    )  # what the submission approval does, so that search finds it
     return line
 
 
@@ -106,7 +113,11 @@ def test_a_researcher_goes_from_a_catalog_search_to_a_submitted_request(page, re
     shot(page, "distribution-my-requests")
 
     request.refresh_from_db()
-    assert (request.status, request.purpose_codes, request.accepted_conditions) == ("submitted", [HMB], [IRB])
+    assert (request.status, request.purpose_codes, request.accepted_conditions) == (
+        "submitted",
+        [HMB],
+        [IRB],
+    )
     assert [item.line.name for item in request.items.all()] == [wanted.name]
 
 
@@ -114,8 +125,14 @@ def test_a_curator_goes_from_the_queue_to_a_shipped_request(page, researcher, cu
     # The consent limits use to a region: the eligibility check cannot decide that,
     # so the curator must approve the line with a reason.
     line = line_with([GRU, GS])
-    request = create_request(researcher, [line], purpose_codes=[HMB], organisation_type="academic",
-                             vials={line.name: 2}, accepted_conditions=[GS])
+    request = create_request(
+        researcher,
+        [line],
+        purpose_codes=[HMB],
+        organisation_type="academic",
+        vials={line.name: 2},
+        accepted_conditions=[GS],
+    )
     actions.submit(request, researcher, accepted_conditions=[GS])
 
     sign_in(page, "cora", "pw-cora-123", "/distribution/queue/")
@@ -169,5 +186,10 @@ def test_a_curator_goes_from_the_queue_to_a_shipped_request(page, researcher, cu
     assert request.status == "shipped"
     assert request.agreement_reference == "MTA-2026-042"
     shipment = Shipment.objects.get()
-    assert (shipment.request_id, shipment.line_id, shipment.vials, shipment.batch, shipment.passage) == (
-        request.pk, line.pk, 2, "B7", 19)
+    assert (
+        shipment.request_id,
+        shipment.line_id,
+        shipment.vials,
+        shipment.batch,
+        shipment.passage,
+    ) == (request.pk, line.pk, 2, "B7", 19)

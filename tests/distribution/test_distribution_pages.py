@@ -51,7 +51,12 @@ def test_researcher_goes_from_choosing_lines_to_a_submitted_request(researcher, 
     assert irb_line.name in basket and als_line.name in basket
 
     # State the purpose: research on ALS type 1 — both lines allowed, IRB a condition.
-    purpose = {"codes": [DS], "disease": ALS1, "organisation_type": "academic", "purpose_summary": "SOD1 motor neurons"}
+    purpose = {
+        "codes": [DS],
+        "disease": ALS1,
+        "organisation_type": "academic",
+        "purpose_summary": "SOD1 motor neurons",
+    }
     page = client.get("/distribution/basket/", purpose).content.decode()
     assert page.count("Allowed") >= 2
     assert "Ethics approval required" in page
@@ -77,10 +82,17 @@ def test_researcher_goes_from_choosing_lines_to_a_submitted_request(researcher, 
 def test_researcher_submits_straight_from_the_basket(researcher, irb_line):
     client = signed_in(researcher)
     client.post("/distribution/basket/add/", {"line": irb_line.name})
-    response = client.post("/distribution/basket/", {
-        "codes": [HMB], "organisation_type": "academic", "accept": [IRB], "action": "submit",
-        f"vials-{irb_line.name}": "3",
-    }, follow=True)
+    response = client.post(
+        "/distribution/basket/",
+        {
+            "codes": [HMB],
+            "organisation_type": "academic",
+            "accept": [IRB],
+            "action": "submit",
+            f"vials-{irb_line.name}": "3",
+        },
+        follow=True,
+    )
     request = DistributionRequest.objects.get()
     assert request.status == "submitted"
     assert request.items.get().vials == 3
@@ -91,13 +103,17 @@ def test_researcher_submits_straight_from_the_basket(researcher, irb_line):
 def test_basket_shows_denied_lines_and_offers_no_submit(researcher, als_line):
     client = signed_in(researcher)
     client.post("/distribution/basket/add/", {"line": als_line.name})
-    page = client.get("/distribution/basket/", {"codes": [DS], "disease": PARKINSON,
-                                                "organisation_type": "academic"}).content.decode()
+    page = client.get(
+        "/distribution/basket/",
+        {"codes": [DS], "disease": PARKINSON, "organisation_type": "academic"},
+    ).content.decode()
     assert "Not allowed" in page
     assert "not that disease nor a form of it" in page
     assert 'value="submit"' not in page
-    response = client.post("/distribution/basket/", {"codes": [DS], "disease": PARKINSON,
-                                                     "organisation_type": "academic", "action": "submit"})
+    response = client.post(
+        "/distribution/basket/",
+        {"codes": [DS], "disease": PARKINSON, "organisation_type": "academic", "action": "submit"},
+    )
     assert DistributionRequest.objects.count() == 0
     assert response.status_code == 200
 
@@ -116,15 +132,18 @@ def test_basket_refuses_lines_the_user_may_not_see(researcher):
     assert f"No line called {hidden.name}" in response.content.decode()
 
 
-def test_curator_goes_from_the_queue_to_a_shipped_request(researcher, curator, irb_line, mailoutbox,
-                                                         django_capture_on_commit_callbacks):
+def test_curator_goes_from_the_queue_to_a_shipped_request(
+    researcher, curator, irb_line, mailoutbox, django_capture_on_commit_callbacks
+):
     researcher.email = "rita@example.org"
     researcher.save()
     abstain_line = line_with([GRU, GS])
     client = signed_in(researcher)
     client.post("/distribution/basket/add/", {"line": [irb_line.name, abstain_line.name]})
-    client.post("/distribution/basket/", {"codes": [HMB], "organisation_type": "academic",
-                                          "accept": [IRB, GS], "action": "submit"})
+    client.post(
+        "/distribution/basket/",
+        {"codes": [HMB], "organisation_type": "academic", "accept": [IRB, GS], "action": "submit"},
+    )
     request = DistributionRequest.objects.get()
     assert request.status == "submitted"
 
@@ -146,22 +165,35 @@ def test_curator_goes_from_the_queue_to_a_shipped_request(researcher, curator, i
     page = act("approve")
     assert request.status == "under_review"
     assert abstain_line.name in page  # must be decided one by one first
-    act("approve-line", {"line": abstain_line.name, "reason": "Consent names the EU; requester is in the EU."})
+    act(
+        "approve-line",
+        {"line": abstain_line.name, "reason": "Consent names the EU; requester is in the EU."},
+    )
     act("approve", {"reason": "Consent fits the project."})
     assert request.status == "approved"
     act("agreement", {"reference": "MTA-2026-042", "executed_on": datetime.date.today().isoformat()})
     assert request.status == "agreement_executed"
     items = {i.line.name: i for i in request.items.select_related("line")}
-    page = act("ship", {
-        "shipped_on": datetime.date.today().isoformat(), "courier_reference": "DHL-1",
-        f"vials-{items[irb_line.name].pk}": "2", f"batch-{items[irb_line.name].pk}": "B7",
-        f"passage-{items[irb_line.name].pk}": "19",
-        f"vials-{items[abstain_line.name].pk}": "1",
-    })
+    page = act(
+        "ship",
+        {
+            "shipped_on": datetime.date.today().isoformat(),
+            "courier_reference": "DHL-1",
+            f"vials-{items[irb_line.name].pk}": "2",
+            f"batch-{items[irb_line.name].pk}": "B7",
+            f"passage-{items[irb_line.name].pk}": "19",
+            f"vials-{items[abstain_line.name].pk}": "1",
+        },
+    )
     assert request.status == "shipped"
     assert "B7" in page
     shipment = request.shipments.get(line=irb_line)
-    assert (shipment.vials, shipment.batch, shipment.passage, shipment.courier_reference) == (2, "B7", 19, "DHL-1")
+    assert (shipment.vials, shipment.batch, shipment.passage, shipment.courier_reference) == (
+        2,
+        "B7",
+        19,
+        "DHL-1",
+    )
     # the requester heard of each step
     subjects = [m.subject for m in mailoutbox]
     assert any("Shipped" in s for s in subjects)
@@ -171,22 +203,30 @@ def test_curator_goes_from_the_queue_to_a_shipped_request(researcher, curator, i
 def test_curator_rejects_a_line_and_must_give_a_reason(researcher, curator, irb_line):
     client = signed_in(researcher)
     client.post("/distribution/basket/add/", {"line": irb_line.name})
-    client.post("/distribution/basket/", {"codes": [HMB], "organisation_type": "academic", "accept": [IRB],
-                                          "action": "submit"})
+    client.post(
+        "/distribution/basket/",
+        {"codes": [HMB], "organisation_type": "academic", "accept": [IRB], "action": "submit"},
+    )
     request = DistributionRequest.objects.get()
     cur = signed_in(curator)
-    page = cur.post(f"/distribution/requests/{request.pk}/reject-line/", {"line": irb_line.name},
-                    follow=True).content.decode()
+    page = cur.post(
+        f"/distribution/requests/{request.pk}/reject-line/", {"line": irb_line.name}, follow=True
+    ).content.decode()
     assert "Give a reason" in page
-    cur.post(f"/distribution/requests/{request.pk}/reject-line/", {"line": irb_line.name, "reason": "Out of stock"})
+    cur.post(
+        f"/distribution/requests/{request.pk}/reject-line/",
+        {"line": irb_line.name, "reason": "Out of stock"},
+    )
     assert request.items.get().decision == "rejected"
 
 
 def test_pages_keep_roles_apart(researcher, other_depositor, curator, irb_line):
     client = signed_in(researcher)
     client.post("/distribution/basket/add/", {"line": irb_line.name})
-    client.post("/distribution/basket/", {"codes": [HMB], "organisation_type": "academic", "accept": [IRB],
-                                          "action": "submit"})
+    client.post(
+        "/distribution/basket/",
+        {"codes": [HMB], "organisation_type": "academic", "accept": [IRB], "action": "submit"},
+    )
     request = DistributionRequest.objects.get()
     assert signed_in(other_depositor).get(f"/distribution/requests/{request.pk}/").status_code == 404
     assert client.get("/distribution/queue/").status_code == 403
@@ -209,8 +249,10 @@ def test_stray_nul_characters_are_not_a_server_error(researcher, curator, irb_li
     client = signed_in(researcher)
     assert client.get("/distribution/lines/", {"q": "UKB\x00"}).status_code == 200
     client.post("/distribution/basket/add/", {"line": irb_line.name})
-    client.post("/distribution/basket/", {"codes": [HMB], "organisation_type": "academic", "accept": [IRB],
-                                          "action": "submit"})
+    client.post(
+        "/distribution/basket/",
+        {"codes": [HMB], "organisation_type": "academic", "accept": [IRB], "action": "submit"},
+    )
     request = DistributionRequest.objects.get()
     cur = signed_in(curator)
     response = cur.post(f"/distribution/requests/{request.pk}/reject/", {"reason": "No\x00 stock"})

@@ -364,8 +364,7 @@ def test_unknown_disease_and_organisation_type_are_named():
 def _line_with(codes, disease="", **kwargs):
     donor = DonorFactory()
     if codes is not None:
-        ConsentFactory(donor=donor, codes=codes, disease=disease,
-                       withdrawn_on=kwargs.pop("withdrawn_on", None))
+        ConsentFactory(donor=donor, codes=codes, disease=disease, withdrawn_on=kwargs.pop("withdrawn_on", None))
     return CellLineFactory(donor=donor, **kwargs)
 
 
@@ -410,8 +409,9 @@ PURPOSES = [
 def test_purpose_filter_lists_exactly_the_lines_evaluate_approves(varied_lines, p):
     expected = {r.line for r in evaluate_lines(CellLine.objects.all(), p) if r.decision == APPROVE}
     found = set(
-        filter_lines_for_purpose(CellLine.objects.all(), p.codes, p.disease, p.commercial, p.organisation_type)
-        .values_list("name", flat=True)
+        filter_lines_for_purpose(
+            CellLine.objects.all(), p.codes, p.disease, p.commercial, p.organisation_type
+        ).values_list("name", flat=True)
     )
     assert found == expected
     assert found  # every purpose here has at least one usable line
@@ -447,9 +447,7 @@ def _names(response):
 
 @pytest.mark.django_db
 def test_lines_api_lists_only_what_a_purpose_may_use(varied_lines, api_client):
-    expected = set(
-        filter_lines_for_purpose(CellLine.objects.all(), [DS], ALS1).values_list("name", flat=True)
-    )
+    expected = set(filter_lines_for_purpose(CellLine.objects.all(), [DS], ALS1).values_list("name", flat=True))
     found = _names(api_client.get("/api/v1/lines/", {"purpose": DS, "purpose_disease": ALS1}))
     assert found == expected
     assert varied_lines[4].name in found  # DS consent on ALS1 itself
@@ -465,12 +463,15 @@ def test_lines_api_purpose_filter_respects_commercial_restrictions(varied_lines,
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("params,parameter", [
-    ({"purpose": "DUO:0000021"}, "purpose"),
-    ({"purpose": DS}, "purpose_disease"),
-    ({"purpose": DS, "purpose_disease": "MONDO:0100000"}, "purpose_disease"),
-    ({"purpose_disease": ALS}, "purpose"),
-])
+@pytest.mark.parametrize(
+    "params,parameter",
+    [
+        ({"purpose": "DUO:0000021"}, "purpose"),
+        ({"purpose": DS}, "purpose_disease"),
+        ({"purpose": DS, "purpose_disease": "MONDO:0100000"}, "purpose_disease"),
+        ({"purpose_disease": ALS}, "purpose"),
+    ],
+)
 def test_lines_api_names_the_bad_purpose_parameter(api_client, params, parameter):
     response = api_client.get("/api/v1/lines/", params)
     assert response.status_code == 400

@@ -21,9 +21,12 @@ pytestmark = pytest.mark.django_db
 def test_eligibility_answers_per_line_without_creating_anything(requester, gru_irb_line, ds_als_line, hmb_line):
     response = client_for(requester).post(
         "/api/v1/eligibility/",
-        {"lines": [gru_irb_line.name, ds_als_line.name, hmb_line.name],
-         "purpose": {"codes": [DS], "disease": PARKINSON}, "commercial": False,
-         "organisation_type": "academic"},
+        {
+            "lines": [gru_irb_line.name, ds_als_line.name, hmb_line.name],
+            "purpose": {"codes": [DS], "disease": PARKINSON},
+            "commercial": False,
+            "organisation_type": "academic",
+        },
         format="json",
     )
     assert response.status_code == 200, response.json()
@@ -37,16 +40,24 @@ def test_eligibility_answers_per_line_without_creating_anything(requester, gru_i
 
 
 def test_eligibility_follows_the_disease_hierarchy(api_client, ds_als_line):
-    body = {"lines": [ds_als_line.name], "purpose": {"codes": [DS], "disease": ALS1},
-            "commercial": False, "organisation_type": "academic"}
+    body = {
+        "lines": [ds_als_line.name],
+        "purpose": {"codes": [DS], "disease": ALS1},
+        "commercial": False,
+        "organisation_type": "academic",
+    }
     response = api_client.post("/api/v1/eligibility/", body, format="json")
     assert response.json()["results"][0]["decision"] == "APPROVE"
 
 
 def test_eligibility_denies_commercial_use_of_non_commercial_consent(api_client):
     line = line_with([GRU, NCU])
-    body = {"lines": [line.name], "purpose": {"codes": [HMB], "disease": None},
-            "commercial": True, "organisation_type": "commercial"}
+    body = {
+        "lines": [line.name],
+        "purpose": {"codes": [HMB], "disease": None},
+        "commercial": True,
+        "organisation_type": "commercial",
+    }
     result = api_client.post("/api/v1/eligibility/", body, format="json").json()["results"][0]
     assert result["decision"] == "DENY"
     assert any(r["code"] == NCU for r in result["reasons"])
@@ -55,8 +66,12 @@ def test_eligibility_denies_commercial_use_of_non_commercial_consent(api_client)
 def test_eligibility_names_unknown_lines_and_codes(requester, hmb_line):
     response = client_for(requester).post(
         "/api/v1/eligibility/",
-        {"lines": [hmb_line.name, "NOPEi999-Z"], "purpose": {"codes": [HMB, "DUO:9999999"]},
-         "commercial": False, "organisation_type": "academic"},
+        {
+            "lines": [hmb_line.name, "NOPEi999-Z"],
+            "purpose": {"codes": [HMB, "DUO:9999999"]},
+            "commercial": False,
+            "organisation_type": "academic",
+        },
         format="json",
     )
     assert response.status_code == 400

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.django_db
 
 def test_researcher_creates_a_draft_with_eligibility_per_line(requester, gru_irb_line, ds_als_line):
     response = client_for(requester).post(
-        "/api/v1/requests/", create_body(gru_irb_line, ds_als_line, codes=[DS], disease=ALS1,
-                                         vials={ds_als_line.name: 2}),
+        "/api/v1/requests/",
+        create_body(gru_irb_line, ds_als_line, codes=[DS], disease=ALS1, vials={ds_als_line.name: 2}),
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -58,7 +58,9 @@ def test_anonymous_may_not_request_lines(api_client, hmb_line):
 
 def test_denied_lines_cannot_be_requested(requester, ds_als_line, hmb_line):
     response = client_for(requester).post(
-        "/api/v1/requests/", create_body(ds_als_line, hmb_line, codes=[DS], disease=PARKINSON), format="json"
+        "/api/v1/requests/",
+        create_body(ds_als_line, hmb_line, codes=[DS], disease=PARKINSON),
+        format="json",
     )
     assert response.status_code == 400
     body = response.json()
@@ -69,7 +71,9 @@ def test_denied_lines_cannot_be_requested(requester, ds_als_line, hmb_line):
 
 def test_unknown_lines_are_named_when_requesting(requester, hmb_line):
     response = client_for(requester).post(
-        "/api/v1/requests/", {"lines": [hmb_line.name, "UKBi999-Q"], "purpose": {"codes": [HMB]}}, format="json"
+        "/api/v1/requests/",
+        {"lines": [hmb_line.name, "UKBi999-Q"], "purpose": {"codes": [HMB]}},
+        format="json",
     )
     assert response.status_code == 400
     assert "UKBi999-Q" in str(response.json()["lines"])
@@ -87,12 +91,18 @@ def test_abstain_line_goes_to_a_curator_with_its_reason(requester, curator):
     assert response.status_code == 400
     assert line.name in response.json()["detail"]
     response = client_for(curator).post(
-        f"/api/v1/requests/{request.pk}/decide-line/", {"line": line.name, "decision": "approved"}, format="json"
+        f"/api/v1/requests/{request.pk}/decide-line/",
+        {"line": line.name, "decision": "approved"},
+        format="json",
     )
     assert response.status_code == 400  # approving an ABSTAIN line needs the curator's reason
     response = client_for(curator).post(
         f"/api/v1/requests/{request.pk}/decide-line/",
-        {"line": line.name, "decision": "approved", "reason": "Consent form names the EU; requester in Bonn."},
+        {
+            "line": line.name,
+            "decision": "approved",
+            "reason": "Consent form names the EU; requester in Bonn.",
+        },
         format="json",
     )
     assert response.status_code == 200
@@ -100,8 +110,6 @@ def test_abstain_line_goes_to_a_curator_with_its_reason(requester, curator):
 
 
 # --- visibility ------------------------------------------------------------------
-
-
 
 
 def test_requesters_see_only_their_own_requests_and_curators_see_all(

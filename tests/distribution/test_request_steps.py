@@ -30,12 +30,14 @@ pytestmark = pytest.mark.django_db
 
 def test_submit_needs_every_condition_accepted(make_request, requester):
     request = make_request("draft")
-    response = client_for(requester).post(f"/api/v1/requests/{request.pk}/submit/", {"accepted_conditions": []},
-                                          format="json")
+    response = client_for(requester).post(
+        f"/api/v1/requests/{request.pk}/submit/", {"accepted_conditions": []}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["problems"]["accepted_conditions"] == [IRB]
-    response = client_for(requester).post(f"/api/v1/requests/{request.pk}/submit/",
-                                          {"accepted_conditions": [IRB]}, format="json")
+    response = client_for(requester).post(
+        f"/api/v1/requests/{request.pk}/submit/", {"accepted_conditions": [IRB]}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["accepted_conditions"] == [IRB]
 
@@ -46,8 +48,9 @@ def test_submit_refuses_a_line_whose_consent_changed_since_the_draft(make_reques
     consent.codes.set([DS])
     consent.disease = ALS
     consent.save()
-    response = client_for(requester).post(f"/api/v1/requests/{request.pk}/submit/",
-                                          {"accepted_conditions": [IRB]}, format="json")
+    response = client_for(requester).post(
+        f"/api/v1/requests/{request.pk}/submit/", {"accepted_conditions": [IRB]}, format="json"
+    )
     assert response.status_code == 400
     assert gru_irb_line.name in response.json()["problems"]["lines"]
 
@@ -56,7 +59,8 @@ def test_a_line_can_be_taken_out_of_an_approved_request_on_hold(make_request, cu
     request = make_request("approved", on_hold=True)
     response = client_for(curator).post(
         f"/api/v1/requests/{request.pk}/decide-line/",
-        {"line": gru_irb_line.name, "decision": "rejected", "reason": "Consent withdrawn"}, format="json",
+        {"line": gru_irb_line.name, "decision": "rejected", "reason": "Consent withdrawn"},
+        format="json",
     )
     assert response.status_code == 200
     assert response.json()["status"] == "approved"
@@ -71,8 +75,11 @@ def test_reject_needs_a_reason(make_request, curator):
 
 def test_rejecting_a_line_needs_a_reason(make_request, curator, gru_irb_line):
     request = make_request("under_review")
-    response = client_for(curator).post(f"/api/v1/requests/{request.pk}/decide-line/",
-                                        {"line": gru_irb_line.name, "decision": "rejected"}, format="json")
+    response = client_for(curator).post(
+        f"/api/v1/requests/{request.pk}/decide-line/",
+        {"line": gru_irb_line.name, "decision": "rejected"},
+        format="json",
+    )
     assert response.status_code == 400
 
 
@@ -85,20 +92,28 @@ def test_approving_with_every_line_rejected_is_refused(make_request, curator, gr
 
 def test_shipment_records_date_vials_batch_and_passage(make_request, curator, gru_irb_line):
     request = make_request("agreement_executed")
-    response = client_for(curator).post(f"/api/v1/requests/{request.pk}/ship/",
-                                        fill(SHIP_BODY, gru_irb_line.name), format="json")
+    response = client_for(curator).post(
+        f"/api/v1/requests/{request.pk}/ship/", fill(SHIP_BODY, gru_irb_line.name), format="json"
+    )
     assert response.status_code == 200
     shipment = response.json()["shipments"][0]
-    assert shipment == {"line": gru_irb_line.name, "shipped_on": TODAY.isoformat(), "vials": 2,
-                        "batch": "B-2026-07", "passage": 21, "courier_reference": "",
-                        "received_on": None}
+    assert shipment == {
+        "line": gru_irb_line.name,
+        "shipped_on": TODAY.isoformat(),
+        "vials": 2,
+        "batch": "B-2026-07",
+        "passage": 21,
+        "courier_reference": "",
+        "received_on": None,
+    }
 
 
 def test_shipment_of_a_line_not_approved_is_refused(make_request, curator):
     request = make_request("agreement_executed")
     other = line_with([GRU])
-    response = client_for(curator).post(f"/api/v1/requests/{request.pk}/ship/", fill(SHIP_BODY, other.name),
-                                        format="json")
+    response = client_for(curator).post(
+        f"/api/v1/requests/{request.pk}/ship/", fill(SHIP_BODY, other.name), format="json"
+    )
     assert response.status_code == 400
     assert "shipments[0].line" in response.json()["problems"]
 
@@ -106,8 +121,11 @@ def test_shipment_of_a_line_not_approved_is_refused(make_request, curator):
 def test_agreement_date_in_the_future_is_refused(make_request, curator):
     request = make_request("approved")
     tomorrow = (TODAY + datetime.timedelta(days=2)).isoformat()
-    response = client_for(curator).post(f"/api/v1/requests/{request.pk}/agreement/",
-                                        {"reference": "MTA-9", "executed_on": tomorrow}, format="json")
+    response = client_for(curator).post(
+        f"/api/v1/requests/{request.pk}/agreement/",
+        {"reference": "MTA-9", "executed_on": tomorrow},
+        format="json",
+    )
     assert response.status_code == 400
     assert "executed_on" in response.json()["problems"]
 
@@ -116,26 +134,34 @@ def test_history_records_who_when_and_why(make_request, requester, curator):
     request = make_request("under_review")
     actions.reject(request, curator, "Project out of scope")
     body = client_for(requester).get(f"/api/v1/requests/{request.pk}/").json()
-    assert [e["action"] for e in body["events"]] == ["created", "submitted", "review_started", "rejected"]
+    assert [e["action"] for e in body["events"]] == [
+        "created",
+        "submitted",
+        "review_started",
+        "rejected",
+    ]
     assert body["events"][-1]["actor"] == "cora"
     assert body["events"][-1]["reason"] == "Project out of scope"
     assert body["events"][-1]["from_status"] == "under_review"
     assert request.history.count() >= 3  # simple_history keeps every saved version
 
 
-def test_no_mail_is_sent_when_the_transaction_rolls_back(make_request, requester, mailoutbox,
-                                                         django_capture_on_commit_callbacks):
+def test_no_mail_is_sent_when_the_transaction_rolls_back(
+    make_request, requester, mailoutbox, django_capture_on_commit_callbacks
+):
     request = make_request("draft")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = client_for(requester).post(f"/api/v1/requests/{request.pk}/submit/",
-                                              {"accepted_conditions": []}, format="json")
+        response = client_for(requester).post(
+            f"/api/v1/requests/{request.pk}/submit/", {"accepted_conditions": []}, format="json"
+        )
     assert response.status_code == 400
     assert callbacks == []
     assert mailoutbox == []
 
 
-def test_notification_mail_says_what_happened_and_why(make_request, curator, mailoutbox,
-                                                      django_capture_on_commit_callbacks):
+def test_notification_mail_says_what_happened_and_why(
+    make_request, curator, mailoutbox, django_capture_on_commit_callbacks
+):
     request = make_request("under_review")
     with django_capture_on_commit_callbacks(execute=True):
         actions.reject(request, curator, "The project needs fibroblasts, not iPSCs.")
@@ -153,8 +179,19 @@ def test_distribution_api_is_in_the_openapi_schema(api_client):
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert "/api/v1/eligibility/" in paths
-    for action in ["submit", "start-review", "decide-line", "approve", "reject", "agreement", "ship",
-                   "complete", "cancel", "hold", "release-hold"]:
+    for action in [
+        "submit",
+        "start-review",
+        "decide-line",
+        "approve",
+        "reject",
+        "agreement",
+        "ship",
+        "complete",
+        "cancel",
+        "hold",
+        "release-hold",
+    ]:
         operation = paths[f"/api/v1/requests/{{id}}/{action}/"]["post"]
         assert {"400", "403", "404", "409"} <= set(operation["responses"]), action
     assert "/api/v1/withdrawals/consent/" in paths

@@ -16,8 +16,17 @@ from tests.factories import DistributionRequestFactory
 
 pytestmark = pytest.mark.django_db
 
-STATES = ["draft", "submitted", "under_review", "approved", "agreement_executed", "shipped", "completed",
-          "rejected", "cancelled"]
+STATES = [
+    "draft",
+    "submitted",
+    "under_review",
+    "approved",
+    "agreement_executed",
+    "shipped",
+    "completed",
+    "rejected",
+    "cancelled",
+]
 REASON = "Checked with the depositor"
 # Each step with an input it accepts wherever the state and the person allow it.
 STEPS = {
@@ -58,8 +67,7 @@ def taken(name, request_obj, user, line_name):
 
 def request_in(state, requester, curator, line):
     if state in ("rejected", "cancelled"):
-        request = DistributionRequestFactory(requester=requester, curator=curator, lines=[line],
-                                             status="under_review")
+        request = DistributionRequestFactory(requester=requester, curator=curator, lines=[line], status="under_review")
         STEPS["reject" if state == "rejected" else "cancel"](request, curator, line.name)
         return request
     return DistributionRequestFactory(requester=requester, curator=curator, lines=[line], status=state)
@@ -67,8 +75,9 @@ def request_in(state, requester, curator, line):
 
 @pytest.mark.parametrize("on_hold", [False, True], ids=["free", "on-hold"])
 @pytest.mark.parametrize("state", STATES)
-def test_the_page_offers_exactly_the_steps_the_workflow_takes(state, on_hold, requester, other_researcher,
-                                                              curator, gru_irb_line):
+def test_the_page_offers_exactly_the_steps_the_workflow_takes(
+    state, on_hold, requester, other_researcher, curator, gru_irb_line
+):
     request = request_in(state, requester, curator, gru_irb_line)
     if on_hold and request.is_open:
         actions.put_on_hold(request, curator, "Consent query")
@@ -76,7 +85,11 @@ def test_the_page_offers_exactly_the_steps_the_workflow_takes(state, on_hold, re
     for user in (requester, other_researcher, curator):
         shown = offered(request, user)
         for name in TRANSITIONS:
-            assert (name in shown) == taken(name, request, user, gru_irb_line.name), (state, user.username, name)
+            assert (name in shown) == taken(name, request, user, gru_irb_line.name), (
+                state,
+                user.username,
+                name,
+            )
     assert RequestEvent.objects.filter(request=request).count() == events
 
 
@@ -87,8 +100,7 @@ def test_every_step_has_its_page_action_and_its_endpoint():
 
 
 def test_the_request_page_shows_the_buttons_of_the_table(requester, curator, gru_irb_line):
-    request = DistributionRequestFactory(requester=requester, curator=curator, lines=[gru_irb_line],
-                                         status="approved")
+    request = DistributionRequestFactory(requester=requester, curator=curator, lines=[gru_irb_line], status="approved")
     actions.put_on_hold(request, curator, "Consent query")
     client = Client()
     client.force_login(curator)
@@ -102,9 +114,16 @@ def test_the_request_page_shows_the_buttons_of_the_table(requester, curator, gru
 
 
 def test_the_factory_moves_a_request_through_the_actions(requester, gru_irb_line):
-    request = DistributionRequestFactory(requester=requester, lines=[gru_irb_line], status="completed",
-                                         accepted_conditions=[IRB])
+    request = DistributionRequestFactory(
+        requester=requester, lines=[gru_irb_line], status="completed", accepted_conditions=[IRB]
+    )
     assert [e.action for e in request.events.all()] == [
-        "created", "submitted", "review_started", "approved", "agreement_executed", "shipped", "completed",
+        "created",
+        "submitted",
+        "review_started",
+        "approved",
+        "agreement_executed",
+        "shipped",
+        "completed",
     ]
     assert request.shipments.get().received_on == TODAY

@@ -41,23 +41,52 @@ def world(curator):
     actions.submit(shipped, alice)
     actions.approve(shipped, curator)
     actions.record_agreement(shipped, curator, "MTA-1", TODAY - datetime.timedelta(days=30))
-    actions.ship(shipped, curator, [{"line": line_a, "shipped_on": TODAY - datetime.timedelta(days=20), "vials": 2,
-                            "batch": "B-0911", "passage": 17}])
+    actions.ship(
+        shipped,
+        curator,
+        [
+            {
+                "line": line_a,
+                "shipped_on": TODAY - datetime.timedelta(days=20),
+                "vials": 2,
+                "batch": "B-0911",
+                "passage": 17,
+            }
+        ],
+    )
     actions.complete(shipped, alice)
 
     open_request = create_request(bob, [line_a, other], purpose_codes=[HMB])
     actions.submit(open_request, bob)
     draft = create_request(carol, [line_b], purpose_codes=[HMB])
-    return {"donor": donor, "line_a": line_a, "line_b": line_b, "other": other, "alice": alice, "bob": bob,
-            "carol": carol, "shipped": shipped, "open": open_request, "draft": draft}
+    return {
+        "donor": donor,
+        "line_a": line_a,
+        "line_b": line_b,
+        "other": other,
+        "alice": alice,
+        "bob": bob,
+        "carol": carol,
+        "shipped": shipped,
+        "open": open_request,
+        "draft": draft,
+    }
 
 
 def test_consent_withdrawal_stops_everything_it_must(world, curator, mailoutbox, django_capture_on_commit_callbacks):
-    counts = (CellLine.objects.count(), DistributionRequest.objects.count(), Shipment.objects.count())
+    counts = (
+        CellLine.objects.count(),
+        DistributionRequest.objects.count(),
+        Shipment.objects.count(),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(curator).post(
             "/api/v1/withdrawals/consent/",
-            {"donor": "PDW0001", "reason": "Donor asked by letter of 3 March", "withdrawn_on": TODAY.isoformat()},
+            {
+                "donor": "PDW0001",
+                "reason": "Donor asked by letter of 3 March",
+                "withdrawn_on": TODAY.isoformat(),
+            },
             format="json",
         )
     assert response.status_code == 200, response.json()
@@ -87,12 +116,19 @@ def test_consent_withdrawal_stops_everything_it_must(world, curator, mailoutbox,
     # curators see who holds material
     assert sorted(report["lines"]) == sorted([world["line_a"].name, world["line_b"].name])
     assert sorted(report["held_requests"]) == sorted([world["open"].pk, world["draft"].pk])
-    assert report["recipients"] == [{
-        "line": world["line_a"].name, "request": world["shipped"].pk, "requester": "alice",
-        "email": "alice@example.org", "organisation": world["shipped"].organisation,
-        "shipped_on": (TODAY - datetime.timedelta(days=20)).isoformat(), "vials": 2, "batch": "B-0911",
-        "passage": 17,
-    }]
+    assert report["recipients"] == [
+        {
+            "line": world["line_a"].name,
+            "request": world["shipped"].pk,
+            "requester": "alice",
+            "email": "alice@example.org",
+            "organisation": world["shipped"].organisation,
+            "shipped_on": (TODAY - datetime.timedelta(days=20)).isoformat(),
+            "vials": 2,
+            "batch": "B-0911",
+            "passage": 17,
+        }
+    ]
 
     # everyone concerned is told, after commit
     by_recipient = {}
@@ -104,7 +140,11 @@ def test_consent_withdrawal_stops_everything_it_must(world, curator, mailoutbox,
     assert "Put on hold" in by_recipient["carol@example.org"][0].subject
 
     # nothing deleted, and history shows it
-    assert (CellLine.objects.count(), DistributionRequest.objects.count(), Shipment.objects.count()) == counts
+    assert (
+        CellLine.objects.count(),
+        DistributionRequest.objects.count(),
+        Shipment.objects.count(),
+    ) == counts
     line_history = world["line_a"].history.order_by("history_date")
     assert [h.status for h in line_history][-2:] == ["released", "withdrawn"]
     assert line_history.last().history_user == curator
@@ -117,7 +157,9 @@ def test_withdrawn_lines_leave_the_catalog_and_cannot_be_requested(world, curato
     researcher = world["bob"]
     assert not CellLine.objects.visible_to(researcher).filter(pk=world["line_a"].pk).exists()
     response = client_for(curator).post(
-        "/api/v1/eligibility/", {"lines": [world["line_a"].name], "purpose": {"codes": [HMB]}}, format="json"
+        "/api/v1/eligibility/",
+        {"lines": [world["line_a"].name], "purpose": {"codes": [HMB]}},
+        format="json",
     )
     assert response.json()["results"][0]["decision"] == "DENY"
     assert "withdrawn" in response.json()["results"][0]["reasons"][0]["text"]
@@ -131,8 +173,11 @@ def test_a_held_request_moves_on_only_after_the_withdrawn_line_is_rejected(world
     response = api.post(f"/api/v1/requests/{held.pk}/release-hold/", {}, format="json")
     assert response.status_code == 400
     assert world["line_a"].name in response.json()["detail"]
-    api.post(f"/api/v1/requests/{held.pk}/decide-line/",
-             {"line": world["line_a"].name, "decision": "rejected", "reason": "Consent withdrawn"}, format="json")
+    api.post(
+        f"/api/v1/requests/{held.pk}/decide-line/",
+        {"line": world["line_a"].name, "decision": "rejected", "reason": "Consent withdrawn"},
+        format="json",
+    )
     assert api.post(f"/api/v1/requests/{held.pk}/release-hold/", {}, format="json").status_code == 200
     response = api.post(f"/api/v1/requests/{held.pk}/approve/", {}, format="json")
     assert response.status_code == 200
@@ -155,8 +200,9 @@ def test_withdrawal_is_one_transaction(world, curator, monkeypatch):
 
 def test_consent_cannot_be_withdrawn_twice(world, curator):
     withdraw_consent(world["donor"], by=curator, reason="Donor withdrew")
-    response = client_for(curator).post("/api/v1/withdrawals/consent/",
-                                        {"donor": "PDW0001", "reason": "again"}, format="json")
+    response = client_for(curator).post(
+        "/api/v1/withdrawals/consent/", {"donor": "PDW0001", "reason": "again"}, format="json"
+    )
     assert response.status_code == 409
     assert "already withdrew" in response.json()["detail"]
 
@@ -175,18 +221,25 @@ def test_only_curators_may_withdraw_or_see_recipients(world, role, researcher, d
     caller = {"anonymous": None, "researcher": researcher, "depositor": depositor}[role]
     api = client_for(caller)
     expected = (401, 403) if role == "anonymous" else (403,)
-    assert api.post("/api/v1/withdrawals/consent/", {"donor": "PDW0001", "reason": "x"},
-                    format="json").status_code in expected
-    assert api.post("/api/v1/withdrawals/line/", {"line": world["line_a"].name, "reason": "x"},
-                    format="json").status_code in expected
+    assert (
+        api.post("/api/v1/withdrawals/consent/", {"donor": "PDW0001", "reason": "x"}, format="json").status_code
+        in expected
+    )
+    assert (
+        api.post(
+            "/api/v1/withdrawals/line/",
+            {"line": world["line_a"].name, "reason": "x"},
+            format="json",
+        ).status_code
+        in expected
+    )
     assert api.get("/api/v1/withdrawals/recipients/?donor=PDW0001").status_code in expected
     world["line_a"].refresh_from_db()
     assert world["line_a"].status == "released"
 
 
 def test_unknown_donor_is_a_404(curator):
-    response = client_for(curator).post("/api/v1/withdrawals/consent/", {"donor": "NOPE", "reason": "x"},
-                                        format="json")
+    response = client_for(curator).post("/api/v1/withdrawals/consent/", {"donor": "NOPE", "reason": "x"}, format="json")
     assert response.status_code == 404
 
 
@@ -194,7 +247,8 @@ def test_line_withdrawn_for_qc_stops_only_that_line(world, curator, mailoutbox, 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(curator).post(
             "/api/v1/withdrawals/line/",
-            {"line": world["line_a"].name, "reason": "Mycoplasma positive at passage 20"}, format="json",
+            {"line": world["line_a"].name, "reason": "Mycoplasma positive at passage 20"},
+            format="json",
         )
     assert response.status_code == 200
     world["line_a"].refresh_from_db()
@@ -207,8 +261,16 @@ def test_line_withdrawn_for_qc_stops_only_that_line(world, curator, mailoutbox, 
     assert world["open"].on_hold and not world["draft"].on_hold
     assert world["donor"].consent.withdrawn_on is None
     assert {m.to[0] for m in mailoutbox} == {"alice@example.org", "bob@example.org"}
-    assert client_for(curator).post("/api/v1/withdrawals/line/", {"line": world["line_a"].name, "reason": "x"},
-                                    format="json").status_code == 409
+    assert (
+        client_for(curator)
+        .post(
+            "/api/v1/withdrawals/line/",
+            {"line": world["line_a"].name, "reason": "x"},
+            format="json",
+        )
+        .status_code
+        == 409
+    )
 
 
 def test_recipients_report_for_a_donor_or_a_line(world, curator):
@@ -223,9 +285,16 @@ def test_recipients_report_for_a_donor_or_a_line(world, curator):
 def test_curator_withdraws_on_the_page_and_sees_the_recipients(world, curator):
     client = Client()
     client.force_login(curator)
-    page = client.post("/distribution/withdrawals/", {
-        "kind": "consent", "donor": "PDW0001", "withdrawn_on": TODAY.isoformat(), "reason": "Donor withdrew",
-    }, follow=True).content.decode()
+    page = client.post(
+        "/distribution/withdrawals/",
+        {
+            "kind": "consent",
+            "donor": "PDW0001",
+            "withdrawn_on": TODAY.isoformat(),
+            "reason": "Donor withdrew",
+        },
+        follow=True,
+    ).content.decode()
     assert "2 open request(s) put on hold" in page
     assert "alice" in page and "B-0911" in page
     lookup = client.get("/distribution/withdrawals/", {"donor": world["line_a"].name}).content.decode()

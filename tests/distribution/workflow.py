@@ -11,8 +11,17 @@ IRB, NCU, GS = "DUO:0000021", "DUO:0000046", "DUO:0000022"
 ALS, ALS1, PARKINSON = "MONDO:0004976", "MONDO:0007103", "MONDO:0005180"
 TODAY = datetime.date.today()
 
-SHIP_BODY = {"shipments": [{"line": "{line}", "shipped_on": TODAY.isoformat(), "vials": 2,
-                            "batch": "B-2026-07", "passage": 21}]}
+SHIP_BODY = {
+    "shipments": [
+        {
+            "line": "{line}",
+            "shipped_on": TODAY.isoformat(),
+            "vials": 2,
+            "batch": "B-2026-07",
+            "passage": 21,
+        }
+    ]
+}
 
 
 def line_with(codes, disease="", **kwargs):
@@ -24,14 +33,33 @@ def line_with(codes, disease="", **kwargs):
 def advance(request, requester, curator, to):
     """Drive a draft request to the state `to` through the actions."""
     steps = [
-        ("submitted", lambda: actions.submit(request, requester, accepted_conditions=request.required_conditions())),
+        (
+            "submitted",
+            lambda: actions.submit(request, requester, accepted_conditions=request.required_conditions()),
+        ),
         ("under_review", lambda: actions.start_review(request, curator)),
         ("approved", lambda: actions.approve(request, curator)),
-        ("agreement_executed", lambda: actions.record_agreement(request, curator, "MTA-2026-001", TODAY)),
-        ("shipped", lambda: actions.ship(request, curator, [
-            {"line": item.line, "shipped_on": TODAY, "vials": 1, "batch": "B1", "passage": 18}
-            for item in request.items.all()
-        ])),
+        (
+            "agreement_executed",
+            lambda: actions.record_agreement(request, curator, "MTA-2026-001", TODAY),
+        ),
+        (
+            "shipped",
+            lambda: actions.ship(
+                request,
+                curator,
+                [
+                    {
+                        "line": item.line,
+                        "shipped_on": TODAY,
+                        "vials": 1,
+                        "batch": "B1",
+                        "passage": 18,
+                    }
+                    for item in request.items.all()
+                ],
+            ),
+        ),
         ("completed", lambda: actions.complete(request, requester)),
     ]
     for state, step in steps:
@@ -51,8 +79,12 @@ def fill(body, line_name):
 
 
 def create_body(*lines, codes=(HMB,), disease=None, **extra):
-    return {"lines": [line.name for line in lines], "purpose": {"codes": list(codes), "disease": disease},
-            "commercial": False, **extra}
+    return {
+        "lines": [line.name for line in lines],
+        "purpose": {"codes": list(codes), "disease": disease},
+        "commercial": False,
+        **extra,
+    }
 
 
 def ids(response):

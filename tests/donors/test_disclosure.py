@@ -23,7 +23,15 @@ from tests.factories import CellLineFactory, ConsentFactory, DonorFactory
 
 pytestmark = pytest.mark.django_db
 
-CALLERS = ("anonymous", "no_user", "researcher", "institution_researcher", "depositor", "other_depositor", "curator")
+CALLERS = (
+    "anonymous",
+    "no_user",
+    "researcher",
+    "institution_researcher",
+    "depositor",
+    "other_depositor",
+    "curator",
+)
 WITHDRAWN_ON = datetime.date(2025, 2, 1)
 
 

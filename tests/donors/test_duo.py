@@ -31,8 +31,26 @@ PARKINSON = "MONDO:0005180"
 NOT_IN_HIERARCHY = "MONDO:0100000"
 
 PERMISSIONS = (duo.NRES, duo.GRU, duo.HMB, duo.POA)
-MODIFIERS = (duo.NCU, duo.NPU, duo.NPUNCU, duo.NPOA, duo.GSO, duo.NMDS, duo.IRB, duo.PUB, duo.COL, duo.RTN,
-             duo.MOR, duo.TS, duo.CC, duo.RS, duo.GS, duo.IS, duo.PS, duo.US)
+MODIFIERS = (
+    duo.NCU,
+    duo.NPU,
+    duo.NPUNCU,
+    duo.NPOA,
+    duo.GSO,
+    duo.NMDS,
+    duo.IRB,
+    duo.PUB,
+    duo.COL,
+    duo.RTN,
+    duo.MOR,
+    duo.TS,
+    duo.CC,
+    duo.RS,
+    duo.GS,
+    duo.IS,
+    duo.PS,
+    duo.US,
+)
 
 # (codes, consented disease, withdrawn): each permission alone, each modifier on a
 # general-research consent, disease-specific consents at several MONDO levels, and
@@ -78,9 +96,11 @@ PURPOSES = [
 
 
 def _purpose_id(purpose):
-    return "+".join(duo.SHORTHAND[c] for c in sorted(purpose.codes)) + (
-        f"-{purpose.disease}" if purpose.disease else ""
-    ) + ("-for_profit" if purpose.for_profit else "")
+    return (
+        "+".join(duo.SHORTHAND[c] for c in sorted(purpose.codes))
+        + (f"-{purpose.disease}" if purpose.disease else "")
+        + ("-for_profit" if purpose.for_profit else "")
+    )
 
 
 @pytest.fixture
@@ -89,8 +109,12 @@ def consents(db):
     facts = {}
     for index, (codes, disease, withdrawn) in enumerate(CONSENTS):
         donor = DonorFactory(code=f"DUO-{index:02d}")
-        ConsentFactory(donor=donor, codes=list(codes), disease=disease,
-                       withdrawn_on=datetime.date(2025, 1, 1) if withdrawn else None)
+        ConsentFactory(
+            donor=donor,
+            codes=list(codes),
+            disease=disease,
+            withdrawn_on=datetime.date(2025, 1, 1) if withdrawn else None,
+        )
         facts[donor.code] = ConsentFacts(frozenset(codes), disease, withdrawn)
     facts[DonorFactory(code="DUO-NONE").code] = None
     return facts
@@ -104,12 +128,17 @@ def consents(db):
 def test_sql_twin_approves_exactly_what_evaluate_approves(consents, purpose):
     duo.check_purpose(purpose)
     ancestors = disease_ancestors_for(purpose.disease)
-    expected = {code for code, facts in consents.items()
-                if facts is not None and evaluate(facts, purpose, ancestors).decision == APPROVE}
-    on_donors = set(Donor.objects.filter(approved_q(purpose, ancestors, consent="consent"))
-                    .values_list("code", flat=True))
-    on_consents = set(Consent.objects.filter(approved_q(purpose, ancestors, consent=""))
-                      .values_list("donor__code", flat=True))
+    expected = {
+        code
+        for code, facts in consents.items()
+        if facts is not None and evaluate(facts, purpose, ancestors).decision == APPROVE
+    }
+    on_donors = set(
+        Donor.objects.filter(approved_q(purpose, ancestors, consent="consent")).values_list("code", flat=True)
+    )
+    on_consents = set(
+        Consent.objects.filter(approved_q(purpose, ancestors, consent="")).values_list("donor__code", flat=True)
+    )
     assert on_donors == expected
     assert on_consents == expected
 
@@ -118,7 +147,9 @@ def test_sql_twin_approves_exactly_what_evaluate_approves(consents, purpose):
 def test_the_parity_cases_reach_every_decision(consents):
     decisions = {
         evaluate(facts, purpose, disease_ancestors_for(purpose.disease)).decision
-        for purpose in PURPOSES for facts in consents.values() if facts is not None
+        for purpose in PURPOSES
+        for facts in consents.values()
+        if facts is not None
     }
     assert decisions == {APPROVE, DENY, ABSTAIN}
 

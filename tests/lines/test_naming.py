@@ -23,8 +23,13 @@ def test_the_pattern_agrees_with_bioregistry_on_real_names(reference_data):
 
 def test_a_name_is_parsed_into_its_parts():
     parsed = naming.parse_name("BIONi010-C-2")
-    assert (parsed.institution, parsed.type, parsed.donor_number, parsed.clone, parsed.subclone) == (
-        "BION", "i", "010", "C", "2")
+    assert (
+        parsed.institution,
+        parsed.type,
+        parsed.donor_number,
+        parsed.clone,
+        parsed.subclone,
+    ) == ("BION", "i", "010", "C", "2")
     assert parsed.parent == "BIONi010-C" and str(parsed) == "BIONi010-C-2"
     assert naming.parse_name("LZUSHI001-A") is None
     assert naming.name_problems("UKBABCi0080-A")  # 13 characters but a 4-character donor number
@@ -68,7 +73,9 @@ def test_assign_names_continues_a_catalog_donor_and_parent(owner_institution):
     document["lines"][0]["donor"] = "PD-K"
     profile = document["lines"][0]["qc"][0]["str_profile"]
     document["lines"].append(line("L2", "PD-K", profile, parental_line="UKBi012-A", modification={"type": "knock_out"}))
-    document["lines"].append(line("L3", "PD-K", profile, parental_line="UKBi012-A-3", modification={"type": "knock_out"}))
+    document["lines"].append(
+        line("L3", "PD-K", profile, parental_line="UKBi012-A-3", modification={"type": "knock_out"})
+    )
     result = assign_names(document, institution=owner_institution)
     # A subclone of a subclone hangs off the original parent (flat numbering).
     assert result.line_names == {"L1": "UKBi012-C", "L2": "UKBi012-A-4", "L3": "UKBi012-A-5"}

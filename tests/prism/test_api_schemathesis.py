@@ -39,7 +39,12 @@ pytestmark = pytest.mark.django_db
 
 MAX_EXAMPLES = int(os.environ.get("PRISM_SCHEMATHESIS_EXAMPLES", "4"))
 COVERAGE = os.environ.get("PRISM_SCHEMATHESIS_COVERAGE", "0") == "1"
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 def _openapi():
@@ -50,7 +55,8 @@ def _openapi():
 
 
 schema = schemathesis.openapi.from_dict(
-    _openapi(), config=schemathesis.Config.from_dict({"phases": {"coverage": {"enabled": COVERAGE}}})
+    _openapi(),
+    config=schemathesis.Config.from_dict({"phases": {"coverage": {"enabled": COVERAGE}}}),
 )
 schema.app = get_wsgi_application()
 
@@ -62,17 +68,34 @@ def callers(owner_institution, curator):
     donor = DonorFactory(code="PD-FUZZ1", institution=owner_institution, donor_number="001")
     ConsentFactory(donor=donor, genetic_data="open", codes=["DUO:0000042", "DUO:0000021"])
     VariantFactory(donor=donor)
-    parent = CellLineFactory(name="UKBi001-A", donor=donor, cellosaurus_accession="CVCL_ZZ01",
-                             released_at=datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC))
-    CellLineFactory(name="UKBi001-A-1", donor=donor, parental_line=parent, status="draft",
-                    modification_type="knock_in")
+    parent = CellLineFactory(
+        name="UKBi001-A",
+        donor=donor,
+        cellosaurus_accession="CVCL_ZZ01",
+        released_at=datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC),
+    )
+    CellLineFactory(
+        name="UKBi001-A-1",
+        donor=donor,
+        parental_line=parent,
+        status="draft",
+        modification_type="knock_in",
+    )
     QCRecordFactory(line=parent)
     refresh_search_text(parent.__class__.objects.all())
-    return {"curator": {"Authorization": f"Token {Token.objects.get(user=curator).key}"}, "anonymous": {}}
+    return {
+        "curator": {"Authorization": f"Token {Token.objects.get(user=curator).key}"},
+        "anonymous": {},
+    }
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
 def test_api_conforms_to_its_schema(case, callers):
     case.call_and_validate(headers=callers["curator"], checks=CHECKS)
     if case.method == "GET":

@@ -25,7 +25,11 @@ def test_docker_compose_config_accepts_the_file():
         pytest.skip("the docker compose plugin is not installed")
 
     result = subprocess.run(
-        ["docker", "compose", "config", "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=60
+        ["docker", "compose", "config", "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert result.returncode == 0, result.stderr
@@ -61,7 +65,13 @@ def test_web_and_worker_can_be_scaled_out(compose):
 
 def test_the_stack_is_configured_from_the_environment_with_persistent_volumes(compose):
     env = compose["web"]["environment"]
-    for variable in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "ALLOWED_HOSTS", "MEDIA_ROOT"):
+    for variable in (
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "MEDIA_ROOT",
+    ):
         assert variable in env
     assert any(v.startswith("pgdata:") for v in compose["db"]["volumes"])
     assert any(v.startswith("redisdata:") for v in compose["redis"]["volumes"])

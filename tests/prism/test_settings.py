@@ -63,7 +63,8 @@ def test_with_no_broker_tasks_run_eagerly_and_a_broker_turns_that_off():
     _, without = load_settings({"DEBUG": "1"}, "CELERY_TASK_ALWAYS_EAGER")
     _, with_broker = load_settings(
         {"DEBUG": "1", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/3"},
-        "CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL",
+        "CELERY_TASK_ALWAYS_EAGER",
+        "CELERY_BROKER_URL",
     )
 
     assert without["CELERY_TASK_ALWAYS_EAGER"] is True
@@ -75,7 +76,10 @@ def run_python(env, code, *args):
     return subprocess.run(
         [sys.executable, *code, *args],
         env={"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "prism.settings", **env},
-        cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -118,12 +122,21 @@ def test_hosts_origins_email_and_media_come_from_the_environment(tmp_path):
             "EMAIL_URL": "smtp+tls://bank:pw@smtp.example.org:587",
             "MEDIA_ROOT": str(tmp_path),
         },
-        "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "MEDIA_ROOT",
+        "ALLOWED_HOSTS",
+        "CSRF_TRUSTED_ORIGINS",
+        "EMAIL_HOST",
+        "EMAIL_PORT",
+        "EMAIL_USE_TLS",
+        "MEDIA_ROOT",
     )
 
     assert values["ALLOWED_HOSTS"] == ["catalog.example.org", "www.catalog.example.org"]
     assert values["CSRF_TRUSTED_ORIGINS"] == ["https://catalog.example.org"]
-    assert (values["EMAIL_HOST"], values["EMAIL_PORT"], values["EMAIL_USE_TLS"]) == ("smtp.example.org", 587, True)
+    assert (values["EMAIL_HOST"], values["EMAIL_PORT"], values["EMAIL_USE_TLS"]) == (
+        "smtp.example.org",
+        587,
+        True,
+    )
     assert values["MEDIA_ROOT"] == str(tmp_path)
 
 

@@ -34,7 +34,11 @@ def test_imports_only_go_down_and_no_module_is_imported_in_a_circle():
     # prints the offending import chain when one breaks.
     lint_imports = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run(
-        [str(lint_imports), "--no-cache"], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120
+        [str(lint_imports), "--no-cache"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "Contracts: 2 kept, 0 broken." in result.stdout
@@ -53,7 +57,10 @@ def test_every_public_function_of_the_actions_and_selectors_is_annotated():
     for path in typed_modules():
         name = path.relative_to(settings.BASE_DIR)
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        scopes = [tree, *(node for node in tree.body if isinstance(node, ast.ClassDef) and not node.name.startswith("_"))]
+        scopes = [
+            tree,
+            *(node for node in tree.body if isinstance(node, ast.ClassDef) and not node.name.startswith("_")),
+        ]
         for scope in scopes:
             for node in scope.body:
                 if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.name.startswith("_"):

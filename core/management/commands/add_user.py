@@ -22,7 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
         parser.add_argument("--password", help="Leave out for token-only (API client) users")
         parser.add_argument(
-            "--organisation-type", choices=OrganisationType.values, default=OrganisationType.ACADEMIC
+            "--organisation-type",
+            choices=OrganisationType.values,
+            default=OrganisationType.ACADEMIC,
         )
 
     def handle(self, *args, **opts):

@@ -33,8 +33,7 @@ from core.vocabulary import compute_ancestors
 
 OFFICIAL_SOURCES = {
     "duo/duo.json": "http://purl.obolibrary.org/obo/duo.json",
-    "genes_diseases/hgnc_complete_set.txt":
-        "https://storage.googleapis.com/public-download-files/hgnc/tsv/tsv/hgnc_complete_set.txt",
+    "genes_diseases/hgnc_complete_set.txt": "https://storage.googleapis.com/public-download-files/hgnc/tsv/tsv/hgnc_complete_set.txt",
     "ontologies/mondo.json": "http://purl.obolibrary.org/obo/mondo.json",
     "ontologies/cl.json": "http://purl.obolibrary.org/obo/cl.json",
 }
@@ -87,6 +86,7 @@ def _first(directory, *patterns):
 
 # --- OBO Graphs JSON (the official DUO/MONDO/CL release format) -------------------------
 
+
 def obograph_terms(path, prefix):
     """(curie, label, parents, synonyms, deprecated, shorthand) for every class of `prefix`."""
     with _open_text(path) as handle:
@@ -98,8 +98,10 @@ def obograph_terms(path, prefix):
             if not curie or node.get("type", "CLASS") != "CLASS":
                 continue
             meta = node.get("meta") or {}
-            shorthand = next((p.get("val") for p in meta.get("basicPropertyValues", [])
-                              if p.get("pred", "").endswith("shorthand")), "")
+            shorthand = next(
+                (p.get("val") for p in meta.get("basicPropertyValues", []) if p.get("pred", "").endswith("shorthand")),
+                "",
+            )
             terms[curie] = {
                 "label": node.get("lbl") or "",
                 "synonyms": [s.get("val") for s in meta.get("synonyms", []) if s.get("val")],
@@ -119,16 +121,22 @@ def obograph_terms(path, prefix):
 
 # --- loaders ------------------------------------------------------------------------------
 
+
 def _bulk_upsert(model, objects, unique_field, update_fields):
     for start in range(0, len(objects), BATCH):
         model.objects.bulk_create(
-            objects[start:start + BATCH], update_conflicts=True, unique_fields=[unique_field],
+            objects[start : start + BATCH],
+            update_conflicts=True,
+            unique_fields=[unique_field],
             update_fields=update_fields,
         )
     return len(objects)
 
 
-_DUO_BRANCHES = {"data use permission": DuoTerm.Branch.PERMISSION, "data use modifier": DuoTerm.Branch.MODIFIER}
+_DUO_BRANCHES = {
+    "data use permission": DuoTerm.Branch.PERMISSION,
+    "data use modifier": DuoTerm.Branch.MODIFIER,
+}
 
 
 def load_duo(directory):
@@ -139,11 +147,16 @@ def load_duo(directory):
             curie = _curie(row.get("id"), "DUO") or _curie(row.get("iri"), "DUO")
             if not curie:
                 continue
-            objects.append(DuoTerm(
-                curie=curie, label=(row.get("label") or "")[:200], shorthand=(row.get("shorthand") or "")[:20],
-                definition=row.get("definition") or "", obsolete=_true(row.get("obsolete")),
-                branch=_DUO_BRANCHES.get((row.get("branch") or "").strip(), DuoTerm.Branch.OTHER),
-            ))
+            objects.append(
+                DuoTerm(
+                    curie=curie,
+                    label=(row.get("label") or "")[:200],
+                    shorthand=(row.get("shorthand") or "")[:20],
+                    definition=row.get("definition") or "",
+                    obsolete=_true(row.get("obsolete")),
+                    branch=_DUO_BRANCHES.get((row.get("branch") or "").strip(), DuoTerm.Branch.OTHER),
+                )
+            )
     else:
         graph = _first(directory, "duo/duo.json")
         if not graph:
@@ -157,14 +170,26 @@ def load_duo(directory):
                 branch = DuoTerm.Branch.PERMISSION
             elif "DUO:0000017" in ancestors.get(curie, []):
                 branch = DuoTerm.Branch.MODIFIER
-            objects.append(DuoTerm(curie=curie, label=term["label"][:200], shorthand=term["shorthand"][:20],
-                                   definition=term["definition"], obsolete=term["deprecated"], branch=branch))
+            objects.append(
+                DuoTerm(
+                    curie=curie,
+                    label=term["label"][:200],
+                    shorthand=term["shorthand"][:20],
+                    definition=term["definition"],
+                    obsolete=term["deprecated"],
+                    branch=branch,
+                )
+            )
     return _bulk_upsert(DuoTerm, objects, "curie", ["label", "shorthand", "definition", "obsolete", "branch"])
 
 
 def load_genes(directory):
-    path = _first(directory, "genes_diseases/hgnc_entries_*.tsv.gz", "genes_diseases/hgnc_entries_*.tsv",
-                  "genes_diseases/hgnc_complete_set.txt")
+    path = _first(
+        directory,
+        "genes_diseases/hgnc_entries_*.tsv.gz",
+        "genes_diseases/hgnc_entries_*.tsv",
+        "genes_diseases/hgnc_complete_set.txt",
+    )
     if not path:
         return None
     objects, seen = [], set()
@@ -175,17 +200,22 @@ def load_genes(directory):
         if not hgnc_id or not symbol or status.lower() != "approved" or symbol in seen:
             continue
         seen.add(symbol)
-        objects.append(Gene(
-            hgnc_id=hgnc_id, symbol=symbol[:40], name=(row.get("Approved name") or row.get("name") or "")[:300],
-            previous_symbols=_split(row.get("Previous symbols") or row.get("prev_symbol")),
-            alias_symbols=_split(row.get("Alias symbols") or row.get("alias_symbol")),
-        ))
+        objects.append(
+            Gene(
+                hgnc_id=hgnc_id,
+                symbol=symbol[:40],
+                name=(row.get("Approved name") or row.get("name") or "")[:300],
+                previous_symbols=_split(row.get("Previous symbols") or row.get("prev_symbol")),
+                alias_symbols=_split(row.get("Alias symbols") or row.get("alias_symbol")),
+            )
+        )
     # A symbol can move between HGNC ids across releases; free it first so the unique
     # constraint on symbol does not stop the upsert.
     with transaction.atomic():
         current = {g.symbol: g.hgnc_id for g in objects}
         stale = [
-            pk for pk, symbol in Gene.objects.filter(symbol__in=current).values_list("hgnc_id", "symbol")
+            pk
+            for pk, symbol in Gene.objects.filter(symbol__in=current).values_list("hgnc_id", "symbol")
             if current[symbol] != pk
         ]
         if stale:
@@ -200,26 +230,40 @@ def load_diseases(directory):
         for row in _tsv_rows(path):
             curie = _curie(row.get("mondo_id") or row.get("id"), "MONDO")
             if curie:
-                rows.append((curie, row.get("label") or "", _split(row.get("synonyms"), "|"),
-                             [p for p in (_curie(x, "MONDO") for x in _split(row.get("direct_parents"), "|")) if p],
-                             _true(row.get("deprecated"))))
+                rows.append(
+                    (
+                        curie,
+                        row.get("label") or "",
+                        _split(row.get("synonyms"), "|"),
+                        [p for p in (_curie(x, "MONDO") for x in _split(row.get("direct_parents"), "|")) if p],
+                        _true(row.get("deprecated")),
+                    )
+                )
     else:
         graph = _first(directory, "ontologies/mondo.json", "genes_diseases/mondo.json")
         if not graph:
             return None
-        rows = [(curie, t["label"], t["synonyms"], parents, t["deprecated"])
-                for curie, t, parents in obograph_terms(graph, "MONDO")]
+        rows = [
+            (curie, t["label"], t["synonyms"], parents, t["deprecated"])
+            for curie, t, parents in obograph_terms(graph, "MONDO")
+        ]
     with transaction.atomic():
-        count = _bulk_upsert(DiseaseTerm, [
-            DiseaseTerm(curie=c, label=label[:300], synonyms=synonyms, obsolete=deprecated)
-            for c, label, synonyms, _parents, deprecated in rows
-        ], "curie", ["label", "synonyms", "obsolete"])
+        count = _bulk_upsert(
+            DiseaseTerm,
+            [
+                DiseaseTerm(curie=c, label=label[:300], synonyms=synonyms, obsolete=deprecated)
+                for c, label, synonyms, _parents, deprecated in rows
+            ],
+            "curie",
+            ["label", "synonyms", "obsolete"],
+        )
         known = set(DiseaseTerm.objects.values_list("curie", flat=True))
         through = DiseaseTerm.parents.through
         links = {(c, p) for c, _l, _s, parents, _d in rows for p in parents if p in known and p != c}
         existing = set(through.objects.values_list("from_diseaseterm_id", "to_diseaseterm_id"))
         through.objects.bulk_create(
-            [through(from_diseaseterm_id=c, to_diseaseterm_id=p) for c, p in links - existing], batch_size=BATCH
+            [through(from_diseaseterm_id=c, to_diseaseterm_id=p) for c, p in links - existing],
+            batch_size=BATCH,
         )
         _refresh_disease_ancestors()
     return count
@@ -251,13 +295,18 @@ def load_cell_types(directory):
         graph = _first(directory, "ontologies/cl.json")
         if not graph:
             return None
-        objects = [CellType(curie=c, label=t["label"][:300]) for c, t, _p in obograph_terms(graph, "CL")
-                   if not t["deprecated"]]
+        objects = [
+            CellType(curie=c, label=t["label"][:300]) for c, t, _p in obograph_terms(graph, "CL") if not t["deprecated"]
+        ]
     return _bulk_upsert(CellType, objects, "curie", ["label"])
 
 
-LOADERS = (("DUO terms", load_duo), ("HGNC genes", load_genes), ("MONDO disease terms", load_diseases),
-           ("Cell Ontology terms", load_cell_types))
+LOADERS = (
+    ("DUO terms", load_duo),
+    ("HGNC genes", load_genes),
+    ("MONDO disease terms", load_diseases),
+    ("Cell Ontology terms", load_cell_types),
+)
 
 
 def download_official_files(directory, *, sources=None, timeout=DOWNLOAD_TIMEOUT, log=None):
@@ -267,11 +316,16 @@ def download_official_files(directory, *, sources=None, timeout=DOWNLOAD_TIMEOUT
         target = directory / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
-        request = urllib.request.Request(url, headers={"User-Agent": "prism-catalog load_vocabularies"})  # noqa: S310
+        request = urllib.request.Request(  # noqa: S310
+            url, headers={"User-Agent": "prism-catalog load_vocabularies"}
+        )
         if log:
             log(f"downloading {url}")
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response, partial.open("wb") as out:  # noqa: S310
+            with (
+                urllib.request.urlopen(request, timeout=timeout) as response,  # noqa: S310
+                partial.open("wb") as out,
+            ):
                 shutil.copyfileobj(response, out, length=1024 * 1024)
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             partial.unlink(missing_ok=True)
@@ -287,9 +341,15 @@ class Command(BaseCommand):
     help = "Load the official DUO, HGNC, MONDO and Cell Ontology files into the vocabulary tables."
 
     def add_arguments(self, parser):
-        parser.add_argument("directory", help="folder laid out like shared/data (duo/, genes_diseases/, ontologies/)")
-        parser.add_argument("--download", action="store_true",
-                            help="fetch the official files from their sites into DIRECTORY first")
+        parser.add_argument(
+            "directory",
+            help="folder laid out like shared/data (duo/, genes_diseases/, ontologies/)",
+        )
+        parser.add_argument(
+            "--download",
+            action="store_true",
+            help="fetch the official files from their sites into DIRECTORY first",
+        )
 
     def handle(self, *args, directory, download, **options):
         directory = Path(directory)

@@ -44,19 +44,23 @@ class Command(BaseCommand):
             raise CommandError(f"demo catalog not built, nothing changed: {exc}") from exc
         elapsed = time.perf_counter() - started
         replaced = f" (replaced {summary.replaced_lines} lines of an earlier run)" if summary.replaced_lines else ""
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo catalog: {summary.institutions} institutions, {summary.donors} donors, "
-            f"{summary.lines} lines, {summary.qc_records} QC records, {summary.variants} variants, "
-            f"{summary.requests} distribution requests in {elapsed:.1f} s{replaced}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo catalog: {summary.institutions} institutions, {summary.donors} donors, "
+                f"{summary.lines} lines, {summary.qc_records} QC records, {summary.variants} variants, "
+                f"{summary.requests} distribution requests in {elapsed:.1f} s{replaced}."
+            )
+        )
         self.stdout.write("Demo users (username / password, role):")
         for username, password, role, institution in summary.credentials:
             where = f" at {institution}" if institution else ""
             self.stdout.write(f"  {username} / {password}  ({role}{where})")
         if not settings.DEBUG:
-            self.stdout.write(self.style.WARNING(
-                "These passwords are published in the README: do not load the demo on a server others can reach."
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    "These passwords are published in the README: do not load the demo on a server others can reach."
+                )
+            )
 
     def _remind_demo_users(self):
         """A second `make run` still tells people how to sign in, if the demo users exist."""

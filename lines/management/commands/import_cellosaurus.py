@@ -18,9 +18,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="cellosaurus.txt or cellosaurus.txt.gz")
         parser.add_argument(
-            "--all-categories", action="store_true",
+            "--all-categories",
+            action="store_true",
             help="also keep the STR profile of every entry (any category or species) as a "
-                 "reference profile for STR identity checks",
+            "reference profile for STR identity checks",
         )
         parser.add_argument("--batch-size", type=int, default=500, help="entries per transaction")
 
@@ -32,7 +33,9 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1")
         progress = self.stdout.write if options["verbosity"] >= 2 else None
         report = import_cellosaurus(
-            path, all_categories=options["all_categories"], batch_size=options["batch_size"],
+            path,
+            all_categories=options["all_categories"],
+            batch_size=options["batch_size"],
             progress=progress,
         )
         for problem in report.skipped:
@@ -40,12 +43,14 @@ class Command(BaseCommand):
         for line in report.summary():
             self.stdout.write(line)
         if report.read_error:
-            raise CommandError(f"{path}: {report.read_error}. Everything before it was imported; "
-                               "re-run with an intact file to finish.")
+            raise CommandError(
+                f"{path}: {report.read_error}. Everything before it was imported; re-run with an intact file to finish."
+            )
         if not report.entries_read and not report.skipped:
             raise CommandError(f"{path}: no Cellosaurus entries found (is this cellosaurus.txt?)")
         if report.skipped:
-            self.stdout.write(self.style.WARNING(
-                f"{len(report.skipped)} malformed entries skipped; the rest was imported."))
+            self.stdout.write(
+                self.style.WARNING(f"{len(report.skipped)} malformed entries skipped; the rest was imported.")
+            )
         else:
             self.stdout.write(self.style.SUCCESS("Import finished."))

@@ -16,6 +16,9 @@ class Command(BaseCommand):
         started = time.perf_counter()
         counts = rebuild_index(log=self.stdout.write)
         total = sum(counts.values())
-        self.stdout.write(self.style.SUCCESS(
-            f"STR index rebuilt: {total} profiles ({', '.join(f'{n} {k}' for k, n in counts.items())}) "
-            f"in {time.perf_counter() - started:.1f} s"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"STR index rebuilt: {total} profiles ({', '.join(f'{n} {k}' for k, n in counts.items())}) "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
+        )

@@ -42,9 +42,12 @@ class Command(BaseCommand):
         if bool(options["alleles"]) == bool(options["file"]):
             raise CommandError("give a profile as MARKER=ALLELES arguments, or --file, not both")
         parameters = {
-            "algorithm": options["algorithm"], "mode": options["mode"],
-            "include_amelogenin": options["include_amelogenin"], "min_markers": options["min_markers"],
-            "score_filter": options["score_filter"], "max_results": options["max_results"],
+            "algorithm": options["algorithm"],
+            "mode": options["mode"],
+            "include_amelogenin": options["include_amelogenin"],
+            "min_markers": options["min_markers"],
+            "score_filter": options["score_filter"],
+            "max_results": options["max_results"],
         }
         if options["file"]:
             path = Path(options["file"])
@@ -83,9 +86,12 @@ class Command(BaseCommand):
             if not sample["results"]:
                 self.stdout.write("  no profile scores above the filter")
             for rank, hit in enumerate(sample["results"], start=1):
-                spread = f"  best {hit['best']['score']:.1f} / worst {hit['worst']['score']:.1f}" if hit.get("best") else ""
+                spread = (
+                    f"  best {hit['best']['score']:.1f} / worst {hit['worst']['score']:.1f}" if hit.get("best") else ""
+                )
                 self.stdout.write(
                     f"  {rank:>3}. {hit['score']:6.2f} %  {similarity_band(hit['score'], algorithm):<9}  "
                     f"{hit['kind']:<9} {hit['name']} {hit['accession'] or ''}  "
                     f"({hit['markers']} markers, {hit['shared_alleles']} shared alleles){spread}"
-                    f"{'  mixture?' if hit['mixture'] else ''}")
+                    f"{'  mixture?' if hit['mixture'] else ''}"
+                )

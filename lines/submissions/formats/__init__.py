@@ -51,9 +51,25 @@ from lines.submissions.formats.xlsx import read_xlsx, xlsx_bytes
 from lines.submissions.protocol.example import EXAMPLE_DOCUMENT
 
 __all__ = [
-    "COLUMNS", "EXAMPLE_DOCUMENT", "FORMATS", "KEYS", "README", "SHEETS", "STR_PREFIX", "VIRAL_PREFIX", "VIRUSES",
-    "TemplateError", "blank_csv_template", "blank_xlsx_template", "document_to_csv_zip", "document_to_tables",
-    "document_to_xlsx", "example_json_document", "parse_upload", "place", "tables_to_document",
+    "COLUMNS",
+    "EXAMPLE_DOCUMENT",
+    "FORMATS",
+    "KEYS",
+    "README",
+    "SHEETS",
+    "STR_PREFIX",
+    "VIRAL_PREFIX",
+    "VIRUSES",
+    "TemplateError",
+    "blank_csv_template",
+    "blank_xlsx_template",
+    "document_to_csv_zip",
+    "document_to_tables",
+    "document_to_xlsx",
+    "example_json_document",
+    "parse_upload",
+    "place",
+    "tables_to_document",
 ]
 
 

@@ -13,7 +13,10 @@ COLUMNS = {
         "local_id": ("text", "Unique id of the donor in this file, e.g. D1"),
         "sex": ("text", "female | male | unknown | undifferentiated"),
         "age_at_sampling": ("int", "Whole years"),
-        "ancestry": ("text", "African | Admixed American | East Asian | European | Middle Eastern | South Asian | Oceanian | unknown"),
+        "ancestry": (
+            "text",
+            "African | Admixed American | East Asian | European | Middle Eastern | South Asian | Oceanian | unknown",
+        ),
         "disease": ("text", "MONDO id, e.g. MONDO:0004976 (empty for a healthy control)"),
         "als.family_history": ("text", "familial | sporadic | unknown"),
         "als.onset_site": ("text", "bulbar | spinal | respiratory | generalized | unknown"),
@@ -24,7 +27,10 @@ COLUMNS = {
         "als.c9orf72_repeats": ("int", "G4C2 repeat count"),
         "als.atxn2_repeats": ("int", "CAG repeat count"),
         "consent.codes": ("list", "DUO CURIEs separated by ;  e.g. DUO:0000006; DUO:0000046"),
-        "consent.disease": ("text", "MONDO id of the consented disease (needed with DS, DUO:0000007)"),
+        "consent.disease": (
+            "text",
+            "MONDO id of the consented disease (needed with DS, DUO:0000007)",
+        ),
         "consent.genetic_data": ("text", "open | controlled | none"),
         "consent.recontact": ("bool", "yes | no"),
         "consent.obtained_on": ("date", "YYYY-MM-DD"),
@@ -32,19 +38,45 @@ COLUMNS = {
         "consent.withdrawal_reason": ("text", ""),
         "consent.document_reference": ("text", "Consent form version or id"),
         **{f"{VIRAL_PREFIX}{virus}": ("text", "negative | positive | inconclusive | not_tested") for virus in VIRUSES},
-        **{f"{STR_PREFIX}{marker}": ("alleles", "Alleles, e.g. 11,12") for marker in (
-            "Amelogenin", "CSF1PO", "D2S1338", "D3S1358", "D5S818", "D7S820", "D8S1179", "D13S317", "D16S539",
-            "D18S51", "D19S433", "D21S11", "FGA", "Penta D", "Penta E", "TH01", "TPOX", "vWA")},
+        **{
+            f"{STR_PREFIX}{marker}": ("alleles", "Alleles, e.g. 11,12")
+            for marker in (
+                "Amelogenin",
+                "CSF1PO",
+                "D2S1338",
+                "D3S1358",
+                "D5S818",
+                "D7S820",
+                "D8S1179",
+                "D13S317",
+                "D16S539",
+                "D18S51",
+                "D19S433",
+                "D21S11",
+                "FGA",
+                "Penta D",
+                "Penta E",
+                "TH01",
+                "TPOX",
+                "vWA",
+            )
+        },
     },
     "variants": {
         "donor": ("text", "Donor local_id (a germline variant of the donor)"),
-        "line": ("text", "Line local_id (a variant made by the line's gene edit); fill donor or line"),
+        "line": (
+            "text",
+            "Line local_id (a variant made by the line's gene edit); fill donor or line",
+        ),
         "gene": ("text", "Approved HGNC symbol, e.g. SOD1"),
         "hgvs": ("text", "e.g. NM_000454.5:c.14C>T"),
         "protein": ("text", "e.g. p.Ala5Val (HGVS counts Met1: SOD1 A4V is p.Ala5Val)"),
         "legacy_name": ("text", "e.g. A4V"),
         "zygosity": ("text", "heterozygous | homozygous | hemizygous | compound_heterozygous"),
-        "classification": ("text", "pathogenic | likely_pathogenic | uncertain | likely_benign | benign | risk_factor"),
+        "classification": (
+            "text",
+            "pathogenic | likely_pathogenic | uncertain | likely_benign | benign | risk_factor",
+        ),
         "repeat_size": ("int", "For repeat expansions"),
     },
     "lines": {
@@ -52,11 +84,17 @@ COLUMNS = {
         "donor": ("text", "Donor local_id in this file, or a catalog donor code"),
         "name": ("text", "hPSCreg name, e.g. UKBi001-A; empty to have one assigned on approval"),
         "parental_line": ("text", "Line local_id or catalog line name (modified lines only)"),
-        "modification.type": ("text", "none | knock_in | knock_out | gene_correction | reporter | other"),
+        "modification.type": (
+            "text",
+            "none | knock_in | knock_out | gene_correction | reporter | other",
+        ),
         "modification.gene": ("text", "Edited gene (HGNC symbol)"),
         "modification.description": ("text", ""),
         "source_cell_type": ("text", "Cell Ontology id, e.g. CL:0000057 (fibroblast)"),
-        "reprogramming.method": ("text", "sendai | episomal | mrna | lentivirus | retrovirus | other"),
+        "reprogramming.method": (
+            "text",
+            "sendai | episomal | mrna | lentivirus | retrovirus | other",
+        ),
         "reprogramming.description": ("text", ""),
         "derived_on": ("date", "YYYY-MM-DD"),
         "culture.medium": ("text", "e.g. mTeSR Plus"),
@@ -68,8 +106,14 @@ COLUMNS = {
     },
     "qc": {
         "line": ("text", "Line local_id"),
-        "test": ("text", "identity | genomic_integrity | mycoplasma | sterility | pluripotency | trilineage | vector_clearance | viral_screening | post_thaw"),
-        "method": ("text", "e.g. str, g_banding, snp_array, pcr, culture, flow, immunostaining, rt_pcr"),
+        "test": (
+            "text",
+            "identity | genomic_integrity | mycoplasma | sterility | pluripotency | trilineage | vector_clearance | viral_screening | post_thaw",
+        ),
+        "method": (
+            "text",
+            "e.g. str, g_banding, snp_array, pcr, culture, flow, immunostaining, rt_pcr",
+        ),
         "result": ("text", "pass | fail | inconclusive"),
         "passage": ("int", "Passage tested"),
         "date": ("date", "YYYY-MM-DD"),
@@ -82,9 +126,29 @@ COLUMNS = {
         "markers": ("markers", "marker=percent; …  e.g. OCT4=96; TRA-1-60=91.5"),
         "germ_layers": ("list", "ectoderm; mesoderm; endoderm"),
         **{f"{VIRAL_PREFIX}{virus}": ("text", "negative | positive | inconclusive | not_tested") for virus in VIRUSES},
-        **{f"{STR_PREFIX}{marker}": ("alleles", "Alleles, e.g. 11,12") for marker in (
-            "Amelogenin", "CSF1PO", "D2S1338", "D3S1358", "D5S818", "D7S820", "D8S1179", "D13S317", "D16S539",
-            "D18S51", "D19S433", "D21S11", "FGA", "Penta D", "Penta E", "TH01", "TPOX", "vWA")},
+        **{
+            f"{STR_PREFIX}{marker}": ("alleles", "Alleles, e.g. 11,12")
+            for marker in (
+                "Amelogenin",
+                "CSF1PO",
+                "D2S1338",
+                "D3S1358",
+                "D5S818",
+                "D7S820",
+                "D8S1179",
+                "D13S317",
+                "D16S539",
+                "D18S51",
+                "D19S433",
+                "D21S11",
+                "FGA",
+                "Penta D",
+                "Penta E",
+                "TH01",
+                "TPOX",
+                "vWA",
+            )
+        },
     },
 }
 # The key that ties a row to its parent, per sheet.
@@ -101,8 +165,14 @@ class TemplateError(ValueError):
 
 
 def problem(location, message):
-    return {"rule": "SCHEMA", "severity": "error", "location": location, "message": message,
-            "line": None, "donor": None}
+    return {
+        "rule": "SCHEMA",
+        "severity": "error",
+        "location": location,
+        "message": message,
+        "line": None,
+        "donor": None,
+    }
 
 
 def place(sheet, row=None, column=None):

@@ -11,8 +11,14 @@ def read_csv_zip(data):
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise TemplateError([problem("", "the CSV set must be a zip of donors.csv, variants.csv, lines.csv "
-                                          "and qc.csv")]) from None
+        raise TemplateError(
+            [
+                problem(
+                    "",
+                    "the CSV set must be a zip of donors.csv, variants.csv, lines.csv and qc.csv",
+                )
+            ]
+        ) from None
     members = {}
     for info in archive.infolist():
         base = info.filename.rsplit("/", 1)[-1].lower()
@@ -32,11 +38,19 @@ def read_csv_zip(data):
         except UnicodeDecodeError:
             text = raw.decode("cp1252", errors="replace")
         sample = text[:4096]
-        delimiter = ";" if sample.count(";") > sample.count(",") and "\t" not in sample else (
-            "\t" if "\t" in sample.split("\n", 1)[0] else ",")
+        delimiter = (
+            ";"
+            if sample.count(";") > sample.count(",") and "\t" not in sample
+            else ("\t" if "\t" in sample.split("\n", 1)[0] else ",")
+        )
         tables[sheet] = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     if "lines" not in tables:
-        problems.append(problem("", "the zip has no lines.csv (expected donors.csv, variants.csv, lines.csv, qc.csv)"))
+        problems.append(
+            problem(
+                "",
+                "the zip has no lines.csv (expected donors.csv, variants.csv, lines.csv, qc.csv)",
+            )
+        )
     if problems:
         raise TemplateError(problems)
     return tables

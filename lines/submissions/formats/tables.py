@@ -86,8 +86,12 @@ def _convert(kind, value, location, problems):
                 try:
                     entry["percent_positive"] = float(percent.replace(",", "."))
                 except ValueError:
-                    problems.append(problem(location, f"marker {item!r}: the percent after '=' is not a number "
-                                                       "(write e.g. OCT4=96)"))
+                    problems.append(
+                        problem(
+                            location,
+                            f"marker {item!r}: the percent after '=' is not a number (write e.g. OCT4=96)",
+                        )
+                    )
                     continue
             markers.append(entry)
         return markers
@@ -101,15 +105,22 @@ def _convert(kind, value, location, problems):
             try:
                 if len(parts) not in (3, 4):
                     raise ValueError
-                cnv = {"chromosome": parts[0].removeprefix("chr"), "type": parts[1],
-                       "size_mb": float(parts[2].lower().removesuffix("mb").strip().replace(",", "."))}
+                cnv = {
+                    "chromosome": parts[0].removeprefix("chr"),
+                    "type": parts[1],
+                    "size_mb": float(parts[2].lower().removesuffix("mb").strip().replace(",", ".")),
+                }
                 if len(parts) == 4:
                     if parts[3].lower() not in ("inherited", "donor_inherited", "yes", "true"):
                         raise ValueError
                     cnv["donor_inherited"] = True
             except ValueError:
-                problems.append(problem(location, f"CNV {item!r} is not chromosome:type:size_mb[:inherited] "
-                                                   "(e.g. 20:gain:7.5)"))
+                problems.append(
+                    problem(
+                        location,
+                        f"CNV {item!r} is not chromosome:type:size_mb[:inherited] (e.g. 20:gain:7.5)",
+                    )
+                )
                 continue
             cnvs.append(cnv)
         return cnvs
@@ -148,9 +159,12 @@ def _rows(sheet, table, problems):
         if not column:
             continue
         if _column_kind(sheet, column) is None:
-            problems.append(problem(place(sheet, header_index + 1, column),
-                                     f"unknown column {column!r} in sheet {sheet} (check the spelling against "
-                                     "the blank template)"))
+            problems.append(
+                problem(
+                    place(sheet, header_index + 1, column),
+                    f"unknown column {column!r} in sheet {sheet} (check the spelling against the blank template)",
+                )
+            )
             continue
         columns.append((position, column))
     rows = []
@@ -216,7 +230,10 @@ def tables_to_document(tables):
         if not _blank(line_ref) and str(line_ref).strip() in line_position:
             index = line_position[str(line_ref).strip()]
             target = lines[index].setdefault("modification", {"type": "none"}).setdefault("variants", [])
-            origins[("lines", index, "modification", "variants", len(target))] = ("variants", row_number)
+            origins[("lines", index, "modification", "variants", len(target))] = (
+                "variants",
+                row_number,
+            )
         elif not _blank(donor_ref) and str(donor_ref).strip() in donor_position:
             index = donor_position[str(donor_ref).strip()]
             target = donors[index].setdefault("variants", [])
@@ -224,10 +241,14 @@ def tables_to_document(tables):
         else:
             column = "line" if not _blank(line_ref) else "donor"
             given = line_ref if not _blank(line_ref) else donor_ref
-            problems.append(problem(
-                place("variants", row_number, column),
-                f"{column} {given!r} is not a {column} local_id of the {column}s sheet" if not _blank(given)
-                else "the row names neither a donor nor a line: fill 'donor' (germline) or 'line' (gene edit)"))
+            problems.append(
+                problem(
+                    place("variants", row_number, column),
+                    f"{column} {given!r} is not a {column} local_id of the {column}s sheet"
+                    if not _blank(given)
+                    else "the row names neither a donor nor a line: fill 'donor' (germline) or 'line' (gene edit)",
+                )
+            )
             continue
         target.append(variant)
 
@@ -236,9 +257,12 @@ def tables_to_document(tables):
         line_ref = values.get("line")
         key = str(line_ref).strip() if not _blank(line_ref) else None
         if key not in line_position:
-            problems.append(problem(
-                place("qc", row_number, "line"),
-                f"line {line_ref!r} is not a local_id of the lines sheet" if key else "the row names no line"))
+            problems.append(
+                problem(
+                    place("qc", row_number, "line"),
+                    f"line {line_ref!r} is not a local_id of the lines sheet" if key else "the row names no line",
+                )
+            )
             continue
         item = build("qc", values, row_number, skip=("line",))
         index = line_position[key]
@@ -312,12 +336,17 @@ def _cell(kind, value):
         return "; ".join(str(v) for v in value)
     if kind == "markers":
         return "; ".join(
-            f"{m.get('marker')}={m['percent_positive']:g}" if m.get("percent_positive") is not None
-            else str(m.get("marker")) for m in value)
+            f"{m.get('marker')}={m['percent_positive']:g}"
+            if m.get("percent_positive") is not None
+            else str(m.get("marker"))
+            for m in value
+        )
     if kind == "cnvs":
         return "; ".join(
             f"{c.get('chromosome', '')}:{c.get('type', '')}:{c.get('size_mb'):g}"
-            + (":inherited" if c.get("donor_inherited") else "") for c in value)
+            + (":inherited" if c.get("donor_inherited") else "")
+            for c in value
+        )
     return value
 
 

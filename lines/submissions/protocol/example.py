@@ -9,14 +9,39 @@ import copy
 import random
 
 STR_MARKERS = (
-    "CSF1PO", "D2S1338", "D3S1358", "D5S818", "D7S820", "D8S1179", "D13S317", "D16S539",
-    "D18S51", "D19S433", "D21S11", "FGA", "TH01", "TPOX", "vWA",
+    "CSF1PO",
+    "D2S1338",
+    "D3S1358",
+    "D5S818",
+    "D7S820",
+    "D8S1179",
+    "D13S317",
+    "D16S539",
+    "D18S51",
+    "D19S433",
+    "D21S11",
+    "FGA",
+    "TH01",
+    "TPOX",
+    "vWA",
 )
 # Plausible allele ranges per marker (repeat counts), so generated profiles look real.
 _ALLELE_RANGES = {
-    "CSF1PO": (7, 15), "D2S1338": (15, 27), "D3S1358": (12, 19), "D5S818": (7, 15), "D7S820": (6, 14),
-    "D8S1179": (8, 17), "D13S317": (8, 15), "D16S539": (8, 15), "D18S51": (10, 23), "D19S433": (11, 17),
-    "D21S11": (27, 34), "FGA": (18, 27), "TH01": (6, 10), "TPOX": (6, 12), "vWA": (14, 20),
+    "CSF1PO": (7, 15),
+    "D2S1338": (15, 27),
+    "D3S1358": (12, 19),
+    "D5S818": (7, 15),
+    "D7S820": (6, 14),
+    "D8S1179": (8, 17),
+    "D13S317": (8, 15),
+    "D16S539": (8, 15),
+    "D18S51": (10, 23),
+    "D19S433": (11, 17),
+    "D21S11": (27, 34),
+    "FGA": (18, 27),
+    "TH01": (6, 10),
+    "TPOX": (6, 12),
+    "vWA": (14, 20),
 }
 
 
@@ -43,37 +68,99 @@ def donor(local_id="D1", *, seed=None, sex="female"):
         "age_at_sampling": 54,
         "ancestry": "European",
         "disease": "MONDO:0004976",
-        "als": {"family_history": "familial", "onset_site": "bulbar", "age_at_onset": 52,
-                "alsfrs_r": 38, "alsfrs_r_date": "2025-03-01", "c9orf72_repeats": None},
-        "variants": [{"gene": "SOD1", "hgvs": "NM_000454.5:c.14C>T", "protein": "p.Ala5Val",
-                      "zygosity": "heterozygous", "classification": "pathogenic"}],
-        "consent": {"codes": ["DUO:0000006", "DUO:0000046"], "disease": None,
-                    "genetic_data": "controlled", "recontact": True,
-                    "obtained_on": "2025-01-10", "withdrawn_on": None},
-        "viral_screening": {"HIV-1": "negative", "HIV-2": "negative", "HBV": "negative", "HCV": "negative"},
+        "als": {
+            "family_history": "familial",
+            "onset_site": "bulbar",
+            "age_at_onset": 52,
+            "alsfrs_r": 38,
+            "alsfrs_r_date": "2025-03-01",
+            "c9orf72_repeats": None,
+        },
+        "variants": [
+            {
+                "gene": "SOD1",
+                "hgvs": "NM_000454.5:c.14C>T",
+                "protein": "p.Ala5Val",
+                "zygosity": "heterozygous",
+                "classification": "pathogenic",
+            }
+        ],
+        "consent": {
+            "codes": ["DUO:0000006", "DUO:0000046"],
+            "disease": None,
+            "genetic_data": "controlled",
+            "recontact": True,
+            "obtained_on": "2025-01-10",
+            "withdrawn_on": None,
+        },
+        "viral_screening": {
+            "HIV-1": "negative",
+            "HIV-2": "negative",
+            "HBV": "negative",
+            "HCV": "negative",
+        },
         "str_profile": str_profile(seed if seed is not None else local_id, sex),
     }
 
 
 def qc_panel(profile, *, passage=15):
     return [
-        {"test": "identity", "method": "str", "result": "pass", "passage": passage, "date": "2025-09-02",
-         "str_profile": copy.deepcopy(profile)},
-        {"test": "genomic_integrity", "method": "g_banding", "result": "pass", "passage": passage,
-         "date": "2025-09-03", "bands": 450,
-         "karyotype": "46,XY" if "Y" in profile.get("Amelogenin", "") else "46,XX"},
+        {
+            "test": "identity",
+            "method": "str",
+            "result": "pass",
+            "passage": passage,
+            "date": "2025-09-02",
+            "str_profile": copy.deepcopy(profile),
+        },
+        {
+            "test": "genomic_integrity",
+            "method": "g_banding",
+            "result": "pass",
+            "passage": passage,
+            "date": "2025-09-03",
+            "bands": 450,
+            "karyotype": "46,XY" if "Y" in profile.get("Amelogenin", "") else "46,XX",
+        },
         {"test": "mycoplasma", "method": "pcr", "result": "pass", "date": "2025-09-01"},
         {"test": "sterility", "method": "culture", "result": "pass", "date": "2025-09-01"},
-        {"test": "pluripotency", "method": "flow", "result": "pass", "date": "2025-09-04",
-         "markers": [{"marker": "OCT4", "percent_positive": 96.0}, {"marker": "TRA-1-60", "percent_positive": 91.5}]},
-        {"test": "trilineage", "method": "immunostaining", "result": "pass", "date": "2025-09-10",
-         "germ_layers": ["ectoderm", "mesoderm", "endoderm"]},
-        {"test": "vector_clearance", "method": "rt_pcr", "result": "pass", "passage": 12, "date": "2025-08-20"},
+        {
+            "test": "pluripotency",
+            "method": "flow",
+            "result": "pass",
+            "date": "2025-09-04",
+            "markers": [
+                {"marker": "OCT4", "percent_positive": 96.0},
+                {"marker": "TRA-1-60", "percent_positive": 91.5},
+            ],
+        },
+        {
+            "test": "trilineage",
+            "method": "immunostaining",
+            "result": "pass",
+            "date": "2025-09-10",
+            "germ_layers": ["ectoderm", "mesoderm", "endoderm"],
+        },
+        {
+            "test": "vector_clearance",
+            "method": "rt_pcr",
+            "result": "pass",
+            "passage": 12,
+            "date": "2025-08-20",
+        },
     ]
 
 
-def line(local_id="L1", donor_id="D1", profile=None, *, name=None, parental_line=None,
-         modification=None, passage=15):
+def line(
+    local_id="L1",
+    donor_id="D1",
+    profile=None,
+    *,
+    name=None,
+    parental_line=None,
+    modification=None,
+    passage=15,
+):
     profile = profile if profile is not None else str_profile(donor_id)
     return {
         "local_id": local_id,

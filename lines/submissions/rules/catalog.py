@@ -53,20 +53,45 @@ class Catalog:
         self.institution_code = institution.code if institution is not None else None
         visible_lines = referable_lines(user)
 
-        self.donors = {
-            d["code"]: d
-            for d in referable_donors(user).filter(code__in=donor_refs).values(
-                "id", "code", "donor_number", "institution_id", "sex", "disease", "str_profile",
-                "viral_screening", "consent__obtained_on", "consent__withdrawn_on",
-            )
-        } if donor_refs else {}
-        self.parents = {
-            p["name"]: p
-            for p in visible_lines.filter(name__in=parent_refs).values(
-                "id", "name", "donor_id", "donor__code", "modification_type", "parental_line_id",
-                "str_profile", "cellosaurus_accession", "reprogramming_method",
-            )
-        } if parent_refs else {}
+        self.donors = (
+            {
+                d["code"]: d
+                for d in referable_donors(user)
+                .filter(code__in=donor_refs)
+                .values(
+                    "id",
+                    "code",
+                    "donor_number",
+                    "institution_id",
+                    "sex",
+                    "disease",
+                    "str_profile",
+                    "viral_screening",
+                    "consent__obtained_on",
+                    "consent__withdrawn_on",
+                )
+            }
+            if donor_refs
+            else {}
+        )
+        self.parents = (
+            {
+                p["name"]: p
+                for p in visible_lines.filter(name__in=parent_refs).values(
+                    "id",
+                    "name",
+                    "donor_id",
+                    "donor__code",
+                    "modification_type",
+                    "parental_line_id",
+                    "str_profile",
+                    "cellosaurus_accession",
+                    "reprogramming_method",
+                )
+            }
+            if parent_refs
+            else {}
+        )
         # A name taken by a line the depositor may not see is not reported (it would
         # tell that the line exists); approval re-checks every name (writer.recheck).
         self.taken_names = set(visible_lines.filter(name__in=names).values_list("name", flat=True)) if names else set()
@@ -74,8 +99,10 @@ class Catalog:
         # Donor numbers the institution already uses, and whose they are.
         self.donor_number_owner = {}
         if institution is not None:
-            for code, number in Donor.objects.filter(institution=institution).exclude(donor_number="").values_list(
-                "code", "donor_number"
+            for code, number in (
+                Donor.objects.filter(institution=institution)
+                .exclude(donor_number="")
+                .values_list("code", "donor_number")
             ):
                 self.donor_number_owner[number] = code
             prefix = f"{institution.code}i"
@@ -87,9 +114,11 @@ class Catalog:
         # Lines of catalog donors named in the document: STR-2's "another line of the same donor".
         self.donor_line_profiles = defaultdict(list)
         if self.donors:
-            for code, name, profile in visible_lines.filter(donor__code__in=list(self.donors)).exclude(
-                str_profile={}
-            ).values_list("donor__code", "name", "str_profile"):
+            for code, name, profile in (
+                visible_lines.filter(donor__code__in=list(self.donors))
+                .exclude(str_profile={})
+                .values_list("donor__code", "name", "str_profile")
+            ):
                 self.donor_line_profiles[code].append((name, profile))
 
         diseases = set()
@@ -97,12 +126,16 @@ class Catalog:
             for value in (d.get("disease"), as_dict(d.get("consent")).get("disease")):
                 if isinstance(value, str) and MONDO_RE.match(value):
                     diseases.add(value)
-        self.diseases = {
-            curie: (ancestors or [], obsolete)
-            for curie, ancestors, obsolete in DiseaseTerm.objects.filter(curie__in=diseases).values_list(
-                "curie", "ancestors", "obsolete"
-            )
-        } if diseases else {}
+        self.diseases = (
+            {
+                curie: (ancestors or [], obsolete)
+                for curie, ancestors, obsolete in DiseaseTerm.objects.filter(curie__in=diseases).values_list(
+                    "curie", "ancestors", "obsolete"
+                )
+            }
+            if diseases
+            else {}
+        )
         self.duo = {
             curie: (shorthand, obsolete)
             for curie, shorthand, obsolete in DuoTerm.objects.values_list("curie", "shorthand", "obsolete")
@@ -140,9 +173,9 @@ class Catalog:
             # Previous symbols and aliases live in JSON lists; only a document with
             # unknown symbols pays for one pass over the gene table.
             wanted = {s.upper(): s for s in missing}
-            for symbol, previous, aliases in Gene.objects.values_list("symbol", "previous_symbols", "alias_symbols").iterator(
-                chunk_size=5000
-            ):
+            for symbol, previous, aliases in Gene.objects.values_list(
+                "symbol", "previous_symbols", "alias_symbols"
+            ).iterator(chunk_size=5000):
                 key = symbol.upper()
                 if key in wanted and wanted[key] not in found:
                     found[wanted[key]] = (symbol, "case")

@@ -63,12 +63,24 @@ class Context:
         if donor_ref in self.donor_by_id:
             donor = self.donor_by_id[donor_ref][1]
             consent = as_dict(donor.get("consent"))
-            return (donor.get("sex"), as_date(consent.get("obtained_on")), consent.get("withdrawn_on"),
-                    as_dict(donor.get("viral_screening")), donor.get("str_profile"), False)
+            return (
+                donor.get("sex"),
+                as_date(consent.get("obtained_on")),
+                consent.get("withdrawn_on"),
+                as_dict(donor.get("viral_screening")),
+                donor.get("str_profile"),
+                False,
+            )
         catalog = self.catalog.donors.get(donor_ref)
         if catalog:
-            return (catalog["sex"], catalog["consent__obtained_on"], catalog["consent__withdrawn_on"],
-                    as_dict(catalog["viral_screening"]), catalog["str_profile"], True)
+            return (
+                catalog["sex"],
+                catalog["consent__obtained_on"],
+                catalog["consent__withdrawn_on"],
+                as_dict(catalog["viral_screening"]),
+                catalog["str_profile"],
+                True,
+            )
         return (None, None, None, {}, None, False)
 
     def line_view(self, index, line):
@@ -85,8 +97,14 @@ class LineView:
         self.line = line
         self.line_id = as_text(line.get("local_id"))
         self.donor_ref = as_text(line.get("donor"))
-        (self.sex, self.obtained_on, self.withdrawn_on, self.donor_viral, self.donor_profile,
-         self.donor_in_catalog) = ctx.donor_facts(self.donor_ref)
+        (
+            self.sex,
+            self.obtained_on,
+            self.withdrawn_on,
+            self.donor_viral,
+            self.donor_profile,
+            self.donor_in_catalog,
+        ) = ctx.donor_facts(self.donor_ref)
         self.modification = as_dict(line.get("modification"))
         self.modification_type = as_text(self.modification.get("type"))
         self.modified = self.modification_type is not None and self.modification_type != "none"

@@ -20,8 +20,15 @@ def pointer(*parts: Any) -> str:
     return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-def finding(rule: str, location: str, message: str, *, line: str | None = None, donor: str | None = None,
-            severity: str | None = None) -> Finding:
+def finding(
+    rule: str,
+    location: str,
+    message: str,
+    *,
+    line: str | None = None,
+    donor: str | None = None,
+    severity: str | None = None,
+) -> Finding:
     return {
         "rule": rule,
         "severity": severity or SEVERITY[rule],

@@ -20,13 +20,13 @@ def _coordinate_re(position):
     return rf"{span}(?:_{span})?{_NUC_CHANGE}"
 
 
-_HGVS_C = re.compile(rf"^(?P<acc>{_TRANSCRIPT}):(?P<type>[cnr])\.(?:{_coordinate_re(_CPOS)}|\({_coordinate_re(_CPOS)}\))$")
+_HGVS_C = re.compile(
+    rf"^(?P<acc>{_TRANSCRIPT}):(?P<type>[cnr])\.(?:{_coordinate_re(_CPOS)}|\({_coordinate_re(_CPOS)}\))$"
+)
 _HGVS_G = re.compile(rf"^(?P<acc>{_GENOMIC}):(?P<type>[gm])\.(?:{_coordinate_re(_GPOS)}|\({_coordinate_re(_GPOS)}\))$")
 _ACCESSION_PART = re.compile(r"^(?P<acc>[^:]*):(?P<type>[a-z])\.")
 
-_AA3 = (
-    "Ala|Arg|Asn|Asp|Cys|Gln|Glu|Gly|His|Ile|Leu|Lys|Met|Phe|Pro|Ser|Thr|Trp|Tyr|Val|Sec|Pyl|Ter|Xaa"
-)
+_AA3 = "Ala|Arg|Asn|Asp|Cys|Gln|Glu|Gly|His|Ile|Leu|Lys|Met|Phe|Pro|Ser|Thr|Trp|Tyr|Val|Sec|Pyl|Ter|Xaa"
 _AA1 = "ACDEFGHIKLMNPQRSTVWYUOX"
 _AA = rf"(?:{_AA3}|[{_AA1}])"
 _PPOS = rf"{_AA}\d+"
@@ -34,14 +34,37 @@ _PROTEIN_CHANGE = (
     rf"(?:{_PPOS}(?:_{_PPOS})?(?:{_AA}|\*|=|\?|del|dup|ins{_AA}+|delins{_AA}+|"
     rf"{_AA}?fs(?:Ter|\*)?\d*|{_AA}?ext(?:Ter|\*)?-?\d*|\*)|0|\?|=)"
 )
-_HGVS_P = re.compile(rf"^(?:(?:NP|XP)_\d{{6}}(?:\d{{3}})?\.\d+:|ENSP\d{{11}}\.\d+:)?p\.(?:{_PROTEIN_CHANGE}|\({_PROTEIN_CHANGE}\))$")
+_HGVS_P = re.compile(
+    rf"^(?:(?:NP|XP)_\d{{6}}(?:\d{{3}})?\.\d+:|ENSP\d{{11}}\.\d+:)?p\.(?:{_PROTEIN_CHANGE}|\({_PROTEIN_CHANGE}\))$"
+)
 _LEGACY_PROTEIN = re.compile(rf"^(?:p\.)?\(?(?P<ref>[{_AA1}]|{_AA3})(?P<pos>\d+)(?P<alt>[{_AA1}*X]|{_AA3}|fs|del)\)?$")
 _SIMPLE_SUBSTITUTION = re.compile(rf"p\.\(?(?P<ref>{_AA3}|[{_AA1}])(?P<pos>\d+)(?P<alt>{_AA3}|[{_AA1}*=])\)?$")
 
 _THREE = {
-    "A": "Ala", "R": "Arg", "N": "Asn", "D": "Asp", "C": "Cys", "Q": "Gln", "E": "Glu", "G": "Gly",
-    "H": "His", "I": "Ile", "L": "Leu", "K": "Lys", "M": "Met", "F": "Phe", "P": "Pro", "S": "Ser",
-    "T": "Thr", "W": "Trp", "Y": "Tyr", "V": "Val", "X": "Ter", "*": "Ter", "U": "Sec", "O": "Pyl",
+    "A": "Ala",
+    "R": "Arg",
+    "N": "Asn",
+    "D": "Asp",
+    "C": "Cys",
+    "Q": "Gln",
+    "E": "Glu",
+    "G": "Gly",
+    "H": "His",
+    "I": "Ile",
+    "L": "Leu",
+    "K": "Lys",
+    "M": "Met",
+    "F": "Phe",
+    "P": "Pro",
+    "S": "Ser",
+    "T": "Thr",
+    "W": "Trp",
+    "Y": "Tyr",
+    "V": "Val",
+    "X": "Ter",
+    "*": "Ter",
+    "U": "Sec",
+    "O": "Pyl",
 }
 _ONE = {three: one for one, three in _THREE.items() if one not in "X*"}
 _ONE["Ter"] = "*"
@@ -73,13 +96,17 @@ def hgvs_problem(value):
         return "is not an HGVS description such as NM_000454.5:c.14C>T or NC_000021.9:g.31667281C>T"
     accession, kind = head.group("acc"), head.group("type")
     if "(" in accession:
-        return (f"accession {accession!r} carries a gene in brackets (a ClinVar display name); "
-                "write the accession alone, e.g. NM_000257.4:c.752C>A, and the gene in 'gene'")
+        return (
+            f"accession {accession!r} carries a gene in brackets (a ClinVar display name); "
+            "write the accession alone, e.g. NM_000257.4:c.752C>A, and the gene in 'gene'"
+        )
     if not re.match(rf"^(?:{_TRANSCRIPT}|{_GENOMIC})$", accession):
         if re.match(r"^[A-Z]{2}_\d+$", accession) or re.match(r"^ENS[TG]\d+$", accession):
             return f"accession {accession!r} has no version; add it, e.g. NM_000454.5"
-        return (f"accession {accession!r} is not a RefSeq/Ensembl/LRG accession "
-                "(RefSeq numbers have 6 or 9 digits and a version, e.g. NM_000454.5)")
+        return (
+            f"accession {accession!r} is not a RefSeq/Ensembl/LRG accession "
+            "(RefSeq numbers have 6 or 9 digits and a version, e.g. NM_000454.5)"
+        )
     if kind in "cnr" and not re.match(rf"^{_TRANSCRIPT}$", accession):
         return f"{kind}. coordinates need a transcript accession (NM_, NR_, ENST), not {accession}"
     if kind in "gm" and not re.match(rf"^{_GENOMIC}$", accession):
@@ -104,10 +131,12 @@ def protein_problem(value, gene):
             if actual and ref1 and actual != ref1:
                 following = sequence[position] if position < len(sequence) else None
                 if following == ref1:
-                    return (f"residue {position} of {gene} is {_THREE[actual]}, not {_three_letter(ref)}: this looks like "
-                            f"the legacy numbering that skips Met1; HGVS counts Met1, so write "
-                            f"p.{_three_letter(ref)}{position + 1}{_three_letter(substitution.group('alt'))} "
-                            "and keep the legacy name in legacy_name")
+                    return (
+                        f"residue {position} of {gene} is {_THREE[actual]}, not {_three_letter(ref)}: this looks like "
+                        f"the legacy numbering that skips Met1; HGVS counts Met1, so write "
+                        f"p.{_three_letter(ref)}{position + 1}{_three_letter(substitution.group('alt'))} "
+                        "and keep the legacy name in legacy_name"
+                    )
                 return f"residue {position} of {gene} is {_THREE[actual]}, not {_three_letter(ref)}"
         return None
     legacy = _LEGACY_PROTEIN.match(value)
@@ -120,6 +149,5 @@ def protein_problem(value, gene):
             pos += 1
             hint = f" ({gene} legacy numbering skips Met1: HGVS counts Met1)"
         suggestion = f"p.{_three_letter(ref)}{pos}{_three_letter(alt) if alt not in ('fs', 'del') else alt}"
-        return (f"is a legacy protein name, not HGVS; write {suggestion}{hint} and keep "
-                f"{value!r} in legacy_name")
+        return f"is a legacy protein name, not HGVS; write {suggestion}{hint} and keep {value!r} in legacy_name"
     return "is not HGVS p. syntax (e.g. p.Ala5Val, p.(Arg495Ter), p.Gly608=, p.Arg97GlyfsTer26)"

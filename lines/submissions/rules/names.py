@@ -15,10 +15,13 @@ def check_name(ctx, view):
     parent_name, parent_is_subclone = parent_name_of(ctx, parent_ref) if modified and parent_ref else (None, False)
     if parent_is_subclone:
         root = naming.subclone_parent(parent_name) if parent_name else None
-        add("NAME-4", at("parental_line"),
+        add(
+            "NAME-4",
+            at("parental_line"),
             f"the parental line {parent_ref!r} is itself a subclone; numbering is flat: name the original "
             f"unmodified line{f' {root}' if root else ''} as parental line (the line becomes "
-            f"{root or '<parent>'}-<n>) and describe the earlier edit in modification.description")
+            f"{root or '<parent>'}-<n>) and describe the earlier edit in modification.description",
+        )
     if not isinstance(name, str):
         return
     problems = naming.name_problems(name)
@@ -31,30 +34,53 @@ def check_name(ctx, view):
     parsed = naming.parse_name(name)
     code = ctx.catalog.institution_code
     if code and parsed.institution != code:
-        add("NAME-2", at("name"),
+        add(
+            "NAME-2",
+            at("name"),
             f"name {name!r} starts with institution code {parsed.institution}, but the depositing "
-            f"institution's code is {code}")
+            f"institution's code is {code}",
+        )
     if parsed.type != naming.IPSC:
-        add("NAME-2", at("name"), f"name {name!r} has type letter {parsed.type!r}; an iPSC line takes 'i'")
+        add(
+            "NAME-2",
+            at("name"),
+            f"name {name!r} has type letter {parsed.type!r}; an iPSC line takes 'i'",
+        )
     if name in ctx.catalog.taken_names:
-        add("NAME-3", at("name"), f"name {name!r} is already taken in the catalog; leave the name empty to "
-            "have the next free one assigned")
+        add(
+            "NAME-3",
+            at("name"),
+            f"name {name!r} is already taken in the catalog; leave the name empty to have the next free one assigned",
+        )
     first = ctx.first_with_name.setdefault(name, index)
     if first != index:
-        add("NAME-3", at("name"), f"name {name!r} is also given to line #{first + 1} of this document; "
-            "names are unique")
+        add(
+            "NAME-3",
+            at("name"),
+            f"name {name!r} is also given to line #{first + 1} of this document; names are unique",
+        )
 
     if modified and parent_ref is not None and not parent_is_subclone:
         if parent_name is None:
-            add("NAME-4", at("name"),
+            add(
+                "NAME-4",
+                at("name"),
                 f"the line is named {name!r} but its parent {parent_ref!r} has no name yet; leave both names "
-                "empty to have them assigned, or name the parent too")
+                "empty to have them assigned, or name the parent too",
+            )
         elif not (parsed.is_subclone and parsed.parent == parent_name):
-            add("NAME-4", at("name"),
-                f"a modified line is named after its parent plus -<n>: expected {parent_name}-<n>, "
-                f"got {name!r}")
+            add(
+                "NAME-4",
+                at("name"),
+                f"a modified line is named after its parent plus -<n>: expected {parent_name}-<n>, got {name!r}",
+            )
     elif modified and parsed.is_subclone is False:
-        add("NAME-4", at("name"), f"a modified line is named parent + -<n>; {name!r} has no subclone number")
+        add(
+            "NAME-4",
+            at("name"),
+            f"a modified line is named parent + -<n>; {name!r} has no subclone number",
+        )
+
 
 def parent_name_of(ctx, parent_ref):
     """(name, is itself a subclone) of a parental line in the document or the catalog."""
@@ -91,26 +117,42 @@ def check_donor_numbers(ctx):
         if len(numbers) > 1:
             for number, index in list(numbers.items())[1:]:
                 first = next(iter(numbers))
-                ctx.add("NAME-3", pointer("lines", index, "name"),
-                         f"lines of donor {donor_ref} carry different donor numbers ({first} and {number}); "
-                         "every line of one donor keeps the same donor number",
-                         line=as_text(ctx.lines[index].get("local_id")), donor=donor_ref)
+                ctx.add(
+                    "NAME-3",
+                    pointer("lines", index, "name"),
+                    f"lines of donor {donor_ref} carry different donor numbers ({first} and {number}); "
+                    "every line of one donor keeps the same donor number",
+                    line=as_text(ctx.lines[index].get("local_id")),
+                    donor=donor_ref,
+                )
         for number, index in numbers.items():
             donors_by_number[number].append((donor_ref, index))
             if expected and number != expected:
-                ctx.add("NAME-3", pointer("lines", index, "name"),
-                         f"donor {donor_ref} is registered with donor number {expected}, not {number}",
-                         line=as_text(ctx.lines[index].get("local_id")), donor=donor_ref)
+                ctx.add(
+                    "NAME-3",
+                    pointer("lines", index, "name"),
+                    f"donor {donor_ref} is registered with donor number {expected}, not {number}",
+                    line=as_text(ctx.lines[index].get("local_id")),
+                    donor=donor_ref,
+                )
             owner = ctx.catalog.donor_number_owner.get(number)
             if owner and owner != donor_ref:
-                ctx.add("NAME-3", pointer("lines", index, "name"),
-                         f"donor number {number} already belongs to catalog donor {owner}; a new donor takes "
-                         "a new number (leave the name empty to have one assigned)",
-                         line=as_text(ctx.lines[index].get("local_id")), donor=donor_ref)
+                ctx.add(
+                    "NAME-3",
+                    pointer("lines", index, "name"),
+                    f"donor number {number} already belongs to catalog donor {owner}; a new donor takes "
+                    "a new number (leave the name empty to have one assigned)",
+                    line=as_text(ctx.lines[index].get("local_id")),
+                    donor=donor_ref,
+                )
     for number, users in donors_by_number.items():
         if len(users) > 1:
             for donor_ref, index in users[1:]:
-                ctx.add("NAME-3", pointer("lines", index, "name"),
-                         f"donor number {number} is used for donors {users[0][0]} and {donor_ref}; "
-                         "one donor number belongs to one donor",
-                         line=as_text(ctx.lines[index].get("local_id")), donor=donor_ref)
+                ctx.add(
+                    "NAME-3",
+                    pointer("lines", index, "name"),
+                    f"donor number {number} is used for donors {users[0][0]} and {donor_ref}; "
+                    "one donor number belongs to one donor",
+                    line=as_text(ctx.lines[index].get("local_id")),
+                    donor=donor_ref,
+                )

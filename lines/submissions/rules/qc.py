@@ -9,8 +9,15 @@ from lines.qc import CORE_TESTS, VECTOR_METHODS, VIRAL_SCREENING, latest_by_test
 from lines.submissions.rules.findings import as_date, as_dict, as_int, as_list, as_number, as_text
 
 _MARKER_ALIASES = {
-    "OCT4": "OCT4", "OCT34": "OCT4", "POU5F1": "OCT4", "NANOG": "NANOG", "SOX2": "SOX2",
-    "TRA160": "TRA-1-60", "TRA181": "TRA-1-81", "SSEA4": "SSEA4", "SSEA3": "SSEA3",
+    "OCT4": "OCT4",
+    "OCT34": "OCT4",
+    "POU5F1": "OCT4",
+    "NANOG": "NANOG",
+    "SOX2": "SOX2",
+    "TRA160": "TRA-1-60",
+    "TRA181": "TRA-1-81",
+    "SSEA4": "SSEA4",
+    "SSEA3": "SSEA3",
 }
 _FLOW_METHODS = {"flow", "flow_cytometry", "facs"}
 _NORMAL_KARYOTYPES = {"46,XX", "46,XY"}
@@ -26,22 +33,32 @@ def check_qc(ctx, view):
     method = as_text(as_dict(line.get("reprogramming")).get("method"))
     if method is None and view.parent_ref:
         method = parent_reprogramming(ctx, view.parent_ref)
-    latest = latest_by_test(((q_index, item), item.get("test"), as_date(item.get("date"))) for q_index, item in qc_items)
+    latest = latest_by_test(
+        ((q_index, item), item.get("test"), as_date(item.get("date"))) for q_index, item in qc_items
+    )
     verdict = panel_verdict(
         {test: item.get("result") for test, (_q_index, item) in latest.items()},
-        method=method, modified=view.modified,
-        core_tests=ctx.setting("core_tests", CORE_TESTS), vector_methods=ctx.setting("vector_methods", VECTOR_METHODS),
+        method=method,
+        modified=view.modified,
+        core_tests=ctx.setting("core_tests", CORE_TESTS),
+        vector_methods=ctx.setting("vector_methods", VECTOR_METHODS),
     )
     missing = list(verdict.missing)
     if missing:
         why = " (required after Sendai or episomal reprogramming)" if missing == ["vector_clearance"] else ""
-        add("QC-1", at("qc"), f"missing core QC test{'s' if len(missing) > 1 else ''}: {', '.join(missing)}{why}")
+        add(
+            "QC-1",
+            at("qc"),
+            f"missing core QC test{'s' if len(missing) > 1 else ''}: {', '.join(missing)}{why}",
+        )
 
     viral_tests = list(ctx.setting("viral_tests", []))
     if viral_tests:
         screened = set()
         for source in (view.donor_viral, as_dict(line.get("viral_screening"))):
-            screened |= {virus for virus, result in source.items() if result in ("negative", "positive", "inconclusive")}
+            screened |= {
+                virus for virus, result in source.items() if result in ("negative", "positive", "inconclusive")
+            }
         for _i, item in qc_items:
             if item.get("test") == "viral_screening":
                 per_virus = as_dict(item.get("viral_screening"))
@@ -51,9 +68,12 @@ def check_qc(ctx, view):
                     screened |= set(viral_tests)
         unscreened = [v for v in viral_tests if v not in screened]
         if unscreened:
-            add("QC-1", at("qc"),
+            add(
+                "QC-1",
+                at("qc"),
                 f"no viral screening for {', '.join(unscreened)}: give donor.viral_screening, "
-                "line.viral_screening or a viral_screening QC record")
+                "line.viral_screening or a viral_screening QC record",
+            )
 
     # QC-2 on the latest record of each required (or viral) test.
     for test in [*verdict.required, VIRAL_SCREENING]:
@@ -61,12 +81,19 @@ def check_qc(ctx, view):
             continue
         q_index, item = latest[test]
         if test in verdict.failed:
-            add("QC-2", at("qc", q_index, "result"),
+            add(
+                "QC-2",
+                at("qc", q_index, "result"),
                 f"{test} failed; a line with a failed core test cannot be deposited (retest and submit the "
-                "passing record with its date)")
+                "passing record with its date)",
+            )
         elif item.get("result") == "inconclusive":
-            add("QC-2", at("qc", q_index, "result"),
-                f"{test} is inconclusive; curators will ask for a retest", severity="warning")
+            add(
+                "QC-2",
+                at("qc", q_index, "result"),
+                f"{test} is inconclusive; curators will ask for a retest",
+                severity="warning",
+            )
 
     check_pluripotency(ctx, qc_items, add, at)
     check_genomic_integrity(ctx, qc_items, add, at)
@@ -86,7 +113,10 @@ def check_pluripotency(ctx, qc_items, add, at):
         return
     minimum = ctx.setting("min_flow_marker_percent", 70)
     count_needed = ctx.setting("min_pluripotency_markers", 2)
-    nuclear, surface = set(ctx.setting("nuclear_markers", [])), set(ctx.setting("surface_markers", []))
+    nuclear, surface = (
+        set(ctx.setting("nuclear_markers", [])),
+        set(ctx.setting("surface_markers", [])),
+    )
     seen = set()
     for q_index, item in records:
         flow = str(item.get("method", "")).lower() in _FLOW_METHODS
@@ -97,24 +127,40 @@ def check_pluripotency(ctx, qc_items, add, at):
             seen.add(name)
             percent = as_number(marker.get("percent_positive"))
             if flow and percent is None:
-                add("QC-3", at("qc", q_index, "markers", m_index, "percent_positive"),
-                    f"flow cytometry marker {marker['marker']} has no percent_positive")
+                add(
+                    "QC-3",
+                    at("qc", q_index, "markers", m_index, "percent_positive"),
+                    f"flow cytometry marker {marker['marker']} has no percent_positive",
+                )
             elif flow and percent < minimum:
-                add("QC-3", at("qc", q_index, "markers", m_index, "percent_positive"),
-                    f"{marker['marker']} is {percent:g} % positive; flow markers need at least {minimum:g} %")
+                add(
+                    "QC-3",
+                    at("qc", q_index, "markers", m_index, "percent_positive"),
+                    f"{marker['marker']} is {percent:g} % positive; flow markers need at least {minimum:g} %",
+                )
     q_index = records[-1][0]
     if len(seen) < count_needed:
-        add("QC-3", at("qc", q_index, "markers"),
+        add(
+            "QC-3",
+            at("qc", q_index, "markers"),
             f"{len(seen)} pluripotency marker{'s' if len(seen) != 1 else ''} given; at least {count_needed} are "
             f"needed, including a nuclear one ({', '.join(sorted(nuclear))}) and a surface one "
-            f"({', '.join(sorted(surface))})")
+            f"({', '.join(sorted(surface))})",
+        )
     else:
         if not seen & nuclear:
-            add("QC-3", at("qc", q_index, "markers"),
-                f"no nuclear pluripotency marker: add one of {', '.join(sorted(nuclear))}")
+            add(
+                "QC-3",
+                at("qc", q_index, "markers"),
+                f"no nuclear pluripotency marker: add one of {', '.join(sorted(nuclear))}",
+            )
         if not seen & surface:
-            add("QC-3", at("qc", q_index, "markers"),
-                f"no surface pluripotency marker: add one of {', '.join(sorted(surface))}")
+            add(
+                "QC-3",
+                at("qc", q_index, "markers"),
+                f"no surface pluripotency marker: add one of {', '.join(sorted(surface))}",
+            )
+
 
 def check_genomic_integrity(ctx, qc_items, add, at):
     min_bands = ctx.setting("min_karyotype_bands", 400)
@@ -127,22 +173,35 @@ def check_genomic_integrity(ctx, qc_items, add, at):
         if method in ("g_banding", "karyotype", "g-banding", "karyotyping"):
             bands = as_int(item.get("bands"))
             if bands is None:
-                add("QC-4", at("qc", q_index, "bands"),
-                    f"G-banding needs its band resolution ('bands', at least {min_bands})")
+                add(
+                    "QC-4",
+                    at("qc", q_index, "bands"),
+                    f"G-banding needs its band resolution ('bands', at least {min_bands})",
+                )
             elif bands < min_bands:
-                add("QC-4", at("qc", q_index, "bands"),
+                add(
+                    "QC-4",
+                    at("qc", q_index, "bands"),
                     f"G-banding at {bands} bands is below the {min_bands}-band resolution needed to call a "
-                    "karyotype normal")
+                    "karyotype normal",
+                )
         karyotype = as_text(item.get("karyotype"))
         if karyotype is not None:
             compact = re.sub(r"\s", "", karyotype)
             if compact not in _NORMAL_KARYOTYPES:
                 if inherited:
-                    add("QC-4", at("qc", q_index, "karyotype"),
-                        f"abnormal karyotype {karyotype}, marked as inherited from the donor", severity="warning")
+                    add(
+                        "QC-4",
+                        at("qc", q_index, "karyotype"),
+                        f"abnormal karyotype {karyotype}, marked as inherited from the donor",
+                        severity="warning",
+                    )
                 else:
-                    add("QC-4", at("qc", q_index, "karyotype"),
-                        f"abnormal karyotype {karyotype}; if the donor carries it too, set donor_inherited: true")
+                    add(
+                        "QC-4",
+                        at("qc", q_index, "karyotype"),
+                        f"abnormal karyotype {karyotype}; if the donor carries it too, set donor_inherited: true",
+                    )
         for c_index, cnv in enumerate(as_list(item.get("cnvs"))):
             size = as_number(as_dict(cnv).get("size_mb"))
             if size is None or size <= max_cnv:
@@ -150,11 +209,19 @@ def check_genomic_integrity(ctx, qc_items, add, at):
             where = as_dict(cnv).get("chromosome")
             label = f"{size:g} Mb {as_dict(cnv).get('type') or 'CNV'}{f' on chr{where}' if where else ''}"
             if inherited or as_dict(cnv).get("donor_inherited") is True:
-                add("QC-4", at("qc", q_index, "cnvs", c_index),
-                    f"{label} (over {max_cnv} Mb), marked as inherited from the donor", severity="warning")
+                add(
+                    "QC-4",
+                    at("qc", q_index, "cnvs", c_index),
+                    f"{label} (over {max_cnv} Mb), marked as inherited from the donor",
+                    severity="warning",
+                )
             else:
-                add("QC-4", at("qc", q_index, "cnvs", c_index),
-                    f"{label} is over {max_cnv} Mb; if the donor carries it too, set donor_inherited: true")
+                add(
+                    "QC-4",
+                    at("qc", q_index, "cnvs", c_index),
+                    f"{label} is over {max_cnv} Mb; if the donor carries it too, set donor_inherited: true",
+                )
+
 
 def check_trilineage(ctx, qc_items, add, at):
     records = [(i, item) for i, item in qc_items if item.get("test") == "trilineage"]
@@ -166,5 +233,8 @@ def check_trilineage(ctx, qc_items, add, at):
         covered |= {g for g in as_list(item.get("germ_layers")) if isinstance(g, str)}
     missing = sorted(layers - covered)
     if missing:
-        add("QC-5", at("qc", records[-1][0], "germ_layers"),
-            f"trilineage does not cover {', '.join(missing)}; all three germ layers must be shown")
+        add(
+            "QC-5",
+            at("qc", records[-1][0], "germ_layers"),
+            f"trilineage does not cover {', '.join(missing)}; all three germ layers must be shown",
+        )

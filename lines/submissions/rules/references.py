@@ -15,25 +15,43 @@ def check_references(ctx):
             if local_id in seen:
                 line = local_id if collection == "lines" else None
                 donor = local_id if collection == "donors" else None
-                ctx.add("REF-2", pointer(collection, index, "local_id"),
-                         f"local_id {local_id!r} is used by {collection} #{seen[local_id] + 1} and #{index + 1}; "
-                         "give each a unique local_id", line=line, donor=donor)
+                ctx.add(
+                    "REF-2",
+                    pointer(collection, index, "local_id"),
+                    f"local_id {local_id!r} is used by {collection} #{seen[local_id] + 1} and #{index + 1}; "
+                    "give each a unique local_id",
+                    line=line,
+                    donor=donor,
+                )
             else:
                 seen[local_id] = index
     for index, line in ctx.line_items:
         line_id = as_text(line.get("local_id"))
         donor_ref = as_text(line.get("donor"))
         if donor_ref is not None and donor_ref not in ctx.donor_by_id and donor_ref not in ctx.catalog.donors:
-            ctx.add("REF-1", pointer("lines", index, "donor"),
-                     f"donor {donor_ref!r} is neither a donor local_id in this document nor a donor code in "
-                     "the catalog; add the donor to 'donors' or use the catalog's donor code",
-                     line=line_id, donor=donor_ref)
+            ctx.add(
+                "REF-1",
+                pointer("lines", index, "donor"),
+                f"donor {donor_ref!r} is neither a donor local_id in this document nor a donor code in "
+                "the catalog; add the donor to 'donors' or use the catalog's donor code",
+                line=line_id,
+                donor=donor_ref,
+            )
         parent_ref = as_text(line.get("parental_line"))
         if parent_ref is not None and parent_ref not in ctx.line_by_id and parent_ref not in ctx.catalog.parents:
-            ctx.add("REF-1", pointer("lines", index, "parental_line"),
-                     f"parental line {parent_ref!r} is neither a line local_id in this document nor a line name "
-                     "in the catalog; deposit the parent first or include it in this document",
-                     line=line_id, donor=donor_ref)
+            ctx.add(
+                "REF-1",
+                pointer("lines", index, "parental_line"),
+                f"parental line {parent_ref!r} is neither a line local_id in this document nor a line name "
+                "in the catalog; deposit the parent first or include it in this document",
+                line=line_id,
+                donor=donor_ref,
+            )
         if parent_ref is not None and parent_ref == line_id:
-            ctx.add("REF-1", pointer("lines", index, "parental_line"),
-                     "a line cannot be its own parental line", line=line_id, donor=donor_ref)
+            ctx.add(
+                "REF-1",
+                pointer("lines", index, "parental_line"),
+                "a line cannot be its own parental line",
+                line=line_id,
+                donor=donor_ref,
+            )

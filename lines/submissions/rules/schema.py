@@ -12,6 +12,7 @@ from lines.submissions.rules.findings import finding, pointer
 
 MAX_SCHEMA_FINDINGS = 5000
 
+
 def inline_local_refs(schema):
     """The schema with every local `#/$defs/...` reference replaced by its target.
 
@@ -56,8 +57,13 @@ def schema_validator(protocol):
 
 def _describe_type(value):
     return {
-        dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null",
-        int: "a whole number", float: "a number",
+        dict: "an object",
+        list: "a list",
+        str: "text",
+        bool: "true/false",
+        type(None): "null",
+        int: "a whole number",
+        float: "a number",
     }.get(type(value), type(value).__name__)
 
 
@@ -87,9 +93,18 @@ def _schema_message(error):
         return f"{_short(value)} is not allowed here; expected {_short(expected)}"
     if kind == "type":
         types = expected if isinstance(expected, list) else [expected]
-        wanted = " or ".join({"integer": "a whole number", "number": "a number", "string": "text",
-                              "object": "an object", "array": "a list", "boolean": "true/false",
-                              "null": "null"}.get(t, t) for t in types)
+        wanted = " or ".join(
+            {
+                "integer": "a whole number",
+                "number": "a number",
+                "string": "text",
+                "object": "an object",
+                "array": "a list",
+                "boolean": "true/false",
+                "null": "null",
+            }.get(t, t)
+            for t in types
+        )
         got = "null" if value is None else f"{_describe_type(value)} {_short(value)}"
         return f"expected {wanted}, got {got}"
     if kind == "format" and expected == "date":
@@ -109,7 +124,7 @@ def _schema_message(error):
     if kind == "propertyNames":
         return f"{error.message}"
     if kind == "anyOf":
-        return f"{_short(value)} is not allowed here: alleles are text such as \"11,12\", a number or a list"
+        return f'{_short(value)} is not allowed here: alleles are text such as "11,12", a number or a list'
     return error.message
 
 
@@ -130,8 +145,12 @@ def schema_findings(document, protocol, locals_by_path):
         line, donor = locals_by_path(path)
         findings.append(finding("SCHEMA", pointer(*path), message, line=line, donor=donor))
         if len(findings) >= MAX_SCHEMA_FINDINGS:
-            findings.append(finding(
-                "SCHEMA", "", f"more than {MAX_SCHEMA_FINDINGS} schema errors; the rest are not listed",
-            ))
+            findings.append(
+                finding(
+                    "SCHEMA",
+                    "",
+                    f"more than {MAX_SCHEMA_FINDINGS} schema errors; the rest are not listed",
+                )
+            )
             break
     return findings

@@ -44,9 +44,9 @@ def read_profile(raw):
 
 
 def _raw_key(raw):
-    return tuple(sorted(
-        (str(k), v if isinstance(v, (str, int, float)) or v is None else repr(v)) for k, v in raw.items()
-    ))
+    return tuple(
+        sorted((str(k), v if isinstance(v, (str, int, float)) or v is None else repr(v)) for k, v in raw.items())
+    )
 
 
 def _profile_key(profile):
@@ -62,13 +62,23 @@ def check_amelogenin(ctx, profile, sex, location, *, donor_id=None, line_id=None
     if not alleles or sex not in ("female", "male"):
         return
     if sex == "female" and "Y" in alleles:
-        ctx.add("STR-4", location,
-                 f"Amelogenin {','.join(sorted(alleles))} of the {what} profile shows a Y chromosome, but the "
-                 "donor is recorded as female; check the sample or the donor's sex", donor=donor_id, line=line_id)
+        ctx.add(
+            "STR-4",
+            location,
+            f"Amelogenin {','.join(sorted(alleles))} of the {what} profile shows a Y chromosome, but the "
+            "donor is recorded as female; check the sample or the donor's sex",
+            donor=donor_id,
+            line=line_id,
+        )
     elif sex == "male" and "Y" not in alleles:
-        ctx.add("STR-4", location,
-                 f"Amelogenin {','.join(sorted(alleles))} of the {what} profile shows no Y chromosome, but the "
-                 "donor is recorded as male (loss of Y happens in culture; check)", donor=donor_id, line=line_id)
+        ctx.add(
+            "STR-4",
+            location,
+            f"Amelogenin {','.join(sorted(alleles))} of the {what} profile shows no Y chromosome, but the "
+            "donor is recorded as male (loss of Y happens in culture; check)",
+            donor=donor_id,
+            line=line_id,
+        )
 
 
 def check_donor_profile(ctx, index, donor):
@@ -79,10 +89,19 @@ def check_donor_profile(ctx, index, donor):
     donor_id = as_text(donor.get("local_id"))
     profile, problems, _unknown = read_profile(profile_raw)
     for marker, problem in problems:
-        ctx.add("STR-1", pointer("donors", index, "str_profile", marker), f"donor STR marker {marker}: {problem}",
-                donor=donor_id)
-    check_amelogenin(ctx, profile, donor.get("sex"), pointer("donors", index, "str_profile", AMELOGENIN),
-                     donor_id=donor_id)
+        ctx.add(
+            "STR-1",
+            pointer("donors", index, "str_profile", marker),
+            f"donor STR marker {marker}: {problem}",
+            donor=donor_id,
+        )
+    check_amelogenin(
+        ctx,
+        profile,
+        donor.get("sex"),
+        pointer("donors", index, "str_profile", AMELOGENIN),
+        donor_id=donor_id,
+    )
 
 
 class IdentityChecks:
@@ -100,8 +119,10 @@ class IdentityChecks:
         """(qc index, raw profile) of the latest identity STR record of a line, or (None, None)."""
         found = (None, None)
         for q_index, item in enumerate(as_list(line.get("qc"))):
-            if isinstance(item, dict) and item.get("test") == "identity" and (
-                "str" in str(item.get("method", "")).lower() or "str_profile" in item
+            if (
+                isinstance(item, dict)
+                and item.get("test") == "identity"
+                and ("str" in str(item.get("method", "")).lower() or "str_profile" in item)
             ):
                 found = (q_index, item.get("str_profile"))
         return found
@@ -131,29 +152,54 @@ class IdentityChecks:
 
     def check_line(self, view):
         """STR-1, STR-2 and STR-4 for a line's identity profile; queues STR-3 (check_holdings)."""
-        line, sex, donor_ref, donor_profile, parent_ref = view.line, view.sex, view.donor_ref, view.donor_profile, view.parent_ref
+        line, sex, donor_ref, donor_profile, parent_ref = (
+            view.line,
+            view.sex,
+            view.donor_ref,
+            view.donor_profile,
+            view.parent_ref,
+        )
         add, at = view.add, view.at
         q_index, raw = self._identity_profile(line)
         if q_index is None:
             return
         location = at("qc", q_index, "str_profile")
         if not isinstance(raw, dict) or not raw:
-            add("STR-1", location, "the identity test by STR has no str_profile; give the marker → alleles profile")
+            add(
+                "STR-1",
+                location,
+                "the identity test by STR has no str_profile; give the marker → alleles profile",
+            )
             return
         profile, problems, unknown = self.read_profile(raw)
         for marker, problem in problems:
             add("STR-1", at("qc", q_index, "str_profile", marker), f"STR marker {marker}: {problem}")
         if unknown:
-            add("STR-1", location, f"unknown STR marker{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
-                "not scored (check the spelling, e.g. TH01, vWA, Penta D)", severity="warning")
+            add(
+                "STR-1",
+                location,
+                f"unknown STR marker{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                "not scored (check the spelling, e.g. TH01, vWA, Penta D)",
+                severity="warning",
+            )
         scorable = sum(1 for m, a in profile.items() if a and m != AMELOGENIN)
         minimum = self.ctx.setting("min_str_markers", 8)
         if scorable < minimum:
-            add("STR-1", location,
+            add(
+                "STR-1",
+                location,
                 f"the identity STR profile has {scorable} scorable marker{'s' if scorable != 1 else ''} "
-                f"(Amelogenin not counted); at least {minimum} are needed")
-        check_amelogenin(self.ctx, profile, sex, at("qc", q_index, "str_profile", AMELOGENIN),
-                              donor_id=donor_ref, line_id=as_text(line.get("local_id")), what="line")
+                f"(Amelogenin not counted); at least {minimum} are needed",
+            )
+        check_amelogenin(
+            self.ctx,
+            profile,
+            sex,
+            at("qc", q_index, "str_profile", AMELOGENIN),
+            donor_id=donor_ref,
+            line_id=as_text(line.get("local_id")),
+            what="line",
+        )
         if scorable == 0:
             return
         threshold = self.ctx.setting("str_match_threshold", 80)
@@ -169,7 +215,9 @@ class IdentityChecks:
             if parent_ref in self.ctx.line_by_id:
                 reference = self._line_profile(parent_ref)
             else:
-                reference = self.read_profile(as_dict(self.ctx.catalog.parents.get(parent_ref, {}).get("str_profile")))[0]
+                reference = self.read_profile(as_dict(self.ctx.catalog.parents.get(parent_ref, {}).get("str_profile")))[
+                    0
+                ]
             if reference:
                 comparisons.append((f"parental line {parent_ref}", reference))
         if not comparisons:
@@ -189,15 +237,25 @@ class IdentityChecks:
         for label, reference in comparisons:
             score = self._score(profile, reference)
             if score < threshold:
-                add("STR-2", location,
+                add(
+                    "STR-2",
+                    location,
                     f"the line's STR does not match {label}: Tanabe {score:.1f} % (needs ≥ {threshold:g} %); "
-                    "check for a sample swap or mislabelled line")
+                    "check for a sample swap or mislabelled line",
+                )
 
         # STR-3: holdings of other donors and Cellosaurus, searched for all lines at once
         # after the loop (see check_holdings).
         if scorable >= minimum:
-            self._pending_str3.append((profile, self._str3_exclusions(line, donor_ref, parent_ref), location,
-                                       line_id, donor_ref))
+            self._pending_str3.append(
+                (
+                    profile,
+                    self._str3_exclusions(line, donor_ref, parent_ref),
+                    location,
+                    line_id,
+                    donor_ref,
+                )
+            )
 
     def _str3_exclusions(self, line, donor_ref, parent_ref):
         """What STR-3 leaves out for a line: its own donor (and that donor's catalog lines),
@@ -227,9 +285,13 @@ class IdentityChecks:
             return
         results = search_many(
             [profile for profile, *_ in self._pending_str3],
-            algorithm="tanabe", mode="non_empty", include_amelogenin=False,
-            min_markers=self.ctx.setting("min_str_markers", 8), score_filter=self.ctx.setting("str_match_threshold", 80),
-            max_results=MAX_HOLDINGS_HITS, exclude_each=[exclude for _, exclude, *_ in self._pending_str3],
+            algorithm="tanabe",
+            mode="non_empty",
+            include_amelogenin=False,
+            min_markers=self.ctx.setting("min_str_markers", 8),
+            score_filter=self.ctx.setting("str_match_threshold", 80),
+            max_results=MAX_HOLDINGS_HITS,
+            exclude_each=[exclude for _, exclude, *_ in self._pending_str3],
         )
         hidden = self._hidden_from_depositor([hit for hits in results for hit in hits])
         for (_profile, _exclude, location, line_id, donor_ref), hits in zip(self._pending_str3, results, strict=True):
@@ -242,10 +304,14 @@ class IdentityChecks:
                     continue
                 what = {"line": "catalog line", "donor": "catalog donor"}.get(hit.kind, "Cellosaurus reference")
                 accession = f" ({hit.accession})" if hit.accession else ""
-                self.ctx.add("STR-3", location,
-                             f"the line's STR matches {what} {hit.name}{accession} at Tanabe {hit.score:.1f} %: "
-                             "possible duplicate or misidentified line; explain the relation or check the sample",
-                             line=line_id, donor=donor_ref)
+                self.ctx.add(
+                    "STR-3",
+                    location,
+                    f"the line's STR matches {what} {hit.name}{accession} at Tanabe {hit.score:.1f} %: "
+                    "possible duplicate or misidentified line; explain the relation or check the sample",
+                    line=line_id,
+                    donor=donor_ref,
+                )
 
     def _hidden_from_depositor(self, hits):
         """(kind, object_id) of the line and donor hits the depositor may not see: lines
@@ -257,7 +323,9 @@ class IdentityChecks:
             return set()
         visible = referable_lines(self.ctx.user)
         seen_lines = set(visible.filter(pk__in=line_ids).values_list("pk", flat=True)) if line_ids else set()
-        seen_donors = set(
-            visible.filter(donor_id__in=donor_ids).values_list("donor_id", flat=True).distinct()
-        ) if donor_ids else set()
+        seen_donors = (
+            set(visible.filter(donor_id__in=donor_ids).values_list("donor_id", flat=True).distinct())
+            if donor_ids
+            else set()
+        )
         return {(str(LINE), pk) for pk in line_ids - seen_lines} | {(str(DONOR), pk) for pk in donor_ids - seen_donors}

@@ -92,8 +92,14 @@ class TestRelease29:
         assert reference.species == "Homo sapiens"
         assert reference.str_sources == ["ECACC"]
         assert reference.str_profile == {
-            "Amelogenin": ["X"], "CSF1PO": ["12", "13"], "D13S317": ["12"], "D16S539": ["8", "13"],
-            "D5S818": ["10", "13"], "D7S820": ["8", "10"], "TH01": ["7", "9"], "TPOX": ["11"],
+            "Amelogenin": ["X"],
+            "CSF1PO": ["12", "13"],
+            "D13S317": ["12"],
+            "D16S539": ["8", "13"],
+            "D5S818": ["10", "13"],
+            "D7S820": ["8", "10"],
+            "TH01": ["7", "9"],
+            "TPOX": ["11"],
             "vWA": ["14", "17"],
         }
         # Non-human profiles are references too, under their own marker names.
@@ -120,7 +126,12 @@ class TestRelease29:
         assert line_b.disease_note == "Amyotrophic lateral sclerosis (NCIt:C34373)"
         variant = Variant.objects.get(donor=donor)
         assert (variant.gene, variant.hgnc_id, variant.protein, variant.hgvs, variant.origin) == (
-            "SOD1", "HGNC:11179", "p.Gly86Ser", "c.256G>A", "germline")
+            "SOD1",
+            "HGNC:11179",
+            "p.Gly86Ser",
+            "c.256G>A",
+            "germline",
+        )
         assert not Variant.objects.filter(line__in=[line_b, line_e]).exists()
 
     def test_lines_derived_from_one_fibroblast_line_share_its_donor(self, release29):
@@ -128,7 +139,10 @@ class TestRelease29:
         donors = set(CellLine.objects.filter(name__in=["201B1", "201B7", "253G1"]).values_list("donor", flat=True))
         assert len(donors) == 1
         donor = Donor.objects.get(pk=donors.pop())
-        assert donor.code.startswith("CVCL-") and (donor.sex, donor.age_at_sampling) == ("female", 36)
+        assert donor.code.startswith("CVCL-") and (donor.sex, donor.age_at_sampling) == (
+            "female",
+            36,
+        )
 
     def test_names_are_flagged_against_the_hpscreg_pattern_and_cross_references_kept(self, release29):
         line = CellLine.objects.get(name="201B1")
@@ -145,14 +159,24 @@ class TestRelease29:
 
     def test_rerunning_updates_in_place_and_never_duplicates(self, release29):
         path, _ = release29
-        counts = (CellLine.objects.count(), Donor.objects.count(), Variant.objects.count(),
-                  ReferenceProfile.objects.count(), CellLine.history.count())
+        counts = (
+            CellLine.objects.count(),
+            Donor.objects.count(),
+            Variant.objects.count(),
+            ReferenceProfile.objects.count(),
+            CellLine.history.count(),
+        )
         report = import_cellosaurus(path, all_categories=True)
         assert (report.lines_created, report.lines_updated, report.lines_unchanged) == (0, 0, 95)
         assert (report.references_created, report.references_updated) == (0, 0)
         assert (report.donors_created, report.variants_created) == (0, 0)
-        assert (CellLine.objects.count(), Donor.objects.count(), Variant.objects.count(),
-                ReferenceProfile.objects.count(), CellLine.history.count()) == counts
+        assert (
+            CellLine.objects.count(),
+            Donor.objects.count(),
+            Variant.objects.count(),
+            ReferenceProfile.objects.count(),
+            CellLine.history.count(),
+        ) == counts
 
 
 # --- small files built from real entries ------------------------------------------------
@@ -166,7 +190,10 @@ def test_default_import_makes_lines_but_no_reference_profiles_from_the_plain_fil
     line = CellLine.objects.get()
     assert line.name_conforms and line.donor.code == "CVCL-VE81"
     assert ReferenceProfile.objects.count() == 0
-    assert {v.protein for v in Variant.objects.filter(donor=line.donor)} == {"p.Arg190Trp", "p.Arg594Gln"}
+    assert {v.protein for v in Variant.objects.filter(donor=line.donor)} == {
+        "p.Arg190Trp",
+        "p.Arg594Gln",
+    }
 
 
 def test_gzip_and_plain_text_read_the_same(tmp_path):
@@ -185,8 +212,13 @@ def test_the_newer_format_with_dt_lines_parses_and_imports(tmp_path):
     assert xp3os.species == [(9606, "Homo sapiens (Human)")]
     assert xp3os.age_years == 5
     [variation] = xp3os.sequence_variations()[0]
-    assert (variation.gene, variation.hgnc_id, variation.hgvs, variation.legacy_name, variation.zygosity) == (
-        "XPA", "HGNC:12814", "c.390-1G>C", "IVS3-1G>C", "homozygous")
+    assert (
+        variation.gene,
+        variation.hgnc_id,
+        variation.hgvs,
+        variation.legacy_name,
+        variation.zygosity,
+    ) == ("XPA", "HGNC:12814", "c.390-1G>C", "IVS3-1G>C", "homozygous")
     assert chang.problematic.startswith("Contaminated. Shown to be a HeLa derivative")
     assert chang.parents == [("CVCL_0030", "HeLa")]
 
@@ -208,8 +240,7 @@ def test_every_newer_format_example_parses_without_problems(name):
 
 def test_a_malformed_entry_is_reported_with_its_line_number_and_skipped(tmp_path):
     blocks = real_entries(_data_dir() / HEAD_1000, "CVCL_8997", "CVCL_8998", "CVCL_2261")
-    no_accession = "\n".join(
-        line for line in blocks["CVCL_2261"].splitlines() if not line.startswith("AC   ")) + "\n"
+    no_accession = "\n".join(line for line in blocks["CVCL_2261"].splitlines() if not line.startswith("AC   ")) + "\n"
     broken_line = blocks["CVCL_8998"].replace("SX   Female\n", "SX   Female\nthis line is broken\n")
     text = blocks["CVCL_8997"] + no_accession + broken_line
     path = tmp_path / "broken.txt"
@@ -283,8 +314,11 @@ def test_parents_are_linked_whatever_the_order_of_entries(tmp_path):
 
 def test_a_deposited_line_is_not_taken_over(tmp_path, owner_institution):
     deposited = CellLineFactory(
-        name="UKBi027-B", cellosaurus_accession="CVCL_8997", institution=owner_institution,
-        availability="available", donor__institution=owner_institution,
+        name="UKBi027-B",
+        cellosaurus_accession="CVCL_8997",
+        institution=owner_institution,
+        availability="available",
+        donor__institution=owner_institution,
     )
     blocks = real_entries(_data_dir() / HEAD_1000, "CVCL_8997")
     path = tmp_path / "one.txt"
@@ -293,7 +327,10 @@ def test_a_deposited_line_is_not_taken_over(tmp_path, owner_institution):
     deposited.refresh_from_db()
     assert report.deposited_lines_matched == 1 and report.lines_created == 0
     assert (deposited.name, deposited.institution, deposited.availability) == (
-        "UKBi027-B", owner_institution, "available")
+        "UKBi027-B",
+        owner_institution,
+        "available",
+    )
     assert "27b" in deposited.alternative_names
     assert not Variant.objects.filter(donor=deposited.donor).exists()
 
@@ -321,7 +358,11 @@ def test_conflicting_sources_on_one_str_line_become_a_profile_and_conflicts():
         "ST   THO1: 6,9.3\nOX   NCBI_TaxID=9606; ! Homo sapiens\nCA   Cancer cell line\n//\n"
     )
     [entry] = iter_entries(io.StringIO(text))
-    assert entry.str_profile == {"D21S11": ["29", "30"], "Amelogenin": ["X", "Y"], "TH01": ["6", "9.3"]}
+    assert entry.str_profile == {
+        "D21S11": ["29", "30"],
+        "Amelogenin": ["X", "Y"],
+        "TH01": ["6", "9.3"],
+    }
     assert entry.str_conflicts == {"D21S11": [["29", "30"], ["29"]]}
     assert entry.str_sources == ["ATCC", "Cosmic-CLP", "DSMZ"]
 
@@ -329,20 +370,35 @@ def test_conflicting_sources_on_one_str_line_become_a_profile_and_conflicts():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Mutation; HGNC; 11179; SOD1; Simple; p.Gly86Ser (c.256G>A); ZygosityUnknown.",
-         ("SOD1", "HGNC:11179", "c.256G>A", "p.Gly86Ser", "", False)),
-        ("Heterozygous for KCNQ1 p.Arg190Trp (c.568C>T) and p.Arg594Gln (1781A>G) (PubMed=29677589).",
-         ("KCNQ1", "", "c.568C>T", "p.Arg190Trp", "heterozygous", False)),
-        ("Mutation; HGNC; 4010; FUS; Simple_edited; p.Pro525Leu (c.1574C>T); Zygosity=Heterozygous; "
-         "Note=Engineered by CRISPR/Cas9 (PubMed=1).",
-         ("FUS", "HGNC:4010", "c.1574C>T", "p.Pro525Leu", "heterozygous", True)),
-        ("TERT c.228C>T (-124C>T); in promoter (from parent cell line).",
-         ("TERT", "", "c.228C>T", "", "", False)),
+        (
+            "Mutation; HGNC; 11179; SOD1; Simple; p.Gly86Ser (c.256G>A); ZygosityUnknown.",
+            ("SOD1", "HGNC:11179", "c.256G>A", "p.Gly86Ser", "", False),
+        ),
+        (
+            "Heterozygous for KCNQ1 p.Arg190Trp (c.568C>T) and p.Arg594Gln (1781A>G) (PubMed=29677589).",
+            ("KCNQ1", "", "c.568C>T", "p.Arg190Trp", "heterozygous", False),
+        ),
+        (
+            "Mutation; HGNC; 4010; FUS; Simple_edited; p.Pro525Leu (c.1574C>T); Zygosity=Heterozygous; "
+            "Note=Engineered by CRISPR/Cas9 (PubMed=1).",
+            ("FUS", "HGNC:4010", "c.1574C>T", "p.Pro525Leu", "heterozygous", True),
+        ),
+        (
+            "TERT c.228C>T (-124C>T); in promoter (from parent cell line).",
+            ("TERT", "", "c.228C>T", "", "", False),
+        ),
     ],
 )
 def test_sequence_variations_of_both_formats_parse(text, expected):
     first = parse_sequence_variation(text)[0]
-    assert (first.gene, first.hgnc_id, first.hgvs, first.protein, first.zygosity, first.engineered) == expected
+    assert (
+        first.gene,
+        first.hgnc_id,
+        first.hgvs,
+        first.protein,
+        first.zygosity,
+        first.engineered,
+    ) == expected
 
 
 def test_statements_without_a_change_are_not_variants():
@@ -352,8 +408,17 @@ def test_statements_without_a_change_are_not_variants():
 
 @pytest.mark.parametrize(
     ("text", "years"),
-    [("45Y", 45), ("30Y6M", 30), ("18M", 1), ("<1M", 0), ("Age unspecified", None), ("45Y-50Y", None),
-     ("Fetus", None), ("", None), ("200Y", None)],
+    [
+        ("45Y", 45),
+        ("30Y6M", 30),
+        ("18M", 1),
+        ("<1M", 0),
+        ("Age unspecified", None),
+        ("45Y-50Y", None),
+        ("Fetus", None),
+        ("", None),
+        ("200Y", None),
+    ],
 )
 def test_age_is_parsed_only_when_given_in_years(text, years):
     assert parse_age_years(text) == years

@@ -40,8 +40,16 @@ def test_disease_filter_includes_subtypes(catalog, api_client):
 
 
 def test_gene_filter_accepts_aliases_and_hides_controlled_variants(catalog, api_client, curator):
-    assert names(get(api_client, "/api/v1/lines/", gene="SOD1")) == {"UKBi001-A", "UKBi001-A-1", "UKBi001-A-2"}
-    assert names(get(api_client, "/api/v1/lines/", gene="sod1")) == {"UKBi001-A", "UKBi001-A-1", "UKBi001-A-2"}
+    assert names(get(api_client, "/api/v1/lines/", gene="SOD1")) == {
+        "UKBi001-A",
+        "UKBi001-A-1",
+        "UKBi001-A-2",
+    }
+    assert names(get(api_client, "/api/v1/lines/", gene="sod1")) == {
+        "UKBi001-A",
+        "UKBi001-A-1",
+        "UKBi001-A-2",
+    }
     # C9orf72 sits in a controlled consent: only a curator can find it by gene.
     assert names(get(api_client, "/api/v1/lines/", gene="C9orf72")) == set()
     assert names(get(client_for(curator), "/api/v1/lines/", gene="C9orf72")) == {"UKBi002-A"}
@@ -70,10 +78,16 @@ def test_donor_filters_combine(catalog, api_client):
 
 
 def test_line_filters(catalog, api_client):
-    assert names(get(api_client, "/api/v1/lines/", reprogramming_method="episomal")) == {"UKBi002-A", "UCSFi005-A"}
+    assert names(get(api_client, "/api/v1/lines/", reprogramming_method="episomal")) == {
+        "UKBi002-A",
+        "UCSFi005-A",
+    }
     assert names(get(api_client, "/api/v1/lines/", modification_type="gene_correction")) == {"UKBi001-A-1"}
     assert names(get(api_client, "/api/v1/lines/", availability="restricted")) == {"UKBi001-A-2"}
-    assert names(get(api_client, "/api/v1/lines/", institution="UCSF")) == {"UCSFi004-A", "UCSFi005-A"}
+    assert names(get(api_client, "/api/v1/lines/", institution="UCSF")) == {
+        "UCSFi004-A",
+        "UCSFi005-A",
+    }
     assert names(get(api_client, "/api/v1/lines/", source_cell_type="CL:0000057")) == PUBLIC
     assert names(get(api_client, "/api/v1/lines/", qc_passed="true")) == {"UKBi001-A"}
     assert "UKBi001-A" not in names(get(api_client, "/api/v1/lines/", qc_passed="false"))
@@ -81,16 +95,25 @@ def test_line_filters(catalog, api_client):
 
 def test_isogenic_control_filter(catalog, api_client):
     assert names(get(api_client, "/api/v1/lines/", has_isogenic_control="true")) == {
-        "UKBi001-A", "UKBi001-A-1", "UKBi001-A-2"}
+        "UKBi001-A",
+        "UKBi001-A-1",
+        "UKBi001-A-2",
+    }
     assert names(get(api_client, "/api/v1/lines/", has_isogenic_control="false")) == {
-        "UKBi002-A", "UCSFi004-A", "UCSFi005-A"}
+        "UKBi002-A",
+        "UCSFi004-A",
+        "UCSFi005-A",
+    }
 
 
 def test_commercial_use_filter_follows_duo_modifiers(catalog, api_client):
     # UKBi002-A is NCU, UCSFi004-A is NPU: neither may go to a company.
     usable = names(get(api_client, "/api/v1/lines/", commercial_use="true"))
     assert usable == {"UKBi001-A", "UKBi001-A-1", "UKBi001-A-2", "UCSFi005-A"}
-    assert names(get(api_client, "/api/v1/lines/", commercial_use="false")) == {"UKBi002-A", "UCSFi004-A"}
+    assert names(get(api_client, "/api/v1/lines/", commercial_use="false")) == {
+        "UKBi002-A",
+        "UCSFi004-A",
+    }
 
 
 def test_withdrawn_consent_makes_a_line_unusable_commercially(catalog, api_client):
@@ -170,8 +193,11 @@ def test_line_detail_shows_relatives_qc_consent_and_links(catalog, api_client):
     assert line["donor"]["code"] == "PD-ALS1" and line["donor"]["disease"]["id"] == "MONDO:0007103"
     assert {v["origin"] for v in line["variants"]} == {"germline", "engineered"}
     parent = api_client.get("/api/v1/lines/UKBi001-A/").json()
-    assert parent["links"] == {"cellosaurus": "https://www.cellosaurus.org/CVCL_ZZ01", "rrid": "RRID:CVCL_ZZ01",
-                               "hpscreg": "https://hpscreg.eu/cell-line/UKBi001-A"}
+    assert parent["links"] == {
+        "cellosaurus": "https://www.cellosaurus.org/CVCL_ZZ01",
+        "rrid": "RRID:CVCL_ZZ01",
+        "hpscreg": "https://hpscreg.eu/cell-line/UKBi001-A",
+    }
     assert [s["name"] for s in parent["isogenic"]["subclones"]] == ["UKBi001-A-1", "UKBi001-A-2"]
     core = [t for t in parent["qc"]["tests"] if t["required"]]
     assert {t["test"] for t in core} >= {"identity", "mycoplasma", "sterility", "trilineage"}
@@ -182,7 +208,12 @@ def test_line_detail_shows_relatives_qc_consent_and_links(catalog, api_client):
 def test_consent_terms_name_duo_codes_and_conditions(catalog, api_client):
     terms = api_client.get("/api/v1/lines/UCSFi004-A/").json()["consent"]
     assert terms["commercial_use"] is False and terms["not_for_profit_only"] is True
-    assert {c["curie"] for c in terms["codes"]} == {"DUO:0000042", "DUO:0000045", "DUO:0000021", "DUO:0000019"}
+    assert {c["curie"] for c in terms["codes"]} == {
+        "DUO:0000042",
+        "DUO:0000045",
+        "DUO:0000021",
+        "DUO:0000019",
+    }
     assert {c["shorthand"] for c in terms["conditions"]} == {"IRB", "PUB"}
 
 
@@ -245,11 +276,16 @@ def test_json_export_streams_every_match_without_pages(catalog, api_client):
     response = api_client.get("/api/v1/lines/export.json", {"disease": "MONDO:0004976"})
     assert response.status_code == 200 and response.streaming
     data = json.loads(_content(response))
-    assert {item["name"] for item in data} == {"UKBi001-A", "UKBi001-A-1", "UKBi001-A-2", "UKBi002-A"}
+    assert {item["name"] for item in data} == {
+        "UKBi001-A",
+        "UKBi001-A-1",
+        "UKBi001-A-2",
+        "UKBi002-A",
+    }
 
 
 def test_csv_export_defuses_spreadsheet_formulas(owner_institution, api_client):
-    donor = DonorFactory(institution=owner_institution, disease_label="=HYPERLINK(\"x\")")
+    donor = DonorFactory(institution=owner_institution, disease_label='=HYPERLINK("x")')
     CellLineFactory(donor=donor, name="UKBi777-A")
     rows = list(csv.DictReader(io.StringIO(_content(api_client.get("/api/v1/lines/export.csv")))))
     assert rows[0]["disease_label"].startswith("'=")
@@ -286,8 +322,15 @@ def test_bad_query_parameters_get_a_400_naming_them(catalog, api_client, query, 
 
 
 def test_unknown_parameters_are_refused_on_every_list(catalog, api_client):
-    for url in ("/api/v1/donors/", "/api/v1/qc/", "/api/v1/institutions/", "/api/v1/lines/facets/",
-                "/api/v1/lines/export.csv", "/api/v1/lines/UKBi001-A/", "/api/v1/donors/PD-ALS1/"):
+    for url in (
+        "/api/v1/donors/",
+        "/api/v1/qc/",
+        "/api/v1/institutions/",
+        "/api/v1/lines/facets/",
+        "/api/v1/lines/export.csv",
+        "/api/v1/lines/UKBi001-A/",
+        "/api/v1/donors/PD-ALS1/",
+    ):
         response = api_client.get(url, {"frobnicate": "1"})
         assert response.status_code == 400, url
         assert "frobnicate" in response.json()
@@ -318,8 +361,13 @@ def test_browsable_api_renders(catalog, api_client):
 
 
 # -- consent conditions: the workflow's list, in the eligibility answer's words ---------------
-ENFORCED = {"DUO:0000016": "GSO", "DUO:0000015": "NMDS", "DUO:0000012": "RS", "DUO:0000021": "IRB",
-            "DUO:0000022": "GS"}
+ENFORCED = {
+    "DUO:0000016": "GSO",
+    "DUO:0000015": "NMDS",
+    "DUO:0000012": "RS",
+    "DUO:0000021": "IRB",
+    "DUO:0000022": "GS",
+}
 
 
 @pytest.fixture
@@ -330,8 +378,11 @@ def conditioned_line(owner_institution):
 
 
 def test_consent_conditions_are_every_condition_the_eligibility_answer_names(conditioned_line, api_client):
-    eligibility = api_client.post("/api/v1/eligibility/", {"lines": [conditioned_line.name],
-                                                           "purpose": {"codes": ["DUO:0000006"]}}, format="json")
+    eligibility = api_client.post(
+        "/api/v1/eligibility/",
+        {"lines": [conditioned_line.name], "purpose": {"codes": ["DUO:0000006"]}},
+        format="json",
+    )
     assert eligibility.status_code == 200, eligibility.content
     enforced = {c["code"]: c for c in eligibility.json()["results"][0]["conditions"]}
     assert set(enforced) == set(ENFORCED)

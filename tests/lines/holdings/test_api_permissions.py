@@ -20,7 +20,14 @@ from tests.factories import QCRecordFactory
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "researcher", "institution_researcher", "depositor", "other_depositor", "curator")
+ROLES = (
+    "anonymous",
+    "researcher",
+    "institution_researcher",
+    "depositor",
+    "other_depositor",
+    "curator",
+)
 # Donor of the draft UKB line only: visible to UKB depositors and curators.
 DONOR_VISIBLE = {
     "anonymous": {"PD-ALS1", "PD-SALS2", "PD-PARK4", "PD-CTRL5"},
@@ -159,9 +166,16 @@ def test_search_and_filters_cannot_probe_hidden_lines(world, role):
 
 
 WRITE_URLS = [
-    "/api/v1/lines/", "/api/v1/lines/UKBi001-A/", "/api/v1/lines/facets/", "/api/v1/lines/export.csv",
-    "/api/v1/lines/export.json", "/api/v1/donors/", "/api/v1/donors/PD-ALS1/", "/api/v1/qc/",
-    "/api/v1/institutions/", "/api/v1/institutions/UKB/",
+    "/api/v1/lines/",
+    "/api/v1/lines/UKBi001-A/",
+    "/api/v1/lines/facets/",
+    "/api/v1/lines/export.csv",
+    "/api/v1/lines/export.json",
+    "/api/v1/donors/",
+    "/api/v1/donors/PD-ALS1/",
+    "/api/v1/qc/",
+    "/api/v1/institutions/",
+    "/api/v1/institutions/UKB/",
 ]
 
 
@@ -209,7 +223,12 @@ SEES_UKB_DRAFT = ("depositor", "curator")
 def test_filters_cannot_reach_unreleased_lines_of_an_institution_without_the_role(world, role):
     catalog, users = world
     c = client(users, role)
-    for params in ({"status": "draft"}, {"gene": "FUS"}, {"institution": "UKB"}, {"disease": "MONDO:0011951"}):
+    for params in (
+        {"status": "draft"},
+        {"gene": "FUS"},
+        {"institution": "UKB"},
+        {"disease": "MONDO:0011951"},
+    ):
         found = {i["name"] for i in c.get("/api/v1/lines/", params).json()["results"]}
         assert ("UKBi003-A" in found) == (role in SEES_UKB_DRAFT), (role, params)
         assert found <= visible_for(role), (role, params)
@@ -262,8 +281,9 @@ def test_catalog_page_and_line_page_follow_the_role(world, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_genetic_data_is_shown_only_where_disclosure_allows(world, role):
     catalog, users = world
-    identity = QCRecordFactory(line=catalog.lines["UKBi002-A"], test="identity", method="STR",
-                               details={"TH01": ["7", "8"]})
+    identity = QCRecordFactory(
+        line=catalog.lines["UKBi002-A"], test="identity", method="STR", details={"TH01": ["7", "8"]}
+    )
     c = client(users, role)
     curator = role == "curator"
     open_line = c.get("/api/v1/lines/UKBi001-A/").json()

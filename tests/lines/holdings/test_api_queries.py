@@ -25,11 +25,18 @@ def big_catalog(owner_institution):
     parent = None
     for index in range(105):
         donor = DonorFactory(institution=owner_institution, donor_number=f"{index:03d}")
-        ConsentFactory(donor=donor, genetic_data="open" if index % 2 else "controlled",
-                       codes=["DUO:0000042", "DUO:0000046"] if index % 3 else ["DUO:0000006"])
+        ConsentFactory(
+            donor=donor,
+            genetic_data="open" if index % 2 else "controlled",
+            codes=["DUO:0000042", "DUO:0000046"] if index % 3 else ["DUO:0000006"],
+        )
         VariantFactory(donor=donor)
-        line = CellLineFactory(donor=donor, institution=owner_institution, name=f"UKBi{index:03d}-A",
-                               parental_line=parent if index % 4 == 1 else None)
+        line = CellLineFactory(
+            donor=donor,
+            institution=owner_institution,
+            name=f"UKBi{index:03d}-A",
+            parental_line=parent if index % 4 == 1 else None,
+        )
         VariantFactory(donor=None, line=line, gene="FUS", origin="engineered")
         QCRecordFactory(line=line, tested_on=datetime.date(2024, 1, 1))
         parent = line

@@ -27,8 +27,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +62,6 @@ def browser():
 def _data_migrations(transactional_db):
     """A transactional test's flush also empties what data migrations wrote (roles,
     built-in vocabularies): write them again."""
-
 
     for role in ROLES:
         Group.objects.get_or_create(name=role)
@@ -166,8 +171,14 @@ def test_search_filter_open_a_line_and_compare_also_on_a_phone(page, demo, live_
     first.click()
     page.wait_for_url(re.compile(rf"/lines/{re.escape(name)}/$"))
     assert page.get_by_role("heading", level=1).inner_text() == name
-    for heading in ("Donor and clinical summary", "Consent: who may use it", "Genotype", "Isogenic family",
-                    "Quality control", "STR profile"):
+    for heading in (
+        "Donor and clinical summary",
+        "Consent: who may use it",
+        "Genotype",
+        "Isogenic family",
+        "Quality control",
+        "STR profile",
+    ):
         assert page.get_by_role("heading", name=heading).count() == 1, heading
     assert "A4V" in page.locator("#genotype-heading + *").inner_text()
     shot(page, "line-page")
@@ -236,11 +247,18 @@ def test_the_catalog_filters_and_reads_without_javascript(browser, live_server):
 
 def check_pages_fit_a_phone(browser, live_server):
     """Nothing wider than a 375px screen, except inside a deliberately scrolling table."""
-    context = browser.new_context(viewport={"width": 375, "height": 812}, base_url=live_server.url,
-                                  is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 375, "height": 812},
+        base_url=live_server.url,
+        is_mobile=True,
+        has_touch=True,
+    )
     page = context.new_page()
-    for url, name in (("/", "phone-home"), ("/lines/?gene=SOD1", "phone-catalog"),
-                      ("/lines/compare/?names=BNSCi012-A&names=BNSCi012-A-6", "phone-compare")):
+    for url, name in (
+        ("/", "phone-home"),
+        ("/lines/?gene=SOD1", "phone-catalog"),
+        ("/lines/compare/?names=BNSCi012-A&names=BNSCi012-A-6", "phone-compare"),
+    ):
         page.goto(url)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{url} is {overflow}px wider than a 375px phone"

@@ -29,7 +29,15 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-CORE = ("identity", "genomic_integrity", "mycoplasma", "sterility", "pluripotency", "trilineage", "vector_clearance")
+CORE = (
+    "identity",
+    "genomic_integrity",
+    "mycoplasma",
+    "sterility",
+    "pluripotency",
+    "trilineage",
+    "vector_clearance",
+)
 ROLES = ("anonymous", "researcher", "depositor", "other_depositor", "curator")
 
 
@@ -44,6 +52,7 @@ def browser_for(user):
 def as_role(request):
     def get(role):
         return browser_for(None if role == "anonymous" else request.getfixturevalue(role))
+
     return get
 
 
@@ -59,46 +68,96 @@ def catalog(owner_institution, other_institution):
     non-commercial consent that keeps genetic data to curators, a healthy control
     with a failed QC test, and an unreleased draft."""
     now = timezone.now()
-    sod1 = DonorFactory(institution=owner_institution, code="UKBD001", donor_number="001", sex="female",
-                        age_at_sampling=61, ancestry="European", age_at_onset=58)
+    sod1 = DonorFactory(
+        institution=owner_institution,
+        code="UKBD001",
+        donor_number="001",
+        sex="female",
+        age_at_sampling=61,
+        ancestry="European",
+        age_at_onset=58,
+    )
     ConsentFactory(donor=sod1, genetic_data="open", codes=["DUO:0000042"])
     VariantFactory(donor=sod1)
-    fus = DonorFactory(institution=other_institution, code="UCSFD001", donor_number="001", sex="male",
-                       age_at_sampling=34, ancestry="East Asian", age_at_onset=30,
-                       str_profile={})
+    fus = DonorFactory(
+        institution=other_institution,
+        code="UCSFD001",
+        donor_number="001",
+        sex="male",
+        age_at_sampling=34,
+        ancestry="East Asian",
+        age_at_onset=30,
+        str_profile={},
+    )
     ConsentFactory(donor=fus, genetic_data="controlled", codes=["DUO:0000042", "DUO:0000046"])
-    VariantFactory(donor=fus, gene="FUS", hgnc_id="HGNC:4010", hgvs="NM_004960.4:c.1561C>T",
-                   protein="p.Arg521Cys", legacy_name="R521C")
-    control = DonorFactory(institution=other_institution, code="UCSFD002", donor_number="002", disease="",
-                           disease_label="", family_history="", onset_site="", age_at_onset=None, sex="male",
-                           age_at_sampling=70)
+    VariantFactory(
+        donor=fus,
+        gene="FUS",
+        hgnc_id="HGNC:4010",
+        hgvs="NM_004960.4:c.1561C>T",
+        protein="p.Arg521Cys",
+        legacy_name="R521C",
+    )
+    control = DonorFactory(
+        institution=other_institution,
+        code="UCSFD002",
+        donor_number="002",
+        disease="",
+        disease_label="",
+        family_history="",
+        onset_site="",
+        age_at_onset=None,
+        sex="male",
+        age_at_sampling=70,
+    )
     ConsentFactory(donor=control, genetic_data="open", codes=["DUO:0000042"])
     hidden = DonorFactory(institution=owner_institution, code="UKBD003", donor_number="003")
     ConsentFactory(donor=hidden)
 
     profile = {"D5S818": ["11", "12"], "TH01": ["6", "9.3"], "Amelogenin": ["X"]}
-    parent = CellLineFactory(donor=sod1, name="UKBi001-A", released_at=now, qc_status="passed",
-                             str_profile=profile)
+    parent = CellLineFactory(donor=sod1, name="UKBi001-A", released_at=now, qc_status="passed", str_profile=profile)
     for test in CORE:
-        QCRecordFactory(line=parent, test=test, result="pass",
-                        details={"markers": {"OCT4": 97.5, "NANOG": 95}} if test == "pluripotency" else {})
-    subclone = CellLineFactory(donor=sod1, name="UKBi001-A-1", parental_line=parent, released_at=now,
-                               modification_type="gene_correction")
+        QCRecordFactory(
+            line=parent,
+            test=test,
+            result="pass",
+            details={"markers": {"OCT4": 97.5, "NANOG": 95}} if test == "pluripotency" else {},
+        )
+    subclone = CellLineFactory(
+        donor=sod1,
+        name="UKBi001-A-1",
+        parental_line=parent,
+        released_at=now,
+        modification_type="gene_correction",
+    )
     fus_line = CellLineFactory(donor=fus, name="UCSFi001-A", released_at=now, str_profile={"TH01": ["7", "8"]})
     control_line = CellLineFactory(donor=control, name="UCSFi002-A", released_at=now, qc_status="failed")
     QCRecordFactory(line=control_line, test="mycoplasma", result="fail")
     withdrawn = CellLineFactory(donor=hidden, name="UKBi003-A", status="withdrawn", status_reason="consent withdrawn")
     draft = CellLineFactory(donor=fus, name="UCSFi001-B", status="draft")
     refresh_search_text(CellLine.objects.all())
-    return {"parent": parent, "subclone": subclone, "fus": fus_line, "control": control_line,
-            "withdrawn": withdrawn, "draft": draft}
+    return {
+        "parent": parent,
+        "subclone": subclone,
+        "fus": fus_line,
+        "control": control_line,
+        "withdrawn": withdrawn,
+        "draft": draft,
+    }
 
 
 # --- every page renders for every role ---------------------------------------------
 
 PUBLIC_PAGES = (
-    "/", "/lines/", "/lines/?gene=SOD1&qc_passed=true", "/lines/UKBi001-A/", "/lines/UKBi001-A-1/",
-    "/lines/compare/", "/lines/compare/?names=UKBi001-A&names=UCSFi001-A", "/str/", "/accounts/login/",
+    "/",
+    "/lines/",
+    "/lines/?gene=SOD1&qc_passed=true",
+    "/lines/UKBi001-A/",
+    "/lines/UKBi001-A-1/",
+    "/lines/compare/",
+    "/lines/compare/?names=UKBi001-A&names=UCSFi001-A",
+    "/str/",
+    "/accounts/login/",
     "/accounts/password_reset/",
 )
 
@@ -137,6 +196,7 @@ def test_the_page_has_a_skip_link_and_labelled_filters(client, catalog):
 
 # --- home ------------------------------------------------------------------------------
 
+
 def test_home_shows_holdings_at_a_glance_with_charts_as_tables(client, catalog):
     html = client.get("/").content.decode()
 
@@ -144,18 +204,27 @@ def test_home_shows_holdings_at_a_glance_with_charts_as_tables(client, catalog):
     assert re.search(r'data-stat="donors">3<', html)
     assert re.search(r'data-stat="institutions">2<', html)
     assert re.search(r'data-stat="genes">1<', html)  # FUS is the controlled consent's: not counted
-    for title in ("Lines by gene", "Lines by disease", "Lines by donor sex", "Lines by ancestry",
-                  "Lines by age at onset"):
+    for title in (
+        "Lines by gene",
+        "Lines by disease",
+        "Lines by donor sex",
+        "Lines by ancestry",
+        "Lines by age at onset",
+    ):
         assert title in html
     # Each bar has its figure beside it, and the label links to the catalog filtered on it.
-    assert re.search(r'<a href="/lines/\?gene=SOD1">SOD1</a></th>\s*<td class="num"><span class="bar"[^>]*>'
-                     r'</span><span class="figure">2</span>', html)
+    assert re.search(
+        r'<a href="/lines/\?gene=SOD1">SOD1</a></th>\s*<td class="num"><span class="bar"[^>]*>'
+        r'</span><span class="figure">2</span>',
+        html,
+    )
     assert '<a href="/lines/?ancestry=East+Asian">East Asian</a>' in html
     assert "Recently released" in html and 'href="/lines/UKBi001-A/"' in html
     assert "UKBi003-A" not in html and "UCSFi001-B" not in html
 
 
 # --- catalog -------------------------------------------------------------------------
+
 
 def test_the_catalog_lists_what_a_researcher_may_see(as_role, catalog):
     html = as_role("researcher").get("/lines/").content.decode()
@@ -164,13 +233,16 @@ def test_the_catalog_lists_what_a_researcher_may_see(as_role, catalog):
     assert "4 lines" in html
 
 
-@pytest.mark.parametrize(("role", "extra"), [
-    ("anonymous", set()),
-    ("researcher", set()),
-    ("depositor", {"UKBi003-A"}),          # their institution's withdrawn line
-    ("other_depositor", {"UCSFi001-B"}),   # their institution's draft
-    ("curator", {"UKBi003-A", "UCSFi001-B"}),
-])
+@pytest.mark.parametrize(
+    ("role", "extra"),
+    [
+        ("anonymous", set()),
+        ("researcher", set()),
+        ("depositor", {"UKBi003-A"}),  # their institution's withdrawn line
+        ("other_depositor", {"UCSFi001-B"}),  # their institution's draft
+        ("curator", {"UKBi003-A", "UCSFi001-B"}),
+    ],
+)
 def test_hidden_lines_are_never_listed(as_role, catalog, role, extra):
     client = as_role(role)
     released = {"UKBi001-A", "UKBi001-A-1", "UCSFi001-A", "UCSFi002-A"}
@@ -181,20 +253,26 @@ def test_hidden_lines_are_never_listed(as_role, catalog, role, extra):
     assert ("UCSFi001-B" in client.get("/lines/?search=UCSFi001").content.decode()) == ("UCSFi001-B" in extra)
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("gene=SOD1", {"UKBi001-A", "UKBi001-A-1"}),
-    ("gene=SOD1&qc_passed=true", {"UKBi001-A"}),
-    ("sex=male", {"UCSFi001-A", "UCSFi002-A"}),
-    ("sex=male&sex=female", {"UKBi001-A", "UKBi001-A-1", "UCSFi001-A", "UCSFi002-A"}),
-    ("commercial_use=true", {"UKBi001-A", "UKBi001-A-1", "UCSFi002-A"}),
-    ("qc_status=failed", {"UCSFi002-A"}),
-    ("institution=UCSF", {"UCSFi001-A", "UCSFi002-A"}),
-    ("age_min=60&age_max=65", {"UKBi001-A", "UKBi001-A-1"}),
-    ("has_isogenic_control=true", {"UKBi001-A", "UKBi001-A-1"}),
-    ("search=A4V", {"UKBi001-A", "UKBi001-A-1"}),
-    ("search=R521C", set()),  # the consent keeps FUS R521C to curators
-    ("gene=SOD1&search=&age_min=&page=", {"UKBi001-A", "UKBi001-A-1"}),  # empty form fields ignored
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("gene=SOD1", {"UKBi001-A", "UKBi001-A-1"}),
+        ("gene=SOD1&qc_passed=true", {"UKBi001-A"}),
+        ("sex=male", {"UCSFi001-A", "UCSFi002-A"}),
+        ("sex=male&sex=female", {"UKBi001-A", "UKBi001-A-1", "UCSFi001-A", "UCSFi002-A"}),
+        ("commercial_use=true", {"UKBi001-A", "UKBi001-A-1", "UCSFi002-A"}),
+        ("qc_status=failed", {"UCSFi002-A"}),
+        ("institution=UCSF", {"UCSFi001-A", "UCSFi002-A"}),
+        ("age_min=60&age_max=65", {"UKBi001-A", "UKBi001-A-1"}),
+        ("has_isogenic_control=true", {"UKBi001-A", "UKBi001-A-1"}),
+        ("search=A4V", {"UKBi001-A", "UKBi001-A-1"}),
+        ("search=R521C", set()),  # the consent keeps FUS R521C to curators
+        (
+            "gene=SOD1&search=&age_min=&page=",
+            {"UKBi001-A", "UKBi001-A-1"},
+        ),  # empty form fields ignored
+    ],
+)
 def test_filters_in_the_url_narrow_the_results(client, catalog, query, expected):
     response = client.get(f"/lines/?{query}")
 
@@ -212,8 +290,11 @@ def test_facet_counts_follow_the_filters_and_keep_a_selected_facets_other_values
     assert re.search(r'name="sex" value="female">\s*<span>Female</span> <span class="count"[^>]*>2<', html)
     assert re.search(r'name="sex" value="male" checked>', html)
     # The quick filters count within the current result.
-    assert re.search(r'id="f-commercial_use" name="commercial_use" value="true">\s*<span>Commercial use allowed'
-                     r'</span> <span class="count"[^>]*>1<', html)
+    assert re.search(
+        r'id="f-commercial_use" name="commercial_use" value="true">\s*<span>Commercial use allowed'
+        r'</span> <span class="count"[^>]*>1<',
+        html,
+    )
 
 
 def test_curators_and_depositors_filter_on_curation_status(as_role, catalog):
@@ -223,7 +304,10 @@ def test_curators_and_depositors_filter_on_curation_status(as_role, catalog):
     assert re.search(r'name="status" value="withdrawn" checked>', html)
     assert re.search(r'name="status" value="released">\s*<span>Released</span> <span class="count"[^>]*>4<', html)
     depositor_html = as_role("other_depositor").get("/lines/").content.decode()
-    assert re.search(r'name="status" value="draft">\s*<span>Draft</span> <span class="count"[^>]*>1<', depositor_html)
+    assert re.search(
+        r'name="status" value="draft">\s*<span>Draft</span> <span class="count"[^>]*>1<',
+        depositor_html,
+    )
     assert 'name="status"' not in as_role("researcher").get("/lines/").content.decode()
 
 
@@ -310,8 +394,10 @@ def test_cached_counts_change_as_soon_as_a_line_is_added(client, catalog, other_
     html = client.get("/lines/?sex=male").content.decode()
     assert re.search(r'<span data-total="2">', html)
 
-    CellLineFactory(donor=DonorFactory(institution=other_institution, sex="male", donor_number="077"),
-                    name="UCSFi077-A")
+    CellLineFactory(
+        donor=DonorFactory(institution=other_institution, sex="male", donor_number="077"),
+        name="UCSFi077-A",
+    )
 
     html = client.get("/lines/?sex=male&ordering=name").content.decode()
     assert re.search(r'<span data-total="3">', html)
@@ -329,6 +415,7 @@ def test_the_catalog_works_without_javascript(client, catalog):
 
 
 # --- line page -----------------------------------------------------------------------
+
 
 def test_the_line_page_lays_out_what_the_api_shows(client, catalog):
     html = client.get("/lines/UKBi001-A/").content.decode()
@@ -352,7 +439,7 @@ def test_the_line_page_lays_out_what_the_api_shows(client, catalog):
 def test_the_subclone_page_shows_its_parent_above_it(client, catalog):
     html = client.get("/lines/UKBi001-A-1/").content.decode()
 
-    tree = html[html.index('<ul class="tree"'):html.index("</ul>", html.index('<ul class="tree"'))]
+    tree = html[html.index('<ul class="tree"') : html.index("</ul>", html.index('<ul class="tree"'))]
     assert tree.index('href="/lines/UKBi001-A/"') < tree.index('aria-current="page">UKBi001-A-1<')
 
 
@@ -366,18 +453,21 @@ def test_genetic_data_a_consent_keeps_to_curators_is_not_on_the_page(as_role, ca
     assert "R521C" in curator_html and "TH01" in curator_html
 
 
-@pytest.mark.parametrize(("role", "line", "status"), [
-    ("anonymous", "UKBi003-A", 404),
-    ("researcher", "UKBi003-A", 404),
-    ("other_depositor", "UKBi003-A", 404),
-    ("depositor", "UKBi003-A", 200),
-    ("depositor", "UCSFi001-B", 404),
-    ("researcher", "UCSFi001-B", 404),
-    ("other_depositor", "UCSFi001-B", 200),
-    ("curator", "UCSFi001-B", 200),
-    ("researcher", "NOSUCHi999-Z", 404),
-    ("researcher", "x" * 300, 404),
-])
+@pytest.mark.parametrize(
+    ("role", "line", "status"),
+    [
+        ("anonymous", "UKBi003-A", 404),
+        ("researcher", "UKBi003-A", 404),
+        ("other_depositor", "UKBi003-A", 404),
+        ("depositor", "UKBi003-A", 200),
+        ("depositor", "UCSFi001-B", 404),
+        ("researcher", "UCSFi001-B", 404),
+        ("other_depositor", "UCSFi001-B", 200),
+        ("curator", "UCSFi001-B", 200),
+        ("researcher", "NOSUCHi999-Z", 404),
+        ("researcher", "x" * 300, 404),
+    ],
+)
 def test_the_line_page_is_404_for_lines_the_user_may_not_see(as_role, catalog, role, line, status):
     assert as_role(role).get(f"/lines/{line}/").status_code == status
 
@@ -395,19 +485,26 @@ def test_the_request_button_adds_the_line_to_the_basket(as_role, catalog):
 
 # --- compare -------------------------------------------------------------------------
 
+
 def test_compare_puts_two_to_four_lines_side_by_side(client, catalog):
     response = client.get("/lines/compare/?names=UKBi001-A&names=UCSFi001-A&names=UCSFi002-A")
 
     assert response.status_code == 200
     html = response.content.decode()
     header = re.search(r"<thead>(.*?)</thead>", html, re.S).group(1)
-    assert re.findall(r'href="/lines/([^/]+)/"', header) == ["UKBi001-A", "UCSFi001-A", "UCSFi002-A"]
+    assert re.findall(r'href="/lines/([^/]+)/"', header) == [
+        "UKBi001-A",
+        "UCSFi001-A",
+        "UCSFi002-A",
+    ]
     assert "SOD1 A4V" in html and "Healthy control" in html
     assert '<span class="badge fail">Fail</span>' in html  # the control's mycoplasma
     assert "R521C" not in html  # still follows the consent
 
 
-@pytest.mark.parametrize("names", [["UKBi001-A"], ["UKBi001-A", "UKBi001-A-1", "UCSFi001-A", "UCSFi002-A", "UKBi002-A"]])
+@pytest.mark.parametrize(
+    "names", [["UKBi001-A"], ["UKBi001-A", "UKBi001-A-1", "UCSFi001-A", "UCSFi002-A", "UKBi002-A"]]
+)
 def test_compare_with_one_or_five_lines_says_what_to_do(client, catalog, names):
     response = client.get("/lines/compare/", {"names": names})
 
@@ -423,6 +520,7 @@ def test_compare_does_not_reveal_hidden_lines(as_role, catalog):
 
 
 # --- accounts ------------------------------------------------------------------------
+
 
 def test_the_token_page_shows_and_replaces_the_users_token(as_role, researcher):
     client = browser_for(researcher)
@@ -457,7 +555,10 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, researcher
     assert len(mail.outbox) == 1
     link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
     form_url = client.get(link).url  # Django swaps the token for a session and redirects
-    response = client.post(form_url, {"new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"})
+    response = client.post(
+        form_url,
+        {"new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"},
+    )
     assert response.status_code == 302
     assert "Password changed" in client.get(response.url).content.decode()
     assert client.login(username="rita", password="a-new-long-passphrase")
@@ -473,9 +574,17 @@ def test_sign_out_is_a_post_and_returns_home(as_role, catalog):
 
 # --- curator dashboard -------------------------------------------------------------
 
-@pytest.mark.parametrize(("role", "status"), [
-    ("anonymous", 302), ("researcher", 403), ("depositor", 403), ("other_depositor", 403), ("curator", 200),
-])
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("anonymous", 302),
+        ("researcher", 403),
+        ("depositor", 403),
+        ("other_depositor", 403),
+        ("curator", 200),
+    ],
+)
 def test_the_curator_dashboard_is_for_curators_only(as_role, catalog, role, status):
     assert as_role(role).get("/curator/").status_code == status
 
@@ -500,7 +609,7 @@ def test_the_line_page_lists_every_condition_in_the_eligibility_answers_words(cl
     answer = evaluate_lines([line], Purpose(frozenset({"DUO:0000006"})))[0]
 
     html = client.get(f"/lines/{line.name}/").content.decode()
-    section = html[html.index("Conditions you must accept"):]
+    section = html[html.index("Conditions you must accept") :]
     assert {c.code for c in answer.conditions} == set(codes)
     for condition in answer.conditions:
         assert escape(condition.text) in section, condition.code
@@ -512,7 +621,8 @@ def sidebar_counts(html):
     counts = {}
     for name, value, count in re.findall(
         r'name="(\w+)" value="([^"]*)"(?: checked)?>\s*<span>[^<]*</span> '
-        r'<span class="count" aria-label="(\d+) lines">', html
+        r'<span class="count" aria-label="(\d+) lines">',
+        html,
     ):
         if name in FACETS and int(count):
             counts.setdefault(name, {})[value] = int(count)
@@ -524,17 +634,23 @@ def facets_sex(facets):
 
 
 def api_counts(facets):
-    return {name: {v["value"]: v["count"] for v in values if v["value"] is not None}
-            for name, values in facets.items() if any(v["value"] is not None for v in values)}
+    return {
+        name: {v["value"]: v["count"] for v in values if v["value"] is not None}
+        for name, values in facets.items()
+        if any(v["value"] is not None for v in values)
+    }
 
 
-@pytest.mark.parametrize("query", [
-    "gene=SOD1",
-    "sex=male",  # a selected facet: its other values count over the other filters
-    "sex=male&institution=UCSF",
-    "sex=female&sex=male&qc_status=passed&search=ukb",
-    "gene=SOD1&disease=MONDO:0004976&availability=available",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "gene=SOD1",
+        "sex=male",  # a selected facet: its other values count over the other filters
+        "sex=male&institution=UCSF",
+        "sex=female&sex=male&qc_status=passed&search=ukb",
+        "gene=SOD1&disease=MONDO:0004976&availability=available",
+    ],
+)
 @pytest.mark.parametrize("role", ("anonymous", "curator"))
 def test_the_catalog_page_and_the_facets_api_give_the_same_counts(as_role, catalog, query, role):
     client = as_role(role)

@@ -17,8 +17,15 @@ from tests.factories import CellLineFactory
 pytestmark = pytest.mark.django_db
 
 HB2 = {
-    "Amelogenin": "X", "CSF1PO": "12,13", "D13S317": "12", "D16S539": "8,13", "D5S818": "10,13",
-    "D7S820": "8,10", "TH01": "7,9", "TPOX": "11", "vWA": "14,17",
+    "Amelogenin": "X",
+    "CSF1PO": "12,13",
+    "D13S317": "12",
+    "D16S539": "8,13",
+    "D5S818": "10,13",
+    "D7S820": "8,10",
+    "TH01": "7,9",
+    "TPOX": "11",
+    "vWA": "14,17",
 }
 BATCH_CSV = (
     '"Sample Name","Amelogenin","CSF1PO","D5S818","D7S820","D13S317","D16S539","TH01","TPOX","vWA"\n'
@@ -35,23 +42,45 @@ def hb2():
 
 
 def test_search_returns_ranked_hits_with_links(api_client, hb2):
-    response = api_client.post("/api/v1/str/search/", {"profile": {**HB2, "vWA": ["14", "17"], "Amel": "X"}}, format="json")
+    response = api_client.post(
+        "/api/v1/str/search/", {"profile": {**HB2, "vWA": ["14", "17"], "Amel": "X"}}, format="json"
+    )
     assert response.status_code == 200
     body = response.json()
     hit = body["results"][0]
     assert (hit["name"], hit["accession"], hit["score"], hit["markers"], hit["shared_alleles"]) == (
-        "1-7HB2", "CVCL_2261", 100.0, 8, 14)
+        "1-7HB2",
+        "CVCL_2261",
+        100.0,
+        8,
+        14,
+    )
     assert hit["url"] == "https://www.cellosaurus.org/CVCL_2261"
     assert body["mixture"] is False and hit["mixture"] is False
-    assert body["parameters"] == {"algorithm": "tanabe", "mode": "non_empty", "include_amelogenin": False,
-                                  "min_markers": 8, "score_filter": 60.0, "max_results": 200}
+    assert body["parameters"] == {
+        "algorithm": "tanabe",
+        "mode": "non_empty",
+        "include_amelogenin": False,
+        "min_markers": 8,
+        "score_filter": 60.0,
+        "max_results": 200,
+    }
 
 
 def test_search_takes_clastr_parameters(api_client, hb2):
     query = {**HB2, "TH01": "6,9.3", "TPOX": "8"}  # 12 of 14 alleles shared
-    response = api_client.post("/api/v1/str/search/", {
-        "profile": query, "algorithm": "masters_query", "mode": "query", "include_amelogenin": True,
-        "score_filter": 80, "max_results": 5}, format="json")
+    response = api_client.post(
+        "/api/v1/str/search/",
+        {
+            "profile": query,
+            "algorithm": "masters_query",
+            "mode": "query",
+            "include_amelogenin": True,
+            "score_filter": 80,
+            "max_results": 5,
+        },
+        format="json",
+    )
     assert response.status_code == 200
     [hit] = response.json()["results"]
     assert hit["score"] == pytest.approx(100 * 12 / 15, abs=0.01)
@@ -59,11 +88,14 @@ def test_search_takes_clastr_parameters(api_client, hb2):
     assert too_strict.json()["results"] == []
 
 
-@pytest.mark.parametrize(("profile", "marker", "words"), [
-    ({**HB2, "D99S1": "12"}, "D99S1", "unknown STR marker"),
-    ({**HB2, "TH01": "7,nine"}, "TH01", "malformed allele 'nine'"),
-    ({**HB2, "Amelogenin": "Z"}, "Amelogenin", "malformed allele 'Z'"),
-])
+@pytest.mark.parametrize(
+    ("profile", "marker", "words"),
+    [
+        ({**HB2, "D99S1": "12"}, "D99S1", "unknown STR marker"),
+        ({**HB2, "TH01": "7,nine"}, "TH01", "malformed allele 'nine'"),
+        ({**HB2, "Amelogenin": "Z"}, "Amelogenin", "malformed allele 'Z'"),
+    ],
+)
 def test_bad_profiles_get_a_400_naming_the_marker(api_client, profile, marker, words):
     response = api_client.post("/api/v1/str/search/", {"profile": profile}, format="json")
     assert response.status_code == 400
@@ -71,18 +103,34 @@ def test_bad_profiles_get_a_400_naming_the_marker(api_client, profile, marker, w
 
 
 def test_too_few_markers_is_a_400_that_says_how_many(api_client):
-    response = api_client.post("/api/v1/str/search/", {"profile": {"TH01": "7,9", "TPOX": "8", "Amel": "X"}}, format="json")
+    response = api_client.post(
+        "/api/v1/str/search/", {"profile": {"TH01": "7,9", "TPOX": "8", "Amel": "X"}}, format="json"
+    )
     assert response.status_code == 400
     assert "too few markers: 2" in response.json()["profile"][0]
-    assert api_client.post("/api/v1/str/search/", {"profile": {"TH01": "7,9", "TPOX": "8"}, "min_markers": 2},
-                           format="json").status_code == 200
+    assert (
+        api_client.post(
+            "/api/v1/str/search/",
+            {"profile": {"TH01": "7,9", "TPOX": "8"}, "min_markers": 2},
+            format="json",
+        ).status_code
+        == 200
+    )
 
 
-@pytest.mark.parametrize("body", [
-    {}, {"profile": "TH01=7"}, {"profile": {}}, {"profile": HB2, "algorithm": "cosine"},
-    {"profile": HB2, "mode": "all"}, {"profile": HB2, "score_filter": 120}, {"profile": HB2, "max_results": 0},
-    {"profile": {"TH01": {"a": 1}, **{k: v for k, v in HB2.items() if k != "TH01"}}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"profile": "TH01=7"},
+        {"profile": {}},
+        {"profile": HB2, "algorithm": "cosine"},
+        {"profile": HB2, "mode": "all"},
+        {"profile": HB2, "score_filter": 120},
+        {"profile": HB2, "max_results": 0},
+        {"profile": {"TH01": {"a": 1}, **{k: v for k, v in HB2.items() if k != "TH01"}}},
+    ],
+)
 def test_malformed_requests_are_400_not_500(api_client, body):
     assert api_client.post("/api/v1/str/search/", body, format="json").status_code == 400
 
@@ -98,18 +146,29 @@ def test_search_shows_anonymous_callers_only_released_lines(api_client, curator,
 
 def test_compare_scores_one_pair(api_client):
     query = {**HB2, "TPOX": "8,11"}
-    response = api_client.post("/api/v1/str/compare/", {"query": query, "reference": HB2, "algorithm": "masters_reference"},
-                               format="json")
+    response = api_client.post(
+        "/api/v1/str/compare/",
+        {"query": query, "reference": HB2, "algorithm": "masters_reference"},
+        format="json",
+    )
     assert response.status_code == 200
     body = response.json()
-    assert (body["score"], body["shared_alleles"], body["query_alleles"], body["reference_alleles"], body["markers"]) == (
-        100.0, 14, 15, 14, 8)
+    assert (
+        body["score"],
+        body["shared_alleles"],
+        body["query_alleles"],
+        body["reference_alleles"],
+        body["markers"],
+    ) == (100.0, 14, 15, 14, 8)
     assert body["mixture"] == {"query": False, "reference": False}
 
 
 def test_compare_with_conflicting_reference_gives_best_and_worst(api_client):
-    response = api_client.post("/api/v1/str/compare/", {
-        "query": HB2, "reference": HB2, "reference_conflicts": {"TH01": [["7", "9"], ["9"]]}}, format="json")
+    response = api_client.post(
+        "/api/v1/str/compare/",
+        {"query": HB2, "reference": HB2, "reference_conflicts": {"TH01": [["7", "9"], ["9"]]}},
+        format="json",
+    )
     body = response.json()
     assert body["best"]["score"] == 100 and body["worst"]["score"] < 100
 
@@ -129,7 +188,9 @@ def test_batch_csv_returns_one_result_table(researcher, hb2):
     assert [r["sample"] for r in results] == ["my 1-7HB2", "other"]
     assert results[0]["results"][0]["accession"] == "CVCL_2261"
     upload.seek(0)
-    csv_response = client_for(researcher).post("/api/v1/str/batch/", {"file": upload, "output": "csv"}, format="multipart")
+    csv_response = client_for(researcher).post(
+        "/api/v1/str/batch/", {"file": upload, "output": "csv"}, format="multipart"
+    )
     assert csv_response["Content-Type"].startswith("text/csv")
     lines = csv_response.content.decode().splitlines()
     assert lines[0].startswith("sample,sample_mixture,sample_error,rank,name,accession")
@@ -160,7 +221,9 @@ def test_batch_problems_are_listed_with_row_and_marker(researcher):
     upload = io.BytesIO(BATCH_CSV.replace('"10,13"', '"10,1x"').encode())
     upload.name = "batch.csv"
     response = client_for(researcher).post("/api/v1/str/batch/", {"file": upload}, format="multipart")
-    assert response.json()["file"] == ["row 2 (my 1-7HB2), D5S818: malformed allele '1x' (expected a repeat number such as 12 or 9.3)"]
+    assert response.json()["file"] == [
+        "row 2 (my 1-7HB2), D5S818: malformed allele '1x' (expected a repeat number such as 12 or 9.3)"
+    ]
 
 
 def test_oversized_batch_is_refused_with_the_limit(researcher):
@@ -169,7 +232,9 @@ def test_oversized_batch_is_refused_with_the_limit(researcher):
     upload.name = "big.csv"
     response = client_for(researcher).post("/api/v1/str/batch/", {"file": upload}, format="multipart")
     assert response.status_code == 400
-    assert response.json()["file"] == [f"the file has {MAX_BATCH_PROFILES + 1} profiles; the limit is {MAX_BATCH_PROFILES} per batch"]
+    assert response.json()["file"] == [
+        f"the file has {MAX_BATCH_PROFILES + 1} profiles; the limit is {MAX_BATCH_PROFILES} per batch"
+    ]
 
 
 def test_batch_needs_a_signed_in_user(api_client):

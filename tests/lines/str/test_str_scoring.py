@@ -39,20 +39,30 @@ def _profile(name):
 
 
 def _cases(key):
-    return [pytest.param(case, id=case.get("test") or f"{case['check']}-{i}") for i, case in enumerate((VECTORS or {}).get(key, []))]
+    return [
+        pytest.param(case, id=case.get("test") or f"{case['check']}-{i}")
+        for i, case in enumerate((VECTORS or {}).get(key, []))
+    ]
 
 
 @needs_vectors
 def test_the_vector_file_has_every_case():
-    assert (len(VECTORS["score_cases"]), len(VECTORS["mode_cases"]), len(VECTORS["marker_cases"])) == (30, 24, 10)
+    assert (
+        len(VECTORS["score_cases"]),
+        len(VECTORS["mode_cases"]),
+        len(VECTORS["marker_cases"]),
+    ) == (30, 24, 10)
 
 
 @needs_vectors
 @pytest.mark.parametrize("case", _cases("score_cases"))
 def test_score_matches_clastr(case):
     result = score_profiles(
-        _profile(case["query"]), _profile(case["reference"]),
-        algorithm=case["algorithm"], mode=case["mode"], include_amelogenin=case["include_amelogenin"],
+        _profile(case["query"]),
+        _profile(case["reference"]),
+        algorithm=case["algorithm"],
+        mode=case["mode"],
+        include_amelogenin=case["include_amelogenin"],
     )
     assert result.score == pytest.approx(case["expected_score_percent"], abs=case["tolerance"])
 
@@ -61,12 +71,21 @@ def test_score_matches_clastr(case):
 @pytest.mark.parametrize("case", _cases("mode_cases"))
 def test_scoring_mode_counts_match_clastr(case):
     result = score_profiles(
-        _profile(case["query"]), _profile(case["reference"]),
-        mode=case["mode"], include_amelogenin=case["include_amelogenin"],
+        _profile(case["query"]),
+        _profile(case["reference"]),
+        mode=case["mode"],
+        include_amelogenin=case["include_amelogenin"],
     )
-    assert (result.shared_alleles, result.query_alleles, result.reference_alleles, result.markers) == (
-        case["expected_hits"], case["expected_query_allele_count"],
-        case["expected_reference_allele_count"], case["expected_marker_count"],
+    assert (
+        result.shared_alleles,
+        result.query_alleles,
+        result.reference_alleles,
+        result.markers,
+    ) == (
+        case["expected_hits"],
+        case["expected_query_allele_count"],
+        case["expected_reference_allele_count"],
+        case["expected_marker_count"],
     )
 
 
@@ -84,8 +103,15 @@ def test_marker_allele_counting_matches_clastr(case):
 
 
 def test_marker_aliases_and_allele_forms_normalise_to_one_profile():
-    profile = normalise_profile({"Amel": "x, y", "CSF1P0": "12,12", "THO1": "9.3,6", "VWA": ["17", 19], "D13S317": "ND"})
-    assert profile == {"Amelogenin": ["X", "Y"], "CSF1PO": ["12"], "TH01": ["6", "9.3"], "vWA": ["17", "19"]}
+    profile = normalise_profile(
+        {"Amel": "x, y", "CSF1P0": "12,12", "THO1": "9.3,6", "VWA": ["17", 19], "D13S317": "ND"}
+    )
+    assert profile == {
+        "Amelogenin": ["X", "Y"],
+        "CSF1PO": ["12"],
+        "TH01": ["6", "9.3"],
+        "vWA": ["17", "19"],
+    }
 
 
 def test_unknown_marker_and_malformed_allele_are_named():
@@ -119,9 +145,16 @@ def test_three_markers_with_more_than_two_alleles_flag_a_possible_mixture():
     assert is_possible_mixture({**two, "TPOX": ["8", "9", "11"]})
 
 
-@pytest.mark.parametrize(("score", "algorithm", "band"), [
-    (95, "tanabe", "related"), (85, "tanabe", "ambiguous"), (79.9, "tanabe", "unrelated"),
-    (80, "masters_query", "related"), (65, "masters_reference", "ambiguous"), (59, "masters_query", "unrelated"),
-])
+@pytest.mark.parametrize(
+    ("score", "algorithm", "band"),
+    [
+        (95, "tanabe", "related"),
+        (85, "tanabe", "ambiguous"),
+        (79.9, "tanabe", "unrelated"),
+        (80, "masters_query", "related"),
+        (65, "masters_reference", "ambiguous"),
+        (59, "masters_query", "unrelated"),
+    ],
+)
 def test_scores_read_as_the_domain_bands(score, algorithm, band):
     assert similarity_band(score, algorithm) == band

@@ -18,10 +18,19 @@ from tests.factories import CellLineFactory, ConsentFactory, DonorFactory
 pytestmark = pytest.mark.django_db
 
 HB2 = {  # 1-7HB2 (CVCL_2261) in Cellosaurus release 29
-    "Amelogenin": "X", "CSF1PO": "12,13", "D13S317": "12", "D16S539": "8,13", "D5S818": "10,13",
-    "D7S820": "8,10", "TH01": "7,9", "TPOX": "11", "vWA": "14,17",
+    "Amelogenin": "X",
+    "CSF1PO": "12,13",
+    "D13S317": "12",
+    "D16S539": "8,13",
+    "D5S818": "10,13",
+    "D7S820": "8,10",
+    "TH01": "7,9",
+    "TPOX": "11",
+    "vWA": "14,17",
 }
-MARKERS = [m for m in KNOWN_MARKERS if m not in ("DYS391", "DXS101", "F13A01", "F13B", "FESFPS", "LPL", "Penta C", "SE33")]
+MARKERS = [
+    m for m in KNOWN_MARKERS if m not in ("DYS391", "DXS101", "F13A01", "F13B", "FESFPS", "LPL", "Penta C", "SE33")
+]
 
 
 def random_profile(rng, markers=None):
@@ -31,13 +40,17 @@ def random_profile(rng, markers=None):
             profile[marker] = rng.choice([["X"], ["X", "Y"]])
         else:
             n = rng.choice([1, 2, 2, 2, 3])
-            profile[marker] = sorted({str(rng.randint(6, 14)) if rng.random() > 0.1 else f"{rng.randint(6, 14)}.3" for _ in range(n)})
+            profile[marker] = sorted(
+                {str(rng.randint(6, 14)) if rng.random() > 0.1 else f"{rng.randint(6, 14)}.3" for _ in range(n)}
+            )
     return normalise_profile(profile)
 
 
 def reference(accession, profile, conflicts=None, name=None):
     ref = ReferenceProfile.objects.create(
-        accession=accession, name=name or accession, str_profile=normalise_profile(profile),
+        accession=accession,
+        name=name or accession,
+        str_profile=normalise_profile(profile),
         str_conflicts=conflicts or {},
     )
     reindex(REFERENCE, ref)
@@ -73,9 +86,17 @@ def test_index_gives_the_same_ranking_as_scoring_every_profile():
     for query in queries:
         for algorithm in ALGORITHMS:
             for mode in MODES:
-                options = {"algorithm": algorithm, "mode": mode, "score_filter": 20, "min_markers": 6,
-                           "include_amelogenin": mode == "query", "max_results": 7 if mode == "reference" else 200}
-                indexed = [(h.accession, round(h.score, 6), h.markers, h.best) for h in search_profiles(query, **options)]
+                options = {
+                    "algorithm": algorithm,
+                    "mode": mode,
+                    "score_filter": 20,
+                    "min_markers": 6,
+                    "include_amelogenin": mode == "query",
+                    "max_results": 7 if mode == "reference" else 200,
+                }
+                indexed = [
+                    (h.accession, round(h.score, 6), h.markers, h.best) for h in search_profiles(query, **options)
+                ]
                 scanned = [(h.accession, round(h.score, 6), h.markers, h.best) for h in scan_profiles(query, **options)]
                 assert indexed == scanned, (algorithm, mode)
 
@@ -94,7 +115,10 @@ def test_min_markers_and_score_filter_leave_out_weak_matches():
     reference("CVCL_0003", few)
     hits = search_profiles(normalise_profile(HB2))
     assert [h.accession for h in hits] == ["CVCL_2261"]
-    assert [h.accession for h in search_profiles(normalise_profile(HB2), min_markers=4)] == ["CVCL_2261", "CVCL_0003"]
+    assert [h.accession for h in search_profiles(normalise_profile(HB2), min_markers=4)] == [
+        "CVCL_2261",
+        "CVCL_0003",
+    ]
     unrelated = {m: "20" for m in HB2 if m != "Amelogenin"}
     assert search_profiles(normalise_profile(unrelated)) == []
 
@@ -250,10 +274,12 @@ def _summary(hits):
 
 def test_search_many_answers_each_profile_as_a_search_and_a_full_scan_would():
     rng = random.Random(11)
-    ReferenceProfile.objects.bulk_create([
-        ReferenceProfile(accession=f"CVCL_{i:04d}", name=f"Ref {i}", str_profile=random_profile(rng))
-        for i in range(120)
-    ])
+    ReferenceProfile.objects.bulk_create(
+        [
+            ReferenceProfile(accession=f"CVCL_{i:04d}", name=f"Ref {i}", str_profile=random_profile(rng))
+            for i in range(120)
+        ]
+    )
     for ref in ReferenceProfile.objects.order_by("id")[:10]:
         marker = next(iter(ref.str_profile))
         ref.str_conflicts = {marker: [ref.str_profile[marker], ["11"]]}
@@ -270,7 +296,8 @@ def test_search_many_answers_each_profile_as_a_search_and_a_full_scan_would():
     for query, hits in zip(queries, many, strict=True):
         assert _summary(hits) == _summary(search_profiles(query, **options))
         assert [(h.accession, round(h.score, 6)) for h in hits] == [
-            (h.accession, round(h.score, 6)) for h in scan_profiles(query, **options)]
+            (h.accession, round(h.score, 6)) for h in scan_profiles(query, **options)
+        ]
     assert many[3][0].score == 100 and many[4][0].score == many[4][1].score == 100
     assert late.name in {h.name for h in many[4]} and many[4] == many[6]
     assert search_many([]) == []
@@ -282,7 +309,9 @@ def test_search_many_leaves_out_what_each_query_excludes():
     reference("CVCL_2261", HB2)
     query = normalise_profile(HB2)
     own_line, everything, nothing = search_many(
-        [query, query, query], exclude_each=[[(LINE, line.pk)], ["CVCL_2261", (LINE, line.pk)], None])
+        [query, query, query],
+        exclude_each=[[(LINE, line.pk)], ["CVCL_2261", (LINE, line.pk)], None],
+    )
     assert [h.accession for h in own_line] == ["CVCL_2261"]
     assert everything == []
     assert {h.name for h in nothing} == {line.name, "CVCL_2261"}
@@ -305,8 +334,11 @@ def test_search_many_looks_past_excluded_hits_for_the_best_remaining_ones():
 
 
 def test_search_many_shows_each_user_only_what_they_may_see(researcher, depositor, curator):
-    draft = CellLineFactory(str_profile=normalise_profile(HB2), status="draft",
-                            donor__institution=Institution.objects.get(code="UKB"))
+    draft = CellLineFactory(
+        str_profile=normalise_profile(HB2),
+        status="draft",
+        donor__institution=Institution.objects.get(code="UKB"),
+    )
     ConsentFactory(donor=draft.donor, genetic_data="open")
     reindex(LINE, draft)
     controlled = DonorFactory(str_profile=normalise_profile(HB2))
@@ -324,10 +356,13 @@ def test_search_many_shows_each_user_only_what_they_may_see(researcher, deposito
     assert seen(researcher) == [{(REFERENCE, "CVCL_2261")}] * 2
     for user in (None, curator, depositor, researcher):
         assert search_many(queries, user=user, min_markers=6) == [
-            search_profiles(q, user=user, min_markers=6) for q in queries]
+            search_profiles(q, user=user, min_markers=6) for q in queries
+        ]
 
 
-def test_search_many_checks_hits_in_a_few_queries_whatever_the_number_of_profiles(django_assert_max_num_queries):
+def test_search_many_checks_hits_in_a_few_queries_whatever_the_number_of_profiles(
+    django_assert_max_num_queries,
+):
     rng = random.Random(5)
     lines = [CellLineFactory(str_profile=random_profile(rng, MARKERS)) for _ in range(12)]
     reindex_many(LINE, lines)

@@ -47,7 +47,12 @@ def test_a_version_lists_its_rules_and_thresholds(api_client):
 def test_the_api_serves_the_blank_templates(api_client):
     xlsx = api_client.get("/api/v1/protocol/1/template.xlsx")
     assert xlsx.status_code == 200
-    assert load_workbook(io.BytesIO(xlsx.content)).sheetnames[1:] == ["donors", "variants", "lines", "qc"]
+    assert load_workbook(io.BytesIO(xlsx.content)).sheetnames[1:] == [
+        "donors",
+        "variants",
+        "lines",
+        "qc",
+    ]
     archive = zipfile.ZipFile(io.BytesIO(api_client.get("/api/v1/protocol/1/template.zip").content))
     assert "lines.csv" in archive.namelist()
     assert api_client.get("/api/v1/protocol/1/example.json").json()["protocol"] == "prism-line-submission/1"

@@ -40,12 +40,22 @@ def load_hgnc_genes(reference_data, symbols):
             aliases = [s.strip() for s in (row["Alias symbols"] or "").split(",") if s.strip()]
             names = {row["Approved symbol"].upper(), *(s.upper() for s in previous + aliases)}
             if row["Status"] == "Approved" and names & wanted:
-                genes.append(Gene(hgnc_id=row["HGNC ID"], symbol=row["Approved symbol"], name=row["Approved name"],
-                                  previous_symbols=previous, alias_symbols=aliases))
-    Gene.objects.exclude(hgnc_id__in=[g.hgnc_id for g in genes]).filter(
-        symbol__in=[g.symbol for g in genes]).delete()
-    Gene.objects.bulk_create(genes, update_conflicts=True, unique_fields=["hgnc_id"],
-                             update_fields=["symbol", "name", "previous_symbols", "alias_symbols"])
+                genes.append(
+                    Gene(
+                        hgnc_id=row["HGNC ID"],
+                        symbol=row["Approved symbol"],
+                        name=row["Approved name"],
+                        previous_symbols=previous,
+                        alias_symbols=aliases,
+                    )
+                )
+    Gene.objects.exclude(hgnc_id__in=[g.hgnc_id for g in genes]).filter(symbol__in=[g.symbol for g in genes]).delete()
+    Gene.objects.bulk_create(
+        genes,
+        update_conflicts=True,
+        unique_fields=["hgnc_id"],
+        update_fields=["symbol", "name", "previous_symbols", "alias_symbols"],
+    )
 
 
 def check(document, institution):
@@ -61,8 +71,12 @@ def by_line(findings):
 
 # --- Allen Cell Collection ----------------------------------------------------------
 
+
 def allen_records(reference_data):
-    with open(reference_data / "allen_cell_catalog" / "allen_cell_catalog_frontmatter.json", encoding="utf-8") as f:
+    with open(
+        reference_data / "allen_cell_catalog" / "allen_cell_catalog_frontmatter.json",
+        encoding="utf-8",
+    ) as f:
         data = json.load(f)
     return data["cell-line"], data["disease-cell-line"]
 
@@ -77,8 +91,12 @@ def _clinvar_variant(snp):
     the gene in brackets comes out of the accession, nothing else is tidied."""
     gene = re.search(r"\(([A-Za-z0-9-]+)\)", snp).group(1)
     nucleotide, _, protein = snp.partition("(p.")
-    return {"gene": gene, "hgvs": nucleotide.replace(f"({gene})", ""), "protein": "p." + protein.rstrip(")"),
-            "zygosity": "heterozygous"}
+    return {
+        "gene": gene,
+        "hgvs": nucleotide.replace(f"({gene})", ""),
+        "protein": "p." + protein.rstrip(")"),
+        "zygosity": "heterozygous",
+    }
 
 
 def allen_document(reference_data):
@@ -91,24 +109,41 @@ def allen_document(reference_data):
     document = {"protocol": "prism-line-submission/1", "donors": [donor], "lines": []}
     local_of = {}
     for record in lines:
-        local_id = f"AICS-{record['cell_line_id']}" + (f"-cl{record['clone_number']}" if record.get("clone_number") else "")
+        local_id = f"AICS-{record['cell_line_id']}" + (
+            f"-cl{record['clone_number']}" if record.get("clone_number") else ""
+        )
         local_of.setdefault(record["cell_line_id"], local_id)
         if record["cell_line_id"] == 0:
             entry = example_line(local_id, "WTC-donor", profile, name="UCSFi001-A")
             entry["qc"][1]["karyotype"] = "46,XY"
         else:
             edits = record.get("genetic_modifications") or []
-            entry = example_line(local_id, "WTC-donor", profile, name=_hpscreg_name(record), parental_line="AICS-0",
-                                 modification={"type": "reporter", "gene": edits[0]["gene"] if edits else None,
-                                               "description": ", ".join(
-                                                   f"{e.get('gene')} {e.get('fluorescent_tag') or ''} "
-                                                   f"{e.get('tag_location') or ''}".strip() for e in edits)})
+            entry = example_line(
+                local_id,
+                "WTC-donor",
+                profile,
+                name=_hpscreg_name(record),
+                parental_line="AICS-0",
+                modification={
+                    "type": "reporter",
+                    "gene": edits[0]["gene"] if edits else None,
+                    "description": ", ".join(
+                        f"{e.get('gene')} {e.get('fluorescent_tag') or ''} {e.get('tag_location') or ''}".strip()
+                        for e in edits
+                    ),
+                },
+            )
             entry["qc"][1]["karyotype"] = "46,XY"
         document["lines"].append(entry)
     for record in disease_lines:
         local_id = f"AICS-{record['cell_line_id']}"
-        entry = example_line(local_id, "WTC-donor", profile, parental_line=local_of.get(record["parental_line"]),
-                             modification={"type": "knock_in", "variants": [_clinvar_variant(record["snp"])]})
+        entry = example_line(
+            local_id,
+            "WTC-donor",
+            profile,
+            parental_line=local_of.get(record["parental_line"]),
+            modification={"type": "knock_in", "variants": [_clinvar_variant(record["snp"])]},
+        )
         entry["qc"][1]["karyotype"] = "46,XY"
         document["lines"].append(entry)
     return document
@@ -118,7 +153,8 @@ def allen_document(reference_data):
 def allen(reference_data, other_institution):
     document = allen_document(reference_data)
     symbols = {ln["modification"].get("gene") for ln in document["lines"]} | {
-        v["gene"] for ln in document["lines"] for v in ln["modification"].get("variants", [])}
+        v["gene"] for ln in document["lines"] for v in ln["modification"].get("variants", [])
+    }
     load_hgnc_genes(reference_data, {s for s in symbols if s})
     return document, other_institution  # UCSF deposits: WTC is UCSFi001-A
 
@@ -171,7 +207,6 @@ def test_allen_disease_lines_clinvar_strings(allen):
 
 def test_allen_records_as_a_csv_set_keep_their_findings(allen):
 
-
     document, ucsf = allen
     parsed, locate = parse_upload(io.BytesIO(document_to_csv_zip(document)), "csv")
     findings = check(parsed, ucsf)
@@ -183,8 +218,14 @@ def test_allen_records_as_a_csv_set_keep_their_findings(allen):
 
 # --- iNDI KOLF2.1J --------------------------------------------------------------------
 
-_TYPES = {"SNV": "knock_in", "KI": "knock_in", "DEL": "knock_out", "PTC": "knock_out", "HALO": "reporter",
-          "REV": "gene_correction"}
+_TYPES = {
+    "SNV": "knock_in",
+    "KI": "knock_in",
+    "DEL": "knock_out",
+    "PTC": "knock_out",
+    "HALO": "reporter",
+    "REV": "gene_correction",
+}
 _ZYGOSITY = {"WT": "heterozygous", "Y": "hemizygous"}
 _ONE_LETTER = re.compile(r"^[ACDEFGHIKLMNPQRSTVWY]\d+[ACDEFGHIKLMNPQRSTVWYX*]$")
 
@@ -202,15 +243,29 @@ def indi_line(row, profile):
     variants = []
     if kind == "knock_in" and _ONE_LETTER.match(row["Gene Variant"]):
         protein = "p." + row["Gene Variant"][:-1] + row["Gene Variant"][-1].replace("X", "*")
-        variants.append({"gene": row["Gene"], "protein": protein,
-                         "zygosity": _ZYGOSITY.get(second, "homozygous"),
-                         "legacy_name": row["Other Names"] or None})
+        variants.append(
+            {
+                "gene": row["Gene"],
+                "protein": protein,
+                "zygosity": _ZYGOSITY.get(second, "homozygous"),
+                "legacy_name": row["Other Names"] or None,
+            }
+        )
     description = f"{row['Gene']} {row['Gene Variant']} {row['Genotype']}"
     if row["Condition"].strip() not in ("", "0"):
         description += f"; condition: {row['Condition']}"
-    entry = example_line(row["Product Code"], "KOLF2", profile, parental_line="KOLF2.1J",
-                         modification={"type": kind, "gene": row["Gene"], "description": description,
-                                       "variants": variants})
+    entry = example_line(
+        row["Product Code"],
+        "KOLF2",
+        profile,
+        parental_line="KOLF2.1J",
+        modification={
+            "type": kind,
+            "gene": row["Gene"],
+            "description": description,
+            "variants": variants,
+        },
+    )
     entry["qc"][1]["karyotype"] = "46,XY"
     return entry
 
@@ -222,8 +277,11 @@ def indi_document(reference_data, rows=None):
     parental = example_line("KOLF2.1J", "KOLF2", profile)
     parental["qc"][1]["karyotype"] = "46,XY"
     rows = indi_rows(reference_data) if rows is None else rows
-    return {"protocol": "prism-line-submission/1", "donors": [donor],
-            "lines": [parental, *(indi_line(row, profile) for row in rows)]}
+    return {
+        "protocol": "prism-line-submission/1",
+        "donors": [donor],
+        "lines": [parental, *(indi_line(row, profile) for row in rows)],
+    }
 
 
 @pytest.fixture
@@ -257,8 +315,9 @@ def test_indi_raw_variant_strings_are_var_2_never_a_crash(indi):
     document = indi_document(reference_data, rows=rows)
     for entry, row in zip(document["lines"][1:], rows, strict=True):
         # What a naive importer does: the source's strings straight into the variant.
-        entry["modification"]["variants"] = [{"gene": row["Gene"], "protein": row["Gene Variant"],
-                                              "hgvs": row["Genomic Coordinate"]}]
+        entry["modification"]["variants"] = [
+            {"gene": row["Gene"], "protein": row["Gene Variant"], "hgvs": row["Genomic Coordinate"]}
+        ]
     findings = check(document, institution)
     grouped = by_line(findings)
     for row in rows:

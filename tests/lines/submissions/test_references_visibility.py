@@ -40,8 +40,12 @@ def of_rule(findings, rule):
 def test_str_3_does_not_name_another_institutions_unreleased_line(validate, depositor, curator, other_institution):
     document = valid_document(1)
     profile = normalise_profile(document["donors"][0]["str_profile"])
-    draft = CellLineFactory(donor=DonorFactory(institution=other_institution), name="UCSFi900-A",
-                            status="draft", str_profile=profile)
+    draft = CellLineFactory(
+        donor=DonorFactory(institution=other_institution),
+        name="UCSFi900-A",
+        status="draft",
+        str_profile=profile,
+    )
     reindex("line", draft)
 
     findings = validate(document, depositor)
@@ -53,8 +57,11 @@ def test_str_3_does_not_name_another_institutions_unreleased_line(validate, depo
 
 def test_str_3_does_not_name_a_donor_the_depositor_may_not_see(validate, depositor, other_institution):
     document = valid_document(1)
-    donor = DonorFactory(institution=other_institution, code="UCSF-900",
-                         str_profile=normalise_profile(document["donors"][0]["str_profile"]))
+    donor = DonorFactory(
+        institution=other_institution,
+        code="UCSF-900",
+        str_profile=normalise_profile(document["donors"][0]["str_profile"]),
+    )
     CellLineFactory(donor=donor, status="draft")
     reindex("donor", donor)
 
@@ -65,8 +72,11 @@ def test_str_3_does_not_name_a_donor_the_depositor_may_not_see(validate, deposit
 
 def test_str_3_still_names_a_released_line_of_another_institution(validate, depositor, other_institution):
     document = valid_document(1)
-    released = CellLineFactory(donor=DonorFactory(institution=other_institution), name="UCSFi901-A",
-                               str_profile=normalise_profile(document["donors"][0]["str_profile"]))
+    released = CellLineFactory(
+        donor=DonorFactory(institution=other_institution),
+        name="UCSFi901-A",
+        str_profile=normalise_profile(document["donors"][0]["str_profile"]),
+    )
     reindex("line", released)
     assert "UCSFi901-A" in of_rule(validate(document, depositor), "STR-3")[0]["message"]
 
@@ -118,8 +128,11 @@ def test_the_depositors_own_unreleased_lines_still_resolve(validate, depositor, 
     donor = DonorFactory(institution=owner_institution, donor_number="005")
     CellLineFactory(donor=donor, name="UKBi005-A", status="draft")
     document = valid_document(1)
-    document["lines"][0].update(parental_line="UKBi005-A", modification={"type": "knock_in", "gene": "SOD1"},
-                                name="UKBi005-A-1")
+    document["lines"][0].update(
+        parental_line="UKBi005-A",
+        modification={"type": "knock_in", "gene": "SOD1"},
+        name="UKBi005-A-1",
+    )
     assert not of_rule(validate(document, depositor), "REF-1")
 
 
@@ -141,7 +154,10 @@ def test_the_validation_run_resolves_in_the_depositors_view(settings, tmp_path, 
     document["donors"] = []
     document["lines"][0]["donor"] = "UCSF-778"
     CellLineFactory(donor=DonorFactory(code="UCSF-778", institution=other_institution), status="draft")
-    submission = SubmissionFactory(depositor=depositor, institution=depositor.profile.institution,
-                                   document__data=json.dumps(document).encode())
+    submission = SubmissionFactory(
+        depositor=depositor,
+        institution=depositor.profile.institution,
+        document__data=json.dumps(document).encode(),
+    )
     submission = pipeline.run_validation(submission.pk)
     assert [f["location"] for f in submission.findings if f["rule"] == "REF-1"] == ["/lines/0/donor"]

@@ -117,8 +117,12 @@ def test_a_depositor_goes_from_blank_template_to_approved_lines(depositor, curat
 
     # Approving answers at once; a worker writes the lines after the commit.
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        approved = csrf_post(cora, f"/submissions/{submission.pk}/approve/", {},
-                             form_page=f"/submissions/{submission.pk}/")
+        approved = csrf_post(
+            cora,
+            f"/submissions/{submission.pk}/approve/",
+            {},
+            form_page=f"/submissions/{submission.pk}/",
+        )
     assert approved.status_code == 302 and approved["Location"] == f"/submissions/{submission.pk}/"
     waiting = cora.get(approved["Location"])
     assert b"approval in progress" in waiting.content.lower()
@@ -143,16 +147,25 @@ def test_a_depositor_goes_from_blank_template_to_approved_lines(depositor, curat
 
 def test_pasted_json_is_accepted_and_a_bad_paste_is_explained(depositor, django_capture_on_commit_callbacks):
     dora = browser(depositor)
-    bad = csrf_post(dora, "/submissions/new/", {"pasted": '{"protocol": ', "protocol": "prism-line-submission/1"})
+    bad = csrf_post(
+        dora,
+        "/submissions/new/",
+        {"pasted": '{"protocol": ', "protocol": "prism-line-submission/1"},
+    )
     assert bad.status_code == 400
     assert b"not valid JSON" in bad.content
     empty = csrf_post(dora, "/submissions/new/", {"protocol": "prism-line-submission/1"})
     assert empty.status_code == 400 and b"Choose a file or paste" in empty.content
     assert not Submission.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        good = csrf_post(dora, "/submissions/new/", {
-            "pasted": json.dumps(submission_document(1)), "protocol": "prism-line-submission/1",
-        })
+        good = csrf_post(
+            dora,
+            "/submissions/new/",
+            {
+                "pasted": json.dumps(submission_document(1)),
+                "protocol": "prism-line-submission/1",
+            },
+        )
     assert good.status_code == 302
     assert Submission.objects.get().status == "valid"
 
@@ -161,9 +174,14 @@ def test_the_report_is_grouped_by_line(depositor, django_capture_on_commit_callb
     document = submission_document(2)
     document["lines"][1]["culture"]["passage_at_banking"] = 0
     with django_capture_on_commit_callbacks(execute=True):
-        csrf_post(browser(depositor), "/submissions/new/", {
-            "pasted": json.dumps(document), "protocol": "prism-line-submission/1",
-        })
+        csrf_post(
+            browser(depositor),
+            "/submissions/new/",
+            {
+                "pasted": json.dumps(document),
+                "protocol": "prism-line-submission/1",
+            },
+        )
     submission = Submission.objects.get()
     assert submission.status == "invalid"
     page = browser(depositor).get(f"/submissions/{submission.pk}/").content.decode()
@@ -175,9 +193,14 @@ def test_the_report_is_grouped_by_line(depositor, django_capture_on_commit_callb
 
 def test_the_progress_bar_polls_while_running_and_reloads_when_done(depositor, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        csrf_post(browser(depositor), "/submissions/new/", {
-            "pasted": json.dumps(submission_document(3)), "protocol": "prism-line-submission/1",
-        })
+        csrf_post(
+            browser(depositor),
+            "/submissions/new/",
+            {
+                "pasted": json.dumps(submission_document(3)),
+                "protocol": "prism-line-submission/1",
+            },
+        )
     submission = Submission.objects.get()
     dora = browser(depositor)
     running = dora.get(f"/submissions/{submission.pk}/").content.decode()
@@ -198,16 +221,27 @@ def test_the_progress_bar_polls_while_running_and_reloads_when_done(depositor, d
     assert b"hx-get" not in done.content
 
 
-def test_pages_follow_the_same_visibility_as_the_api(depositor, other_depositor, researcher, curator,
-                                                   django_capture_on_commit_callbacks):
+def test_pages_follow_the_same_visibility_as_the_api(
+    depositor, other_depositor, researcher, curator, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        csrf_post(browser(depositor), "/submissions/new/", {
-            "pasted": json.dumps(submission_document(1)), "protocol": "prism-line-submission/1",
-        })
+        csrf_post(
+            browser(depositor),
+            "/submissions/new/",
+            {
+                "pasted": json.dumps(submission_document(1)),
+                "protocol": "prism-line-submission/1",
+            },
+        )
     pk = Submission.objects.get().pk
     assert browser(other_depositor).get(f"/submissions/{pk}/").status_code == 404
     assert f"/submissions/{pk}/".encode() not in browser(other_depositor).get("/submissions/").content
-    for page in ("/submissions/", "/submissions/new/", f"/submissions/{pk}/", "/submissions/review/"):
+    for page in (
+        "/submissions/",
+        "/submissions/new/",
+        f"/submissions/{pk}/",
+        "/submissions/review/",
+    ):
         assert browser(researcher).get(page).status_code == 403, page
         assert browser(None).get(page).status_code == 302, page  # to the login page
     assert browser(depositor).get("/submissions/review/").status_code == 403
@@ -220,17 +254,28 @@ def test_pages_follow_the_same_visibility_as_the_api(depositor, other_depositor,
     assert Submission.objects.get().status == "valid" and not CellLine.objects.exists()
 
 
-def test_a_curator_rejects_with_a_reason_and_the_depositor_reads_it(depositor, curator, django_capture_on_commit_callbacks):
+def test_a_curator_rejects_with_a_reason_and_the_depositor_reads_it(
+    depositor, curator, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        csrf_post(browser(depositor), "/submissions/new/", {
-            "pasted": json.dumps(submission_document(1)), "protocol": "prism-line-submission/1",
-        })
+        csrf_post(
+            browser(depositor),
+            "/submissions/new/",
+            {
+                "pasted": json.dumps(submission_document(1)),
+                "protocol": "prism-line-submission/1",
+            },
+        )
     pk = Submission.objects.get().pk
     cora = browser(curator)
     csrf_post(cora, f"/submissions/{pk}/reject/", {"reason": ""}, form_page=f"/submissions/{pk}/")
     assert Submission.objects.get().status == "valid"
-    csrf_post(cora, f"/submissions/{pk}/reject/", {"reason": "Karyotype images missing."},
-              form_page=f"/submissions/{pk}/")
+    csrf_post(
+        cora,
+        f"/submissions/{pk}/reject/",
+        {"reason": "Karyotype images missing."},
+        form_page=f"/submissions/{pk}/",
+    )
     assert Submission.objects.get().status == "rejected"
     page = browser(depositor).get(f"/submissions/{pk}/").content.decode()
     assert "Karyotype images missing." in page and "Send a corrected document" in page
@@ -240,9 +285,14 @@ def test_a_second_approve_while_the_first_is_in_progress_is_refused_with_a_messa
     depositor, curator, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        csrf_post(browser(depositor), "/submissions/new/", {
-            "pasted": json.dumps(submission_document(1)), "protocol": "prism-line-submission/1",
-        })
+        csrf_post(
+            browser(depositor),
+            "/submissions/new/",
+            {
+                "pasted": json.dumps(submission_document(1)),
+                "protocol": "prism-line-submission/1",
+            },
+        )
     pk = Submission.objects.get().pk
     cora = browser(curator)
     # The form was open in two tabs: the first approval is queued, the second is refused.

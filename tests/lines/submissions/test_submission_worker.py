@@ -54,12 +54,12 @@ def _data_migrations(transactional_db):
     built-in vocabularies, protocol version 1): write them again. (Not
     serialized_rollback: it collides with the content types an earlier flush re-created.)"""
 
-
     for role in ROLES:
         Group.objects.get_or_create(name=role)
     load_builtin(apps)
     ProtocolVersion.objects.get_or_create(
-        number=1, defaults={"identifier": V1_IDENTIFIER, "schema": schema_for(1), "settings": V1_SETTINGS},
+        number=1,
+        defaults={"identifier": V1_IDENTIFIER, "schema": schema_for(1), "settings": V1_SETTINGS},
     )
 
 
@@ -74,11 +74,14 @@ def _pipeline_settings(settings, _data_migrations, tmp_path):
 @pytest.fixture
 def start_worker(celery_worker_factory):
     def start():
-        return celery_worker_factory(queue=QUEUE, extra_env={
-            "SUBMISSION_QUEUE": QUEUE,
-            "SUBMISSION_STALE_SECONDS": str(STALE_SECONDS),
-            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS),
-        })
+        return celery_worker_factory(
+            queue=QUEUE,
+            extra_env={
+                "SUBMISSION_QUEUE": QUEUE,
+                "SUBMISSION_STALE_SECONDS": str(STALE_SECONDS),
+                "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS),
+            },
+        )
 
     # Messages of an aborted earlier run would name rows of a dropped database.
     with celery_app.connection_for_write() as conn:
@@ -87,9 +90,7 @@ def start_worker(celery_worker_factory):
 
 
 def post_document(user, document):
-    response = client_for(user).post(
-        "/api/v1/submissions/", data=json.dumps(document), content_type="application/json"
-    )
+    response = client_for(user).post("/api/v1/submissions/", data=json.dumps(document), content_type="application/json")
     assert response.status_code == 202, response.content
     return Submission.objects.get(pk=response.json()["id"])
 
@@ -122,15 +123,16 @@ def web_side_broker(url):
         celery_app.conf.task_always_eager = eager
 
 
-def test_a_worker_killed_mid_submission_is_replaced_and_the_submission_finishes_once(
-    start_worker, depositor, curator
-):
+def test_a_worker_killed_mid_submission_is_replaced_and_the_submission_finishes_once(start_worker, depositor, curator):
     first = start_worker()
     document = submission_document(500, donors=100)
     submission = post_document(depositor, document)
 
-    wait_for(lambda: status_of(submission) == "validating", timeout=60,
-             message=f"the first worker to claim the submission\n{first.log()}")
+    wait_for(
+        lambda: status_of(submission) == "validating",
+        timeout=60,
+        message=f"the first worker to claim the submission\n{first.log()}",
+    )
     first.kill()  # SIGKILL: no warm shutdown, the message is never acknowledged
     submission.refresh_from_db()
     assert submission.status == "validating", "the run finished before the kill: make the document larger"
@@ -140,8 +142,11 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_submission_finishes_
     # Redis hands it the unacknowledged message, and its claim takes the row over.
     time.sleep(max(VISIBILITY_SECONDS, STALE_SECONDS) + 0.5)
     second = start_worker()
-    wait_for(lambda: status_of(submission) in ("valid", "invalid"), timeout=120,
-             message=f"the restarted worker to finish the submission\n{second.log()}")
+    wait_for(
+        lambda: status_of(submission) in ("valid", "invalid"),
+        timeout=120,
+        message=f"the restarted worker to finish the submission\n{second.log()}",
+    )
 
     submission.refresh_from_db()
     assert submission.status == "valid", submission.findings[:5]
@@ -155,9 +160,7 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_submission_finishes_
     assert CellLine.objects.values("name").distinct().count() == 500
 
 
-def test_a_submission_made_while_the_broker_is_down_is_saved_and_validated_later(
-    start_worker, depositor, curator
-):
+def test_a_submission_made_while_the_broker_is_down_is_saved_and_validated_later(start_worker, depositor, curator):
     worker = start_worker()
     document = submission_document(2)
 
@@ -177,8 +180,11 @@ def test_a_submission_made_while_the_broker_is_down_is_saved_and_validated_later
     # The broker is back; beat finds the stale submission and publishes it again.
     Submission.objects.filter(pk=submission.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
     assert tasks.requeue_stale_validations() == [submission.pk]
-    wait_for(lambda: status_of(submission) == "valid", timeout=60,
-             message=f"the worker to validate the re-queued submission\n{worker.log()}")
+    wait_for(
+        lambda: status_of(submission) == "valid",
+        timeout=60,
+        message=f"the worker to validate the re-queued submission\n{worker.log()}",
+    )
     submission.refresh_from_db()
     assert submission.attempts == 1 and submission.findings == []
 
@@ -194,20 +200,24 @@ def test_a_submission_made_while_the_broker_is_down_is_saved_and_validated_later
     assert status_of(submission) == "approving" and not CellLine.objects.exists()
     Submission.objects.filter(pk=submission.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
     assert tasks.requeue_stale_approvals() == [submission.pk]
-    wait_for(lambda: status_of(submission) == "approved", timeout=60,
-             message=f"the worker to write the re-queued approval\n{worker.log()}")
+    wait_for(
+        lambda: status_of(submission) == "approved",
+        timeout=60,
+        message=f"the worker to write the re-queued approval\n{worker.log()}",
+    )
     assert CellLine.objects.filter(submission=submission).count() == 2
 
 
-def test_the_same_document_twice_never_gives_duplicate_lines_even_approved_at_once(
-    start_worker, depositor, curator
-):
+def test_the_same_document_twice_never_gives_duplicate_lines_even_approved_at_once(start_worker, depositor, curator):
     worker = start_worker()
     document = submission_document(3, donors=3)
     twins = [post_document(depositor, document), post_document(depositor, document)]
     assert twins[0].pk != twins[1].pk
-    wait_for(lambda: all(status_of(s) == "valid" for s in twins), timeout=60,
-             message=f"both submissions to be validated\n{worker.log()}")
+    wait_for(
+        lambda: all(status_of(s) == "valid" for s in twins),
+        timeout=60,
+        message=f"both submissions to be validated\n{worker.log()}",
+    )
 
     # A second worker, so the two approvals really run at the same time.
     other = start_worker()
@@ -229,11 +239,12 @@ def test_the_same_document_twice_never_gives_duplicate_lines_even_approved_at_on
     for thread in threads:
         thread.join(60)
 
-    assert sorted(r.status_code for r in answers.values()) == [202, 202], {
-        pk: r.content for pk, r in answers.items()
-    }
-    wait_for(lambda: all(status_of(s) in ("approved", "invalid") for s in twins), timeout=60,
-             message=f"the workers to finish both approvals\n{worker.log()}\n{other.log()}")
+    assert sorted(r.status_code for r in answers.values()) == [202, 202], {pk: r.content for pk, r in answers.items()}
+    wait_for(
+        lambda: all(status_of(s) in ("approved", "invalid") for s in twins),
+        timeout=60,
+        message=f"the workers to finish both approvals\n{worker.log()}\n{other.log()}",
+    )
     assert CellLine.objects.count() == 3
     assert CellLine.objects.values("donor").distinct().count() == 3
     statuses = sorted(status_of(s) for s in twins)

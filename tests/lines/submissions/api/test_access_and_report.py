@@ -30,17 +30,17 @@ def test_depositors_see_only_their_institutions_submissions_curators_see_all(
     assert detail(curator, mine).status_code == 200
 
 
-def test_researchers_and_anonymous_callers_see_no_submissions_and_cannot_submit(
-    researcher, submit, depositor
-):
+def test_researchers_and_anonymous_callers_see_no_submissions_and_cannot_submit(researcher, submit, depositor):
     pk = submit(submission_document(1), run=False).json()["id"]
     for user, refused in ((researcher, 403), (None, 401)):
         client = client_for(user)
         assert client.get(URL).status_code == refused
         assert client.get(f"{URL}{pk}/").status_code == refused
         assert client.get(f"{URL}{pk}/report.csv").status_code == refused
-        assert client.post(URL, data=json.dumps(submission_document(1)),
-                           content_type="application/json").status_code == refused
+        assert (
+            client.post(URL, data=json.dumps(submission_document(1)), content_type="application/json").status_code
+            == refused
+        )
     assert Submission.objects.count() == 1
 
 

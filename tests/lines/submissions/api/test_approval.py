@@ -98,8 +98,7 @@ def test_a_rejection_needs_a_reason_and_keeps_the_document_and_report(depositor,
     assert detail(depositor, pk).json()["decision_reason"] == "QC certificates are missing."
 
 
-def test_the_same_document_twice_gives_two_submissions_and_never_duplicate_lines(depositor, curator, submit,
-                                                                                   approve):
+def test_the_same_document_twice_gives_two_submissions_and_never_duplicate_lines(depositor, curator, submit, approve):
     document = submission_document(2, donors=2)
     first = submit(document).json()["id"]
     second = submit(document).json()["id"]
@@ -117,8 +116,9 @@ def test_the_same_document_twice_gives_two_submissions_and_never_duplicate_lines
     assert detail(depositor, second).json()["decided_by"] is None
 
 
-def test_the_same_content_as_a_workbook_is_recognised_as_already_approved(depositor, curator, submit, approve,
-                                                                          django_capture_on_commit_callbacks):
+def test_the_same_content_as_a_workbook_is_recognised_as_already_approved(
+    depositor, curator, submit, approve, django_capture_on_commit_callbacks
+):
     document = submission_document(1)
     first = submit(document).json()["id"]
     assert approve(first).status_code == 202
@@ -134,8 +134,9 @@ def test_the_same_content_as_a_workbook_is_recognised_as_already_approved(deposi
     assert CellLine.objects.count() == 1
 
 
-def test_a_name_taken_since_validation_makes_the_approval_fail_cleanly(depositor, curator, submit, approve,
-                                                                      owner_institution):
+def test_a_name_taken_since_validation_makes_the_approval_fail_cleanly(
+    depositor, curator, submit, approve, owner_institution
+):
     document = submission_document(1)
     document["lines"][0]["name"] = "UKBi900-A"
     pk = submit(document).json()["id"]
@@ -149,8 +150,9 @@ def test_a_name_taken_since_validation_makes_the_approval_fail_cleanly(depositor
     assert CellLine.objects.count() == 1
 
 
-def test_an_institution_out_of_donor_numbers_gets_a_finding_not_a_crash(depositor, curator, submit, approve,
-                                                                        owner_institution):
+def test_an_institution_out_of_donor_numbers_gets_a_finding_not_a_crash(
+    depositor, curator, submit, approve, owner_institution
+):
     pk = submit(submission_document(1)).json()["id"]
     Donor.objects.bulk_create(
         Donor(code=f"UKB-{n:03d}", institution=owner_institution, donor_number=f"{n:03d}") for n in range(1, 1000)
@@ -189,12 +191,28 @@ def test_approval_writes_gene_edited_subclones_with_their_parents_and_engineered
 ):
     document = submission_document(1)
     profile = document["donors"][0]["str_profile"]
-    document["lines"].append(example_line(
-        "L2", "D1", profile, parental_line="L1",
-        modification={"type": "knock_in", "gene": "SOD1", "description": "A4V corrected allele",
-                      "variants": [{"gene": "SOD1", "hgvs": "NM_000454.5:c.14C>T", "protein": "p.Ala5Val",
-                                    "zygosity": "heterozygous", "classification": "pathogenic"}]},
-    ))
+    document["lines"].append(
+        example_line(
+            "L2",
+            "D1",
+            profile,
+            parental_line="L1",
+            modification={
+                "type": "knock_in",
+                "gene": "SOD1",
+                "description": "A4V corrected allele",
+                "variants": [
+                    {
+                        "gene": "SOD1",
+                        "hgvs": "NM_000454.5:c.14C>T",
+                        "protein": "p.Ala5Val",
+                        "zygosity": "heterozygous",
+                        "classification": "pathogenic",
+                    }
+                ],
+            },
+        )
+    )
     pk = submit(document).json()["id"]
     body = detail(depositor, pk).json()
     assert body["status"] == "valid", body["findings"]
@@ -211,10 +229,19 @@ def test_approval_writes_gene_edited_subclones_with_their_parents_and_engineered
     assert Variant.objects.filter(donor=parent.donor, origin="germline").count() == 1
 
     # A later submission edits the catalog line: its parent is named, not re-created.
-    later = {"protocol": document["protocol"], "donors": [], "lines": [example_line(
-        "E1", parent.donor.code, profile, parental_line=parent.name,
-        modification={"type": "knock_out", "gene": "SOD1"},
-    )]}
+    later = {
+        "protocol": document["protocol"],
+        "donors": [],
+        "lines": [
+            example_line(
+                "E1",
+                parent.donor.code,
+                profile,
+                parental_line=parent.name,
+                modification={"type": "knock_out", "gene": "SOD1"},
+            )
+        ],
+    }
     second = submit(later).json()["id"]
     body = detail(depositor, second).json()
     assert body["status"] == "valid", body["findings"]

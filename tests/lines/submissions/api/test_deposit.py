@@ -63,7 +63,9 @@ def test_an_invalid_document_reports_rule_severity_location_and_message(deposito
         assert set(finding) >= {"rule", "severity", "location", "message"}
 
 
-def test_a_multipart_json_upload_is_accepted_with_its_format_from_the_file_name(depositor, django_capture_on_commit_callbacks):
+def test_a_multipart_json_upload_is_accepted_with_its_format_from_the_file_name(
+    depositor, django_capture_on_commit_callbacks
+):
     upload = io.BytesIO(as_bytes(submission_document(1)))
     upload.name = "deposit.json"
     with django_capture_on_commit_callbacks(execute=True):
@@ -124,8 +126,11 @@ def test_an_unknown_or_contradicting_protocol_version_is_refused_and_nothing_sav
 
 
 def test_more_than_10000_lines_are_refused_with_413_and_a_clear_message(submit):
-    document = {"protocol": "prism-line-submission/1", "donors": [],
-                "lines": [{"local_id": f"L{i}"} for i in range(10_001)]}
+    document = {
+        "protocol": "prism-line-submission/1",
+        "donors": [],
+        "lines": [{"local_id": f"L{i}"} for i in range(10_001)],
+    }
     response = submit(document)
     assert response.status_code == 413
     assert "10,001 lines" in response.json()["detail"] and "10,000" in response.json()["detail"]
@@ -142,7 +147,10 @@ def test_a_workbook_or_csv_set_over_10000_lines_is_refused_at_once(depositor):
     workbook.save(xlsx)
     csv_set = io.BytesIO()
     with zipfile.ZipFile(csv_set, "w") as archive:
-        archive.writestr("lines.csv", "local_id,donor\n# help row\n" + "".join(f"L{i},D1\n" for i in range(10_001)))
+        archive.writestr(
+            "lines.csv",
+            "local_id,donor\n# help row\n" + "".join(f"L{i},D1\n" for i in range(10_001)),
+        )
     for name, content in (("big.xlsx", xlsx.getvalue()), ("big.zip", csv_set.getvalue())):
         upload = io.BytesIO(content)
         upload.name = name
@@ -187,8 +195,9 @@ def test_an_unreadable_upload_is_kept_and_reported_invalid_not_lost(depositor, d
 
 def test_intake_enforces_the_protocol_versions_max_lines(depositor, submit):
     """The limit is the named version's `max_lines` setting, not a constant elsewhere."""
-    ProtocolVersion.objects.filter(number=1).update(settings={**ProtocolVersion.objects.get(number=1).settings,
-                                                              "max_lines": 3})
+    ProtocolVersion.objects.filter(number=1).update(
+        settings={**ProtocolVersion.objects.get(number=1).settings, "max_lines": 3}
+    )
     response = submit(submission_document(4))
     assert response.status_code == 413, response.content
     assert "4 lines" in response.json()["detail"] and "at most 3" in response.json()["detail"]
@@ -198,8 +207,9 @@ def test_intake_enforces_the_protocol_versions_max_lines(depositor, submit):
 
 def test_the_validation_run_rechecks_the_versions_max_lines(depositor, submit):
     pk = submit(submission_document(4), run=False).json()["id"]
-    ProtocolVersion.objects.filter(number=1).update(settings={**ProtocolVersion.objects.get(number=1).settings,
-                                                              "max_lines": 3})
+    ProtocolVersion.objects.filter(number=1).update(
+        settings={**ProtocolVersion.objects.get(number=1).settings, "max_lines": 3}
+    )
     submission = pipeline.run_validation(pk)
     assert submission.status == "invalid"
     assert submission.findings[0]["rule"] == "PIPELINE" and "at most 3" in submission.findings[0]["message"]
