@@ -18,9 +18,9 @@ from lines.cellosaurus.parser import (
     conforms_to_hpscreg,
     iter_entries,
     parse_age_years,
-    parse_sequence_variation,
     read_entries,
 )
+from lines.cellosaurus.variations import parse_sequence_variation
 from lines.models import CellLine, ReferenceProfile
 from tests.conftest import reference_data_dir
 from tests.factories import CellLineFactory
