@@ -29,11 +29,11 @@ from openpyxl import Workbook
 
 from core.accounts import create_user_with_role, institution_for_code
 from lines.models import CellLine, QCRecord, Submission
+from lines.submissions.approval import approve_submission
 from lines.submissions.formats import document_to_tables
 from lines.submissions.intake import receive_submission
 from lines.submissions.pipeline import run_validation
 from lines.submissions.protocol.example import valid_document
-from lines.submissions.writer import approve_submission
 
 
 class _Rollback(Exception):

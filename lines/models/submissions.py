@@ -31,7 +31,7 @@ class SubmissionStatus(models.TextChoices):
     VALIDATING = "validating", "Validating"
     VALID = "valid", "Valid"
     INVALID = "invalid", "Invalid"
-    # A curator approved it and a worker is writing its lines (lines.submissions.writer.run_approval).
+    # A curator approved it and a worker is writing its lines (lines.submissions.approval.run_approval).
     APPROVING = "approving", "Approving"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
@@ -215,7 +215,7 @@ class Submission(models.Model):
 
     def request_approval(self, *, by):
         """Record the curator's decision to approve (who, when) and mark the submission
-        `approving`; a worker then writes the lines (lines.submissions.writer.run_approval).
+        `approving`; a worker then writes the lines (lines.submissions.approval.run_approval).
         A conditional update, so two curators (or a double click) cannot both
         request it, and a rejection racing it cannot both win."""
         now = timezone.now()
@@ -237,7 +237,7 @@ class Submission(models.Model):
         (or it is no longer `approving`). As claim_for_validation: a conditional
         UPDATE, and a run that went quiet past `stale_before` (its worker died, its
         transaction rolled back) may be taken over. The row lock in
-        lines.submissions.writer makes even an overlapping takeover write nothing twice."""
+        lines.submissions.approval makes even an overlapping takeover write nothing twice."""
         now = timezone.now()
         stale_before = stale_before or now - settings.SUBMISSION_STALE_AFTER
         claimed = Submission.objects.filter(
@@ -252,7 +252,7 @@ class Submission(models.Model):
     def approve(self, *, by=None):
         """Mark approved. Only a `valid` submission, or one whose approval was requested
         (`approving`), may be approved. The catalog rows are written by
-        lines.submissions.writer, which calls this inside its transaction with the row locked.
+        lines.submissions.approval, which calls this inside its transaction with the row locked.
         `by` defaults to the curator who requested the approval."""
         if self.status not in (SubmissionStatus.VALID, SubmissionStatus.APPROVING):
             self._refuse("approved")

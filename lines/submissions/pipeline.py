@@ -1,6 +1,6 @@
 """The validation pipeline: running a stored submission's validation, its claim,
 progress and heartbeat, and what beat needs to re-queue runs that were lost.
-Receiving an upload is lines.submissions.intake; approval lines.submissions.writer;
+Receiving an upload is lines.submissions.intake; approval lines.submissions.approval (its write plan lines.submissions.writer);
 the tasks and beat's re-queue lines.submissions.tasks.
 
 Everything here is an ordinary function, tested without Celery. The order of

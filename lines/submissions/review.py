@@ -2,7 +2,7 @@
 
 A 10,000-line approval does not fit in an HTTP request, so the web and the API
 call request_approval, which marks the submission `approving` and queues
-lines.submissions.writer's run after commit. (Rejection is one row:
+lines.submissions.approval's run after commit. (Rejection is one row:
 Submission.reject.)"""
 
 from typing import Any

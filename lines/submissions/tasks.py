@@ -1,7 +1,7 @@
 """Celery tasks of the submission pipeline, and beat's re-queue of lost runs.
 
 Thin: each task takes an id and calls the function it runs
-(lines.submissions.pipeline.run_validation, lines.submissions.writer.run_approval),
+(lines.submissions.pipeline.run_validation, lines.submissions.approval.run_approval),
 which hold the logic and are tested without a worker. Triggers (intake, a
 curator's approval request) import these tasks and publish them after commit
 through lines.submissions.publish. lines.tasks re-exports them for Celery's
@@ -16,7 +16,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from lines.models import Submission, SubmissionStatus
-from lines.submissions import pipeline, writer
+from lines.submissions import approval, pipeline
 from lines.submissions.publish import publish_submission_task
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def validate_submission(self, submission_id):
 
 @shared_task(name="lines.tasks.approve_submission", **SUBMISSION_TASK_OPTIONS)
 def approve_submission_task(self, submission_id):
-    writer.run_approval(submission_id)
+    approval.run_approval(submission_id)
 
 
 @shared_task(
@@ -93,11 +93,11 @@ def requeue_stale_validations(now=None) -> list[int]:
 
 def requeue_stale_approvals(now=None) -> list[int]:
     """Publish approval again for stale ones; after pipeline.MAX_ATTEMPTS runs, hand the
-    submission back to the curators as `valid` (writer.hand_back_approval). Returns the ids queued."""
+    submission back to the curators as `valid` (approval.hand_back_approval). Returns the ids queued."""
     queued = []
-    for submission in writer.stale_approvals(now).order_by("updated_at")[:REQUEUE_BATCH]:
+    for submission in approval.stale_approvals(now).order_by("updated_at")[:REQUEUE_BATCH]:
         if submission.approval_attempts >= pipeline.MAX_ATTEMPTS:
-            writer.hand_back_approval(submission)
+            approval.hand_back_approval(submission)
             continue
         if submission.approval_started_at is None:
             # Waiting in the queue: touch it so the next beat does not publish it again.

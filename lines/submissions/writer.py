@@ -1,30 +1,16 @@
-"""Approving a submission: the one workflow that writes the catalog from a document.
-
-`approve_submission(submission, by=curator)` re-checks what may have changed since
-validation (names taken, catalog donors and parental lines gone, the same
-document approved already), assigns the hPSCreg names the document left empty,
-and writes donors, consent, variants, lines (parental lines, modification) and
-QC records in one transaction; then the lines are released. Any conflict leaves
-the catalog untouched and the submission `invalid` with a finding saying why,
-so the depositor can send a corrected document.
-"""
+"""The write plan of an approval: what approval re-checks against the catalog as it
+is now, the names it assigns, and the rows it writes in bulk (donors, consent,
+variants, lines, QC records, with their history). lines.submissions.approval runs
+it inside one transaction with the institution locked."""
 
 import datetime
 import logging
-from typing import Any
 
-from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
-from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from core.models import CellType, DiseaseTerm, Gene, Institution
-from core.roles import is_curator
+from core.models import CellType, DiseaseTerm, Gene
 from donors.models import Ancestry, Consent, Donor, Variant, VariantOrigin
-from lines import search_text as search
 from lines.models import (
     Availability,
     CellLine,
@@ -33,14 +19,11 @@ from lines.models import (
     QCRecord,
     QCStatus,
     Submission,
-    SubmissionStateError,
     SubmissionStatus,
 )
 from lines.naming import assign_names
 from lines.qc import summarise_qc_status
-from lines.str import store as str_store
 from lines.str.matching import ProfileError, normalise_profile
-from lines.submissions.documents import load_document
 from lines.submissions.rules.catalog import referable_donors, referable_lines
 
 logger = logging.getLogger(__name__)
@@ -51,121 +34,18 @@ APPROVABLE = (SubmissionStatus.VALID, SubmissionStatus.APPROVING)
 QC_FIELDS = {"test", "method", "result", "passage", "date", "testing_lab"}
 
 
-class ApprovalConflict(Exception):
-    """Approval found something the validation could not have known; the submission is
-    now invalid and carries these findings (HTTP 409)."""
+class Conflict(Exception):
+    """What the re-check found: approval writes nothing and hands these findings back."""
 
-    def __init__(self, submission, findings):
-        self.submission = submission
-        self.findings = findings
-        super().__init__("; ".join(f["message"] for f in findings))
-
-
-def approve_submission(submission: Submission, *, by: Any) -> list[CellLine]:
-    """Write the submission's donors, consent, variants, lines and QC, release the lines,
-    and mark the submission approved by `by`, here and now. Returns the created lines.
-    The web and API request an approval instead (lines.submissions.review.request_approval)
-    and a worker runs it (run_approval).
-
-    Raises PermissionDenied (not a curator), SubmissionStateError (not `valid` or
-    `approving`), or ApprovalConflict (the catalog changed since validation; nothing written)."""
-    if not is_curator(by):
-        raise PermissionDenied("Only curators approve submissions.")
-    return _write(submission, by)
-
-
-def _write(submission, by):
-    try:
-        with transaction.atomic():
-            return _approve(submission.pk, by)
-    except _Conflict as conflict:
-        findings = conflict.findings
-    except IntegrityError as exc:
-        # A unique name, accession or donor number taken between our re-check and
-        # the insert (another institution's line cannot collide: names carry the code).
-        logger.warning("approval of submission %s hit a uniqueness conflict: %s", submission.pk, exc)
-        findings = [
-            _finding(
-                "NAME-3",
-                "",
-                "Approval found a name, donor number or Cellosaurus accession that is already in the "
-                f"catalog ({_short(exc)}). Nothing was written; correct the document and submit it again.",
-            )
-        ]
-    with transaction.atomic():
-        locked = Submission.objects.select_for_update().get(pk=submission.pk)
-        if locked.status in APPROVABLE:
-            locked.invalidate(findings)
-    submission.refresh_from_db()
-    raise ApprovalConflict(submission, findings)
-
-
-def run_approval(submission_id: int) -> list[CellLine] | None:
-    """The worker's side: claim the requested approval and write it in one transaction.
-    Safe to call twice: a second call returns None while the first holds the claim
-    or once the submission is approved. Returns the created lines, or [] when the
-    approval ended in a conflict (the submission is then `invalid` with findings)."""
-    submission = Submission.objects.filter(pk=submission_id).first()
-    if submission is None or not submission.claim_for_approval():
-        return None
-    try:
-        # The curator's permission was checked when the approval was requested.
-        return _write(submission, submission.decided_by)
-    except ApprovalConflict:
-        return []
-    except SubmissionStateError:
-        return None  # rejected or approved meanwhile; nothing to do
-    except (OperationalError, InterfaceError, SoftTimeLimitExceeded):
-        # The transaction rolled back; hand the claim back so the retry (or beat)
-        # takes it at once rather than after the stale time-out.
-        try:
-            release_approval_claim(submission.pk, submission.approval_attempts)
-        except (OperationalError, InterfaceError):
-            logger.warning("could not release approval of submission %s; beat will re-queue it", submission.pk)
-        raise
-
-
-def release_approval_claim(submission_id: int, attempts: int) -> None:
-    Submission.objects.filter(pk=submission_id, status=SubmissionStatus.APPROVING, approval_attempts=attempts).update(
-        approval_started_at=None, updated_at=timezone.now()
-    )
-
-
-def stale_approvals(now: datetime.datetime | None = None) -> QuerySet[Submission]:
-    """Approvals requested but not finished: never picked up (broker down) or whose
-    run went quiet (worker killed; its transaction rolled back)."""
-    now = now or timezone.now()
-    before = now - settings.SUBMISSION_STALE_AFTER
-    return Submission.objects.filter(status=SubmissionStatus.APPROVING, updated_at__lt=before)
-
-
-def hand_back_approval(submission: Submission) -> None:
-    """An approval that did not finish after pipeline.MAX_ATTEMPTS runs goes back to
-    the curators as `valid` (nothing was written: each run is one transaction); logged."""
-    logger.error(
-        "approval of submission %s did not finish after %s attempts; it is valid again",
-        submission.pk,
-        submission.approval_attempts,
-    )
-    Submission.objects.filter(pk=submission.pk, status=SubmissionStatus.APPROVING).update(
-        status=SubmissionStatus.VALID,
-        decided_by=None,
-        decided_at=None,
-        approval_started_at=None,
-        updated_at=timezone.now(),
-    )
-
-
-class _Conflict(Exception):
-    def __init__(self, findings):
+    def __init__(self, findings: list[dict]) -> None:
         self.findings = findings
 
 
-def _short(exc):
+def short_error(exc: Exception) -> str:
     return str(exc).splitlines()[0][:200]
 
 
-def _finding(rule, location, message, *, line=None, donor=None):
+def finding(rule: str, location: str, message: str, *, line: str | None = None, donor: str | None = None) -> dict:
     return {
         "rule": rule,
         "severity": "error",
@@ -175,43 +55,6 @@ def _finding(rule, location, message, *, line=None, donor=None):
         "donor": donor,
         "at_approval": True,
     }
-
-
-def _approve(submission_id, by):
-    # of=("self",): lock the submission only, not the protocol version row every
-    # approval joins (that would serialise all approvals of all institutions).
-    submission = (
-        Submission.objects.select_for_update(of=("self",))
-        .select_related("institution", "protocol_version")
-        .get(pk=submission_id)
-    )
-    if submission.status not in APPROVABLE:
-        submission._refuse("approved")
-    # Approvals of one institution run one at a time: name assignment reads the
-    # donor numbers and clone letters in use and then writes new ones, and two
-    # approvals interleaving there would pick the same.
-    institution = Institution.objects.select_for_update().get(pk=submission.institution_id)
-
-    document = load_document(submission)
-
-    plan = _Plan(document, submission, institution, approved_by=by)
-    conflicts = plan.recheck()
-    if conflicts:
-        raise _Conflict(conflicts)
-    plan.assign_names()
-    lines = plan.write()
-    submission.approve(by=by)
-    _after_write(lines, plan.created_donors)
-    return lines
-
-
-def _after_write(lines, donors):
-    """Keep the derived indexes current inside the same transaction, so a search
-    never sees lines without their search text or STR entries."""
-    ids = [line.pk for line in lines]
-    search.refresh_search_text(CellLine.objects.filter(pk__in=ids))
-    str_store.reindex_many("line", CellLine.objects.filter(pk__in=ids).exclude(str_profile={}))
-    str_store.reindex_many("donor", [d for d in donors if d.str_profile])
 
 
 def _date(value):
@@ -231,7 +74,7 @@ def _profile(raw):
         return {}
 
 
-class _Plan:
+class Plan:
     """The rows a document becomes, worked out before anything is written."""
 
     def __init__(self, document, submission, institution, approved_by=None):
@@ -260,7 +103,7 @@ class _Plan:
         self.donor_numbers = {}  # donor local_id -> 3-character number
 
     # --- re-validation ------------------------------------------------------
-    def recheck(self):
+    def recheck(self) -> list[dict]:
         """What may have changed in the catalog since the validation run: cheap lookups only."""
         findings = []
         twin = (
@@ -275,7 +118,7 @@ class _Plan:
         )
         if twin is not None:
             findings.append(
-                _finding(
+                finding(
                     "NAME-3",
                     "",
                     f"This exact document was already approved as submission {twin.pk}; approving it "
@@ -286,7 +129,7 @@ class _Plan:
             local = line.get("local_id")
             if line.get("donor") in self.donor_refs and line.get("donor") not in self.catalog_donors:
                 findings.append(
-                    _finding(
+                    finding(
                         "REF-1",
                         f"/lines/{i}/donor",
                         f"Line {local}: donor {line.get('donor')!r} is no longer in the catalog.",
@@ -296,7 +139,7 @@ class _Plan:
             parent = line.get("parental_line")
             if parent in self.parent_refs and parent not in self.catalog_parents:
                 findings.append(
-                    _finding(
+                    finding(
                         "REF-1",
                         f"/lines/{i}/parental_line",
                         f"Line {local}: parental line {parent!r} is no longer in the catalog.",
@@ -307,7 +150,7 @@ class _Plan:
         for name in CellLine.objects.filter(name__in=list(given)).values_list("name", flat=True):
             i = given[name]
             findings.append(
-                _finding(
+                finding(
                     "NAME-3",
                     f"/lines/{i}/name",
                     f"The name {name} was taken in the catalog after this submission was validated; "
@@ -321,7 +164,7 @@ class _Plan:
         ):
             i = accessions[accession]
             findings.append(
-                _finding(
+                finding(
                     "STR-3",
                     f"/lines/{i}/cellosaurus",
                     f"A catalog line already carries Cellosaurus accession {accession}: this line is "
@@ -332,14 +175,14 @@ class _Plan:
         return findings
 
     # --- names ----------------------------------------------------------------
-    def assign_names(self):
+    def assign_names(self) -> None:
         # Call under the institution lock taken in _approve (see assign_names).
         try:
             result = assign_names(self.document, institution=self.institution)
         except ValueError as exc:  # e.g. the institution has used every donor number
-            raise _Conflict(
+            raise Conflict(
                 [
-                    _finding(
+                    finding(
                         "NAME-3",
                         "/lines",
                         f"Names could not be assigned: {exc}. Nothing was written; a curator must "
@@ -362,7 +205,7 @@ class _Plan:
             default_change_reason=f"approved submission {self.submission.pk}",
         )
 
-    def write(self):
+    def write(self) -> list[CellLine]:
         now = timezone.now()
         donors = self._write_donors()
         lines = self._write_lines(donors, now)
@@ -488,9 +331,9 @@ class _Plan:
                 or line.get("parental_line") in created_by_local
             ]
             if not ready:
-                raise _Conflict(
+                raise Conflict(
                     [
-                        _finding(
+                        finding(
                             "REF-1",
                             "/lines",
                             "Parental lines refer to each other in a cycle; nothing was written.",
@@ -530,9 +373,9 @@ class _Plan:
         )
         name = line.get("name") or self.line_names.get(line.get("local_id"))
         if not name:
-            raise _Conflict(
+            raise Conflict(
                 [
-                    _finding(
+                    finding(
                         "NAME-1",
                         f"/lines/{self.lines.index(line)}/name",
                         f"Line {line.get('local_id')}: no name could be assigned.",

@@ -32,8 +32,8 @@ from core.roles import ROLES
 from core.vocabulary import load_builtin
 from lines.models import CellLine, ProtocolVersion, Submission
 from lines.submissions import tasks
+from lines.submissions.approval import approve_submission
 from lines.submissions.protocol import V1_IDENTIFIER, V1_SETTINGS, schema_for
-from lines.submissions.writer import approve_submission
 from prism.celery import app as celery_app
 from tests.celery_worker import wait_for
 from tests.conftest import client_for

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from lines.models import CellLine, Submission
-from lines.submissions import pipeline, tasks, writer
+from lines.submissions import approval, pipeline, tasks
 from tests.conftest import client_for
 from tests.factories import SubmissionFactory
 from tests.submission_helpers import SUBMISSIONS_URL as URL
@@ -36,8 +36,8 @@ def test_a_second_approval_while_one_is_in_progress_is_a_409_and_the_worker_writ
     assert rejected.status_code == 409
 
     # The worker: the first delivery writes the lines, a redelivery does nothing.
-    assert len(writer.run_approval(pk)) == 2
-    assert writer.run_approval(pk) is None
+    assert len(approval.run_approval(pk)) == 2
+    assert approval.run_approval(pk) is None
     assert CellLine.objects.filter(submission_id=pk).count() == 2
     body = detail(depositor, pk).json()
     assert body["status"] == "approved" and body["decided_by"] == "cora" and len(body["lines"]) == 2
@@ -48,7 +48,7 @@ def test_a_worker_holding_the_approval_claim_keeps_a_redelivery_out(depositor, s
     approve(pk, run=False)
     submission = Submission.objects.get(pk=pk)
     assert submission.claim_for_approval()
-    assert writer.run_approval(pk) is None  # the first run is alive: hands off
+    assert approval.run_approval(pk) is None  # the first run is alive: hands off
     assert Submission.objects.get(pk=pk).status == "approving"
     assert not CellLine.objects.exists()
 
