@@ -13,17 +13,17 @@ from rest_framework import generics, serializers
 
 from core.api import KeysetPagination, StrictDjangoFilterBackend, reject_unknown_params
 from lines.holdings import representation as rep
-from lines.holdings.api import (
+from lines.holdings.api import HoldingsView
+from lines.holdings.filters import DonorFilter
+from lines.holdings.serializers import (
     ConsentTermsSerializer,
     DonorFactsSerializer,
     DonorSummarySerializer,
     FastSerializer,
-    HoldingsView,
     LineRefSerializer,
     VariantSerializer,
     check_lookup,
 )
-from lines.holdings.filters import DonorFilter
 from lines.models import CellLine
 from lines.selectors import donors_visible_to
 
