@@ -1,6 +1,6 @@
-"""The web pages researchers, depositors and curators use: home, catalog, line page,
-compare, account (token, password reset) and the curator dashboard. Each page shows a
-user exactly the lines the API would, and no page's query count grows with its size."""
+"""The catalog pages researchers, depositors and curators use: every page for every role, home,
+the catalog (filters, facets, sorting, htmx, export, paging, caching), accounts and the curator
+dashboard. Each shows a user exactly the lines the API would; no query count grows with size."""
 
 import re
 
@@ -10,140 +10,17 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
-from django.utils.html import escape
 from rest_framework.authtoken.models import Token
 
-from distribution.eligibility import evaluate_lines
-from donors.duo import Purpose
-from lines.holdings.facets import FACETS
-from lines.models import CellLine
-from lines.search_text import refresh_search_text
 from tests.factories import (
     CellLineFactory,
     ConsentFactory,
     DonorFactory,
-    QCRecordFactory,
     VariantFactory,
 )
+from tests.lines.holdings.pages_catalog import ROLES, browser_for, line_names
 
 pytestmark = pytest.mark.django_db
-
-CORE = (
-    "identity",
-    "genomic_integrity",
-    "mycoplasma",
-    "sterility",
-    "pluripotency",
-    "trilineage",
-    "vector_clearance",
-)
-ROLES = ("anonymous", "researcher", "depositor", "other_depositor", "curator")
-
-
-def browser_for(user):
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def as_role(request):
-    def get(role):
-        return browser_for(None if role == "anonymous" else request.getfixturevalue(role))
-
-    return get
-
-
-def line_names(html):
-    """Line names in the catalog table (the row headers link to the line pages)."""
-    return set(re.findall(r'<th scope="row" data-label="Line"><a href="/lines/([^/"]+)/"', html))
-
-
-@pytest.fixture
-def catalog(owner_institution, other_institution):
-    """UKB: a SOD1 A4V line with a full passing QC panel (open consent, commercial use
-    allowed) and its subclone, plus a withdrawn line. UCSF: a FUS line under a
-    non-commercial consent that keeps genetic data to curators, a healthy control
-    with a failed QC test, and an unreleased draft."""
-    now = timezone.now()
-    sod1 = DonorFactory(
-        institution=owner_institution,
-        code="UKBD001",
-        donor_number="001",
-        sex="female",
-        age_at_sampling=61,
-        ancestry="European",
-        age_at_onset=58,
-    )
-    ConsentFactory(donor=sod1, genetic_data="open", codes=["DUO:0000042"])
-    VariantFactory(donor=sod1)
-    fus = DonorFactory(
-        institution=other_institution,
-        code="UCSFD001",
-        donor_number="001",
-        sex="male",
-        age_at_sampling=34,
-        ancestry="East Asian",
-        age_at_onset=30,
-        str_profile={},
-    )
-    ConsentFactory(donor=fus, genetic_data="controlled", codes=["DUO:0000042", "DUO:0000046"])
-    VariantFactory(
-        donor=fus,
-        gene="FUS",
-        hgnc_id="HGNC:4010",
-        hgvs="NM_004960.4:c.1561C>T",
-        protein="p.Arg521Cys",
-        legacy_name="R521C",
-    )
-    control = DonorFactory(
-        institution=other_institution,
-        code="UCSFD002",
-        donor_number="002",
-        disease="",
-        disease_label="",
-        family_history="",
-        onset_site="",
-        age_at_onset=None,
-        sex="male",
-        age_at_sampling=70,
-    )
-    ConsentFactory(donor=control, genetic_data="open", codes=["DUO:0000042"])
-    hidden = DonorFactory(institution=owner_institution, code="UKBD003", donor_number="003")
-    ConsentFactory(donor=hidden)
-
-    profile = {"D5S818": ["11", "12"], "TH01": ["6", "9.3"], "Amelogenin": ["X"]}
-    parent = CellLineFactory(donor=sod1, name="UKBi001-A", released_at=now, qc_status="passed", str_profile=profile)
-    for test in CORE:
-        QCRecordFactory(
-            line=parent,
-            test=test,
-            result="pass",
-            details={"markers": {"OCT4": 97.5, "NANOG": 95}} if test == "pluripotency" else {},
-        )
-    subclone = CellLineFactory(
-        donor=sod1,
-        name="UKBi001-A-1",
-        parental_line=parent,
-        released_at=now,
-        modification_type="gene_correction",
-    )
-    fus_line = CellLineFactory(donor=fus, name="UCSFi001-A", released_at=now, str_profile={"TH01": ["7", "8"]})
-    control_line = CellLineFactory(donor=control, name="UCSFi002-A", released_at=now, qc_status="failed")
-    QCRecordFactory(line=control_line, test="mycoplasma", result="fail")
-    withdrawn = CellLineFactory(donor=hidden, name="UKBi003-A", status="withdrawn", status_reason="consent withdrawn")
-    draft = CellLineFactory(donor=fus, name="UCSFi001-B", status="draft")
-    refresh_search_text(CellLine.objects.all())
-    return {
-        "parent": parent,
-        "subclone": subclone,
-        "fus": fus_line,
-        "control": control_line,
-        "withdrawn": withdrawn,
-        "draft": draft,
-    }
 
 
 # --- every page renders for every role ---------------------------------------------
@@ -414,111 +291,6 @@ def test_the_catalog_works_without_javascript(client, catalog):
     assert 'name="names" value="UKBi001-A"' in html
 
 
-# --- line page -----------------------------------------------------------------------
-
-
-def test_the_line_page_lays_out_what_the_api_shows(client, catalog):
-    html = client.get("/lines/UKBi001-A/").content.decode()
-
-    assert "<h1>UKBi001-A</h1>" in html
-    assert "UKBD001" in html and "amyotrophic lateral sclerosis" in html and "61 years" in html
-    assert "A4V" in html and "NM_000454.5:c.14C&gt;T" in html and "Heterozygous" in html
-    # QC panel with pass badges and values (markers with % positive).
-    assert html.count('<span class="badge pass">Pass</span>') == len(CORE)
-    assert "OCT4 97.5 %" in html and "NANOG 95 %" in html
-    # Consent in plain words.
-    assert "companies may use it" in html and "general research use" in html
-    # The isogenic family: the line itself highlighted, its subclone linked.
-    assert '<strong class="here" aria-current="page">UKBi001-A</strong>' in html
-    assert 'href="/lines/UKBi001-A-1/"' in html
-    # STR profile shown (open consent), and the hPSCreg link.
-    assert "D5S818" in html and "9.3" in html
-    assert 'href="https://hpscreg.eu/cell-line/UKBi001-A"' in html
-
-
-def test_the_subclone_page_shows_its_parent_above_it(client, catalog):
-    html = client.get("/lines/UKBi001-A-1/").content.decode()
-
-    tree = html[html.index('<ul class="tree"') : html.index("</ul>", html.index('<ul class="tree"'))]
-    assert tree.index('href="/lines/UKBi001-A/"') < tree.index('aria-current="page">UKBi001-A-1<')
-
-
-def test_genetic_data_a_consent_keeps_to_curators_is_not_on_the_page(as_role, catalog):
-    html = as_role("researcher").get("/lines/UCSFi001-A/").content.decode()
-
-    assert "R521C" not in html and ">FUS<" not in html and "p.Arg521Cys" not in html
-    assert "Not shown: the donor's consent keeps genetic data" in html
-    assert "non-commercial use only" in html
-    curator_html = as_role("curator").get("/lines/UCSFi001-A/").content.decode()
-    assert "R521C" in curator_html and "TH01" in curator_html
-
-
-@pytest.mark.parametrize(
-    ("role", "line", "status"),
-    [
-        ("anonymous", "UKBi003-A", 404),
-        ("researcher", "UKBi003-A", 404),
-        ("other_depositor", "UKBi003-A", 404),
-        ("depositor", "UKBi003-A", 200),
-        ("depositor", "UCSFi001-B", 404),
-        ("researcher", "UCSFi001-B", 404),
-        ("other_depositor", "UCSFi001-B", 200),
-        ("curator", "UCSFi001-B", 200),
-        ("researcher", "NOSUCHi999-Z", 404),
-        ("researcher", "x" * 300, 404),
-    ],
-)
-def test_the_line_page_is_404_for_lines_the_user_may_not_see(as_role, catalog, role, line, status):
-    assert as_role(role).get(f"/lines/{line}/").status_code == status
-
-
-def test_the_request_button_adds_the_line_to_the_basket(as_role, catalog):
-    client = as_role("researcher")
-    html = client.get("/lines/UKBi001-A/").content.decode()
-    assert 'action="/distribution/basket/add/"' in html and "Request this line" in html
-
-    response = client.post("/distribution/basket/add/", {"line": "UKBi001-A", "next": "/lines/UKBi001-A/"})
-    assert response.status_code == 302
-    assert "UKBi001-A" in client.get("/distribution/basket/").content.decode()
-    assert "Sign in to request" in Client().get("/lines/UKBi001-A/").content.decode()
-
-
-# --- compare -------------------------------------------------------------------------
-
-
-def test_compare_puts_two_to_four_lines_side_by_side(client, catalog):
-    response = client.get("/lines/compare/?names=UKBi001-A&names=UCSFi001-A&names=UCSFi002-A")
-
-    assert response.status_code == 200
-    html = response.content.decode()
-    header = re.search(r"<thead>(.*?)</thead>", html, re.S).group(1)
-    assert re.findall(r'href="/lines/([^/]+)/"', header) == [
-        "UKBi001-A",
-        "UCSFi001-A",
-        "UCSFi002-A",
-    ]
-    assert "SOD1 A4V" in html and "Healthy control" in html
-    assert '<span class="badge fail">Fail</span>' in html  # the control's mycoplasma
-    assert "R521C" not in html  # still follows the consent
-
-
-@pytest.mark.parametrize(
-    "names", [["UKBi001-A"], ["UKBi001-A", "UKBi001-A-1", "UCSFi001-A", "UCSFi002-A", "UKBi002-A"]]
-)
-def test_compare_with_one_or_five_lines_says_what_to_do(client, catalog, names):
-    response = client.get("/lines/compare/", {"names": names})
-
-    assert response.status_code == 400
-    assert f"Choose between 2 and 4 lines to compare (you chose {len(names)})" in response.content.decode()
-
-
-def test_compare_does_not_reveal_hidden_lines(as_role, catalog):
-    html = as_role("researcher").get("/lines/compare/?names=UKBi001-A&names=UKBi003-A").content.decode()
-
-    assert "No line visible to you is called UKBi003-A" in html
-    assert "consent withdrawn" not in html
-
-
 # --- accounts ------------------------------------------------------------------------
 
 
@@ -598,67 +370,3 @@ def test_the_dashboard_shows_queues_and_qc_completeness(as_role, catalog):
     assert re.search(r'data-missing="identity">.*?>3<', html)
     assert re.search(r'data-failing="mycoplasma">.*?>1<', html)
     assert 'href="/submissions/review/"' in html and 'href="/distribution/queue/"' in html
-
-
-def test_the_line_page_lists_every_condition_in_the_eligibility_answers_words(client, owner_institution):
-    # GSO, NMDS and RS are enforced by the request workflow like IRB and GS: the page lists them all.
-    codes = ["DUO:0000016", "DUO:0000015", "DUO:0000012", "DUO:0000021", "DUO:0000022"]
-    donor = DonorFactory(institution=owner_institution, donor_number="091")
-    ConsentFactory(donor=donor, codes=["DUO:0000042", *codes])
-    line = CellLineFactory(donor=donor, institution=owner_institution, name="UKBi091-A")
-    answer = evaluate_lines([line], Purpose(frozenset({"DUO:0000006"})))[0]
-
-    html = client.get(f"/lines/{line.name}/").content.decode()
-    section = html[html.index("Conditions you must accept") :]
-    assert {c.code for c in answer.conditions} == set(codes)
-    for condition in answer.conditions:
-        assert escape(condition.text) in section, condition.code
-
-
-def sidebar_counts(html):
-    """{facet: {value: count}} as the catalog sidebar shows them (selected values with no
-    matching line are offered at 0 so they can be cleared: left out here)."""
-    counts = {}
-    for name, value, count in re.findall(
-        r'name="(\w+)" value="([^"]*)"(?: checked)?>\s*<span>[^<]*</span> '
-        r'<span class="count" aria-label="(\d+) lines">',
-        html,
-    ):
-        if name in FACETS and int(count):
-            counts.setdefault(name, {})[value] = int(count)
-    return counts
-
-
-def facets_sex(facets):
-    return {v["value"]: v["count"] for v in facets["sex"]}
-
-
-def api_counts(facets):
-    return {
-        name: {v["value"]: v["count"] for v in values if v["value"] is not None}
-        for name, values in facets.items()
-        if any(v["value"] is not None for v in values)
-    }
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        "gene=SOD1",
-        "sex=male",  # a selected facet: its other values count over the other filters
-        "sex=male&institution=UCSF",
-        "sex=female&sex=male&qc_status=passed&search=ukb",
-        "gene=SOD1&disease=MONDO:0004976&availability=available",
-    ],
-)
-@pytest.mark.parametrize("role", ("anonymous", "curator"))
-def test_the_catalog_page_and_the_facets_api_give_the_same_counts(as_role, catalog, query, role):
-    client = as_role(role)
-    page = sidebar_counts(client.get(f"/lines/?{query}").content.decode())
-    facets = client.get(f"/api/v1/lines/facets/?{query}").json()["facets"]
-    listed = client.get(f"/api/v1/lines/?{query}&facets=true").json()["facets"]
-
-    assert page == api_counts(facets)
-    assert listed == facets
-    if query == "sex=male" and role == "anonymous":
-        assert page["sex"] == facets_sex(facets) == {"female": 2, "male": 2}
