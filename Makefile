@@ -66,7 +66,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install
+bench: migrate
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(DEV) $(BIN)/python -m bench $(BENCH_ARGS)
 

@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/prism_apibench"
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# The project folder (bench/ sits at its top).
+BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def run(stdout, options):
