@@ -1,8 +1,12 @@
 """The template's sheets and columns (with the description each column's help row
 shows), the README that ships with it, and how a problem names its place."""
 
+from lines.str.matching import CORE_MARKERS
+
 SHEETS = ("donors", "variants", "lines", "qc")
 STR_PREFIX = "str_profile."
+# One column per core STR marker (CLASTR's 18, lines.str.matching).
+STR_COLUMNS = {f"{STR_PREFIX}{marker}": ("alleles", "Alleles, e.g. 11,12") for marker in CORE_MARKERS}
 VIRAL_PREFIX = "viral_screening."
 VIRUSES = ("HIV-1", "HIV-2", "HBV", "HCV")
 FORMATS = ("json", "csv", "xlsx")
@@ -38,29 +42,7 @@ COLUMNS = {
         "consent.withdrawal_reason": ("text", ""),
         "consent.document_reference": ("text", "Consent form version or id"),
         **{f"{VIRAL_PREFIX}{virus}": ("text", "negative | positive | inconclusive | not_tested") for virus in VIRUSES},
-        **{
-            f"{STR_PREFIX}{marker}": ("alleles", "Alleles, e.g. 11,12")
-            for marker in (
-                "Amelogenin",
-                "CSF1PO",
-                "D2S1338",
-                "D3S1358",
-                "D5S818",
-                "D7S820",
-                "D8S1179",
-                "D13S317",
-                "D16S539",
-                "D18S51",
-                "D19S433",
-                "D21S11",
-                "FGA",
-                "Penta D",
-                "Penta E",
-                "TH01",
-                "TPOX",
-                "vWA",
-            )
-        },
+        **STR_COLUMNS,
     },
     "variants": {
         "donor": ("text", "Donor local_id (a germline variant of the donor)"),
@@ -126,29 +108,7 @@ COLUMNS = {
         "markers": ("markers", "marker=percent; …  e.g. OCT4=96; TRA-1-60=91.5"),
         "germ_layers": ("list", "ectoderm; mesoderm; endoderm"),
         **{f"{VIRAL_PREFIX}{virus}": ("text", "negative | positive | inconclusive | not_tested") for virus in VIRUSES},
-        **{
-            f"{STR_PREFIX}{marker}": ("alleles", "Alleles, e.g. 11,12")
-            for marker in (
-                "Amelogenin",
-                "CSF1PO",
-                "D2S1338",
-                "D3S1358",
-                "D5S818",
-                "D7S820",
-                "D8S1179",
-                "D13S317",
-                "D16S539",
-                "D18S51",
-                "D19S433",
-                "D21S11",
-                "FGA",
-                "Penta D",
-                "Penta E",
-                "TH01",
-                "TPOX",
-                "vWA",
-            )
-        },
+        **STR_COLUMNS,
     },
 }
 # The key that ties a row to its parent, per sheet.
