@@ -382,7 +382,8 @@ urlpatterns = [
     path("lines/facets/", LineFacets.as_view(), name="api-line-facets"),
     path("lines/export.csv", LineExportCSV.as_view(), name="api-line-export-csv"),
     path("lines/export.json", LineExportJSON.as_view(), name="api-line-export-json"),
-    path("lines/<str:name>/", LineDetail.as_view(), name="api-line-detail"),
+    # path: Cellosaurus names may hold a "/" (066MD-CUMC/INSERM).
+    path("lines/<path:name>/", LineDetail.as_view(), name="api-line-detail"),
     path("qc/", QCRecordList.as_view(), name="api-qc-list"),
     path("qc/<str:record_id>/", QCRecordDetail.as_view(), name="api-qc-detail"),
     path("institutions/", InstitutionList.as_view(), name="api-institution-list"),

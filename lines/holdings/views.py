@@ -548,5 +548,6 @@ def compare(request):
 urlpatterns = [
     path("", catalog, name="catalog"),
     path("compare/", compare, name="line-compare"),
-    path("<str:name>/", line_detail, name="line-detail"),
+    # path: Cellosaurus names may hold a "/" (066MD-CUMC/INSERM).
+    path("<path:name>/", line_detail, name="line-detail"),
 ]
