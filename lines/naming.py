@@ -21,8 +21,8 @@ from lines.models import CellLine
 # Bioregistry's pattern for hPSCreg, with named groups.
 NAME_RE = re.compile(
     r"^(?P<institution>[A-Z]{2,6})(?P<type>[ei])(?P<donor_number>[A-Za-z0-9]{3})"
-    r"-(?P<clone>[A-Z]{1,2})(?:-(?P<subclone>[A-Za-z0-9]{1,2}))?$"
-)
+    r"-(?P<clone>[A-Z]{1,2})(?:-(?P<subclone>[A-Za-z0-9]{1,2}))?\Z"
+)  # \Z, not $: "$" also matches before a trailing newline ("UKBi008-A\n").
 MAX_LENGTH = 15
 IPSC = "i"
 ESC = "e"
@@ -70,9 +70,14 @@ def name_problems(name):
     if not isinstance(name, str) or not name:
         return ["a name must be a non-empty string"]
     problems = []
+    if name != name.strip():
+        problems.append(
+            "has a space, tab or newline at its start or end; a name is stored exactly as "
+            "hPSCreg writes it, so remove it"
+        )
     if len(name) > MAX_LENGTH:
         problems.append(f"is {len(name)} characters long; hPSCreg names are at most {MAX_LENGTH}")
-    if parse_name(name) is None:
+    if parse_name(name.strip()) is None:
         problems.append(
             "does not follow <institution code (2–6 capitals)><i|e><3-character donor number>"
             "-<clone letter>[-<subclone number>], e.g. UKBi008-A or UKBi008-A-2"

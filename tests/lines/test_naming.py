@@ -6,7 +6,9 @@ import csv
 import pytest
 
 from lines import naming
+from lines.models import ProtocolVersion
 from lines.naming import assign_names
+from lines.submissions.validation import validate_document
 from tests.documents import line, valid_document
 from tests.factories import CellLineFactory, DonorFactory
 
@@ -80,3 +82,20 @@ def test_assign_names_continues_a_catalog_donor_and_parent(owner_institution):
     # A subclone of a subclone hangs off the original parent (flat numbering).
     assert result.line_names == {"L1": "UKBi012-C", "L2": "UKBi012-A-4", "L3": "UKBi012-A-5"}
     assert result.donor_numbers["PD-K"] == "012"
+
+
+@pytest.mark.parametrize("name", ["UKBi008-A\n", " UKBi008-A", "UKBi008-A ", "UKBi008-A\t"])
+def test_a_name_with_whitespace_at_either_end_is_refused_not_stored_as_given(name, owner_institution):
+    assert naming.parse_name(name) is None
+    problems = naming.name_problems(name)
+    assert problems and "space, tab or newline" in problems[0]
+    assert len(problems) == 1  # the rest of the name is fine: say only what is wrong
+
+    document = valid_document(1)
+    document["lines"][0]["name"] = name
+    findings = validate_document(
+        document, protocol=ProtocolVersion.objects.get(number=1), institution=owner_institution
+    )
+    assert [(f["rule"], f["location"]) for f in findings if f["rule"].startswith("NAME")] == [
+        ("NAME-1", "/lines/0/name")
+    ]
