@@ -71,14 +71,19 @@ def disease(curie, label):
     return {"id": curie, "label": label} if curie else None
 
 
-def line_links(line):
-    accession = line.cellosaurus_accession
-    hpscreg = line.hpscreg_name or (line.name if line.name_conforms else "")
+def registry_links(accession, hpscreg_name):
+    """Links to the registries that hold the line: Cellosaurus (its RRID) where an
+    accession is known, hPSCreg only where a registration is recorded (a name that
+    merely follows hPSCreg's pattern is not a registration)."""
     return {
         "cellosaurus": f"https://www.cellosaurus.org/{accession}" if accession else None,
         "rrid": f"RRID:{accession}" if accession else None,
-        "hpscreg": f"https://hpscreg.eu/cell-line/{quote(hpscreg, safe='')}" if hpscreg else None,
+        "hpscreg": f"https://hpscreg.eu/cell-line/{quote(hpscreg_name, safe='')}" if hpscreg_name else None,
     }
+
+
+def line_links(line):
+    return registry_links(line.cellosaurus_accession, line.hpscreg_name)
 
 
 def donor_summary(donor, viewer):
@@ -294,8 +299,6 @@ def summary_from_row(row, viewer):
     if row["donor_id"] and _row_sees_genetic_data(row, viewer):
         genes |= row["germline_genes"]
     has_consent = row["donor__consent__id"] is not None
-    accession = row["cellosaurus_accession"]
-    hpscreg = row["hpscreg_name"] or (row["name"] if row["name_conforms"] else "")
     released = row["released_at"]
     donor = None
     if row["donor_id"]:
@@ -330,11 +333,7 @@ def summary_from_row(row, viewer):
         "modification_type": row["modification_type"],
         "parental_line": row["parental_line__name"],
         "genes": sorted(genes),
-        "links": {
-            "cellosaurus": f"https://www.cellosaurus.org/{accession}" if accession else None,
-            "rrid": f"RRID:{accession}" if accession else None,
-            "hpscreg": f"https://hpscreg.eu/cell-line/{quote(hpscreg, safe='')}" if hpscreg else None,
-        },
+        "links": registry_links(row["cellosaurus_accession"], row["hpscreg_name"]),
         "released_at": released.isoformat() if released else None,
     }
 

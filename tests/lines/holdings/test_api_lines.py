@@ -196,7 +196,8 @@ def test_line_detail_shows_relatives_qc_consent_and_links(catalog, api_client):
     assert parent["links"] == {
         "cellosaurus": "https://www.cellosaurus.org/CVCL_ZZ01",
         "rrid": "RRID:CVCL_ZZ01",
-        "hpscreg": "https://hpscreg.eu/cell-line/UKBi001-A",
+        # Its name follows hPSCreg's pattern, but no registration is recorded: no link.
+        "hpscreg": None,
     }
     assert [s["name"] for s in parent["isogenic"]["subclones"]] == ["UKBi001-A-1", "UKBi001-A-2"]
     core = [t for t in parent["qc"]["tests"] if t["required"]]

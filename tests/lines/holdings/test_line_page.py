@@ -38,9 +38,22 @@ def test_the_line_page_lays_out_what_the_api_shows(client, catalog):
     # The isogenic family: the line itself highlighted, its subclone linked.
     assert '<strong class="here" aria-current="page">UKBi001-A</strong>' in html
     assert 'href="/lines/UKBi001-A-1/"' in html
-    # STR profile shown (open consent), and the hPSCreg link.
+    # STR profile shown (open consent); no hPSCreg link, as no registration is recorded.
     assert "D5S818" in html and "9.3" in html
-    assert 'href="https://hpscreg.eu/cell-line/UKBi001-A"' in html
+    assert "hpscreg.eu" not in html
+
+
+def test_registry_links_only_where_a_registration_or_accession_is_known(client, catalog):
+    line = catalog["fus"]
+    line.hpscreg_name, line.cellosaurus_accession = "UCSFi001-A", "CVCL_ZZ77"
+    line.save()
+    html = client.get("/lines/UCSFi001-A/").content.decode()
+    assert 'href="https://hpscreg.eu/cell-line/UCSFi001-A"' in html
+    assert "Cellosaurus RRID:CVCL_ZZ77" in html
+    record = client.get("/api/v1/lines/UCSFi001-A/").json()
+    assert record["links"]["hpscreg"] == "https://hpscreg.eu/cell-line/UCSFi001-A"
+    listed = client.get("/api/v1/lines/", {"institution": "UCSF"}).json()["results"]
+    assert [item["links"] for item in listed if item["name"] == "UCSFi001-A"] == [record["links"]]
 
 
 def test_the_subclone_page_shows_its_parent_above_it(client, catalog):
