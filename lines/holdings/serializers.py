@@ -52,7 +52,10 @@ class LineRefSerializer(serializers.Serializer):
 class LinksSerializer(serializers.Serializer):
     cellosaurus = serializers.URLField(allow_null=True, help_text="https://www.cellosaurus.org/CVCL_xxxx")
     rrid = serializers.CharField(allow_null=True, help_text="RRID:CVCL_xxxx")
-    hpscreg = serializers.URLField(allow_null=True, help_text="https://hpscreg.eu/cell-line/<name>")
+    hpscreg = serializers.URLField(
+        allow_null=True,
+        help_text="https://hpscreg.eu/cell-line/<registered name>; null unless an hPSCreg registration is recorded",
+    )
 
 
 class CellTypeSerializer(serializers.Serializer):
