@@ -68,7 +68,14 @@ def _blank_to_none(value):
 
 
 def disease(curie, label):
-    return {"id": curie, "label": label} if curie else None
+    """The donor's disease: a MONDO term, or, where the source's disease has no MONDO
+    mapping (Cellosaurus' NCIt/ORDO names), the words as written, flagged unmapped.
+    None for a healthy control."""
+    if curie:
+        return {"id": curie, "label": label, "mapped": True}
+    if label:
+        return {"id": None, "label": label, "mapped": False}
+    return None
 
 
 def registry_links(accession, hpscreg_name):
@@ -310,7 +317,7 @@ def summary_from_row(row, viewer):
             "sex": row["donor__sex"],
             "age_at_sampling": row["donor__age_at_sampling"],
             "ancestry": row["donor__ancestry"],
-            "disease": {"id": disease_id, "label": row["donor__disease_label"]} if disease_id else None,
+            "disease": disease(disease_id, row["donor__disease_label"]),
             "family_history": row["donor__family_history"] or None,
             "onset_site": row["donor__onset_site"] or None,
         }

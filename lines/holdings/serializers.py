@@ -40,8 +40,9 @@ def _choice(choices, **kwargs):
 
 
 class DiseaseSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text="MONDO id")
-    label = serializers.CharField()
+    id = serializers.CharField(allow_null=True, help_text="MONDO id; null when the disease has no MONDO mapping")
+    label = serializers.CharField(help_text="The MONDO label, or the disease as the source wrote it")
+    mapped = serializers.BooleanField(help_text="False: shown as written, not mapped to MONDO")
 
 
 class LineRefSerializer(serializers.Serializer):

@@ -201,3 +201,19 @@ def test_the_catalog_page_and_the_facets_api_give_the_same_counts(as_role, catal
     assert listed == facets
     if query == "sex=male" and role == "anonymous":
         assert page["sex"] == facets_sex(facets) == {"female": 2, "male": 2}
+
+
+def test_a_disease_without_a_mondo_mapping_is_shown_as_written_and_flagged(client, owner_institution):
+    donor = DonorFactory(
+        institution=owner_institution, code="CVCL-DONOR-1", disease="", disease_label="Parkinson disease (NCIt C26845)"
+    )
+    ConsentFactory(donor=donor, genetic_data="open", codes=["DUO:0000042"])
+    CellLineFactory(donor=donor, name="UKBi077-A")
+    unmapped = {"id": None, "label": "Parkinson disease (NCIt C26845)", "mapped": False}
+
+    assert client.get("/api/v1/lines/UKBi077-A/").json()["donor"]["disease"] == unmapped
+    listed = client.get("/api/v1/lines/", {"institution": "UKB"}).json()["results"]
+    assert [row["donor"]["disease"] for row in listed if row["name"] == "UKBi077-A"] == [unmapped]
+    html = client.get("/lines/UKBi077-A/").content.decode()
+    assert "Parkinson disease (NCIt C26845)" in html and "not mapped to MONDO" in html
+    assert "Healthy control" not in html
