@@ -25,7 +25,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import permissions, renderers, serializers, status
 from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -36,6 +36,7 @@ from core.api import (
     KeysetPagination,
     reject_unknown_params,
 )
+from core.parsers import JSONParser, load_json
 from core.roles import is_curator, is_depositor
 from lines.models import Submission, SubmissionFormat, SubmissionStateError, SubmissionStatus
 from lines.submissions.intake import SubmissionRefused, receive_submission
@@ -343,8 +344,8 @@ class SubmissionListCreate(SubmissionView):
         if request.content_type.startswith("application/json"):
             content = request.body
             try:
-                json.loads(content)
-            except (UnicodeDecodeError, ValueError) as exc:
+                load_json(content)
+            except ValueError as exc:
                 raise ParseError(f"The body is not valid JSON: {exc}") from exc
             fmt, filename = SubmissionFormat.JSON, ""
         else:

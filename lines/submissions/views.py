@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core.parsers import load_json
 from core.roles import is_curator, is_depositor
 from lines.models import (
     ProtocolVersion,
@@ -79,7 +80,7 @@ class UploadForm(forms.Form):
             raise forms.ValidationError("Send either a file or pasted JSON, not both.")
         if data.get("pasted"):
             try:
-                json.loads(data["pasted"])
+                load_json(data["pasted"])
             except ValueError as exc:
                 self.add_error("pasted", f"This is not valid JSON: {exc}")
         return data

@@ -32,6 +32,7 @@ sheet, row and column; it never raises anything else for bad content.
 
 import orjson
 
+from core.parsers import load_json
 from lines.submissions.formats.columns import (
     COLUMNS,
     FORMATS,
@@ -94,10 +95,12 @@ def _parse_json(data):
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return orjson.loads(data)
+        return load_json(data)
     except orjson.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}" if getattr(error, "lineno", None) else ""
         raise TemplateError([problem(where, f"the file is not valid JSON: {error.msg}")]) from None
+    except ValueError as error:  # valid JSON, but nested too deep
+        raise TemplateError([problem("", f"the file is not usable JSON: {error}")]) from None
 
 
 def _locate_json(pointer):

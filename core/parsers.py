@@ -1,0 +1,43 @@
+"""Reading a client's JSON: orjson, with a nesting limit, for the API (DRF's parser
+setting) and for pasted or uploaded documents. Kept apart from core.api because DRF
+imports its parser setting while core.api is itself importing DRF."""
+
+import orjson
+from rest_framework import exceptions
+from rest_framework.parsers import BaseParser
+
+# Deeper JSON is refused, never parsed into something that recurses later (Python's
+# json module raised RecursionError, a 500, on 100,000 "[").
+JSON_MAX_DEPTH = 1024
+
+
+def load_json(data: bytes | str) -> object:
+    """Parse JSON (orjson) and refuse nesting deeper than JSON_MAX_DEPTH. Raises
+    ValueError saying what is wrong and where; used for every JSON the catalog reads
+    from a client (API bodies, pasted and uploaded documents)."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in exc.msg:
+            raise ValueError(f"JSON is nested deeper than {JSON_MAX_DEPTH:,} levels ({exc})") from exc
+        raise
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > JSON_MAX_DEPTH:
+            raise ValueError(f"JSON is nested deeper than {JSON_MAX_DEPTH:,} levels")
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return value
+
+
+class JSONParser(BaseParser):
+    """DRF's JSON parser on orjson, with the depth limit: a 400 naming the problem."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return load_json(stream.read())
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
