@@ -249,3 +249,20 @@ def test_endpoints_are_in_the_openapi_schema(api_client):
         assert "400" in paths[endpoint]["post"]["responses"]
     search = paths["/api/v1/str/search/"]["post"]
     assert "application/json" in search["requestBody"]["content"]
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("post", "/api/v1/str/search/"),
+        ("post", "/api/v1/str/compare/"),
+        ("post", "/api/v1/str/batch/"),
+        ("get", "/api/v1/lines/"),
+        ("post", "/api/v1/eligibility/"),
+    ],
+)
+def test_a_bad_token_is_a_401_on_the_str_endpoints_as_everywhere(api_client, method, url):
+    api_client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    response = getattr(api_client, method)(url, {}, format="json") if method == "post" else api_client.get(url)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
