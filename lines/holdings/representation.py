@@ -25,8 +25,6 @@ from donors.models import Consent, Variant
 from lines.models import QCTest
 from lines.qc import required_tests
 
-NON_COMMERCIAL_CODES = frozenset(duo.NON_COMMERCIAL_CODES)
-NOT_FOR_PROFIT_CODES = frozenset(duo.NOT_FOR_PROFIT_CODES)
 QC_LABELS = dict(QCTest.choices)
 # QC whose details are the donor's genotype: identity (STR/SNP alleles) and genomic
 # integrity (karyotype, CNVs). Their details follow the consent's genetic-data level;
@@ -169,7 +167,7 @@ def consent_terms(consent):
 
     return {
         "commercial_use": duo.allows_commercial_use(duo.ConsentFacts(frozenset(by_curie), consent.disease, withdrawn)),
-        "not_for_profit_only": bool(set(by_curie) & NOT_FOR_PROFIT_CODES),
+        "not_for_profit_only": not set(by_curie).isdisjoint(duo.NOT_FOR_PROFIT_CODES),
         "codes": [term(t) for t in codes],
         "conditions": [
             {**term(by_curie[c.code]), "text": c.text, "curator_checks": c.curator_checks}
@@ -241,7 +239,7 @@ def attach_page_facts(rows):
     if consent_ids:
         non_commercial = set(
             Consent.codes.through.objects.filter(
-                consent_id__in=consent_ids, duoterm_id__in=NON_COMMERCIAL_CODES
+                consent_id__in=consent_ids, duoterm_id__in=duo.NON_COMMERCIAL_CODES
             ).values_list("consent_id", flat=True)
         )
     empty = frozenset()
@@ -281,7 +279,7 @@ def _row_from_line(line):
         "donor__consent__withdrawn_on": consent.withdrawn_on if consent else None,
         "engineered_genes": {v.gene for v in line.variants.all()},
         "germline_genes": {v.gene for v in donor.variants.all()} if donor is not None else set(),
-        "non_commercial": bool(consent) and any(t.curie in NON_COMMERCIAL_CODES for t in consent.codes.all()),
+        "non_commercial": bool(consent) and any(t.curie in duo.NON_COMMERCIAL_CODES for t in consent.codes.all()),
     }
     for field in (
         "code",
