@@ -399,8 +399,15 @@ def primary_profile(markers):
 
 
 def profile_conflicts(markers):
-    """{"D21S11": [["29", "30"], ["29"]]} for every marker whose sources disagree."""
-    return {marker: [list(v.alleles) for v in variants] for marker, variants in markers.items() if len(variants) > 1}
+    """Every version of each marker whose sources disagree, with the sources reporting it:
+    {"D21S11": [{"alleles": ["29", "30"], "sources": ["ATCC"]}, {"alleles": ["29"],
+    "sources": ["Cosmic-CLP"]}]}, so the scorer can rebuild each source's own profile
+    (lines.str.matching.source_profiles)."""
+    return {
+        marker: [{"alleles": list(v.alleles), "sources": list(v.sources)} for v in variants]
+        for marker, variants in markers.items()
+        if len(variants) > 1
+    }
 
 
 # --- donor facts ---------------------------------------------------------------------

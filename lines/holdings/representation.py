@@ -423,6 +423,8 @@ def line_detail(line, viewer, *, parent, siblings, subclones, same_donor, qc_rec
             "consent": consent_terms(consent),
             "str_profile": (line.str_profile or None) if genetic else None,
             "str_shown": genetic,
+            "str_sources": str_sources(line) if genetic else None,
+            "registry_parents": registry_parents(line),
             "derived_on": line.derived_on.isoformat() if line.derived_on else None,
             "passage_at_banking": line.passage_at_banking,
             "culture_medium": line.culture_medium or None,
@@ -433,6 +435,37 @@ def line_detail(line, viewer, *, parent, siblings, subclones, same_donor, qc_rec
         }
     )
     return data
+
+
+def str_sources(line):
+    """Who typed the profile and, where they disagree, which source reported which
+    alleles (the versions the STR search scores, one per group of agreeing sources)."""
+    conflicts = []
+    for marker, versions in sorted((line.str_conflicts or {}).items()):
+        for version in versions:
+            alleles, sources = (
+                (version.get("alleles", []), version.get("sources", [])) if isinstance(version, dict) else (version, [])
+            )
+            conflicts.append({"marker": marker, "alleles": list(alleles), "sources": list(sources)})
+    return {"sources": list(line.str_sources or []), "disagreements": conflicts}
+
+
+def registry_parents(line):
+    """The parents the registry names (Cellosaurus HI), each with its accession and
+    whether it is a line of this catalog: a fibroblast line such as HDF1388 is a
+    reference, not lost because it cannot be requested here."""
+    parent = line.parental_line if line.parental_line_id else None  # select_related by the views
+    catalog_accession = parent.cellosaurus_accession if parent is not None else ""
+    return [
+        {
+            "accession": p.get("accession") or None,
+            "name": p.get("name") or None,
+            "rrid": f"RRID:{p['accession']}" if p.get("accession") else None,
+            "url": f"https://www.cellosaurus.org/{p['accession']}" if p.get("accession") else None,
+            "in_catalog": bool(catalog_accession) and p.get("accession") == catalog_accession,
+        }
+        for p in line.registry_parents or ()
+    ]
 
 
 def qc_record(record, viewer):

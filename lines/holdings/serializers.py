@@ -179,6 +179,27 @@ class CellLineSummarySerializer(FastSerializer):
         return rep.summary_from_row(row, viewer)
 
 
+class StrDisagreementSerializer(serializers.Serializer):
+    marker = serializers.CharField()
+    alleles = serializers.ListField(child=serializers.CharField())
+    sources = serializers.ListField(child=serializers.CharField(), help_text="Empty where the source is not known.")
+
+
+class StrSourcesSerializer(serializers.Serializer):
+    sources = serializers.ListField(child=serializers.CharField(), help_text="Who typed the profile.")
+    disagreements = StrDisagreementSerializer(
+        many=True, help_text="Each version of a marker the sources disagree on, with the sources reporting it."
+    )
+
+
+class RegistryParentSerializer(serializers.Serializer):
+    accession = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    rrid = serializers.CharField(allow_null=True)
+    url = serializers.URLField(allow_null=True)
+    in_catalog = serializers.BooleanField(help_text="True when the parent is this catalog's parental line.")
+
+
 class CellLineDetailSerializer(CellLineSummarySerializer):
     name_conforms = serializers.BooleanField()
     hpscreg_name = serializers.CharField(allow_null=True)
@@ -197,6 +218,10 @@ class CellLineDetailSerializer(CellLineSummarySerializer):
         help_text="Marker → alleles; null unless genetic data is shown to you.",
     )
     str_shown = serializers.BooleanField()
+    str_sources = StrSourcesSerializer(allow_null=True, help_text="Null unless genetic data is shown to you.")
+    registry_parents = RegistryParentSerializer(
+        many=True, help_text="Parents the registry names (Cellosaurus HI), catalog lines or not."
+    )
     derived_on = serializers.DateField(allow_null=True)
     passage_at_banking = serializers.IntegerField(allow_null=True)
     culture_medium = serializers.CharField(allow_null=True)

@@ -472,6 +472,7 @@ def line_detail(request, name):
             "ancestry_labels": dict(Ancestry.choices),
             "str_markers": sorted((data["str_profile"] or {}).items()),
             "api_url": reverse("api-line-detail", args=[line.name]),
+            "str_search_url": f"{reverse('str-search')}?{urlencode({'line': line.name})}",
         },
     )
 

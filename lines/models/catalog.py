@@ -116,6 +116,13 @@ class CellLine(models.Model):
     )
     str_profile = models.JSONField(default=dict, blank=True)
     str_conflicts = models.JSONField(default=dict, blank=True)
+    str_sources = models.JSONField(default=list, blank=True, help_text="Who typed the STR profile (Cellosaurus ST).")
+    registry_parents = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='The parents the registry names (Cellosaurus HI): [{"accession": …, "name": …}], '
+        "kept when they are not catalog lines (a fibroblast line, say).",
+    )
     disease_note = models.CharField(max_length=300, blank=True, help_text="Disease as the source wrote it.")
     comments = models.TextField(blank=True)
     submission = models.ForeignKey(

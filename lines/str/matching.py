@@ -231,8 +231,8 @@ DEFAULT_MAX_RESULTS = 200
 # markers carry more than two alleles; three markers is the default here.
 MIXTURE_MARKER_THRESHOLD = 3
 
-# Conflicting source profiles multiply into variants; a reference with more
-# combinations than this is scored on the first ones only (real Cellosaurus
+# A reference is scored as one profile per group of agreeing sources; one with
+# more groups than this is scored on the first ones only (real Cellosaurus
 # entries have a handful).
 MAX_PROFILE_VARIANTS = 256
 
@@ -322,22 +322,56 @@ def score_profiles(query, reference, *, algorithm=DEFAULT_ALGORITHM, mode=DEFAUL
     return StrScore(score, shared, query_alleles, reference_alleles, markers)
 
 
-def profile_variants(profile, conflicts=None, *, limit=MAX_PROFILE_VARIANTS):
-    """Every profile a reference may have when its sources disagree.
+def _option(option):
+    """(alleles, sources) of one reported version of a marker: {"alleles": [...], "sources":
+    [...]} as the Cellosaurus importer keeps it, or a bare allele list (no sources known)."""
+    if isinstance(option, dict):
+        alleles, sources = option.get("alleles") or (), option.get("sources") or ()
+    else:
+        alleles, sources = option or (), ()
+    return sorted({str(a) for a in alleles}, key=allele_sort_key), [str(s) for s in sources]
 
-    `conflicts` maps a marker to the allele sets the sources report
-    ({"D21S11": [["29", "30"], ["29"]]}); each combination is one variant. Without
-    conflicts the profile is its only variant.
+
+def source_profiles(profile, conflicts=None, *, limit=MAX_PROFILE_VARIANTS):
+    """The profiles a reference's sources report, as CLASTR's ConflictResolver scores
+    them: one per group of agreeing sources, [(sources, profile)].
+
+    `conflicts` maps a marker to the versions its sources report
+    ({"D5S818": [{"alleles": ["13"], "sources": ["ATCC"]}, {"alleles": ["13", "14"],
+    "sources": ["PubMed=19787792"]}]}). When every conflicting marker names the same
+    sources, each source's profile takes the version it reported at every such marker,
+    and sources whose profiles agree form one group: no profile is scored that no
+    source reported. When the sources cannot be lined up (a version without sources,
+    or markers naming different sources), CLASTR falls back to every combination of
+    the versions, and so does this.
     """
     if not conflicts:
-        return [profile]
-    variants = [dict(profile)]
-    for marker, options in conflicts.items():
-        choices = [sorted({str(a) for a in option}, key=allele_sort_key) for option in options if option]
-        if not choices:
-            continue
-        variants = [{**variant, marker: alleles} for variant in variants for alleles in choices][:limit]
-    return variants
+        return [([], profile)]
+    options = {marker: [_option(o) for o in versions if o] for marker, versions in conflicts.items()}
+    options = {marker: versions for marker, versions in options.items() if versions}
+    named = [{s for _, sources in versions for s in sources} for versions in options.values()]
+    resolvable = all(sources for versions in options.values() for _, sources in versions) and all(
+        n == named[0] for n in named
+    )
+    if not resolvable:
+        variants = [dict(profile)]
+        for marker, versions in options.items():
+            variants = [{**v, marker: alleles} for v in variants for alleles, _ in versions][:limit]
+        return [([], variant) for variant in variants]
+    groups: dict = {}
+    order = list(dict.fromkeys(s for versions in options.values() for _, sources in versions for s in sources))
+    for source in order:
+        variant = dict(profile)
+        for marker, versions in options.items():
+            variant[marker] = next(alleles for alleles, sources in versions if source in sources)
+        key = tuple(sorted((m, tuple(a)) for m, a in variant.items()))
+        groups.setdefault(key, ([], variant))[0].append(source)
+    return list(groups.values())[:limit]
+
+
+def profile_variants(profile, conflicts=None, *, limit=MAX_PROFILE_VARIANTS):
+    """The profiles a reference is scored as: one per group of agreeing sources."""
+    return [variant for _, variant in source_profiles(profile, conflicts, limit=limit)]
 
 
 class ConflictScore:
@@ -361,6 +395,45 @@ def score_with_conflicts(query, reference, conflicts=None, **options):
     best = max(results, key=_rank_key)
     worst = min(results, key=_rank_key)
     return ConflictScore(best, worst, len(results))
+
+
+SHARED, PARTLY_SHARED, DIFFERENT, ONLY_QUERY, ONLY_REFERENCE = (
+    "shared",
+    "partly shared",
+    "different",
+    "only in the query",
+    "only in the reference",
+)
+
+
+def marker_comparison(query, reference):
+    """Marker by marker, as CLASTR shows a hit: for each marker of either profile (in
+    the standard order, Amelogenin first), the query's and the reference's alleles,
+    the alleles both have, and how they compare."""
+    order = {marker: i for i, marker in enumerate(KNOWN_MARKERS)}
+    rows = []
+    for marker in sorted(query.keys() | reference.keys(), key=lambda m: (order.get(m, len(order)), m)):
+        q, r = query.get(marker), reference.get(marker)
+        if q is None or r is None:
+            state = ONLY_QUERY if r is None else ONLY_REFERENCE
+            shared = []
+        else:
+            shared = sorted(set(q) & set(r), key=allele_sort_key)
+            if set(q) == set(r):
+                state = SHARED
+            else:
+                state = PARTLY_SHARED if shared else DIFFERENT
+        rows.append(
+            {"marker": marker, "query": list(q or ()), "reference": list(r or ()), "shared": shared, "state": state}
+        )
+    return rows
+
+
+def best_source_profile(query, reference, conflicts=None, **options):
+    """The profile (of a reference's source groups) that scores best against the query:
+    the one a hit's score was taken from."""
+    variants = profile_variants(reference, conflicts)
+    return max(variants, key=lambda v: _rank_key(score_profiles(query, v, **options)))
 
 
 def is_possible_mixture(profile, *, threshold=MIXTURE_MARKER_THRESHOLD):

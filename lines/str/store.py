@@ -70,19 +70,27 @@ def _stored_profile(raw):
 
 
 def _stored_conflicts(raw):
+    """A reference's disagreeing versions, normalised, each with its sources (a bare
+    allele list from an older import or a deposit keeps no sources)."""
     conflicts = {}
     for name, options in (raw or {}).items():
         marker = canonical_marker(name) or str(name).strip()
         cleaned = []
         for option in options or ():
+            value, sources = (
+                (option.get("alleles"), option.get("sources") or []) if isinstance(option, dict) else (option, [])
+            )
             try:
-                alleles = parse_alleles(marker, option)
+                alleles = parse_alleles(marker, value)
             except ProfileError:
                 continue
-            if alleles and alleles not in cleaned:
-                cleaned.append(alleles)
+            same = next((c for c in cleaned if c["alleles"] == alleles), None)
+            if same is None:
+                cleaned.append({"alleles": alleles, "sources": [str(s) for s in sources]})
+            else:
+                same["sources"].extend(str(s) for s in sources if str(s) not in same["sources"])
         if len(cleaned) > 1:
-            conflicts[marker] = cleaned
+            conflicts[marker] = cleaned if any(c["sources"] for c in cleaned) else [c["alleles"] for c in cleaned]
     return conflicts
 
 

@@ -5,6 +5,7 @@ import re
 
 from django import forms
 from django.http import HttpResponse
+from django.db.models import Q
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
@@ -12,6 +13,8 @@ from django.views.decorators.http import require_http_methods
 from lines.str.batch import MAX_BATCH_PROFILES, BatchError, batch_csv, read_batch, run_batch
 from lines.str.matching import (
     ALGORITHMS,
+    best_source_profile,
+    marker_comparison,
     DEFAULT_MAX_RESULTS,
     DEFAULT_MIN_MARKERS,
     DEFAULT_SCORE_FILTER,
@@ -21,6 +24,8 @@ from lines.str.matching import (
     scored_marker_count,
     similarity_band,
 )
+from donors.disclosure import may_see_genetic_data
+from lines.models import CellLine, StrIndexEntry
 from lines.str.search import search_profiles
 
 ALGORITHM_LABELS = {
@@ -39,8 +44,29 @@ _SEPARATED = re.compile(r"^\s*(?:ST\s+)?(?P<marker>[^:=\t]+?)\s*[:=\t]\s*(?P<all
 _SPACED = re.compile(r"^\s*(?P<marker>\S+)\s+(?P<alleles>[0-9XYNxyn].*?)\s*$")
 
 
+_CELLS = re.compile(r"\t|\s{2,}")
+
+
+def _line_page_table(lines):
+    """The profile as a line page shows it, copied from its table: a row of markers
+    headed "Marker" and a row of alleles headed "Alleles", tab- (or space-) separated."""
+    rows = [line for line in lines if line.strip()]
+    if len(rows) != 2:
+        return None
+    markers, alleles = (_CELLS.split(row.strip()) for row in rows)
+    if markers[0].strip().lower() != "marker" or alleles[0].strip().lower() != "alleles":
+        return None
+    if len(markers) != len(alleles):
+        return None
+    return {m.strip(): a.strip() for m, a in zip(markers[1:], alleles[1:], strict=True)}
+
+
 def parse_pasted_profile(text):
-    """A marker → alleles mapping from pasted lines; returns (raw, problems by line)."""
+    """A marker → alleles mapping from pasted lines ("D5S818: 10,13", one per line, or
+    the line page's two-row table); returns (raw, problems by line)."""
+    table = _line_page_table(text.splitlines())
+    if table is not None:
+        return table, {}
     raw, problems = {}, {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.strip().startswith("#"):
@@ -57,7 +83,8 @@ def parse_pasted_profile(text):
 class StrSearchForm(forms.Form):
     profile = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 12, "cols": 40, "spellcheck": "false"}),
-        help_text="One marker per line, e.g. “D5S818: 10,13”. ND for not determined.",
+        help_text="One marker per line, e.g. “D5S818: 10,13”, or the table copied from a line page. "
+        "ND for not determined.",
     )
     algorithm = forms.ChoiceField(choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS], initial="tanabe")
     mode = forms.ChoiceField(choices=[(m, MODE_LABELS[m]) for m in MODES], initial="non_empty", label="Scoring mode")
@@ -94,12 +121,57 @@ class StrBatchForm(forms.Form):
     algorithm = forms.ChoiceField(choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS], initial="tanabe")
 
 
+def _line_profile_text(user, name):
+    """A visible line's STR profile as the search form reads it, when its donor's consent
+    lets this user see it (the line page's "search with this profile" link: the profile
+    itself never goes into a URL)."""
+    line = CellLine.objects.visible_to(user).select_related("donor__consent").filter(name=name).first()
+    if line is None or not line.str_profile or not may_see_genetic_data(user, line.donor):
+        return None
+    return "\n".join(f"{marker}: {','.join(alleles)}" for marker, alleles in line.str_profile.items())
+
+
+def _hit_markers(hits, query, options):
+    """Each hit's marker-by-marker comparison with the query (against the source group
+    its score came from)."""
+    if not hits:
+        return
+    wanted = Q()
+    for hit in hits:
+        wanted |= Q(kind=hit.kind, object_id=hit.object_id)
+    entries = {
+        (e.kind, e.object_id): e
+        for e in StrIndexEntry.objects.filter(wanted, removed=False).only("kind", "object_id", "profile", "conflicts")
+    }
+    for hit in hits:
+        entry = entries.get((hit.kind, hit.object_id))
+        if entry is None:
+            hit.comparison = []
+            continue
+        reference = best_source_profile(query, entry.profile, entry.conflicts, **options)
+        hit.comparison = marker_comparison(query, reference)
+
+
 @require_http_methods(["GET", "POST"])
 def str_search_page(request):
-    form = StrSearchForm(request.POST or None)
+    if request.method == "GET" and request.GET.get("line"):
+        text = _line_profile_text(request.user, request.GET["line"][:40])
+        if text is None:
+            form = StrSearchForm()
+            form.prefill_error = "That line has no STR profile you may see."
+        else:
+            form = StrSearchForm({**{k: v.initial for k, v in StrSearchForm.base_fields.items()}, "profile": text})
+    else:
+        form = StrSearchForm(request.POST or None)
     batch_form = StrBatchForm()
-    context = {"form": form, "batch_form": batch_form, "searched": False}
-    if request.method == "POST" and form.is_valid():
+    context = {
+        "form": form,
+        "batch_form": batch_form,
+        "searched": False,
+        "from_line": request.GET.get("line", "")[:40],
+        "prefill_error": getattr(form, "prefill_error", ""),
+    }
+    if form.is_bound and form.is_valid():
         data = form.cleaned_data
         profile = data["parsed_profile"]
         hits = search_profiles(
@@ -114,6 +186,11 @@ def str_search_page(request):
         )
         for hit in hits:
             hit.band = similarity_band(hit.score, data["algorithm"])
+        _hit_markers(
+            hits,
+            profile,
+            {"algorithm": data["algorithm"], "mode": data["mode"], "include_amelogenin": data["include_amelogenin"]},
+        )
         context.update(
             searched=True,
             hits=hits,
@@ -121,7 +198,7 @@ def str_search_page(request):
             query_mixture=is_possible_mixture(profile),
             algorithm_label=ALGORITHM_LABELS[data["algorithm"]],
         )
-    status = 400 if request.method == "POST" and not form.is_valid() else 200
+    status = 400 if form.is_bound and not form.is_valid() else 200
     return render(request, "str/search.html", context, status=status)
 
 

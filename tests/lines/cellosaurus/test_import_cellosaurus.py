@@ -108,7 +108,10 @@ class TestRelease29:
 
     def test_disagreeing_str_sources_are_kept_as_conflicts(self, release29):
         reference = ReferenceProfile.objects.get(accession="CVCL_M605")
-        assert reference.str_conflicts["D13S317"] == [["8", "11"], ["8"]]
+        assert reference.str_conflicts["D13S317"] == [
+            {"alleles": ["8", "11"], "sources": ["PubMed=25877200"]},
+            {"alleles": ["8"], "sources": ["Microsynth"]},
+        ]
         assert reference.str_profile["D13S317"] in (["8", "11"], ["8"])
         assert set(reference.str_sources) == {"Microsynth", "PubMed=25877200"}
 
@@ -363,7 +366,9 @@ def test_conflicting_sources_on_one_str_line_become_a_profile_and_conflicts():
         "Amelogenin": ["X", "Y"],
         "TH01": ["6", "9.3"],
     }
-    assert entry.str_conflicts == {"D21S11": [["29", "30"], ["29"]]}
+    assert entry.str_conflicts == {
+        "D21S11": [{"alleles": ["29", "30"], "sources": ["ATCC", "DSMZ"]}, {"alleles": ["29"], "sources": ["Cosmic-CLP"]}]
+    }
     assert entry.str_sources == ["ATCC", "Cosmic-CLP", "DSMZ"]
 
 

@@ -38,3 +38,32 @@ def test_every_page_and_record_of_every_real_name_answers(client):
         for link in record.json()["links"].values():
             if link and link.startswith("http://testserver/"):
                 assert api.get(link).status_code == 200, link
+
+
+def test_a_parent_outside_the_catalog_is_kept_and_shown_with_its_accession(client):
+    """201B1 (CVCL_A062) was reprogrammed from the fibroblast line HDF1388 (CVCL_DP59),
+    which is not an iPSC and so not a catalog line: it is kept as a reference."""
+    import_cellosaurus(_data_dir() / HEAD_1000)
+    line = CellLine.objects.get(cellosaurus_accession="CVCL_A062")
+    assert line.parental_line is None
+    record = client_for(None).get(reverse("api-line-detail", args=[line.name])).json()
+    assert record["registry_parents"] == [
+        {
+            "accession": "CVCL_DP59",
+            "name": "HDF1388",
+            "rrid": "RRID:CVCL_DP59",
+            "url": "https://www.cellosaurus.org/CVCL_DP59",
+            "in_catalog": False,
+        }
+    ]
+    page = client.get(reverse("line-detail", args=[line.name])).content.decode()
+    assert "Derived from HDF1388" in page and 'href="https://www.cellosaurus.org/CVCL_DP59"' in page
+
+
+def test_the_line_page_names_who_typed_the_str_profile(client):
+    import_cellosaurus(_data_dir() / HEAD_1000)
+    line = CellLine.objects.exclude(str_sources=[]).first()
+    assert line is not None, "the release-29 head file has iPSC lines with an STR profile and its sources"
+    client.force_login(create_user_with_role("cora", "curator")[0])  # imported donors have no consent on record
+    page = client.get(reverse("line-detail", args=[line.name])).content.decode()
+    assert "Typed by " + "; ".join(line.str_sources) in page
