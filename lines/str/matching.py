@@ -419,10 +419,7 @@ def marker_comparison(query, reference):
             shared = []
         else:
             shared = sorted(set(q) & set(r), key=allele_sort_key)
-            if set(q) == set(r):
-                state = SHARED
-            else:
-                state = PARTLY_SHARED if shared else DIFFERENT
+            state = SHARED if set(q) == set(r) else PARTLY_SHARED if shared else DIFFERENT
         rows.append(
             {"marker": marker, "query": list(q or ()), "reference": list(r or ()), "shared": shared, "state": state}
         )

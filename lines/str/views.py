@@ -4,28 +4,28 @@ A plain form POST (works without JavaScript); a batch file comes back as CSV."""
 import re
 
 from django import forms
-from django.http import HttpResponse
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
+from donors.disclosure import may_see_genetic_data
+from lines.models import CellLine, StrIndexEntry
 from lines.str.batch import MAX_BATCH_PROFILES, BatchError, batch_csv, read_batch, run_batch
 from lines.str.matching import (
     ALGORITHMS,
-    best_source_profile,
-    marker_comparison,
     DEFAULT_MAX_RESULTS,
     DEFAULT_MIN_MARKERS,
     DEFAULT_SCORE_FILTER,
     MODES,
+    best_source_profile,
     check_profile,
     is_possible_mixture,
+    marker_comparison,
     scored_marker_count,
     similarity_band,
 )
-from donors.disclosure import may_see_genetic_data
-from lines.models import CellLine, StrIndexEntry
 from lines.str.search import search_profiles
 
 ALGORITHM_LABELS = {

@@ -367,7 +367,10 @@ def test_conflicting_sources_on_one_str_line_become_a_profile_and_conflicts():
         "TH01": ["6", "9.3"],
     }
     assert entry.str_conflicts == {
-        "D21S11": [{"alleles": ["29", "30"], "sources": ["ATCC", "DSMZ"]}, {"alleles": ["29"], "sources": ["Cosmic-CLP"]}]
+        "D21S11": [
+            {"alleles": ["29", "30"], "sources": ["ATCC", "DSMZ"]},
+            {"alleles": ["29"], "sources": ["Cosmic-CLP"]},
+        ]
     }
     assert entry.str_sources == ["ATCC", "Cosmic-CLP", "DSMZ"]
 

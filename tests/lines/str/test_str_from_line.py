@@ -54,7 +54,7 @@ def test_the_line_page_link_fills_in_the_profile_and_searches(client, references
     response = client.get(link)
     html = response.content.decode()
     assert response.status_code == 200
-    assert f"The profile of" in html and line.name in html
+    assert "The profile of" in html and line.name in html
     assert "TH01: 7,9" in html  # the form holds the profile
     hits = re.search(r'<table class="table" id="str-hits">(.*)</table>', html, re.S).group(1)
     assert "1-7HB2" in hits and "100.00 %" in hits
