@@ -33,6 +33,7 @@ from demo.people import DEMO_USERS, REQUESTER_USERNAMES, write_users
 from demo.plan import Plan
 from demo.requests import DemoRequests, make_withdrawals
 from distribution.models import DistributionRequest, RequestedLine, Shipment
+from donors.affection import refresh_affection_status
 from donors.models import Consent, Donor, Variant
 from lines.models import CellLine, QCRecord
 from lines.search_text import refresh_search_text
@@ -202,7 +203,8 @@ def seed_demo(seed=SEED, *, alongside_other_lines=False):
     summary.requests = DemoRequests(random.Random(seed + 1), users, builder).build()
     make_withdrawals(random.Random(seed + 2), users["curator"], builder)
 
-    # What other writers keep current by explicit calls: search text and the STR index.
+    # What other writers keep current by explicit calls: affection status, search text, the STR index.
+    refresh_affection_status([d.pk for d in builder.donors])
     refresh_search_text(CellLine.objects.filter(pk__in=[ln.pk for ln in builder.lines]))
     reindex_many(LINE, builder.lines)
     reindex_many(DONOR, builder.donors)

@@ -45,6 +45,14 @@ class OnsetSite(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+class AffectionStatus(models.TextChoices):
+    """Whether the donor has the disease (donors.affection derives it; never typed)."""
+
+    AFFECTED = "affected", "Affected"
+    UNAFFECTED = "unaffected", "Unaffected control"
+    CARRIER = "carrier", "Unaffected carrier"
+
+
 class Donor(models.Model):
     code = models.CharField(
         max_length=20,
@@ -73,6 +81,14 @@ class Donor(models.Model):
         help_text="Empty for a healthy control.",
     )
     disease_label = models.CharField(max_length=300, blank=True)
+    affection_status = models.CharField(
+        max_length=12,
+        choices=AffectionStatus.choices,
+        default=AffectionStatus.UNAFFECTED,
+        db_index=True,
+        help_text="Derived (donors.affection): affected with a disease; otherwise an unaffected carrier "
+        "of a (likely) pathogenic germline variant, or an unaffected control.",
+    )
     # Clinical facts. Those for ALS are columns because researchers filter on
     # them; another disease's facts (UPDRS, MMSE …) go in clinical_data, so a
     # Parkinson's or Alzheimer's bank fits without a schema change.

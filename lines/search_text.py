@@ -23,6 +23,7 @@ import re
 from django.db.models import Q
 
 from core.models import DiseaseTerm, Gene
+from donors.affection import search_words
 from donors.disclosure import genetic_data_is_public, sees_all_genetic_data
 from lines.models import CellLine
 
@@ -81,7 +82,10 @@ def search_texts(line, *, gene_aliases, disease_words):
             donor.disease,
             donor.disease_label,
             *disease_words.get(donor.disease, []),
+            *search_words(donor.affection_status, genetic_data_public=genetic_data_is_public(donor)),
         ]
+        if not genetic_data_is_public(donor):
+            restricted += search_words(donor.affection_status)
     genes_public, genes_restricted = set(), set()
     for variant in line.variants.all():
         public += _variant_words(variant)

@@ -103,11 +103,21 @@ def home(request):
     )
     charts = [
         {
+            "id": "affection",
+            "title": "Patients and controls",
+            "what": "Donor",
+            "rows": _chart(facets["affection_status"], "affection_status"),
+            "note": "Unaffected carriers are counted as controls unless their consent shares genetic data with you.",
+        },
+        {
             "id": "disease",
             "title": "Lines by disease",
             "what": "Disease",
             "rows": _chart(
-                [{**v, "label": v["label"] if v["value"] else "Healthy control"} for v in facets["disease"]],
+                [
+                    {**v, "label": v["label"] if v["value"] else "No MONDO disease (controls, unmapped diseases)"}
+                    for v in facets["disease"]
+                ],
                 "disease",
             ),
             "wide": True,

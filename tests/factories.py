@@ -39,6 +39,8 @@ class DonorFactory(DjangoModelFactory):
     ancestry = "European"
     disease = "MONDO:0004976"
     disease_label = "amyotrophic lateral sclerosis"
+    # donors.affection derives it; writers refresh it, factories set what it would be.
+    affection_status = factory.LazyAttribute(lambda o: "affected" if o.disease or o.disease_label else "unaffected")
     family_history = "sporadic"
     onset_site = "spinal"
     age_at_onset = 52

@@ -26,6 +26,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.models import Gene
+from donors.affection import refresh_affection_status
 from donors.models import Donor, Variant, VariantOrigin
 from lines.cellosaurus.donors import (
     disease_lookup,
@@ -508,6 +509,9 @@ class _Importer:
         """The search columns read names, donors and variants, so they are refreshed once
         everything is linked; no signals, the writer keeps them current (lines.search_text)."""
         ids = sorted(self.touched_line_ids)
+        for start in range(0, len(ids), QUERY_CHUNK):
+            donor_ids = CellLine.objects.filter(pk__in=ids[start : start + QUERY_CHUNK], donor__isnull=False)
+            refresh_affection_status(donor_ids.values_list("donor_id", flat=True))
         for start in range(0, len(ids), QUERY_CHUNK):
             with transaction.atomic():
                 refresh_search_text(CellLine.objects.filter(pk__in=ids[start : start + QUERY_CHUNK]))

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from donors.affection import shown_status_expression
 from donors.disclosure import genetic_data_public_sql, sees_all_genetic_data
-from donors.models import Ancestry, Consent, Sex, Variant
+from donors.models import AffectionStatus, Ancestry, Consent, Sex, Variant
 from lines.models import (
     Availability,
     CurationStatus,
@@ -32,6 +33,7 @@ from lines.models import (
 # The facets, in the order they are returned; choice labels for the coded ones. Each
 # is also the name of the line filter on the same field.
 FACETS = (
+    "affection_status",
     "gene",
     "disease",
     "sex",
@@ -46,6 +48,7 @@ FACETS = (
 STATUS_FACET = "status"
 _CHOICE_LABELS = {
     STATUS_FACET: dict(CurationStatus.choices),
+    "affection_status": dict(AffectionStatus.choices),
     "sex": dict(Sex.choices),
     "ancestry": dict(Ancestry.choices),
     "reprogramming_method": dict(ReprogrammingMethod.choices),
@@ -65,6 +68,7 @@ _CTE_COLUMNS = {
     "modification_type": "modification_type",
     "qc_status": "qc_status",
     "availability": "availability",
+    "affection_status": "affection_shown",
     "sex": "donor__sex",
     "ancestry": "donor__ancestry",
     "disease": "donor__disease",
@@ -74,6 +78,7 @@ _CTE_COLUMNS = {
     "status": "status",
 }
 _CODED_COLUMNS = (
+    "affection_status",
     "sex",
     "ancestry",
     "reprogramming_method",
@@ -95,8 +100,10 @@ def _selected(filterset, name):
     return filterset.form.cleaned_data.get(name) not in (None, "", [], ())
 
 
-def _cte(name, queryset):
-    inner, params = queryset.order_by().values(*_CTE_COLUMNS.values()).query.sql_with_params()
+def _cte(name, queryset, user):
+    # A carrier is counted as one only where the user may see the donor's genetic data.
+    queryset = queryset.order_by().annotate(affection_shown=shown_status_expression(user))
+    inner, params = queryset.values(*_CTE_COLUMNS.values()).query.sql_with_params()
     return f"{name} ({', '.join(_CTE_COLUMNS)}) AS ({inner})", params
 
 
@@ -111,7 +118,7 @@ def _sql(filterset, names):
     for cte, queryset in [("f", filterset.qs)] + [
         (f"f_{name}", filterset.queryset_without(name)) for name in names if _selected(filterset, name)
     ]:
-        sql, cte_params = _cte(cte, queryset)
+        sql, cte_params = _cte(cte, queryset, filterset.user)
         ctes.append(sql)
         params.extend(cte_params)
         source[cte.removeprefix("f_")] = cte

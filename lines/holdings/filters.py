@@ -22,8 +22,9 @@ from rest_framework.exceptions import ValidationError
 
 from core.models import DiseaseTerm, Gene
 from donors import duo
+from donors.affection import status_q
 from donors.disclosure import genetic_data_visible_q
-from donors.models import Ancestry, Donor, FamilyHistory, OnsetSite, Sex, Variant, Zygosity
+from donors.models import AffectionStatus, Ancestry, Donor, FamilyHistory, OnsetSite, Sex, Variant, Zygosity
 from lines.models import (
     Availability,
     CellLine,
@@ -228,6 +229,13 @@ class CellLineFilter(filters.FilterSet):
         )
     )
     zygosity = _multi(Zygosity.choices, None, method="filter_variants", help_text="Of a matching variant.")
+    affection_status = _multi(
+        AffectionStatus.choices,
+        None,
+        method="filter_affection_status",
+        help_text="affected, unaffected (healthy controls) or carrier (unaffected carrier of a pathogenic "
+        "variant; shown only where the donor's genetic data is shown to you).",
+    )
     family_history = _multi(FamilyHistory.choices, "donor__family_history", help_text="familial or sporadic.")
     onset_site = _multi(OnsetSite.choices, "donor__onset_site")
     sex = _multi(Sex.choices, "donor__sex", help_text="Donor sex.")
@@ -391,6 +399,9 @@ class CellLineFilter(filters.FilterSet):
             return queryset
         diseases = self._once(("disease", tuple(value)), lambda: disease_and_subtypes(value))
         return queryset.filter(donor__disease__in=diseases)
+
+    def filter_affection_status(self, queryset, name, value):
+        return queryset.filter(status_q(value, self.user)) if value else queryset
 
     def filter_isogenic(self, queryset, name, value):
         q = isogenic_q(CellLine.objects.visible_to(self.user))

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from core.roles import is_curator
-from donors import duo
+from donors import affection, duo
 from donors.disclosure import consent_is_public, may_see_genetic_data
 from donors.models import Consent, Variant
 from lines.models import QCTest
@@ -101,6 +101,7 @@ def donor_summary(donor, viewer):
         "age_at_sampling": donor.age_at_sampling,
         "ancestry": donor.ancestry,
         "disease": disease(donor.disease, donor.disease_label),
+        "affection_status": affection.shown(donor.affection_status, viewer.sees_genetic_data(donor)),
         "family_history": _blank_to_none(donor.family_history),
         "onset_site": _blank_to_none(donor.onset_site),
     }
@@ -211,6 +212,7 @@ SUMMARY_COLUMNS = (
     "donor__disease_label",
     "donor__family_history",
     "donor__onset_site",
+    "donor__affection_status",
     "donor__consent__id",
     "donor__consent__genetic_data",
     "donor__consent__withdrawn_on",
@@ -290,6 +292,7 @@ def _row_from_line(line):
         "disease_label",
         "family_history",
         "onset_site",
+        "affection_status",
     ):
         row[f"donor__{field}"] = getattr(donor, field) if donor is not None else None
     return row
@@ -316,6 +319,7 @@ def summary_from_row(row, viewer):
             "age_at_sampling": row["donor__age_at_sampling"],
             "ancestry": row["donor__ancestry"],
             "disease": disease(disease_id, row["donor__disease_label"]),
+            "affection_status": affection.shown(row["donor__affection_status"], _row_sees_genetic_data(row, viewer)),
             "family_history": row["donor__family_history"] or None,
             "onset_site": row["donor__onset_site"] or None,
         }

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from core.api import (
     bad_parameter,
 )
-from donors.models import Ancestry, FamilyHistory, OnsetSite, Sex, VariantOrigin
+from donors.models import AffectionStatus, Ancestry, FamilyHistory, OnsetSite, Sex, VariantOrigin
 from lines.holdings import representation as rep
 from lines.holdings.facets import FACETS
 from lines.models import (
@@ -71,6 +71,11 @@ class DonorSummarySerializer(serializers.Serializer):
     age_at_sampling = serializers.IntegerField(allow_null=True)
     ancestry = _choice(Ancestry.choices)
     disease = DiseaseSerializer(allow_null=True, help_text="Null for a healthy control.")
+    affection_status = _choice(
+        AffectionStatus.choices,
+        help_text="affected, unaffected (control) or carrier (unaffected carrier of a pathogenic variant; "
+        "shown as unaffected unless the donor's genetic data is shown to you).",
+    )
     family_history = _choice(FamilyHistory.choices, allow_null=True)
     onset_site = _choice(OnsetSite.choices, allow_null=True)
 

@@ -50,6 +50,7 @@ SORT_KEYS = {
 
 # Facets shown in the sidebar: (facet name in facet_counts = filter parameter, heading).
 SIDEBAR_FACETS = (
+    ("affection_status", "Patients and controls"),
     ("gene", "Gene"),
     ("disease", "Disease"),
     ("sex", "Donor sex"),
@@ -261,7 +262,7 @@ def catalog(request):
                     "name": name,
                     "heading": heading,
                     "values": values,
-                    "open": bool(selected.get(name)) or name in ("gene", "disease", "sex"),
+                    "open": bool(selected.get(name)) or name in ("affection_status", "gene", "disease", "sex"),
                 }
             )
     quick = [
@@ -336,11 +337,13 @@ def catalog(request):
         "canonical": reverse("catalog") + ("?" + urlencode(pairs) if pairs else ""),
     }
     partial = request.htmx and not request.htmx.history_restore_request
+    # An htmx swap answers 200 even for filters it cannot read: htmx swaps no 4xx, and
+    # the page would keep the stale count; the error shows in place of the results.
     response = render(
         request,
-        "lines/_catalog.html" if partial else "lines/catalog.html",
+        "lines/_catalog_swap.html" if partial else "lines/catalog.html",
         context,
-        status=400 if errors else 200,
+        status=400 if errors and not partial else 200,
     )
     if partial:
         # The address bar shows the search without the form's empty fields.

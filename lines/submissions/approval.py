@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from core.models import Institution
 from core.roles import is_curator
+from donors.affection import refresh_affection_status
 from lines import search_text as search
 from lines.models import (
     CellLine,
@@ -178,6 +179,7 @@ def _after_write(lines, donors):
     """Keep the derived indexes current inside the same transaction, so a search
     never sees lines without their search text or STR entries."""
     ids = [line.pk for line in lines]
+    refresh_affection_status({d.pk for d in donors} | {line.donor_id for line in lines if line.donor_id})
     search.refresh_search_text(CellLine.objects.filter(pk__in=ids))
     str_store.reindex_many("line", CellLine.objects.filter(pk__in=ids).exclude(str_profile={}))
     str_store.reindex_many("donor", [d for d in donors if d.str_profile])

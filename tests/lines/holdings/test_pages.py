@@ -214,10 +214,22 @@ def test_htmx_requests_get_the_results_region_and_a_clean_shareable_url(client, 
 
     html = response.content.decode()
     assert response["HX-Push-Url"] == "/lines/?gene=SOD1"
-    assert html.lstrip().startswith('<div id="catalog"')
-    assert "<html" not in html
+    # The results are swapped; the form (and what the user is typing in it) is not.
+    assert html.lstrip().startswith('<section id="results"')
+    assert "<html" not in html and 'id="f-search"' not in html and 'id="f-age_min"' not in html
+    assert '<div id="facet-groups" hx-swap-oob="true">' in html
     assert 'id="catalog-status" hx-swap-oob="innerHTML">2 lines match.' in html
     assert "HX-Request" in response["Vary"]
+
+
+def test_an_htmx_swap_shows_a_filter_error_in_place_of_a_stale_count(client, catalog):
+    response = client.get("/lines/?age_min=70&age_max=40", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200  # htmx swaps no 4xx: the old count would stay
+    assert 'role="alert"' in html and "age_min" in html
+    assert 'hx-swap-oob="innerHTML">These filters could not be read' in html
+    full = client.get("/lines/?age_min=70&age_max=40")
+    assert full.status_code == 400 and "These filters could not be read" in full.content.decode()
 
 
 def test_the_csv_link_exports_the_same_result(client, catalog):
