@@ -7,6 +7,8 @@ full official files; nothing here is the only copy of the truth.
 
 from django.apps import apps as django_apps
 
+from core.models import DiseaseTerm, DuoTerm
+
 # (curie, shorthand, label, branch)
 DUO_TERMS = [
     ("DUO:0000004", "NRES", "no restriction", "permission"),
@@ -242,3 +244,17 @@ def load_builtin(apps=None):
         )
     for curie, label in CELL_TYPES:
         CellType.objects.update_or_create(curie=curie, defaults={"label": label})
+
+
+def term_labels(curies):
+    """{CURIE: label} for the DUO and MONDO terms among `curies` (two queries at most), so
+    pages show a code with its name: "DUO:0000046 (non-commercial use only)"."""
+    wanted = {c for c in curies if c}
+    labels = {}
+    duo = [c for c in wanted if c.startswith("DUO:")]
+    mondo = [c for c in wanted if c.startswith("MONDO:")]
+    if duo:
+        labels.update(DuoTerm.objects.filter(curie__in=duo).values_list("curie", "label"))
+    if mondo:
+        labels.update(DiseaseTerm.objects.filter(curie__in=mondo).values_list("curie", "label"))
+    return labels

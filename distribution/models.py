@@ -82,7 +82,8 @@ class DistributionRequest(models.Model):
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="distribution_requests"
     )
-    organisation = models.CharField(max_length=200)
+    organisation = models.CharField(max_length=200, help_text="The requesting organisation, as it signs the MTA.")
+    shipping_address = models.TextField(blank=True, max_length=1000, help_text="Where the vials go.")
     organisation_type = models.CharField(max_length=20, choices=OrganisationType.choices)
     lines = models.ManyToManyField("lines.CellLine", through="RequestedLine", related_name="requests")
     purpose_codes = models.JSONField(default=list, blank=True, help_text="DUO CURIEs describing the research purpose.")

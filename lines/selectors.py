@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from core.roles import is_curator
 from donors.models import Donor
-from lines.models import CellLine
+from lines.models import CellLine, CurationStatus
 
 
 def donors_visible_to(user: Any, donors: QuerySet[Donor] | None = None) -> QuerySet[Donor]:
@@ -24,3 +24,29 @@ def donors_visible_to(user: Any, donors: QuerySet[Donor] | None = None) -> Query
     # page of donors ordered by code stays an index scan at 100,000 donors.
     visible_lines = CellLine.objects.visible_to(user).filter(donor=OuterRef("pk"))
     return donors.filter(Exists(visible_lines))
+
+
+def tombstone(name: str) -> CellLine | None:
+    """The withdrawn line of that name, for the permanent page that says it was withdrawn,
+    when and why, to those who may no longer see the line itself. Only a line that was
+    once public (released) has a tombstone: a draft never withdrawn in public has none."""
+    return (
+        CellLine.objects.filter(name=name, status=CurationStatus.WITHDRAWN, released_at__isnull=False)
+        .select_related("institution")
+        .only("name", "withdrawn_at", "status_reason", "released_at", "cellosaurus_accession", "institution__code")
+        .first()
+    )
+
+
+def tombstone_facts(line: CellLine) -> dict[str, Any]:
+    """What a tombstone says, for the page and the API alike."""
+    return {
+        "name": line.name,
+        "status": CurationStatus.WITHDRAWN.value,
+        "withdrawn_at": line.withdrawn_at.isoformat() if line.withdrawn_at else None,
+        "reason": line.status_reason or None,
+        "released_at": line.released_at.isoformat() if line.released_at else None,
+        "rrid": f"RRID:{line.cellosaurus_accession}" if line.cellosaurus_accession else None,
+        "institution": line.institution.code if line.institution_id else None,
+        "detail": f"{line.name} has been withdrawn and is no longer distributed.",
+    }

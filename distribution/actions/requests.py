@@ -66,6 +66,7 @@ def create_request(
     commercial: bool = False,
     organisation_type: str | None = None,
     organisation: str = "",
+    shipping_address: str = "",
     purpose_summary: str = "",
     vials: Mapping[str, int] | None = None,
     accepted_conditions: Iterable[str] = (),
@@ -117,7 +118,8 @@ def create_request(
     with transaction.atomic():
         request = DistributionRequest(
             requester=requester,
-            organisation=organisation[:200],
+            organisation=organisation.strip()[:200],
+            shipping_address=shipping_address.strip()[:1000],
             organisation_type=organisation_type,
             purpose_codes=sorted(purpose.codes),
             purpose_disease=purpose.disease or "",

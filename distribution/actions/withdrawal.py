@@ -115,6 +115,7 @@ def _withdraw_lines(
     for line in lines:
         line.status = CurationStatus.WITHDRAWN
         line.status_reason = reason
+        line.withdrawn_at = at or timezone.now()
         line.availability = Availability.NOT_DISTRIBUTED
         record_author(line, by, "withdrawal")
         line.save()

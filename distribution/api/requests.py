@@ -132,6 +132,7 @@ class RequestListView(WorkflowErrorsMixin, generics.GenericAPIView):
             commercial=purpose.commercial,
             organisation_type=purpose.organisation_type,
             organisation=values.get("organisation", ""),
+            shipping_address=values.get("shipping_address", ""),
             purpose_summary=values.get("purpose_summary", ""),
             vials=vials,
             accepted_conditions=values.get("accepted_conditions", ()),

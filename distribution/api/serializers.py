@@ -97,7 +97,10 @@ class DistributionRequestCreateSerializer(PurposeInputMixin):
         required=False,
         help_text="Line name → vials (default 1 each).",
     )
-    organisation = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    organisation = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="Default: your institution's name."
+    )
+    shipping_address = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     purpose_summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     accepted_conditions = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
 
@@ -141,6 +144,7 @@ class DistributionRequestSerializer(serializers.Serializer):
     hold_reason = serializers.CharField()
     requester = serializers.CharField(source="requester.username")
     organisation = serializers.CharField()
+    shipping_address = serializers.CharField(help_text="Shown to the requester and the curators only.")
     organisation_type = serializers.CharField()
     purpose_codes = serializers.ListField(child=serializers.CharField())
     purpose_disease = serializers.CharField()

@@ -11,12 +11,13 @@ import io
 
 import orjson
 from django.db.models import Count, Exists, F, OuterRef
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.urls import path
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from core.api import (
@@ -43,12 +44,14 @@ from lines.holdings.serializers import (
     FacetsResponseSerializer,
     InstitutionSerializer,
     QCRecordSerializer,
+    TombstoneSerializer,
     check_lookup,
 )
 from lines.models import (
     CellLine,
     QCRecord,
 )
+from lines.selectors import tombstone, tombstone_facts
 
 LINE_NAME_MAX = 40
 EXPORT_CHUNK = 1000
@@ -235,7 +238,26 @@ class LineExportJSON(LineExport):
     export_format = "json"
 
 
-@extend_schema(tags=["lines"])
+class LineWithdrawn(APIException):
+    """410 Gone: the line's tombstone (lines.selectors.tombstone_facts)."""
+
+    status_code = 410
+    default_code = "withdrawn"
+
+    def __init__(self, facts):
+        super().__init__()
+        self.detail = facts
+
+
+@extend_schema(
+    tags=["lines"],
+    responses={
+        200: CellLineDetailSerializer,
+        410: OpenApiResponse(
+            TombstoneSerializer, description="The line was withdrawn: when and why (its permanent tombstone)."
+        ),
+    },
+)
 class LineDetail(HoldingsView, generics.RetrieveAPIView):
     """One line by name: donor facts, variants, isogenic relatives, QC, consent terms, links."""
 
@@ -255,7 +277,12 @@ class LineDetail(HoldingsView, generics.RetrieveAPIView):
         name = self.kwargs["name"]
         check_lookup("name", name, LINE_NAME_MAX)
         reject_unknown_params(self.request, ())
-        line = generics.get_object_or_404(self.get_queryset(), name=name)
+        line = self.get_queryset().filter(name=name).first()
+        if line is None:
+            gone = tombstone(name)
+            if gone is not None:
+                raise LineWithdrawn(tombstone_facts(gone))
+            raise Http404("No line of that name is visible to you.")
         visible = CellLine.objects.visible_to(self.request.user).only("id", "name").order_by("name")
         parent = visible.filter(pk=line.parental_line_id).first() if line.parental_line_id else None
         line._relatives = {

@@ -240,6 +240,17 @@ class CellLineDetailSerializer(CellLineSummarySerializer):
         return rep.line_detail(line, viewer, **line._relatives)
 
 
+class TombstoneSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=["withdrawn"])
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField(allow_null=True)
+    released_at = serializers.DateTimeField(allow_null=True)
+    rrid = serializers.CharField(allow_null=True)
+    institution = serializers.CharField(allow_null=True)
+    detail = serializers.CharField()
+
+
 class FacetValueSerializer(serializers.Serializer):
     value = serializers.CharField(allow_null=True, help_text="Null: not recorded.")
     label = serializers.CharField()

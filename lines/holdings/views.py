@@ -27,10 +27,13 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from core.models import DiseaseTerm, DuoTerm
 from core.roles import depositing_institution, is_curator, may_request
 from donors.models import Ancestry, Sex, Variant
+from lines.availability import is_requestable
+from lines.availability import term as availability_term
 from lines.holdings import representation as rep
 from lines.holdings.facets import FACETS, STATUS_FACET, facet_counts
 from lines.holdings.filters import LINE_ORDERINGS, CellLineFilter, commercial_use_q, isogenic_q
-from lines.models import Availability, CellLine, CurationStatus
+from lines.models import CellLine
+from lines.selectors import tombstone, tombstone_facts
 
 PAGE_SIZES = (25, 50, 100, 200)
 COUNTS_CACHE_SECONDS = 60
@@ -429,7 +432,14 @@ def qc_values(details):
 
 
 def line_detail(request, name):
-    line = _visible_line(request, name)
+    try:
+        line = _visible_line(request, name)
+    except Http404:
+        gone = tombstone(name) if len(name) <= 40 else None
+        if gone is None:
+            raise
+        # 410 Gone: the line was public and is withdrawn for good; the page says when and why.
+        return render(request, "lines/tombstone.html", {"line": gone, "facts": tombstone_facts(gone)}, status=410)
     viewer = rep.Viewer(request)
     relatives = _relatives(request, line)
     records = list(line.qc_records.all())
@@ -470,7 +480,8 @@ def line_detail(request, name):
             "family_children": family_children,
             "institution": institution,
             "may_request": may_request(request.user),
-            "requestable": line.status == CurationStatus.RELEASED and line.availability == Availability.AVAILABLE,
+            "requestable": is_requestable(line),
+            "availability_sentence": availability_term(line.availability, line.status).sentence,
             "sex_labels": dict(Sex.choices),
             "ancestry_labels": dict(Ancestry.choices),
             "str_markers": sorted((data["str_profile"] or {}).items()),

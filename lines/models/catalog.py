@@ -129,6 +129,7 @@ class CellLine(models.Model):
         "lines.Submission", null=True, blank=True, on_delete=models.SET_NULL, related_name="lines"
     )
     released_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, help_text="When the line was withdrawn (its tombstone).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Denormalised, lower-cased text for free-text search (names, synonyms,
