@@ -2,15 +2,15 @@
 
 from django.urls import path
 
-from distribution import views
+from distribution import basket, views
 
 app_name = "distribution"
 
 urlpatterns = [
     path("lines/", views.line_list, name="line-list"),
-    path("basket/", views.basket, name="basket"),
-    path("basket/add/", views.basket_add, name="basket-add"),
-    path("basket/remove/", views.basket_remove, name="basket-remove"),
+    path("basket/", basket.basket, name="basket"),
+    path("basket/add/", basket.basket_add, name="basket-add"),
+    path("basket/remove/", basket.basket_remove, name="basket-remove"),
     path("requests/", views.my_requests, name="my-requests"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
     path("requests/<int:pk>/<slug:action>/", views.request_action, name="request-action"),

@@ -14,14 +14,15 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.roles import is_curator, may_request
+from core.vocabulary import term_labels
 from distribution.actions import requests as actions
-from distribution.actions.requests import create_request
+from distribution.actions.requests import purpose_of
 from distribution.actions.withdrawal import withdraw_consent, withdraw_line
+from distribution.basket import basket_names, default_initial
 from distribution.eligibility import evaluate_lines, filter_lines_for_purpose
 from distribution.forms import AgreementForm, PurposeForm, WithdrawConsentForm, WithdrawLineForm
 from distribution.models import (
@@ -34,28 +35,17 @@ from distribution.models import (
 from distribution.selectors import recipients_holding
 from distribution.transitions import offered
 from donors.models import Donor
+from lines.availability import TERMS as AVAILABILITY_TERMS
+from lines.availability import term as availability_term
 from lines.models import CellLine
 
-BASKET_KEY = "distribution_basket"
-MAX_BASKET = 50
-
-
-def _basket(request):
-    return list(request.session.get(BASKET_KEY, []))
-
-
-def _save_basket(request, names):
-    request.session[BASKET_KEY] = names[:MAX_BASKET]
+# What the line list offers: the availabilities that can be requested (lines.availability).
+REQUESTABLE = [value for value, t in AVAILABILITY_TERMS.items() if t.requestable]
 
 
 def _curator_required(user):
     if not is_curator(user):
         raise PermissionDenied("Curators only.")
-
-
-def _default_purpose_initial(user):
-    profile = getattr(user, "profile", None)
-    return {"organisation_type": profile.organisation_type if profile else "academic"}
 
 
 # --- researcher: lines, basket, requests --------------------------------------------
@@ -64,14 +54,14 @@ def _default_purpose_initial(user):
 @login_required
 def line_list(request):
     """Lines the user may see and request; optionally only those a stated purpose may use."""
-    lines = CellLine.objects.visible_to(request.user).released().filter(availability="available")
+    lines = CellLine.objects.visible_to(request.user).released().filter(availability__in=REQUESTABLE)
     # NUL cannot reach PostgreSQL in a text parameter; nobody types it.
     query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     if query:
         lines = lines.filter(Q(name__icontains=query) | Q(donor__disease_label__icontains=query))
     purpose_form = PurposeForm(
         request.GET if request.GET.get("codes") else None,
-        initial=_default_purpose_initial(request.user),
+        initial=default_initial(request.user),
     )
     purpose_stated = purpose_form.is_bound and purpose_form.is_valid()
     if purpose_stated:
@@ -86,102 +76,7 @@ def line_list(request):
             "query": query,
             "purpose_form": purpose_form,
             "purpose_stated": purpose_stated,
-            "basket": set(_basket(request)),
-            "may_request": may_request(request.user),
-        },
-    )
-
-
-@login_required
-@require_POST
-def basket_add(request):
-    names = [n.replace("\x00", "").strip()[:40] for n in request.POST.getlist("line") if n.strip()][:MAX_BASKET]
-    basket = _basket(request)
-    visible = set(CellLine.objects.visible_to(request.user).filter(name__in=names).values_list("name", flat=True))
-    for name in names:
-        if name not in visible:
-            messages.error(request, f"No line called {name} is available to you.")
-        elif name not in basket:
-            basket.append(name)
-            messages.success(request, f"{name} added to your basket.")
-    if len(basket) > MAX_BASKET:
-        messages.error(request, f"A basket holds at most {MAX_BASKET} lines.")
-    _save_basket(request, basket)
-    return redirect(request.POST.get("next") or reverse("distribution:basket"))
-
-
-@login_required
-@require_POST
-def basket_remove(request):
-    name = request.POST.get("line", "")
-    _save_basket(request, [n for n in _basket(request) if n != name])
-    messages.success(request, f"{name} removed from your basket.")
-    return redirect("distribution:basket")
-
-
-@login_required
-def basket(request):
-    """The basket: state the purpose, see eligibility per line, accept conditions, submit."""
-    names = _basket(request)
-    found = {line.name: line for line in CellLine.objects.visible_to(request.user).filter(name__in=names)}
-    lines = [found[n] for n in names if n in found]
-    data = request.POST if request.method == "POST" else (request.GET if request.GET.get("codes") else None)
-    form = PurposeForm(data, initial=_default_purpose_initial(request.user))
-    results, conditions = [], {}
-    if form.is_bound and form.is_valid() and lines:
-        results = evaluate_lines(lines, form.purpose())
-        for result in results:
-            for condition in result.conditions:
-                conditions.setdefault(condition.code, condition)
-    if request.method == "POST" and request.POST.get("action") == "submit" and form.is_valid():
-        if not may_request(request.user):
-            raise PermissionDenied("Only researchers and depositors may request lines.")
-        accepted = request.POST.getlist("accept")
-        vials = {}
-        for line in lines:
-            raw = request.POST.get(f"vials-{line.name}", "1")
-            vials[line.name] = int(raw) if raw.isdigit() else 0
-        p = form.purpose()
-        created = None
-        try:
-            created = create_request(
-                request.user,
-                lines,
-                purpose_codes=p.codes,
-                purpose_disease=p.disease,
-                commercial=p.commercial,
-                organisation_type=p.organisation_type,
-                purpose_summary=form.cleaned_data["purpose_summary"],
-                vials=vials,
-                accepted_conditions=accepted,
-            )
-            actions.submit(created, request.user, accepted_conditions=accepted)
-        except WorkflowError as error:
-            if created is None:
-                messages.error(request, error.message)
-            else:
-                # The draft is kept (with the lines and purpose) so nothing typed is lost.
-                _save_basket(request, [])
-                messages.error(request, f"Your request {created.pk} is saved as a draft: {error.message}")
-                return redirect("distribution:request-detail", pk=created.pk)
-        else:
-            _save_basket(request, [])
-            messages.success(
-                request,
-                f"Request {created.pk} submitted. The curators will review it; you will hear of every step by e-mail.",
-            )
-            return redirect("distribution:request-detail", pk=created.pk)
-    rows = list(zip(lines, results, strict=False)) if results else [(line, None) for line in lines]
-    return render(
-        request,
-        "distribution/basket.html",
-        {
-            "rows": rows,
-            "form": form,
-            "conditions": list(conditions.values()),
-            "has_denied": any(r.decision == "DENY" for r in results),
-            "checked": bool(results),
-            "missing": [n for n in names if n not in found],
+            "basket": set(basket_names(request)),
             "may_request": may_request(request.user),
         },
     )
@@ -207,6 +102,27 @@ def request_detail(request, pk):
     curator = is_curator(request.user)
     own = request_obj.requester_id == request.user.pk
     today = timezone.localdate()
+    offered_now = offered(request_obj, request.user)
+    # Consent is judged again at every view (it may have been withdrawn or changed since
+    # the request was submitted); the page shows today's answer and offers no line
+    # approval the consent would refuse.
+    current = evaluate_lines([item.line for item in items], purpose_of(request_obj)) if items else []
+    labels = term_labels(
+        [*request_obj.purpose_codes, request_obj.purpose_disease]
+        + [r.code for result in current for r in result.reasons]
+        + [c.code for result in current for c in result.conditions]
+    )
+    for item, result in zip(items, current, strict=True):
+        item.current = result
+        item.current_reasons = [
+            {"text": r.text, "code": r.code, "label": labels.get(r.code, "")} for r in result.reasons
+        ]
+        item.current_conditions = [
+            {"text": c.text, "code": c.code, "label": labels.get(c.code, "")} for c in result.conditions
+        ]
+        item.consent_changed = result.decision != item.eligibility
+        item.may_approve = "approve-line" in offered_now and result.decision != "DENY"
+        item.availability = availability_term(item.line.availability, item.line.status)
     return render(
         request,
         "distribution/request_detail.html",
@@ -222,7 +138,9 @@ def request_detail(request, pk):
             "agreement_form": AgreementForm(initial={"executed_on": today}),
             "today": today,
             "statuses": RequestStatus,
-            "offered": offered(request_obj, request.user),
+            "offered": offered_now,
+            "purpose_labels": [(code, labels.get(code, "")) for code in request_obj.purpose_codes],
+            "disease_label": labels.get(request_obj.purpose_disease, ""),
         },
     )
 

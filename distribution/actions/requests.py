@@ -310,6 +310,10 @@ def decide_line(
             raise InvalidAction(f"Line {name} is not in request {req.pk}.", {"line": name})
         if decision == LineDecision.REJECTED and not reason:
             raise InvalidAction(f"Give a reason for rejecting {name}.", {"reason": "required"})
+        if decision == LineDecision.APPROVED:
+            # Judged again now, as the request page shows it: consent may have changed.
+            [result] = evaluate_lines([item.line], purpose_of(req))
+            item.record_eligibility(result)
         if decision == LineDecision.APPROVED and item.eligibility == Eligibility.DENY:
             raise InvalidAction(
                 f"{name} may not be used for this purpose (consent): it cannot be approved.",

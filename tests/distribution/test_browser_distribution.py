@@ -86,18 +86,23 @@ def test_a_researcher_goes_from_a_catalog_search_to_a_submitted_request(page, re
     # State the purpose (health/medical research, DUO HMB) and check eligibility line by line.
     page.get_by_label(re.compile(re.escape(f"{HMB})"))).check()
     page.get_by_label("Project summary").fill("Motor neuron survival assays")
-    page.get_by_role("button", name="Check eligibility").click()
-    page.wait_for_url(re.compile(r"/distribution/basket/\?.*codes=DUO%3A0000006"))
+    page.get_by_label(f"Vials of {wanted.name}").fill("3")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Check eligibility").click()
+    # The check is a POST: no CSRF token in the address, and the typed vial count stays.
+    assert "csrfmiddlewaretoken" not in page.url
+    assert page.get_by_label(f"Vials of {wanted.name}").input_value() == "3"
     row = page.locator("#purpose-form table tbody tr").filter(has_text=wanted.name)
-    assert row.locator(".badge").inner_text() == "Allowed"
+    assert row.locator("td[data-label='Consent allows?'] .badge").inner_text() == "Allowed"
     assert "general research use" in row.inner_text()
     assert page.get_by_role("heading", name="Conditions of the donors' consent").count() == 1
     condition = page.get_by_label(re.compile(r"^Ethics approval required"))
-    assert f"({IRB})" in page.locator(f"label[for='{condition.get_attribute('id')}']").inner_text()
+    assert f"({IRB}" in page.locator(f"label[for='{condition.get_attribute('id')}']").inner_text()
     shot(page, "distribution-basket-checked")
 
     # Accept the ethics condition and submit.
     condition.check()
+    page.get_by_label("Shipping address").fill("Motor Neuron Lab, 1 Example Road, Leiden, Netherlands")
     page.get_by_role("button", name="Submit request").click()
     page.wait_for_url(re.compile(r"/distribution/requests/\d+/$"))
     request = DistributionRequest.objects.get()
@@ -160,6 +165,7 @@ def test_a_curator_goes_from_the_queue_to_a_shipped_request(page, researcher, cu
     row = page.locator("table tbody tr").filter(has_text=line.name)
     row.get_by_label("Reason").fill("Consent names the EU; the requester is in the EU.")
     click("Approve line", "Under review", within=row)
+    assert page.confirmations[-1] == f"Approve {line.name} for this request?"  # asked before acting
     assert "Consent names the EU" in page.locator("table tbody tr").filter(has_text=line.name).inner_text()
     page.get_by_label("Reason (required to reject)").fill("Consent fits the project.")
     click("Approve request", "Approved (awaiting agreement)")

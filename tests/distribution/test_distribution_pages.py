@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 GRU, HMB, DS, IRB, GS = "DUO:0000042", "DUO:0000006", "DUO:0000007", "DUO:0000021", "DUO:0000022"
 ALS, ALS1, PARKINSON = "MONDO:0004976", "MONDO:0007103", "MONDO:0005180"
+ADDRESS = "Motor Neuron Lab, 1 Example Road, Leiden 2333 ZA, Netherlands"
 
 
 def line_with(codes, disease="", **kwargs):
@@ -63,7 +64,9 @@ def test_researcher_goes_from_choosing_lines_to_a_submitted_request(researcher, 
     assert IRB in page
 
     # Submitting without accepting the condition keeps the request a draft and says why.
-    response = client.post("/distribution/basket/", {**purpose, "action": "submit"}, follow=True)
+    response = client.post(
+        "/distribution/basket/", {**purpose, "action": "submit", "shipping_address": ADDRESS}, follow=True
+    )
     request = DistributionRequest.objects.get()
     assert request.status == "draft"
     assert "Accept every condition" in response.content.decode()
@@ -89,6 +92,7 @@ def test_researcher_submits_straight_from_the_basket(researcher, irb_line):
             "organisation_type": "academic",
             "accept": [IRB],
             "action": "submit",
+            "shipping_address": ADDRESS,
             f"vials-{irb_line.name}": "3",
         },
         follow=True,
@@ -112,7 +116,13 @@ def test_basket_shows_denied_lines_and_offers_no_submit(researcher, als_line):
     assert 'value="submit"' not in page
     response = client.post(
         "/distribution/basket/",
-        {"codes": [DS], "disease": PARKINSON, "organisation_type": "academic", "action": "submit"},
+        {
+            "codes": [DS],
+            "disease": PARKINSON,
+            "organisation_type": "academic",
+            "action": "submit",
+            "shipping_address": ADDRESS,
+        },
     )
     assert DistributionRequest.objects.count() == 0
     assert response.status_code == 200
@@ -142,7 +152,13 @@ def test_curator_goes_from_the_queue_to_a_shipped_request(
     client.post("/distribution/basket/add/", {"line": [irb_line.name, abstain_line.name]})
     client.post(
         "/distribution/basket/",
-        {"codes": [HMB], "organisation_type": "academic", "accept": [IRB, GS], "action": "submit"},
+        {
+            "codes": [HMB],
+            "organisation_type": "academic",
+            "accept": [IRB, GS],
+            "action": "submit",
+            "shipping_address": ADDRESS,
+        },
     )
     request = DistributionRequest.objects.get()
     assert request.status == "submitted"
@@ -205,7 +221,13 @@ def test_curator_rejects_a_line_and_must_give_a_reason(researcher, curator, irb_
     client.post("/distribution/basket/add/", {"line": irb_line.name})
     client.post(
         "/distribution/basket/",
-        {"codes": [HMB], "organisation_type": "academic", "accept": [IRB], "action": "submit"},
+        {
+            "codes": [HMB],
+            "organisation_type": "academic",
+            "accept": [IRB],
+            "action": "submit",
+            "shipping_address": ADDRESS,
+        },
     )
     request = DistributionRequest.objects.get()
     cur = signed_in(curator)
@@ -225,7 +247,13 @@ def test_pages_keep_roles_apart(researcher, other_depositor, curator, irb_line):
     client.post("/distribution/basket/add/", {"line": irb_line.name})
     client.post(
         "/distribution/basket/",
-        {"codes": [HMB], "organisation_type": "academic", "accept": [IRB], "action": "submit"},
+        {
+            "codes": [HMB],
+            "organisation_type": "academic",
+            "accept": [IRB],
+            "action": "submit",
+            "shipping_address": ADDRESS,
+        },
     )
     request = DistributionRequest.objects.get()
     assert signed_in(other_depositor).get(f"/distribution/requests/{request.pk}/").status_code == 404
@@ -251,7 +279,13 @@ def test_stray_nul_characters_are_not_a_server_error(researcher, curator, irb_li
     client.post("/distribution/basket/add/", {"line": irb_line.name})
     client.post(
         "/distribution/basket/",
-        {"codes": [HMB], "organisation_type": "academic", "accept": [IRB], "action": "submit"},
+        {
+            "codes": [HMB],
+            "organisation_type": "academic",
+            "accept": [IRB],
+            "action": "submit",
+            "shipping_address": ADDRESS,
+        },
     )
     request = DistributionRequest.objects.get()
     cur = signed_in(curator)

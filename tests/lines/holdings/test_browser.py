@@ -73,6 +73,16 @@ def page(browser, live_server):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # Buttons that act for good ask first (data-confirm): the tests answer yes and keep
+    # the questions, so a test can check one was asked.
+    questions = []
+
+    def answer(dialog):
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    page.confirmations = questions
     yield page
     context.close()
 
