@@ -47,6 +47,6 @@ def tombstone_facts(line: CellLine) -> dict[str, Any]:
         "reason": line.status_reason or None,
         "released_at": line.released_at.isoformat() if line.released_at else None,
         "rrid": f"RRID:{line.cellosaurus_accession}" if line.cellosaurus_accession else None,
-        "institution": line.institution.code if line.institution_id else None,
+        "institution": line.institution.code if line.institution is not None else None,
         "detail": f"{line.name} has been withdrawn and is no longer distributed.",
     }
