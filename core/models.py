@@ -141,3 +141,18 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.label}: {self.worker} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SiteAddress(models.Model):
+    """The address the site was last reached at (one row), for links in e-mails when
+    SITE_URL is not set: a worker sending mail has no request to ask. Kept by
+    core.middleware.SiteAddressMiddleware, written only when it changes."""
+
+    address = models.URLField(max_length=300)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "site address"
+
+    def __str__(self):
+        return self.address

@@ -1,15 +1,15 @@
 """The e-mails of the distribution workflow, as plain functions (tasks.py calls them)."""
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from core.middleware import site_url
 from distribution.models import Shipment
 
 
 def _site_url(path):
-    return settings.SITE_URL.rstrip("/") + path
+    return site_url() + path
 
 
 def send_request_event_email(event):

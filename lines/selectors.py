@@ -29,13 +29,20 @@ def donors_visible_to(user: Any, donors: QuerySet[Donor] | None = None) -> Query
 def tombstone(name: str) -> CellLine | None:
     """The withdrawn line of that name, for the permanent page that says it was withdrawn,
     when and why, to those who may no longer see the line itself. Only a line that was
-    once public (released) has a tombstone: a draft never withdrawn in public has none."""
-    return (
-        CellLine.objects.filter(name=name, status=CurationStatus.WITHDRAWN, released_at__isnull=False)
+    once public (released, as its history shows) has a tombstone: a line withdrawn before
+    it was ever released has none."""
+    line = (
+        CellLine.objects.filter(name=name, status=CurationStatus.WITHDRAWN)
         .select_related("institution")
         .only("name", "withdrawn_at", "status_reason", "released_at", "cellosaurus_accession", "institution__code")
         .first()
     )
+    if line is None:
+        return None
+    was_public = line.released_at is not None or (
+        CellLine.history.filter(id=line.pk, status=CurationStatus.RELEASED).exists()  # type: ignore[attr-defined]
+    )
+    return line if was_public else None
 
 
 def tombstone_facts(line: CellLine) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from core.models import DiseaseTerm, DuoTerm
 from core.roles import depositing_institution, is_curator, may_request
+from donors.clinical import clinical_facts
 from donors.models import Ancestry, Sex, Variant
 from lines.availability import is_requestable
 from lines.availability import term as availability_term
@@ -376,7 +377,9 @@ def _visible_line(request, name):
 
 def _relatives(request, line):
     """Parent, siblings, subclones and same-donor lines the user may see (as the API)."""
-    visible = CellLine.objects.visible_to(request.user).only("id", "name", "parental_line_id", "donor_id")
+    visible = CellLine.objects.visible_to(request.user).only(
+        "id", "name", "parental_line_id", "donor_id", "modification_type", "modification_description"
+    )
     family_ids = Q(pk=line.parental_line_id) | Q(parental_line_id=line.pk)
     if line.parental_line_id:
         family_ids |= Q(parental_line_id=line.parental_line_id)
@@ -471,6 +474,7 @@ def line_detail(request, name):
         "lines/detail.html",
         {
             "restriction_label": restriction_label,
+            "clinical_facts": clinical_facts(data["donor"]["clinical_data"]) if data["donor"] else [],
             "line": line,
             "data": data,
             "donor": data["donor"],

@@ -1,0 +1,33 @@
+"""Middleware of the project's own."""
+
+from django.conf import settings
+from django.utils import timezone
+
+from core.models import SiteAddress
+
+
+class SiteAddressMiddleware:
+    """Remember the address the site is reached at (scheme and host, which
+    ALLOWED_HOSTS has vetted), so that e-mails link back to it when SITE_URL is not
+    set. Written only when it changes; a process remembers what it last wrote."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.known = None
+
+    def __call__(self, request):
+        if not settings.SITE_URL:
+            address = request.build_absolute_uri("/").rstrip("/")
+            if address != self.known:
+                SiteAddress.objects.update_or_create(pk=1, defaults={"address": address, "seen_at": timezone.now()})
+                self.known = address
+        return self.get_response(request)
+
+
+def site_url() -> str:
+    """Where links in e-mails point: SITE_URL, else the address the site was last
+    reached at, else the embedded default's."""
+    if settings.SITE_URL:
+        return settings.SITE_URL.rstrip("/")
+    seen = SiteAddress.objects.filter(pk=1).values_list("address", flat=True).first()
+    return seen or "http://127.0.0.1:8000"
