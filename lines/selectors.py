@@ -40,7 +40,7 @@ def tombstone(name: str) -> CellLine | None:
     if line is None:
         return None
     was_public = line.released_at is not None or (
-        CellLine.history.filter(id=line.pk, status=CurationStatus.RELEASED).exists()  # type: ignore[attr-defined]
+        CellLine.history.filter(id=line.pk, status=CurationStatus.RELEASED).exists()
     )
     return line if was_public else None
 
