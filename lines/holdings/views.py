@@ -146,11 +146,33 @@ def _page_size(raw):
     return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
 
 
+# What the page calls a filter in its messages (the API keeps the parameter names).
+FILTER_LABELS = {
+    "age_min": "Donor age from",
+    "age_max": "Donor age to",
+    "affection_status": "Patients and controls",
+    "qc_status": "QC status",
+    "purpose": "Research purpose",
+    "purpose_disease": "Disease studied",
+    "page_size": "Lines per page",
+}
+
+
+def _filter_label(name):
+    return FILTER_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def _error_text(text):
+    for name, label in FILTER_LABELS.items():
+        text = text.replace(name, f"“{label}”")
+    return text
+
+
 def _filter_errors(filterset):
     errors = []
     for name, messages in filterset.form.errors.items():
         for message in messages:
-            errors.append(f"{name}: {message}")
+            errors.append(f"{_filter_label(name)}: {_error_text(str(message))}")
     return errors
 
 
@@ -234,7 +256,7 @@ def catalog(request):
             filtered = filterset.qs
         except ApiValidationError as error:
             detail = error.detail if isinstance(error.detail, dict) else {"filters": error.detail}
-            errors = [f"{k}: {' '.join(str(m) for m in v)}" for k, v in detail.items()]
+            errors = [f"{_filter_label(k)}: {_error_text(' '.join(str(m) for m in v))}" for k, v in detail.items()]
             filtered = visible.none()
     else:
         errors = _filter_errors(filterset)

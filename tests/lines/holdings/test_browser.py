@@ -26,7 +26,7 @@ from tests.factories import CellLineFactory, DonorFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"  # the repository's, as CI keeps
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
