@@ -22,3 +22,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+# Links in test e-mails point at the test client's host; tests of the fallback to the
+# address the site was reached at clear it (tests/distribution/test_email_links.py).
+SITE_URL = "http://testserver"
