@@ -146,7 +146,7 @@ class WorkerHeartbeat(models.Model):
 class SiteAddress(models.Model):
     """The address the site was last reached at (one row), for links in e-mails when
     SITE_URL is not set: a worker sending mail has no request to ask. Kept by
-    core.middleware.SiteAddressMiddleware, written only when it changes."""
+    core.site_address.SiteAddressMiddleware, written only when it changes."""
 
     address = models.URLField(max_length=300)
     seen_at = models.DateTimeField()

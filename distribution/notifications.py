@@ -4,7 +4,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from core.middleware import site_url
+from core.site_address import site_url
 from distribution.models import Shipment
 
 

@@ -29,7 +29,7 @@ if not SECRET_KEY and not SECRET_KEY_MISSING:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Where links in e-mails point. Unset: the address the site was last reached at
-# (core.middleware.SiteAddressMiddleware).
+# (core.site_address.SiteAddressMiddleware).
 SITE_URL = env("SITE_URL", default="")
 
 INSTALLED_APPS = [
@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "core.middleware.SiteAddressMiddleware",
+    "core.site_address.SiteAddressMiddleware",
 ]
 
 ROOT_URLCONF = "prism.urls"

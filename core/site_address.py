@@ -1,4 +1,4 @@
-"""Middleware of the project's own."""
+"""The address the site is reached at, for links in e-mails when SITE_URL is not set."""
 
 from django.conf import settings
 from django.utils import timezone
