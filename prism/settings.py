@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "core",
     "donors",
     "lines",
+    "stock",
     "distribution",
     "demo",
 ]

@@ -114,6 +114,10 @@ class CellLine(models.Model):
         default=QCStatus.INCOMPLETE,
         help_text="Kept by refresh_qc_status() whenever QC records change; filtered on at scale.",
     )
+    # Kept by stock.availability.refresh_line_stock (the rule's home) whenever vials or
+    # lots change: the catalog filters on it at 200,000 lines, and lines may not read stock.
+    vials_in_stock = models.PositiveIntegerField(default=0, editable=False)
+    stock_summary = models.JSONField(default=dict, blank=True, editable=False)
     str_profile = models.JSONField(default=dict, blank=True)
     str_conflicts = models.JSONField(default=dict, blank=True)
     disease_note = models.CharField(max_length=300, blank=True, help_text="Disease as the source wrote it.")
@@ -132,7 +136,9 @@ class CellLine(models.Model):
     search_text = models.TextField(blank=True, default="", editable=False)
     search_text_restricted = models.TextField(blank=True, default="", editable=False)
 
-    history = HistoricalRecords(excluded_fields=["search_text", "search_text_restricted"])
+    history = HistoricalRecords(
+        excluded_fields=["search_text", "search_text_restricted", "vials_in_stock", "stock_summary"]
+    )
     objects = CellLineQuerySet.as_manager()
 
     class Meta:
@@ -171,6 +177,7 @@ class CellLine(models.Model):
             models.Index(fields=["modification_type"]),
             models.Index(fields=["source_cell_type"]),
             models.Index(fields=["released_at"]),
+            models.Index(fields=["vials_in_stock"]),
         ]
 
     def __str__(self):

@@ -1,0 +1,113 @@
+"""The one availability vocabulary, and the rule that derives a line's availability
+from its stock: released lots with vials in stock. Nobody types it by hand.
+
+`VOCABULARY` is data (code → label and a one-line explanation) for the line page,
+the API and the catalog filter. A vial counts as in stock when it is in stock and
+its lot is released: `vial_counts_in_stock` (Python) and `in_stock_vials_q` (SQL)
+say so side by side, and tests/stock/test_availability.py holds them to agreeing.
+The result is kept on the line (CellLine.vials_in_stock, CellLine.stock_summary) by
+`refresh_line_stock`, called by every stock action, so the catalog can filter on it.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from lines.models import Availability, CellLine, CurationStatus
+from stock.models import Lot, LotStatus, Vial, VialStatus
+
+AVAILABLE = "available"
+ON_REQUEST = "on_request"
+OUT_OF_STOCK = "out_of_stock"
+NOT_DISTRIBUTED = "not_distributed"
+
+
+@dataclass(frozen=True)
+class Term:
+    code: str
+    label: str
+    explanation: str
+
+
+VOCABULARY = {
+    AVAILABLE: Term(AVAILABLE, "Available", "Vials of a released lot are in stock and can be shipped."),
+    ON_REQUEST: Term(
+        ON_REQUEST, "Available on request", "No vials are banked yet: the bank expands the line to order."
+    ),
+    OUT_OF_STOCK: Term(
+        OUT_OF_STOCK, "Out of stock", "Every released lot is used up, quarantined or recalled; none can be shipped now."
+    ),
+    NOT_DISTRIBUTED: Term(NOT_DISTRIBUTED, "Not distributed", "The bank does not distribute this line."),
+}
+
+
+def vial_counts_in_stock(vial_status: str, lot_status: str) -> bool:
+    """A vial a request can be given: in stock, of a released lot."""
+    return vial_status == VialStatus.IN_STOCK and lot_status == LotStatus.RELEASED
+
+
+def in_stock_vials_q(prefix: str = "") -> Q:
+    """The SQL twin of vial_counts_in_stock, on Vial (or through `prefix`, e.g. "vials__")."""
+    lot = "lot__" if not prefix else prefix + "lot__"
+    return Q(**{f"{prefix}status": VialStatus.IN_STOCK, f"{lot}status": LotStatus.RELEASED})
+
+
+def is_distributed(line: CellLine) -> bool:
+    return line.status == CurationStatus.RELEASED and line.availability != Availability.NOT_DISTRIBUTED
+
+
+def summarise(*, distributed: bool, vials: int, lots: int, has_lots: bool) -> dict:
+    """The line's stock block: availability code, its words, and the counts."""
+    if not distributed:
+        code = NOT_DISTRIBUTED
+    elif vials:
+        code = AVAILABLE
+    elif has_lots:
+        code = OUT_OF_STOCK
+    else:
+        code = ON_REQUEST
+    term = VOCABULARY[code]
+    label = term.label
+    if code == AVAILABLE:
+        label = f"Available ({vials} vial{'s' if vials != 1 else ''} in {lots} lot{'s' if lots != 1 else ''})"
+    elif code == ON_REQUEST:
+        label = "Available on request (expand to order)"
+    return {
+        "availability": code,
+        "label": label,
+        "explanation": term.explanation,
+        "vials_in_stock": vials,
+        "lots_in_stock": lots,
+    }
+
+
+def stock_counts(line_ids: Iterable[int]) -> dict[int, tuple[int, int, bool]]:
+    """line id → (vials in stock, lots with vials in stock, has any lot), in two queries."""
+    ids = list(line_ids)
+    counts: dict[int, tuple[int, int, bool]] = {i: (0, 0, False) for i in ids}
+    for line_id in Lot.objects.filter(line_id__in=ids).values_list("line_id", flat=True).distinct():
+        counts[line_id] = (0, 0, True)
+    rows = (
+        Vial.objects.filter(in_stock_vials_q(), lot__line_id__in=ids)
+        .values("lot__line_id")
+        .annotate(vials=Count("id"), lots=Count("lot_id", distinct=True))
+    )
+    for row in rows:
+        counts[row["lot__line_id"]] = (row["vials"], row["lots"], True)
+    return counts
+
+
+def refresh_line_stock(line_ids: Iterable[int]) -> None:
+    """Recompute and store the stock block of these lines (after any stock change)."""
+    ids = sorted(set(line_ids))
+    if not ids:
+        return
+    counts = stock_counts(ids)
+    changed = []
+    for line in CellLine.objects.filter(pk__in=ids).only("id", "status", "availability", "vials_in_stock"):
+        vials, lots, has_lots = counts[line.pk]
+        line.vials_in_stock = vials
+        line.stock_summary = summarise(distributed=is_distributed(line), vials=vials, lots=lots, has_lots=has_lots)
+        changed.append(line)
+    CellLine.objects.bulk_update(changed, ["vials_in_stock", "stock_summary"], batch_size=500)
