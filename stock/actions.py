@@ -66,7 +66,9 @@ def check_curator(by: User | None) -> None:
         raise StockError("Only curators may change stock.", status_code=403)
 
 
-def _event(action: str, by: User | None, *, lot: Lot | None = None, line_id: int | None = None, **kw: Any) -> StockEvent:
+def _event(
+    action: str, by: User | None, *, lot: Lot | None = None, line_id: int | None = None, **kw: Any
+) -> StockEvent:
     return StockEvent.objects.create(
         action=action, actor=by, lot=lot, line_id=line_id or (lot.line_id if lot else None), **kw
     )
@@ -100,7 +102,9 @@ def create_location(
             )
             _event("location_created", by, details={"location": location.code, "kind": kind})
     except IntegrityError as error:
-        raise StockError(f"A location with code {code!r} or name {name!r} there already exists.", {"code": code}) from error
+        raise StockError(
+            f"A location with code {code!r} or name {name!r} there already exists.", {"code": code}
+        ) from error
     return location
 
 
@@ -123,9 +127,7 @@ def declare_lot(line: CellLine, code: str, *, by: User | None, check: bool = Tru
             lot = Lot.objects.create(line=line, code=code, **fields)
             _event("lot_declared", by, lot=lot, details={"lot": code})
     except IntegrityError as error:
-        raise StockError(
-            f"{line.name} already has a lot {code}, or the accession is taken.", {"code": code}
-        ) from error
+        raise StockError(f"{line.name} already has a lot {code}, or the accession is taken.", {"code": code}) from error
     return lot
 
 
@@ -233,7 +235,15 @@ def change_vials(
             if Vial.objects.filter(pk=pk, status=status).update(**update):
                 moved.append(pk)
                 events.append(
-                    VialEvent(vial_id=pk, from_status=status, to_status=to_status, event=event, actor=by, reason=reason, at=now)
+                    VialEvent(
+                        vial_id=pk,
+                        from_status=status,
+                        to_status=to_status,
+                        event=event,
+                        actor=by,
+                        reason=reason,
+                        at=now,
+                    )
                 )
         VialEvent.objects.bulk_create(events)
     return moved
@@ -306,7 +316,9 @@ def move_vial(vial: Vial, box: Location, row: int, column: int, *, by: User, rea
         with transaction.atomic():
             locked = Vial.objects.select_for_update().get(pk=vial.pk)
             if locked.status not in (VialStatus.IN_STOCK, VialStatus.RESERVED, VialStatus.QUARANTINED):
-                raise StockError(f"Vial {locked.identifier} is {locked.status}; it is not in the bank.", status_code=409)
+                raise StockError(
+                    f"Vial {locked.identifier} is {locked.status}; it is not in the bank.", status_code=409
+                )
             before = f"{locked.location.code}:{locked.position}" if locked.location_id else ""
             locked.location, locked.row, locked.column = box, row, column
             locked.save(update_fields=["location", "row", "column"])

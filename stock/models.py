@@ -28,7 +28,11 @@ class LocationKind(models.TextChoices):
 
 
 # What each kind may hold: a site holds freezers, a freezer racks, a rack boxes.
-CHILD_KIND = {LocationKind.SITE: LocationKind.FREEZER, LocationKind.FREEZER: LocationKind.RACK, LocationKind.RACK: LocationKind.BOX}
+CHILD_KIND = {
+    LocationKind.SITE: LocationKind.FREEZER,
+    LocationKind.FREEZER: LocationKind.RACK,
+    LocationKind.RACK: LocationKind.BOX,
+}
 
 
 class Location(models.Model):
@@ -201,7 +205,9 @@ class StockEvent(models.Model):
     releasing, recalling; with who, when and why. Availability changes are these."""
 
     action = models.CharField(max_length=20)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     line = models.ForeignKey(CellLine, null=True, blank=True, on_delete=models.PROTECT, related_name="stock_events")
     reason = models.TextField(blank=True)
@@ -222,7 +228,9 @@ class VialEvent(models.Model):
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
     event = models.ForeignKey(StockEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="vial_events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.TextField(blank=True)
     at = models.DateTimeField(default=timezone.now)
 

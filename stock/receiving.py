@@ -138,9 +138,7 @@ def check_rows(header: list[str], rows: list[list[str]]) -> tuple[list[Vial], li
     lots_by_code = {(lot.line.name, lot.code): lot for lot in Lot.objects.select_related("line")}
     line_names = set(CellLine.objects.filter(name__in={cell(r, "line") for r in rows}).values_list("name", flat=True))
     boxes = {b.code: b for b in Location.objects.filter(kind=LocationKind.BOX, code__in={cell(r, "box") for r in rows})}
-    taken = set(
-        Vial.objects.filter(location__in=list(boxes.values())).values_list("location_id", "row", "column")
-    )
+    taken = set(Vial.objects.filter(location__in=list(boxes.values())).values_list("location_id", "row", "column"))
     wanted_ids = [cell(r, "identifier") for r in rows if cell(r, "identifier")]
     existing: set[str] = set()
     for start in range(0, len(wanted_ids), 5000):
@@ -155,7 +153,9 @@ def check_rows(header: list[str], rows: list[list[str]]) -> tuple[list[Vial], li
         identifier = cell(row, "identifier")
         if identifier:
             if not IDENTIFIER.match(identifier):
-                problems.append(f"{where}, vial: {identifier!r} is not a vial id (letters, digits, . _ : -; 40 at most)")
+                problems.append(
+                    f"{where}, vial: {identifier!r} is not a vial id (letters, digits, . _ : -; 40 at most)"
+                )
             elif identifier in existing:
                 problems.append(f"{where}, vial: {identifier} is already in stock")
             elif identifier in seen_ids:
@@ -167,7 +167,10 @@ def check_rows(header: list[str], rows: list[list[str]]) -> tuple[list[Vial], li
         if lot is None and line_name in line_names:
             lot = lots_by_code.get((line_name, lot_code or lot_ref))
         if lot is None:
-            problems.append(f"{where}, lot: unknown lot {lot_ref or lot_code or '(blank)'}" + (f" of {line_name}" if line_name else ""))
+            problems.append(
+                f"{where}, lot: unknown lot {lot_ref or lot_code or '(blank)'}"
+                + (f" of {line_name}" if line_name else "")
+            )
             continue
         if line_name in line_names and line_name != lot.line.name:
             problems.append(f"{where}, line: lot {lot_ref} is a lot of {lot.line.name}, not {line_name}")
@@ -252,7 +255,17 @@ def _copy(vials: list[Vial]) -> None:
     writer = csv.writer(buffer)
     for v in vials:
         writer.writerow(
-            [v.identifier, v.name, v.lot_id, v.status, _null(v.location_id), _null(v.row), _null(v.column), v.received_id, v.updated_at.isoformat()]
+            [
+                v.identifier,
+                v.name,
+                v.lot_id,
+                v.status,
+                _null(v.location_id),
+                _null(v.row),
+                _null(v.column),
+                v.received_id,
+                v.updated_at.isoformat(),
+            ]
         )
     buffer.seek(0)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)

@@ -27,7 +27,9 @@ class RecallReport:
     recipients: list[str] = field(default_factory=list)
 
 
-def recall_lot(lot: Lot, *, by: User, reason: str, status: str = LotStatus.RECALLED, notify: bool = True) -> RecallReport:
+def recall_lot(
+    lot: Lot, *, by: User, reason: str, status: str = LotStatus.RECALLED, notify: bool = True
+) -> RecallReport:
     """Recall (or quarantine, status=quarantined) `lot`, with a mandatory reason."""
     try:
         with transaction.atomic():

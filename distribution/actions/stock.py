@@ -62,9 +62,12 @@ def reserve_for_request(
     return {"reserved": reserved} if reserved else {}
 
 
-def ship_reserved(request: DistributionRequest, shipments: Sequence[Shipment], data: Sequence[Mapping[str, Any]], by: User) -> None:
+def ship_reserved(
+    request: DistributionRequest, shipments: Sequence[Shipment], data: Sequence[Mapping[str, Any]], by: User
+) -> None:
     """Say which reserved vials each shipment took (`vial_ids` in its data, or as many
-    reserved vials as it ships); they leave the bank as shipped."""
+    reserved vials as it ships); they leave the bank as shipped, and the request's
+    other reserved vials go back in stock."""
     problems = {}
     shipped: list[int] = []
     for n, (shipment, given) in enumerate(zip(shipments, data, strict=True)):
@@ -98,6 +101,8 @@ def ship_reserved(request: DistributionRequest, shipments: Sequence[Shipment], d
         raise InvalidAction("Some shipments do not match the reserved vials.", problems)
     moved = stock_actions.change_vials(shipped, VialStatus.SHIPPED, by=by, from_statuses=[VialStatus.RESERVED])
     refresh_line_stock(stock_actions.lines_of(moved))
+    # The request is shipped in one step: what it reserved and did not ship goes back.
+    release_reservations(request, by, "Reserved but not shipped")
 
 
 def release_reservations(request: DistributionRequest, by: User, reason: str) -> int:
@@ -127,7 +132,9 @@ def confirm_receipt(
         known = set(rows.filter(vial__identifier__in=vial_ids).values_list("vial__identifier", flat=True))
         unknown = sorted(set(vial_ids) - known)
         if unknown:
-            raise InvalidAction("These vials were not shipped to you (or are confirmed already).", {"vial_ids": unknown})
+            raise InvalidAction(
+                "These vials were not shipped to you (or are confirmed already).", {"vial_ids": unknown}
+            )
         rows = rows.filter(vial__identifier__in=vial_ids)
     confirmed = list(rows.values_list("vial__identifier", flat=True))
     rows.update(received_on=on)

@@ -36,7 +36,6 @@ def released_lot(line=None, *, vials=0, box=None, by=None, **lot_fields):
             position = {"location": box, "row": i // box.columns + 1, "column": i % box.columns + 1}
         VialFactory(lot=lot, **position)
 
-
     refresh_line_stock([line.pk])
     lot.refresh_from_db()
     return lot
