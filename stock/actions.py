@@ -319,7 +319,7 @@ def move_vial(vial: Vial, box: Location, row: int, column: int, *, by: User, rea
                 raise StockError(
                     f"Vial {locked.identifier} is {locked.status}; it is not in the bank.", status_code=409
                 )
-            before = f"{locked.location.code}:{locked.position}" if locked.location_id else ""
+            before = f"{locked.location.code}:{locked.position}" if locked.location is not None else ""
             locked.location, locked.row, locked.column = box, row, column
             locked.save(update_fields=["location", "row", "column"])
             _event(

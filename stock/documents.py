@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode import createBarcodeDrawing
@@ -35,7 +36,7 @@ MAX_COA_BYTES = 20 * 1024 * 1024
 LABEL_COLUMNS, LABEL_ROWS = 3, 9
 
 
-def sha256_of_file(field) -> str:
+def sha256_of_file(field: FieldFile) -> str:
     """SHA-256 of a stored file ('' when there is none or it is missing)."""
     if not field:
         return ""

@@ -270,7 +270,7 @@ def _copy(vials: list[Vial]) -> None:
     buffer.seek(0)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(f"COPY {table} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)  # type: ignore[union-attr]
+        cursor.cursor.copy_expert(f"COPY {table} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
 
 
 def _null(value: Any) -> Any:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from distribution.models import (
@@ -30,7 +31,7 @@ from stock.availability import refresh_line_stock
 from stock.models import Lot, VialStatus
 
 
-def _active(item_or_request: RequestedLine | DistributionRequest):
+def _active(item_or_request: RequestedLine | DistributionRequest) -> QuerySet[ReservedVial]:
     if isinstance(item_or_request, RequestedLine):
         return ReservedVial.objects.filter(item=item_or_request, released_at__isnull=True)
     return ReservedVial.objects.filter(item__request=item_or_request, released_at__isnull=True)
