@@ -171,6 +171,22 @@ class StockView:
     renderer_classes = RENDERER_CLASSES
 
 
+class PDFView(StockView):
+    """A PDF on success (an HttpResponse); errors in JSON whatever the client accepts."""
+
+    renderer_classes = [*RENDERER_CLASSES, PDFRenderer]
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+    def handle_exception(self, exc):
+        # Even for ?format=pdf: an error body is JSON, as the schema documents.
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = self.renderer_classes[0]()
+        self.request.accepted_media_type = self.request.accepted_renderer.media_type
+        return response
+
+
 def lots_for(user):
     return (
         Lot.objects.visible_to(user)
@@ -208,9 +224,7 @@ class LotDetail(StockView, generics.RetrieveAPIView):
     summary="The lot's certificate of analysis (PDF)",
     responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
 )
-class LotCertificate(StockView, generics.GenericAPIView):
-    renderer_classes = [PDFRenderer, *RENDERER_CLASSES]
-
+class LotCertificate(PDFView, generics.GenericAPIView):
     def get_queryset(self):
         return Lot.objects.visible_to(self.request.user).select_related("line").prefetch_related("qc_records")
 
@@ -226,8 +240,7 @@ class LotCertificate(StockView, generics.GenericAPIView):
     summary="Labels for the lot's vials in the bank (PDF, Code 128)",
     responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
 )
-class LotLabels(StockView, generics.GenericAPIView):
-    renderer_classes = [PDFRenderer, *RENDERER_CLASSES]
+class LotLabels(PDFView, generics.GenericAPIView):
     permission_classes = [permissions.IsAuthenticated, CuratorOnly]
 
     def get_queryset(self):
