@@ -107,7 +107,9 @@ def refresh_line_stock(line_ids: Iterable[int]) -> None:
     changed = []
     for line in CellLine.objects.filter(pk__in=ids).only("id", "status", "availability", "vials_in_stock"):
         vials, lots, has_lots = counts[line.pk]
-        line.vials_in_stock = vials
-        line.stock_summary = summarise(distributed=is_distributed(line), vials=vials, lots=lots, has_lots=has_lots)
+        distributed = is_distributed(line)
+        # The catalog's "in stock" filter reads this: vials that can be shipped now.
+        line.vials_in_stock = vials if distributed else 0
+        line.stock_summary = summarise(distributed=distributed, vials=vials, lots=lots, has_lots=has_lots)
         changed.append(line)
     CellLine.objects.bulk_update(changed, ["vials_in_stock", "stock_summary"], batch_size=500)

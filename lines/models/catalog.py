@@ -115,7 +115,8 @@ class CellLine(models.Model):
         help_text="Kept by refresh_qc_status() whenever QC records change; filtered on at scale.",
     )
     # Kept by stock.availability.refresh_line_stock (the rule's home) whenever vials or
-    # lots change: the catalog filters on it at 200,000 lines, and lines may not read stock.
+    # lots change (vials that can be shipped now; the words in stock_summary): the catalog
+    # filters on it at 200,000 lines, and lines may not read stock.
     vials_in_stock = models.PositiveIntegerField(default=0, editable=False)
     stock_summary = models.JSONField(default=dict, blank=True, editable=False)
     str_profile = models.JSONField(default=dict, blank=True)
