@@ -4,7 +4,6 @@ told; the reason is mandatory and only curators recall."""
 
 import pytest
 
-from core.accounts import create_user_with_role
 from distribution.actions import requests as actions
 from distribution.actions.recall import recall_lot
 from distribution.actions.requests import create_request
@@ -28,12 +27,6 @@ def world(requester, curator, other_researcher):
     open_request = create_request(requester, [line], purpose_codes=[HMB], vials={line.name: 2})
     advance(open_request, requester, curator, "approved")
     return {"line": line, "lot": lot, "shipped": shipped, "open": open_request}
-
-
-@pytest.fixture
-def other_researcher(db):
-    user = create_user_with_role("rob", "researcher", email="rob@example.org")[0]
-    return user
 
 
 def test_recall_quarantines_holds_open_requests_and_tells_past_recipients(
