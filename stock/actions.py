@@ -249,21 +249,22 @@ def change_vials(
     return moved
 
 
-def claim_vials(line: CellLine, count: int, *, by: User | None, lot: Lot | None = None) -> list[int]:
+def claim_vials(line: CellLine, count: int, *, by: User | None, lot: Lot | None = None) -> list[tuple[int, str]]:
     """Reserve `count` vials of `line` in stock: of `lot` if given, else oldest
-    released lot first. A conditional update per vial, so two concurrent claims
-    never take the same one; raises StockError (nothing reserved) when too few."""
+    released lot first; returns their (pk, identifier). A conditional update per
+    vial, so two concurrent claims never take the same one; raises StockError
+    (nothing reserved) when too few."""
     candidates = Vial.objects.filter(in_stock_vials_q(), lot__line=line)
     if lot is not None:
         candidates = candidates.filter(lot=lot)
     candidates = candidates.order_by(F("lot__frozen_on").asc(nulls_last=True), "lot_id", "id")
-    claimed: list[int] = []
+    claimed: list[tuple[int, str]] = []
     tried: set[int] = set()
     now = timezone.now()
     with transaction.atomic():
         while len(claimed) < count:
             need = count - len(claimed)
-            batch = list(candidates.exclude(pk__in=tried).values_list("pk", flat=True)[: need + 4])
+            batch = list(candidates.exclude(pk__in=tried).values_list("pk", "identifier")[: need + 4])
             if not batch:
                 where = f"lot {lot.code} of {line.name}" if lot else line.name
                 raise StockError(
@@ -271,18 +272,18 @@ def claim_vials(line: CellLine, count: int, *, by: User | None, lot: Lot | None 
                     {"line": line.name, "in_stock": len(claimed), "requested": count},
                     status_code=409,
                 )
-            for pk in batch:
+            for pk, identifier in batch:
                 tried.add(pk)
                 # The claim itself: a vial another approval reserved first no longer matches.
                 if Vial.objects.filter(pk=pk, status=VialStatus.IN_STOCK).update(
                     status=VialStatus.RESERVED, updated_at=now
                 ):
-                    claimed.append(pk)
+                    claimed.append((pk, identifier))
                     if len(claimed) == count:
                         break
         VialEvent.objects.bulk_create(
             VialEvent(vial_id=pk, from_status=VialStatus.IN_STOCK, to_status=VialStatus.RESERVED, actor=by, at=now)
-            for pk in claimed
+            for pk, _identifier in claimed
         )
         refresh_line_stock([line.pk])
     return claimed

@@ -192,7 +192,7 @@ def lots_for(user):
         Lot.objects.visible_to(user)
         .select_related("line")
         .prefetch_related(Prefetch("qc_records", queryset=QCRecord.objects.order_by("id")))
-        .annotate(vials_in_stock=Count("vials", filter=in_stock_vials_q("vials__"), distinct=True))
+        .annotate(vials_in_stock=Count("vials", filter=in_stock_vials_q("vials__", lot_prefix=""), distinct=True))
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 
 from lines.models import Availability, CellLine, CurationStatus
-from stock.models import Lot, LotStatus, Vial, VialStatus
+from stock.models import Lot, LotStatus, VialStatus
 
 AVAILABLE = "available"
 ON_REQUEST = "on_request"
@@ -47,9 +47,10 @@ def vial_counts_in_stock(vial_status: str, lot_status: str) -> bool:
     return vial_status == VialStatus.IN_STOCK and lot_status == LotStatus.RELEASED
 
 
-def in_stock_vials_q(prefix: str = "") -> Q:
-    """The SQL twin of vial_counts_in_stock, on Vial (or through `prefix`, e.g. "vials__")."""
-    lot = "lot__" if not prefix else prefix + "lot__"
+def in_stock_vials_q(prefix: str = "", *, lot_prefix: str | None = None) -> Q:
+    """The SQL twin of vial_counts_in_stock, on Vial (or through `prefix`, e.g. "vials__"
+    from a lot, with lot_prefix="" since the lot is then the row itself)."""
+    lot = prefix + "lot__" if lot_prefix is None else lot_prefix
     return Q(**{f"{prefix}status": VialStatus.IN_STOCK, f"{lot}status": LotStatus.RELEASED})
 
 
@@ -83,18 +84,17 @@ def summarise(*, distributed: bool, vials: int, lots: int, has_lots: bool) -> di
 
 
 def stock_counts(line_ids: Iterable[int]) -> dict[int, tuple[int, int, bool]]:
-    """line id → (vials in stock, lots with vials in stock, has any lot), in two queries."""
+    """line id → (vials in stock, lots with vials in stock, has any lot), in one query."""
     ids = list(line_ids)
     counts: dict[int, tuple[int, int, bool]] = {i: (0, 0, False) for i in ids}
-    for line_id in Lot.objects.filter(line_id__in=ids).values_list("line_id", flat=True).distinct():
-        counts[line_id] = (0, 0, True)
+    vial_filter = in_stock_vials_q("vials__", lot_prefix="")
     rows = (
-        Vial.objects.filter(in_stock_vials_q(), lot__line_id__in=ids)
-        .values("lot__line_id")
-        .annotate(vials=Count("id"), lots=Count("lot_id", distinct=True))
+        Lot.objects.filter(line_id__in=ids)
+        .values("line_id")
+        .annotate(n_vials=Count("vials", filter=vial_filter), n_lots=Count("id", filter=vial_filter, distinct=True))
     )
     for row in rows:
-        counts[row["lot__line_id"]] = (row["vials"], row["lots"], True)
+        counts[row["line_id"]] = (row["n_vials"], row["n_lots"], True)
     return counts
 
 
@@ -105,7 +105,7 @@ def refresh_line_stock(line_ids: Iterable[int]) -> None:
         return
     counts = stock_counts(ids)
     changed = []
-    for line in CellLine.objects.filter(pk__in=ids).only("id", "status", "availability", "vials_in_stock"):
+    for line in CellLine.objects.filter(pk__in=ids).only("id", "status", "availability"):
         vials, lots, has_lots = counts[line.pk]
         distributed = is_distributed(line)
         # The catalog's "in stock" filter reads this: vials that can be shipped now.

@@ -45,16 +45,19 @@ def reserve_for_request(
     lots = lots or {}
     reserved: dict[str, list[str]] = {}
     problems: dict[str, str] = {}
-    for item in request.items.select_related("line").filter(decision=LineDecision.APPROVED):
-        if _active(item).exists() or not Lot.objects.filter(line=item.line).exists():
+    items = list(request.items.select_related("line").filter(decision=LineDecision.APPROVED))
+    stocked = set(Lot.objects.filter(line__in=[i.line_id for i in items]).values_list("line_id", flat=True))
+    done = set(_active(request).values_list("item_id", flat=True))
+    for item in items:
+        if item.pk in done or item.line_id not in stocked:
             continue
         try:
-            ids = stock_actions.claim_vials(item.line, item.vials, by=by, lot=lots.get(item.line.name))
+            claimed = stock_actions.claim_vials(item.line, item.vials, by=by, lot=lots.get(item.line.name))
         except stock_actions.StockError as error:
             problems[item.line.name] = error.message
             continue
-        rows = ReservedVial.objects.bulk_create(ReservedVial(item=item, vial_id=pk) for pk in ids)
-        reserved[item.line.name] = [r.vial.identifier for r in ReservedVial.objects.filter(pk__in=[r.pk for r in rows])]
+        ReservedVial.objects.bulk_create(ReservedVial(item=item, vial_id=pk) for pk, _identifier in claimed)
+        reserved[item.line.name] = [identifier for _pk, identifier in claimed]
     if problems:
         raise InvalidAction(
             "Not enough stock to approve: " + " ".join(problems.values()) + " Receive stock or reject the line.",

@@ -17,7 +17,7 @@ register = template.Library()
 def line_lots(line):
     lots = list(
         Lot.objects.filter(line=line)
-        .annotate(in_stock=Count("vials", filter=in_stock_vials_q("vials__")))
+        .annotate(in_stock=Count("vials", filter=in_stock_vials_q("vials__", lot_prefix="")))
         .order_by("frozen_on", "id")
     )
     return {"line": line, "lots": lots, "stock": line.stock_summary}

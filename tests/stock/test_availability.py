@@ -6,7 +6,14 @@ import itertools
 import pytest
 
 from distribution.actions.withdrawal import withdraw_line
-from stock.availability import VOCABULARY, in_stock_vials_q, refresh_line_stock, summarise, vial_counts_in_stock
+from stock.availability import (
+    VOCABULARY,
+    in_stock_vials_q,
+    refresh_line_stock,
+    stock_counts,
+    summarise,
+    vial_counts_in_stock,
+)
 from stock.models import LotStatus, Vial, VialStatus
 from tests.factories import CellLineFactory, LotFactory, VialFactory
 
@@ -23,6 +30,7 @@ def test_the_python_and_sql_forms_agree_on_every_vial_and_lot_status():
     in_sql = set(Vial.objects.filter(in_stock_vials_q()).values_list("pk", flat=True))
     assert in_sql == {pk for pk, counted in expected.items() if counted}
     assert len(in_sql) == 1  # in stock, of a released lot
+    assert stock_counts([line.pk]) == {line.pk: (1, 1, True)}  # the same rule seen from the lots
 
 
 @pytest.mark.parametrize(
