@@ -13,7 +13,9 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from core.roles import is_curator
+from lines.models import CellLine
 from stock import actions
+from stock.deposits import lines_with_declared_lots, record_declared_lots, waiting
 from stock.documents import vial_labels
 from stock.models import STORED_STATUSES, Location, LocationKind, Lot, StockEvent, Vial, row_letter
 from stock.receiving import receive_vials
@@ -58,8 +60,26 @@ def stock_home(request):
         "lots": lots.order_by("line__name", "code")[:200],
         "events": StockEvent.objects.select_related("actor", "lot__line")[:20],
         "boxes": Location.objects.filter(kind=LocationKind.BOX).order_by("code"),
+        "declared": [
+            (line, [d.get("code") for d in pending])
+            for line in lines_with_declared_lots()[:100]
+            if (pending := waiting(line))
+        ],
     }
     return render(request, "stock/home.html", context)
+
+
+@login_required
+@require_POST
+def record_declared(request, name):
+    _curator(request)
+    line = get_object_or_404(CellLine, name=name)
+    try:
+        made = record_declared_lots(line, by=request.user)
+        messages.success(request, f"Recorded {len(made)} lot(s) of {line.name}; release each once its panel passes.")
+    except actions.StockError as error:
+        messages.error(request, error.message)
+    return redirect("stock-home")
 
 
 @login_required
@@ -174,6 +194,7 @@ def labels(request, pk):
 urlpatterns = [
     path("", stock_home, name="stock-home"),
     path("receive/", receive, name="stock-receive"),
+    path("declared/<str:name>/", record_declared, name="stock-record-declared"),
     path("boxes/<slug:code>/", box, name="stock-box"),
     path("vials/<str:identifier>/move/", move, name="stock-move"),
     path("vials/destroy/", destroy, name="stock-destroy"),

@@ -26,4 +26,14 @@ class Migration(migrations.Migration):
             model_name='cellline',
             index=models.Index(fields=['vials_in_stock'], name='lines_celll_vials_i_389a7a_idx'),
         ),
+    migrations.AddField(
+            model_name='cellline',
+            name='declared_lots',
+            field=models.JSONField(blank=True, default=list, editable=False),
+        ),
+        migrations.AddField(
+            model_name='historicalcellline',
+            name='declared_lots',
+            field=models.JSONField(blank=True, default=list, editable=False),
+        ),
     ]

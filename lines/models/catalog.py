@@ -119,6 +119,9 @@ class CellLine(models.Model):
     # filters on it at 200,000 lines, and lines may not read stock.
     vials_in_stock = models.PositiveIntegerField(default=0, editable=False)
     stock_summary = models.JSONField(default=dict, blank=True, editable=False)
+    # The lots a deposit declared (protocol version 2), as the document gave them;
+    # stock.deposits records them as lots when a curator takes the stock in.
+    declared_lots = models.JSONField(default=list, blank=True, editable=False)
     str_profile = models.JSONField(default=dict, blank=True)
     str_conflicts = models.JSONField(default=dict, blank=True)
     disease_note = models.CharField(max_length=300, blank=True, help_text="Disease as the source wrote it.")

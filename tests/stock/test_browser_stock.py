@@ -73,9 +73,7 @@ def test_a_curator_receives_a_box_of_vials_and_ships_two_of_them(page, researche
 
     assert sorted(Vial.objects.filter(status="shipped").values_list("identifier", flat=True)) == reserved
     page.goto("/stock/boxes/ln2-1-r1-b1/")
-    wells = {
-        cell.get_attribute("data-well"): cell.inner_text() for cell in page.locator("td[data-well]").all()
-    }
+    wells = {cell.get_attribute("data-well"): cell.inner_text() for cell in page.locator("td[data-well]").all()}
     assert "SAMEA555000" not in wells["A1"] and "SAMEA555001" not in wells["A2"]
     assert "SAMEA555002" in wells["A3"] and "SAMEA555003" in wells["B1"]
     shot(page, "stock-box-after-shipping")
