@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -262,9 +262,15 @@ def claim_vials(line: CellLine, count: int, *, by: User | None, lot: Lot | None 
     tried: set[int] = set()
     now = timezone.now()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            claimed = _claim_in_one_statement(line, count, lot, now)
         while len(claimed) < count:
             need = count - len(claimed)
-            batch = list(candidates.exclude(pk__in=tried).values_list("pk", "identifier")[: need + 4])
+            batch = (
+                []
+                if connection.vendor == "postgresql"
+                else list(candidates.exclude(pk__in=tried).values_list("pk", "identifier")[: need + 4])
+            )
             if not batch:
                 where = f"lot {lot.code} of {line.name}" if lot else line.name
                 raise StockError(
@@ -287,6 +293,34 @@ def claim_vials(line: CellLine, count: int, *, by: User | None, lot: Lot | None 
         )
         refresh_line_stock([line.pk])
     return claimed
+
+
+def _claim_in_one_statement(
+    line: CellLine, count: int, lot: Lot | None, now: datetime.datetime
+) -> list[tuple[int, str]]:
+    """PostgreSQL: pick and reserve the vials in one UPDATE … RETURNING. The picked
+    rows are locked (FOR UPDATE SKIP LOCKED): a concurrent claim skips them instead of
+    waiting, and a row it reserved meanwhile no longer matches `status = in_stock`."""
+    vial, lot_table = Vial._meta.db_table, Lot._meta.db_table
+    only_lot = "AND l.id = %s" if lot is not None else ""
+    sql = f"""
+        UPDATE {vial} SET status = %s, updated_at = %s
+        WHERE id IN (
+            SELECT v.id FROM {vial} v JOIN {lot_table} l ON l.id = v.lot_id
+            WHERE l.line_id = %s AND v.status = %s AND l.status = %s {only_lot}
+            ORDER BY l.frozen_on NULLS LAST, l.id, v.id
+            LIMIT %s
+            FOR UPDATE OF v SKIP LOCKED
+        )
+        RETURNING id, identifier
+    """  # noqa: S608 -- table names from the models, values as parameters
+    params: list[Any] = [VialStatus.RESERVED, now, line.pk, VialStatus.IN_STOCK, LotStatus.RELEASED]
+    if lot is not None:
+        params.append(lot.pk)
+    params.append(count)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return sorted(cursor.fetchall())
 
 
 def lines_of(vial_ids: Iterable[int]) -> list[int]:

@@ -127,6 +127,12 @@ class DistributionShipmentSerializer(serializers.Serializer):
     def get_vials_shipped(self, shipment) -> list[str]:
         return [r.vial.identifier for r in shipment.reserved_vials.all()]
 
+    certificates = serializers.SerializerMethodField(help_text="Certificate of analysis (PDF) of each shipped lot.")
+
+    def get_certificates(self, shipment) -> list[str]:
+        lots = sorted({r.vial.lot_id for r in shipment.reserved_vials.all()})
+        return [f"/api/v1/lots/{pk}/coa/" for pk in lots]
+
 
 class RequestEventSerializer(serializers.Serializer):
     action = serializers.CharField()

@@ -107,6 +107,7 @@ def test_shipment_records_date_vials_batch_and_passage(make_request, curator, gr
         "courier_reference": "",
         "received_on": None,
         "vials_shipped": [],  # the line has no lots in stock: nothing was reserved
+        "certificates": [],
     }
 
 

@@ -15,6 +15,7 @@ from distribution.actions.requests import create_request
 from distribution.models import InvalidAction, ReservedVial
 from lines.models import CellLine
 from stock.models import Vial, VialEvent
+from tests.conftest import client_for
 from tests.distribution.workflow import GRU, HMB, IRB, TODAY, advance, line_with
 from tests.stock.helpers import a_box, released_lot
 
@@ -89,6 +90,10 @@ def test_shipping_records_the_vials_that_left_and_the_recipient_confirms_each(re
     )
     shipment = request.shipments.get()
     assert (shipment.courier, shipment.courier_reference) == ("World Courier", "WC-123")
+    body = client_for(requester).get(f"/api/v1/requests/{request.pk}/").json()["shipments"][0]
+    assert sorted(body["vials_shipped"]) == sorted(reserved)
+    lots = sorted({v.lot_id for v in Vial.objects.filter(identifier__in=reserved)})
+    assert body["certificates"] == [f"/api/v1/lots/{pk}/coa/" for pk in lots]
     shipped = Vial.objects.filter(identifier__in=reserved)
     assert {(v.status, v.location_id) for v in shipped} == {("shipped", None)}
     assert stock_links.confirm_receipt(request, requester, reserved[:1]) == reserved[:1]

@@ -202,6 +202,12 @@ RULES = [
         '"germ_layers": ["ectoderm", "mesoderm"].',
     ),
     (
+        "LOT-1",
+        ERROR,
+        "Version 2 and later: a line declares a lot code twice, or a QC record names a lot the line does not declare.",
+        'Two lots "P001" on one line; a mycoplasma record with "lot": "P009" on a line declaring only P001.',
+    ),
+    (
         "STR-1",
         ERROR,
         "The identity STR profile has fewer than 8 scorable markers (Amelogenin not counted).",
@@ -218,12 +224,6 @@ RULES = [
         ERROR,
         "The line's STR matches a line of another donor in the catalog, or a Cellosaurus reference profile, at Tanabe ≥ 80: possible duplicate or misidentified line; the message names the match.",
         "A new donor line whose STR equals that of HeLa (CVCL_0030).",
-    ),
-    (
-        "LOT-1",
-        ERROR,
-        "Version 2 and later: a line declares a lot code twice, or a QC record names a lot the line does not declare.",
-        'Two lots "P001" on one line; a mycoplasma record with "lot": "P009" on a line declaring only P001.',
     ),
     (
         "STR-4",
