@@ -90,6 +90,7 @@ def stock_counts(line_ids: Iterable[int]) -> dict[int, tuple[int, int, bool]]:
     vial_filter = in_stock_vials_q("vials__", lot_prefix="")
     rows = (
         Lot.objects.filter(line_id__in=ids)
+        .order_by()
         .values("line_id")
         .annotate(n_vials=Count("vials", filter=vial_filter), n_lots=Count("id", filter=vial_filter, distinct=True))
     )
@@ -105,7 +106,7 @@ def refresh_line_stock(line_ids: Iterable[int]) -> None:
         return
     counts = stock_counts(ids)
     changed = []
-    for line in CellLine.objects.filter(pk__in=ids).only("id", "status", "availability"):
+    for line in CellLine.objects.filter(pk__in=ids).order_by().only("id", "status", "availability"):
         vials, lots, has_lots = counts[line.pk]
         distributed = is_distributed(line)
         # The catalog's "in stock" filter reads this: vials that can be shipped now.

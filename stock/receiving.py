@@ -156,7 +156,7 @@ def check_rows(header: list[str], rows: list[list[str]]) -> tuple[list[NewVial],
     existing: set[str] = set()
     for start in range(0, len(wanted_ids), 5000):
         chunk = wanted_ids[start : start + 5000]
-        existing.update(Vial.objects.filter(identifier__in=chunk).values_list("identifier", flat=True))
+        existing.update(Vial.objects.filter(identifier__in=chunk).order_by().values_list("identifier", flat=True))
 
     seen_ids: dict[str, int] = {}
     seen_wells: dict[tuple[int, int, int], int] = {}

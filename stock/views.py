@@ -71,6 +71,28 @@ def stock_home(request):
 
 @login_required
 @require_POST
+def add_location(request):
+    _curator(request)
+    post = request.POST
+    parent = Location.objects.filter(code=post.get("parent", "")).first() if post.get("parent") else None
+    try:
+        grid = {"rows": int(post["rows"]), "columns": int(post["columns"])} if post.get("rows") else {}
+        location = actions.create_location(
+            request.user,
+            kind=post.get("kind", ""),
+            name=post.get("name", ""),
+            code=post.get("code", ""),
+            parent=parent,
+            **grid,
+        )
+        messages.success(request, f"Added {location.get_kind_display().lower()} {location.code}.")
+    except (actions.StockError, ValueError) as error:
+        messages.error(request, getattr(error, "message", "Rows and columns are whole numbers."))
+    return redirect("stock-home")
+
+
+@login_required
+@require_POST
 def record_declared(request, name):
     _curator(request)
     line = get_object_or_404(CellLine, name=name)
@@ -194,6 +216,7 @@ def labels(request, pk):
 urlpatterns = [
     path("", stock_home, name="stock-home"),
     path("receive/", receive, name="stock-receive"),
+    path("locations/", add_location, name="stock-add-location"),
     path("declared/<str:name>/", record_declared, name="stock-record-declared"),
     path("boxes/<slug:code>/", box, name="stock-box"),
     path("vials/<str:identifier>/move/", move, name="stock-move"),

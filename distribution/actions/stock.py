@@ -46,8 +46,8 @@ def reserve_for_request(
     reserved: dict[str, list[str]] = {}
     problems: dict[str, str] = {}
     items = list(request.items.select_related("line").filter(decision=LineDecision.APPROVED))
-    stocked = set(Lot.objects.filter(line__in=[i.line_id for i in items]).values_list("line_id", flat=True))
-    done = set(_active(request).values_list("item_id", flat=True))
+    stocked = set(Lot.objects.filter(line__in=[i.line_id for i in items]).order_by().values_list("line_id", flat=True))
+    done = set(_active(request).order_by().values_list("item_id", flat=True))
     for item in items:
         if item.pk in done or item.line_id not in stocked:
             continue

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from stock.models import Lot, Vial
+from stock.models import Location, Lot, StockEvent, Vial
 from tests.factories import CellLineFactory
 from tests.stock.helpers import a_box, released_lot
 
@@ -103,3 +103,20 @@ def test_the_line_page_lists_lots_with_qc_and_stock_but_no_positions(request, st
     assert "P001" in page and "QC passed" in page and f"/api/v1/lots/{stock['lot'].pk}/coa/" in page
     vial = stock["lot"].vials.first()
     assert "Box 1" not in page and vial.identifier not in page  # positions are on the stock page only
+
+
+def test_a_curator_builds_the_location_tree_on_the_stock_page(curator, db):
+    client = client_of(curator)
+    client.post("/stock/locations/", {"kind": "site", "name": "Leiden", "code": "lei"})
+    client.post("/stock/locations/", {"kind": "freezer", "name": "Tank A", "code": "lei-a", "parent": "lei"})
+    client.post("/stock/locations/", {"kind": "rack", "name": "Rack 1", "code": "lei-a-1", "parent": "lei-a"})
+    client.post(
+        "/stock/locations/",
+        {"kind": "box", "name": "Box 1", "code": "lei-a-1-1", "parent": "lei-a-1", "rows": 9, "columns": 9},
+    )
+    refused = client.post(
+        "/stock/locations/", {"kind": "box", "name": "Loose", "code": "x", "parent": "lei"}, follow=True
+    )
+    assert "A box cannot go inside a site; expected a freezer" in refused.content.decode()
+    assert Location.objects.get(code="lei-a-1-1").path() == "Leiden › Tank A › Rack 1 › Box 1"
+    assert StockEvent.objects.filter(action="location_created").count() == 4
