@@ -54,6 +54,18 @@ def test_approval_reserves_vials_oldest_released_lot_first(requester, curator, s
     assert len(event.details["reserved"][stocked_line.name]) == 3
 
 
+def test_the_lot_the_requester_asked_for_is_reserved_instead_of_the_oldest(requester, curator, stocked_line):
+    request = create_request(requester, [stocked_line], purpose_codes=[HMB], vials={stocked_line.name: 2})
+    advance(request, requester, curator, "approved")  # reserves the oldest: P001
+    actions.cancel(request, requester)
+    newer = stocked_line.lots.get(code="P002")
+    again = create_request(requester, [stocked_line], purpose_codes=[HMB], vials={stocked_line.name: 2})
+    advance(again, requester, curator, "under_review")
+    again.items.update(decision="approved")
+    stock_links.reserve_for_request(again, curator, lots={stocked_line.name: newer})
+    assert _reserved(again) == [("P002", "reserved"), ("P002", "reserved")]
+
+
 def test_approval_with_too_few_vials_is_refused_and_reserves_nothing(requester, curator, stocked_line):
     request = create_request(requester, [stocked_line], purpose_codes=[HMB], vials={stocked_line.name: 6})
     advance(request, requester, curator, "under_review")

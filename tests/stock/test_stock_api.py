@@ -48,6 +48,13 @@ def test_anonymous_callers_get_401_for_vials(stock):
     assert client_for(None).get("/api/v1/vials/").status_code == 401
 
 
+def test_a_vial_is_not_found_for_anyone_but_curators(researcher, depositor, curator, stock):
+    identifier = stock["released"].vials.first().identifier
+    assert client_for(researcher).get(f"/api/v1/vials/{identifier}/").status_code == 404
+    assert client_for(depositor).get(f"/api/v1/vials/{identifier}/").status_code == 404
+    assert client_for(curator).get(f"/api/v1/vials/{identifier}/").status_code == 200
+
+
 def test_vials_filter_by_status_location_and_line(curator, stock):
     client = client_for(curator)
     site = stock["box"].parent.parent.parent.code
