@@ -482,7 +482,6 @@ def ship(
                     vials=vials,
                     batch=data.get("batch") or "",
                     passage=data.get("passage"),
-                    courier=data.get("courier") or "",
                     courier_reference=data.get("courier_reference") or "",
                     recorded_by=by,
                 )

@@ -75,6 +75,9 @@ def ship_reserved(
     problems = {}
     shipped: list[int] = []
     for n, (shipment, given) in enumerate(zip(shipments, data, strict=True)):
+        if given.get("courier"):
+            shipment.courier = str(given["courier"])[:60]
+            shipment.save(update_fields=["courier"])
         open_rows = {
             r.vial.identifier: r
             for r in _active(request).filter(item__line=shipment.line, shipment__isnull=True).select_related("vial")
