@@ -147,6 +147,11 @@ def check_rows(header: list[str], rows: list[list[str]]) -> tuple[list[NewVial],
         i = cols.get(key)
         return row[i].strip() if i is not None and i < len(row) else ""
 
+    def cells(row: list[str]) -> dict[str, str]:
+        # Once per row: 100,000 rows make every call count.
+        width = len(row)
+        return {key: row[i].strip() if i < width else "" for key, i in cols.items()}
+
     lots_by_accession = {lot.accession: lot for lot in Lot.objects.exclude(accession=None).select_related("line")}
     lots_by_code = {(lot.line.name, lot.code): lot for lot in Lot.objects.select_related("line")}
     line_names = set(CellLine.objects.filter(name__in={cell(r, "line") for r in rows}).values_list("name", flat=True))
@@ -163,7 +168,9 @@ def check_rows(header: list[str], rows: list[list[str]]) -> tuple[list[NewVial],
     vials = []
     for n, row in enumerate(rows, start=2):
         where = f"row {n}"
-        identifier = cell(row, "identifier")
+        values = cells(row)
+        value = values.get
+        identifier = value("identifier", "")
         if identifier:
             if not IDENTIFIER.match(identifier):
                 problems.append(
@@ -174,8 +181,8 @@ def check_rows(header: list[str], rows: list[list[str]]) -> tuple[list[NewVial],
             elif identifier in seen_ids:
                 problems.append(f"{where}, vial: {identifier} is repeated (first on row {seen_ids[identifier]})")
             seen_ids.setdefault(identifier, n)
-        line_name = cell(row, "line")
-        lot_ref, lot_code = cell(row, "lot"), cell(row, "lot_code")
+        line_name = value("line", "")
+        lot_ref, lot_code = value("lot", ""), value("lot_code", "")
         lot = lots_by_accession.get(lot_ref) if lot_ref else None
         if lot is None and line_name in line_names:
             lot = lots_by_code.get((line_name, lot_code or lot_ref))
@@ -189,29 +196,28 @@ def check_rows(header: list[str], rows: list[list[str]]) -> tuple[list[NewVial],
             problems.append(f"{where}, line: lot {lot_ref} is a lot of {lot.line.name}, not {line_name}")
         if lot_code and lot_ref and lot_code != lot.code:
             problems.append(f"{where}, batch name: lot {lot_ref} is {lot.code} here, not {lot_code}")
-        lot_type = cell(row, "lot_type").lower()
+        lot_type = value("lot_type", "").lower()
         if lot_type and LOT_TYPE_WORDS.get(lot_type, lot_type) != lot.lot_type:
             problems.append(f"{where}, batch type: lot {lot.code} is a {lot.lot_type} lot, not {lot_type}")
-        vial = NewVial(identifier or mint_vial_identifier(), cell(row, "name")[:100], lot)
-        box_code = cell(row, "box")
+        vial = NewVial(identifier or mint_vial_identifier(), value("name", "")[:100], lot)
+        box_code = value("box", "")
         if box_code:
             box = boxes.get(box_code)
-            well = _parse_well(cell(row, "position"), cell(row, "row"), cell(row, "column"))
+            written = value("position", "")
+            well = _parse_well(written, value("row", ""), value("column", ""))
             if box is None:
                 problems.append(f"{where}, box: unknown box {box_code}")
             elif well is None:
                 problems.append(f"{where}, position: give a well such as A1 (or row and column)")
             elif not (1 <= well[0] <= (box.rows or 0) and 1 <= well[1] <= (box.columns or 0)):
                 problems.append(f"{where}, position: {box_code} has {box.rows} rows and {box.columns} columns")
-            elif (box.pk, *well) in taken:
-                problems.append(f"{where}, position: {box_code} {cell(row, 'position') or well} is already taken")
-            elif (box.pk, *well) in seen_wells:
-                problems.append(
-                    f"{where}, position: {box_code} {cell(row, 'position') or well} is also on row {seen_wells[(box.pk, *well)]}"
-                )
+            elif (place := (box.pk, well[0], well[1])) in taken:
+                problems.append(f"{where}, position: {box_code} {written or well} is already taken")
+            elif place in seen_wells:
+                problems.append(f"{where}, position: {box_code} {written or well} is also on row {seen_wells[place]}")
             else:
-                seen_wells[(box.pk, *well)] = n
-                vial.location_id, vial.row, vial.column = box.pk, well[0], well[1]
+                seen_wells[place] = n
+                vial.location_id, vial.row, vial.column = place
         vials.append(vial)
     return vials, problems
 
