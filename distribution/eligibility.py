@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -148,3 +149,13 @@ def filter_lines_for_purpose(
     purpose = Purpose(frozenset(purpose_codes), disease or None, bool(commercial), organisation_type)
     check_purpose(purpose)
     return lines_for_purpose(queryset, purpose)
+
+
+def purpose_of(request: Any) -> Purpose:
+    """The research purpose a DistributionRequest states, as the eligibility rules read it."""
+    return Purpose(
+        frozenset(request.purpose_codes),
+        request.purpose_disease or None,
+        request.commercial,
+        request.organisation_type,
+    )

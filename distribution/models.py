@@ -202,6 +202,7 @@ class Shipment(models.Model):
     vials = models.PositiveSmallIntegerField()
     batch = models.CharField(max_length=60, blank=True)
     passage = models.PositiveSmallIntegerField(null=True, blank=True)
+    courier = models.CharField(max_length=60, blank=True)
     courier_reference = models.CharField(max_length=100, blank=True)
     received_on = models.DateField(null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -214,6 +215,33 @@ class Shipment(models.Model):
 
     def __str__(self):
         return f"{self.vials} vial(s) of {self.line} on {self.shipped_on}"
+
+
+class ReservedVial(models.Model):
+    """A vial of the bank's stock set aside for a requested line (stock/ owns the vial;
+    this row says for whom). Made when the request is approved, it records the
+    shipment that took the vial and the recipient's receipt; cancelling, rejecting or
+    a recall ends it (`released_at`). One open reservation per vial."""
+
+    item = models.ForeignKey(RequestedLine, on_delete=models.PROTECT, related_name="reserved_vials")
+    vial = models.ForeignKey("stock.Vial", on_delete=models.PROTECT, related_name="reservations")
+    reserved_at = models.DateTimeField(default=timezone.now)
+    shipment = models.ForeignKey(
+        Shipment, null=True, blank=True, on_delete=models.PROTECT, related_name="reserved_vials"
+    )
+    received_on = models.DateField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["item", "id"]
+        constraints = [
+            # The second guard behind the conditional update in stock.actions.claim_vials.
+            models.UniqueConstraint(fields=["vial"], condition=Q(released_at__isnull=True), name="vial_reserved_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.vial_id} for {self.item}"
 
 
 class RequestEvent(models.Model):

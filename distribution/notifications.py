@@ -59,3 +59,26 @@ def send_withdrawal_notices(line_ids, reason):
         )
         sent += 1
     return sent
+
+
+def send_lot_recall_notices(lot_id, reason):
+    """Tell every past recipient of a recalled lot's vials, one e-mail each."""
+    shipments = (
+        Shipment.objects.filter(reserved_vials__vial__lot_id=lot_id)
+        .distinct()
+        .select_related("line", "request__requester")
+        .order_by("request__requester_id", "shipped_on")
+    )
+    by_requester = {}
+    for shipment in shipments:
+        by_requester.setdefault(shipment.request.requester, []).append(shipment)
+    sent = 0
+    for requester, held in by_requester.items():
+        if not requester.email:
+            continue
+        body = render_to_string(
+            "distribution/email/lot_recalled.txt", {"requester": requester, "shipments": held, "reason": reason}
+        )
+        send_mail(f"PRISM Catalog: a lot you received is recalled ({held[0].line.name})", body, None, [requester.email])
+        sent += 1
+    return sent

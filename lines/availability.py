@@ -29,7 +29,7 @@ TERMS = {
     ),
     Availability.RESTRICTED: Term(
         Availability.RESTRICTED,
-        "On request",
+        "Curator decides",
         "Can be requested, but the depositor restricts its distribution: a curator decides each request.",
         True,
     ),
@@ -39,6 +39,29 @@ TERMS = {
         "Listed for reference only: the bank does not distribute this line.",
         False,
     ),
+}
+# What stock says of a distributed line (stock.availability derives which applies from
+# released lots with vials in stock); the same words wherever stock shows.
+STOCK_AVAILABLE = "available"
+ON_REQUEST = "on_request"
+OUT_OF_STOCK = "out_of_stock"
+STOCK_TERMS = {
+    STOCK_AVAILABLE: Term(
+        STOCK_AVAILABLE, "Available", "Vials of a released lot are in stock and can be shipped.", True
+    ),
+    ON_REQUEST: Term(
+        ON_REQUEST,
+        "Available on request (expand to order)",
+        "No vials are banked yet: the bank expands the line to order.",
+        True,
+    ),
+    OUT_OF_STOCK: Term(
+        OUT_OF_STOCK,
+        "Out of stock",
+        "Every released lot is used up, quarantined or recalled; none can be shipped now.",
+        True,
+    ),
+    Availability.NOT_DISTRIBUTED: TERMS[Availability.NOT_DISTRIBUTED],
 }
 WITHDRAWN = Term("withdrawn", "Withdrawn", "Withdrawn: no longer distributed (see why on its page).", False)
 

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("lines.str.api")),
     path("", include("lines.submissions.api")),
     path("", include("lines.submissions.protocol_api")),
+    path("", include("stock.api")),
     path("", include("distribution.api")),
 ]

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "core",
     "donors",
     "lines",
+    "stock",
     "distribution",
     "demo",
 ]
@@ -273,3 +274,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Stock (issue 13): the bank named on certificates of analysis and vial labels.
+PRISM_BANK_NAME = env("PRISM_BANK_NAME", default="PRISM Catalog biobank")

@@ -22,6 +22,8 @@ urlpatterns = [
     path("protocol/", include("lines.submissions.protocol_views")),
     path("distribution/", include("distribution.urls")),
     path("str/", include("lines.str.views")),
+    path("stock/", include("stock.views")),
+    path("stock/", include("distribution.stock_views")),
 ]
 
 if settings.DEBUG:

@@ -13,6 +13,7 @@ from distribution.models import DistributionRequest
 from donors.models import Consent, Donor, Variant
 from lines.models import CellLine, ProtocolVersion, QCRecord, Submission
 from lines.submissions.protocol.example import valid_document
+from stock.models import Location, Lot, Vial
 
 
 class InstitutionFactory(DjangoModelFactory):
@@ -187,3 +188,60 @@ class DistributionRequestFactory(factory.Factory):
 
 
 _requesters = iter(range(1, 10**9))
+
+
+# --- stock (issue 13) ---------------------------------------------------------------
+
+CORE_PANEL = ("identity", "genomic_integrity", "mycoplasma", "sterility", "pluripotency", "trilineage")
+
+
+class LotFactory(DjangoModelFactory):
+    """A lot of a line; `status="released"` for one in distribution. Use
+    tests.stock.helpers.released_lot for a lot whose QC panel really passes."""
+
+    class Meta:
+        model = Lot
+
+    line = factory.SubFactory(CellLineFactory)
+    code = factory.Sequence(lambda n: f"P{n + 1:03d}")
+    lot_type = "bank"
+    passage = 20
+    frozen_on = datetime.date(2025, 3, 1)
+    medium = "mTeSR1"
+    matrix = "Matrigel"
+    cryo_medium = "CryoStor CS10"
+    vials_made = 50
+    freezing_method = "controlled-rate freezer"
+
+
+class LocationFactory(DjangoModelFactory):
+    """A box (with its site, freezer and rack) unless kind= and parent= say otherwise."""
+
+    class Meta:
+        model = Location
+
+    kind = "box"
+    name = factory.Sequence(lambda n: f"Box {n + 1}")
+    code = factory.Sequence(lambda n: f"box-{n + 1}")
+    rows = 9
+    columns = 9
+    parent = factory.LazyAttribute(lambda o: _rack() if o.kind == "box" else None)
+
+
+def _rack():
+    n = next(_racks)
+    site = Location.objects.create(kind="site", name=f"Site {n}", code=f"site-{n}")
+    freezer = Location.objects.create(kind="freezer", name="LN2 tank 1", code=f"site-{n}-f1", parent=site)
+    return Location.objects.create(kind="rack", name="Rack 1", code=f"site-{n}-f1-r1", parent=freezer)
+
+
+_racks = iter(range(1, 10**9))
+
+
+class VialFactory(DjangoModelFactory):
+    class Meta:
+        model = Vial
+
+    lot = factory.SubFactory(LotFactory)
+    identifier = factory.Sequence(lambda n: f"SAMEA9{n:07d}")
+    status = "in_stock"

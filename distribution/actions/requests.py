@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from core.models import DiseaseTerm
 from core.roles import may_request
+from distribution.actions import stock as stock_links
 from distribution.actions.effects import publish_after_commit, record_author
-from distribution.eligibility import evaluate_lines
+from distribution.eligibility import evaluate_lines, purpose_of
 from distribution.models import (
     DistributionRequest,
     Eligibility,
@@ -38,16 +39,6 @@ from donors.duo import DENY, Purpose, check_purpose
 from lines.models import CellLine
 
 MAX_VIALS_PER_LINE = 10
-
-
-def purpose_of(request: DistributionRequest) -> Purpose:
-    """The research purpose a request states, as the eligibility rules read it."""
-    return Purpose(
-        frozenset(request.purpose_codes),
-        request.purpose_disease or None,
-        request.commercial,
-        request.organisation_type,
-    )
 
 
 def _today(at: datetime.datetime | None) -> datetime.date:
@@ -351,7 +342,7 @@ def approve(
     """Approve the request: pending lines the consent allows are approved with it;
     lines left to a curator (ABSTAIN) must have been decided one by one."""
 
-    def change(req: DistributionRequest) -> None:
+    def change(req: DistributionRequest) -> dict:
         items = list(req.items.select_related("line"))
         undecided = [
             i.line.name for i in items if i.decision == LineDecision.PENDING and i.eligibility != Eligibility.APPROVE
@@ -374,6 +365,7 @@ def approve(
         if not any(i.decision == LineDecision.APPROVED for i in items):
             raise InvalidAction("Every line is rejected: reject the request instead.", {"lines": "none approved"})
         req.curator, req.decided_at, req.decision_reason = by, now, reason
+        return stock_links.reserve_for_request(req, by)
 
     return _apply(request, by, TRANSITIONS["approve"], reason=reason, change=change, at=at, notify=notify)
 
@@ -395,6 +387,7 @@ def reject(
     def change(req: DistributionRequest) -> None:
         req.curator, req.decided_at, req.decision_reason = by, at or timezone.now(), reason
         req.on_hold = False
+        stock_links.release_reservations(req, by, reason)
 
     return _apply(request, by, transition, reason=reason, change=change, at=at, notify=notify)
 
@@ -450,7 +443,7 @@ def ship(
     """Record what left the bank: per line the date, vials, batch and passage.
 
     `shipments` is a list of dicts: line (name or CellLine), shipped_on (date),
-    vials, and optionally batch, passage, courier_reference."""
+    vials, and optionally batch, passage, courier, courier_reference, vial_ids."""
     transition = TRANSITIONS["ship"]
     _check_actor(request, by, transition)
     if not shipments:
@@ -494,6 +487,7 @@ def ship(
         for row in rows:
             record_author(row, by)
             row.save()
+        stock_links.ship_reserved(req, rows, shipments, by)
         return {"shipments": [{"line": r.line.name, "vials": r.vials, "batch": r.batch} for r in rows]}
 
     return _apply(request, by, transition, change=change, at=at, notify=notify)
@@ -517,6 +511,7 @@ def complete(
                 shipment.received_on = req.completed_on
                 record_author(shipment, by)
                 shipment.save(update_fields=["received_on"])
+            stock_links.confirm_receipt(req, by, on=req.completed_on)
 
     return _apply(request, by, TRANSITIONS["complete"], reason=reason, change=change, at=at, notify=notify)
 
@@ -538,6 +533,7 @@ def cancel(
 
     def change(req: DistributionRequest) -> None:
         req.on_hold = False
+        stock_links.release_reservations(req, by, reason or "Cancelled by the requester.")
 
     return _apply(
         request,

@@ -34,6 +34,7 @@ from donors.models import Consent, Donor
 from lines.models import Availability, CellLine, CurationStatus
 from lines.search_text import refresh_search_text
 from lines.str.store import DONOR, LINE, reindex_many
+from stock.availability import refresh_line_stock
 
 
 @dataclass
@@ -134,6 +135,7 @@ def _withdraw_lines(
         # may expose, so both are rebuilt in this transaction.
         refresh_search_text(CellLine.objects.filter(pk__in=line_ids))
         reindex_many(LINE, lines)
+        refresh_line_stock(line_ids)  # withdrawn lines are not distributed, whatever their stock
         if notify:
             publish_after_commit(notify_material_withdrawn, line_ids, reason)
     return WithdrawalReport(

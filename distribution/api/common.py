@@ -103,7 +103,9 @@ def request_queryset(user):
         .select_related("requester", "curator")
         .prefetch_related(
             Prefetch("items", queryset=RequestedLine.objects.select_related("line").order_by("id")),
-            Prefetch("shipments", queryset=Shipment.objects.select_related("line")),
+            Prefetch(
+                "shipments", queryset=Shipment.objects.select_related("line").prefetch_related("reserved_vials__vial")
+            ),
             Prefetch("events", queryset=RequestEvent.objects.select_related("actor")),
         )
     )

@@ -122,8 +122,19 @@ class DistributionShipmentSerializer(serializers.Serializer):
     vials = serializers.IntegerField()
     batch = serializers.CharField()
     passage = serializers.IntegerField(allow_null=True)
-    courier_reference = serializers.CharField()
+    courier = serializers.CharField()
+    courier_reference = serializers.CharField(help_text="The courier's tracking number.")
     received_on = serializers.DateField(allow_null=True)
+    vials_shipped = serializers.SerializerMethodField(help_text="Identifiers of the vials that left (stock).")
+
+    def get_vials_shipped(self, shipment) -> list[str]:
+        return [r.vial.identifier for r in shipment.reserved_vials.all()]
+
+    certificates = serializers.SerializerMethodField(help_text="Certificate of analysis (PDF) of each shipped lot.")
+
+    def get_certificates(self, shipment) -> list[str]:
+        lots = sorted({r.vial.lot_id for r in shipment.reserved_vials.all()})
+        return [f"/api/v1/lots/{pk}/coa/" for pk in lots]
 
 
 class RequestEventSerializer(serializers.Serializer):
@@ -215,7 +226,15 @@ class ShipmentRecordSerializer(serializers.Serializer):
     vials = serializers.IntegerField(min_value=1, max_value=100)
     batch = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     passage = serializers.IntegerField(min_value=1, max_value=200, required=False, allow_null=True, default=None)
+    courier = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     courier_reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    vial_ids = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        default=list,
+        max_length=100,
+        help_text="The reserved vials this shipment takes (default: as many reserved vials as it ships).",
+    )
 
 
 class ShipRequestSerializer(serializers.Serializer):

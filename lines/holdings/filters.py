@@ -269,6 +269,7 @@ class CellLineFilter(filters.FilterSet):
     )
     qc_passed = BoolFilter(method="filter_qc_passed", help_text="Every core QC test passed.")
     qc_status = _multi(QCStatus.choices, "qc_status")
+    in_stock = BoolFilter(method="filter_in_stock", help_text="Vials of a released lot are in stock (issue 13).")
     availability = _multi(Availability.choices, "availability")
     commercial_use = BoolFilter(
         method="filter_commercial_use",
@@ -410,6 +411,10 @@ class CellLineFilter(filters.FilterSet):
     def filter_qc_passed(self, queryset, name, value):
         passed = Q(qc_status=QCStatus.PASSED)
         return queryset.filter(passed) if value else queryset.exclude(passed)
+
+    def filter_in_stock(self, queryset, name, value):
+        # vials_in_stock is kept by stock.availability.refresh_line_stock.
+        return queryset.filter(vials_in_stock__gt=0) if value else queryset.filter(vials_in_stock=0)
 
     def filter_commercial_use(self, queryset, name, value):
         q = commercial_use_q()

@@ -161,6 +161,17 @@ class ModificationSerializer(serializers.Serializer):
     description = serializers.CharField(allow_null=True)
 
 
+class StockSummarySerializer(serializers.Serializer):
+    availability = serializers.ChoiceField(
+        choices=["available", "on_request", "out_of_stock", "not_distributed"],
+        help_text="Derived from stock (stock/availability.py), not typed by hand.",
+    )
+    label = serializers.CharField(help_text="e.g. 'Available (23 vials in 2 lots)'.")
+    explanation = serializers.CharField()
+    vials_in_stock = serializers.IntegerField()
+    lots_in_stock = serializers.IntegerField()
+
+
 class CellLineSummarySerializer(FastSerializer):
     name = serializers.CharField()
     url = serializers.URLField()
@@ -168,6 +179,7 @@ class CellLineSummarySerializer(FastSerializer):
     status = _choice(CurationStatus.choices)
     availability = _choice(Availability.choices)
     qc_status = _choice(QCStatus.choices)
+    stock = StockSummarySerializer(allow_null=True, help_text="Stock counts; null until the bank records stock.")
     commercial_use = serializers.BooleanField(help_text="The donor's consent allows commercial use.")
     institution = serializers.CharField(allow_null=True, help_text="Depositing institution code.")
     donor = DonorSummarySerializer(allow_null=True)

@@ -114,6 +114,14 @@ class CellLine(models.Model):
         default=QCStatus.INCOMPLETE,
         help_text="Kept by refresh_qc_status() whenever QC records change; filtered on at scale.",
     )
+    # Kept by stock.availability.refresh_line_stock (the rule's home) whenever vials or
+    # lots change (vials that can be shipped now; the words in stock_summary): the catalog
+    # filters on it at 200,000 lines, and lines may not read stock.
+    vials_in_stock = models.PositiveIntegerField(default=0, editable=False)
+    stock_summary = models.JSONField(default=dict, blank=True, editable=False)
+    # The lots a deposit declared (protocol version 2), as the document gave them;
+    # stock.deposits records them as lots when a curator takes the stock in.
+    declared_lots = models.JSONField(default=list, blank=True, editable=False)
     str_profile = models.JSONField(default=dict, blank=True)
     str_conflicts = models.JSONField(default=dict, blank=True)
     str_sources = models.JSONField(default=list, blank=True, help_text="Who typed the STR profile (Cellosaurus ST).")
@@ -140,7 +148,9 @@ class CellLine(models.Model):
     search_text = models.TextField(blank=True, default="", editable=False)
     search_text_restricted = models.TextField(blank=True, default="", editable=False)
 
-    history = HistoricalRecords(excluded_fields=["search_text", "search_text_restricted"])
+    history = HistoricalRecords(
+        excluded_fields=["search_text", "search_text_restricted", "vials_in_stock", "stock_summary"]
+    )
     objects = CellLineQuerySet.as_manager()
 
     class Meta:
@@ -179,6 +189,7 @@ class CellLine(models.Model):
             models.Index(fields=["modification_type"]),
             models.Index(fields=["source_cell_type"]),
             models.Index(fields=["released_at"]),
+            models.Index(fields=["vials_in_stock"]),
         ]
 
     def __str__(self):

@@ -24,7 +24,7 @@ from typing import Any
 
 from core.models import Institution
 from lines.models import ProtocolVersion
-from lines.submissions.rules import consent, donors, names, qc, references, variants
+from lines.submissions.rules import consent, donors, lots, names, qc, references, variants
 from lines.submissions.rules import lines as line_rules
 from lines.submissions.rules.context import Context
 from lines.submissions.rules.findings import Finding
@@ -79,6 +79,7 @@ def validate_document(
         names.check_name(ctx, view)
         variants.check_line_edit(ctx, view)
         qc.check_qc(ctx, view)
+        lots.check_lots(ctx, view)
         identity.check_line(view)
         if position % PROGRESS_EVERY_LINES == 0:
             progress(position, total)

@@ -400,6 +400,7 @@ class Plan:
             cellosaurus_accession=line.get("cellosaurus") or None,
             str_profile=_profile(identity.get("str_profile")) if identity else {},
             comments=line.get("comments") or "",
+            declared_lots=line.get("lots") or [],
             submission=self.submission,
             status=CurationStatus.RELEASED,
             released_at=now,

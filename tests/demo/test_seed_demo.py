@@ -31,6 +31,7 @@ from lines.search_text import search_q
 from lines.str.index import forget_index
 from lines.str.matching import KNOWN_MARKERS
 from lines.str.search import search_profiles
+from stock.models import Location, Lot, Vial
 from tests.factories import CellLineFactory
 
 pytestmark = pytest.mark.django_db
@@ -435,3 +436,16 @@ def test_seeding_queues_no_mail(seeded, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         call_command("seed_demo", stdout=StringIO())
     assert callbacks == []
+
+
+def test_the_demo_bank_has_locations_lots_vials_and_a_recalled_lot(seeded):
+    assert Location.objects.filter(kind="box", code__startswith="demo-").count() == 12
+    assert Lot.objects.filter(status="released").count() >= 40
+    recalled = Lot.objects.get(status="recalled")
+    assert "Mycoplasma" in recalled.status_reason
+    assert set(recalled.vials.values_list("status", flat=True)) == {"quarantined"}
+    assert Vial.objects.filter(status="in_stock", location__isnull=False).count() >= 200
+    stocked = CellLine.objects.filter(vials_in_stock__gt=0)
+    assert stocked.count() >= 39
+    assert stocked.first().stock_summary["label"].startswith("Available (")
+    assert "lots with" in seeded["output"]

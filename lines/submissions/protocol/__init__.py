@@ -57,6 +57,12 @@ V1_SETTINGS = {
 
 V1_IDENTIFIER = "prism-line-submission/1"
 
+# Version 2 (issue 13) adds lots: a line may declare the lots it deposits, and a QC
+# record may name its lot. The thresholds are version 1's; documents of version 1
+# are still accepted (they name their version).
+V2_SETTINGS = dict(V1_SETTINGS)
+V2_IDENTIFIER = "prism-line-submission/2"
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -194,6 +200,12 @@ RULES = [
         ERROR,
         "Trilineage does not cover all three germ layers.",
         '"germ_layers": ["ectoderm", "mesoderm"].',
+    ),
+    (
+        "LOT-1",
+        ERROR,
+        "Version 2 and later: a line declares a lot code twice, or a QC record names a lot the line does not declare.",
+        'Two lots "P001" on one line; a mycoplasma record with "lot": "P009" on a line declaring only P001.',
     ),
     (
         "STR-1",

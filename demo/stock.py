@@ -1,0 +1,127 @@
+"""The demo bank's stock: a storage tree (one site, two LN2 tanks, racks, 9×9 boxes),
+lots of released lines with a passing panel (a master bank lot, and for some a
+depositor expansion), vials in the boxes, and one lot recalled after a failed
+mycoplasma re-test. Written through stock.actions, as a curator would; vials in bulk.
+Demo locations have codes starting `demo-`; a rebuild deletes them with the demo lines."""
+
+import datetime
+import random
+
+from distribution.actions.recall import recall_lot
+from distribution.models import ReservedVial
+from stock import actions
+from stock.availability import refresh_line_stock
+from stock.models import Location, Lot, StockEvent, Vial, VialEvent
+
+STOCKED_LINES = 40
+BOX_SIZE = 9
+RECALL_REASON = "Mycoplasma PCR positive on the 6-month re-test of the retained vial (lab ref. MYC-2026-031)."
+
+
+def delete_demo_stock(lines, requests):
+    """What an earlier run's stock left: reservations of the demo requests, the demo
+    lines' lots, vials and events, and the demo locations (children first)."""
+    ReservedVial.objects.filter(item__request__in=requests).delete()
+    ReservedVial.objects.filter(vial__lot__line__in=lines).delete()
+    VialEvent.objects.filter(vial__lot__line__in=lines).delete()
+    Vial.objects.filter(lot__line__in=lines).delete()
+    StockEvent.objects.filter(lot__line__in=lines).delete()
+    StockEvent.objects.filter(line__in=lines).delete()
+    Lot.objects.filter(line__in=lines).delete()
+    for kind in ("box", "rack", "freezer", "site"):
+        demo = Location.objects.filter(kind=kind, code__startswith="demo-")
+        StockEvent.objects.filter(
+            action="location_created", details__location__in=list(demo.values_list("code", flat=True))
+        ).delete()
+        demo.delete()
+
+
+def _boxes(curator):
+    site = actions.create_location(curator, kind="site", name="Demo bank, Bonn", code="demo-bonn")
+    boxes = []
+    for t in (1, 2):
+        tank = actions.create_location(curator, kind="freezer", name=f"LN2 tank {t}", code=f"demo-t{t}", parent=site)
+        for r in (1, 2):
+            rack = actions.create_location(curator, kind="rack", name=f"Rack {r}", code=f"demo-t{t}-r{r}", parent=tank)
+            for b in (1, 2, 3):
+                boxes.append(
+                    actions.create_location(
+                        curator,
+                        kind="box",
+                        name=f"Box {b}",
+                        code=f"demo-t{t}-r{r}-b{b}",
+                        parent=rack,
+                        rows=BOX_SIZE,
+                        columns=BOX_SIZE,
+                    )
+                )
+    return boxes
+
+
+class _Wells:
+    """Hands out free wells box by box."""
+
+    def __init__(self, boxes):
+        self.wells = [(box, r, c) for box in boxes for r in range(1, BOX_SIZE + 1) for c in range(1, BOX_SIZE + 1)]
+        self.next = 0
+
+    def take(self):
+        well = self.wells[self.next]
+        self.next += 1
+        return well
+
+
+def seed_stock(rng: random.Random, curator, lines) -> dict:
+    """Stock for the first STOCKED_LINES released lines whose panel passed."""
+    boxes = _boxes(curator)
+    wells = _Wells(boxes)
+    candidates = sorted(
+        (ln for ln in lines if ln.status == "released" and ln.qc_status == "passed" and ln.availability == "available"),
+        key=lambda ln: ln.name,
+    )[:STOCKED_LINES]
+    vials, lots = [], []
+    for n, line in enumerate(candidates):
+        records = list(line.qc_records.all())
+        kinds = [("MCB01", "bank")] + ([("P001", "depositor")] if n % 3 == 0 else [])
+        for k, (code, lot_type) in enumerate(kinds):
+            frozen = datetime.date(2025, 1, 15) + datetime.timedelta(days=7 * n + 90 * k)
+            lot = actions.declare_lot(
+                line,
+                code,
+                by=curator,
+                lot_type=lot_type,
+                passage=(line.passage_at_banking or 12) + 3 * k,
+                frozen_on=frozen,
+                medium=line.culture_medium or "mTeSR1",
+                matrix=line.culture_matrix or "Matrigel",
+                cryo_medium="CryoStor CS10",
+                vials_made=rng.randint(20, 60),
+                freezing_method="controlled-rate freezer, -1 °C/min",
+                thaw_recommendation="Thaw at 37 °C; plate on Matrigel in medium with 10 µM Y-27632 for 24 h.",
+            )
+            actions.link_qc_records(lot, records, by=curator)
+            actions.release_lot(lot, by=curator, reason="Panel passed")
+            lots.append(lot)
+            for v in range(rng.randint(4, 12)):
+                box, row, column = wells.take()
+                vials.append(
+                    Vial(
+                        identifier=f"DEMO-{line.name}-{code}-{v + 1:03d}",
+                        name=f"{line.name} {code} vial {v + 1:02d}",
+                        lot=lot,
+                        location=box,
+                        row=row,
+                        column=column,
+                    )
+                )
+    Vial.objects.bulk_create(vials, batch_size=500)
+    refresh_line_stock([lot.line_id for lot in lots])
+    recalled = lots[1] if len(lots) > 1 else None
+    if recalled is not None:
+        recall_lot(recalled, by=curator, reason=RECALL_REASON, notify=False)
+    return {
+        "lots": len(lots),
+        "vials": len(vials),
+        "boxes": len(boxes),
+        "recalled": str(recalled) if recalled else None,
+    }

@@ -1,0 +1,369 @@
+"""Every write to stock: locations, lots (declare, link QC, release, quarantine,
+recall), vials (claim for a request, release, ship, move, destroy).
+
+Each runs in one transaction, records a StockEvent (who, when, why) and one
+VialEvent per vial whose status changed, and refreshes the stock block of the
+lines it touched (stock.availability.refresh_line_stock). Vial status changes are
+conditional updates (`filter(pk=…, status=old).update(status=new)`): a count of 0
+means someone else changed the vial first, so two curators never take one vial.
+Only curators act on stock; the request workflow calls these through
+distribution/actions/stock.py.
+"""
+
+import datetime
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.roles import is_curator
+from lines.models import CellLine, QCRecord
+from lines.qc import PASSED, summarise_qc_status
+from stock.availability import in_stock_vials_q, refresh_line_stock
+from stock.models import (
+    CHILD_KIND,
+    Location,
+    LocationKind,
+    Lot,
+    LotStatus,
+    StockEvent,
+    Vial,
+    VialEvent,
+    VialStatus,
+)
+
+LOT_FIELDS = (
+    "accession",
+    "lot_type",
+    "passage",
+    "frozen_on",
+    "medium",
+    "matrix",
+    "cryo_medium",
+    "vials_made",
+    "freezing_method",
+    "thaw_recommendation",
+)
+
+
+class StockError(Exception):
+    """A refused stock action: `problems` names what and where (HTTP 400, or 403/409)."""
+
+    status_code = 400
+
+    def __init__(self, message: str, problems: Any = None, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or {}
+        self.status_code = status_code
+
+
+def check_curator(by: User | None) -> None:
+    if not is_curator(by):
+        raise StockError("Only curators may change stock.", status_code=403)
+
+
+def _event(
+    action: str, by: User | None, *, lot: Lot | None = None, line_id: int | None = None, **kw: Any
+) -> StockEvent:
+    return StockEvent.objects.create(
+        action=action, actor=by, lot=lot, line_id=line_id or (lot.line_id if lot else None), **kw
+    )
+
+
+# --- locations ----------------------------------------------------------------------
+
+
+def create_location(
+    by: User,
+    *,
+    kind: str,
+    name: str,
+    code: str,
+    parent: Location | None = None,
+    rows: int | None = None,
+    columns: int | None = None,
+) -> Location:
+    """A site (no parent), or a freezer, rack or box inside the kind that holds it."""
+    check_curator(by)
+    expected = LocationKind.SITE if parent is None else CHILD_KIND.get(LocationKind(parent.kind))
+    if kind != expected:
+        where = "at the top" if parent is None else f"inside a {parent.kind}"
+        raise StockError(f"A {kind} cannot go {where}; expected a {expected or 'nothing'}.", {"kind": kind})
+    if kind == LocationKind.BOX and not (rows and columns and 1 <= rows <= 26 and 1 <= columns <= 26):
+        raise StockError("A box needs rows and columns (1 to 26 each).", {"rows": rows, "columns": columns})
+    try:
+        with transaction.atomic():
+            location = Location.objects.create(
+                parent=parent, kind=kind, name=name.strip(), code=code.strip(), rows=rows, columns=columns
+            )
+            _event("location_created", by, details={"location": location.code, "kind": kind})
+    except IntegrityError as error:
+        raise StockError(
+            f"A location with code {code!r} or name {name!r} there already exists.", {"code": code}
+        ) from error
+    return location
+
+
+# --- lots -----------------------------------------------------------------------------
+
+
+def declare_lot(line: CellLine, code: str, *, by: User | None, check: bool = True, **fields: Any) -> Lot:
+    """A new lot of `line`, awaiting QC release. `fields`: any of LOT_FIELDS.
+    `check=False` for a depositor's declaration the curator's approval makes."""
+    if check:
+        check_curator(by)
+    unknown = set(fields) - set(LOT_FIELDS)
+    if unknown:
+        raise StockError("Unknown lot fields: " + ", ".join(sorted(unknown)), {f: "unknown" for f in unknown})
+    code = (code or "").strip()
+    if not code:
+        raise StockError("A lot needs a code (e.g. P001).", {"code": "required"})
+    try:
+        with transaction.atomic():
+            lot = Lot.objects.create(line=line, code=code, **fields)
+            _event("lot_declared", by, lot=lot, details={"lot": code})
+    except IntegrityError as error:
+        raise StockError(f"{line.name} already has a lot {code}, or the accession is taken.", {"code": code}) from error
+    return lot
+
+
+def refresh_lot_qc(lot: Lot) -> str:
+    """The lot's panel verdict from its own QC records (the one rule: lines.qc)."""
+    lot.qc_status = summarise_qc_status(lot.line, list(lot.qc_records.all()))
+    Lot.objects.filter(pk=lot.pk).update(qc_status=lot.qc_status)
+    return lot.qc_status
+
+
+def link_qc_records(lot: Lot, records: Iterable[QCRecord], *, by: User | None, check: bool = True) -> str:
+    """Say these QC records (of the lot's line) were made on this lot; returns the verdict."""
+    if check:
+        check_curator(by)
+    records = list(records)
+    foreign = [r.pk for r in records if r.line_id != lot.line_id]
+    if foreign:
+        raise StockError("QC records of another line cannot belong to this lot.", {"qc_records": foreign})
+    with transaction.atomic():
+        lot.qc_records.add(*records)
+        return refresh_lot_qc(lot)
+
+
+def release_lot(lot: Lot, *, by: User, reason: str = "") -> Lot:
+    """Release a lot for distribution: only when its QC panel passes."""
+    check_curator(by)
+    with transaction.atomic():
+        locked = Lot.objects.select_for_update().select_related("line").get(pk=lot.pk)
+        verdict = refresh_lot_qc(locked)
+        if verdict != PASSED:
+            raise StockError(
+                f"Lot {locked.code} of {locked.line.name} cannot be released: its QC panel is {verdict}.",
+                {"qc_status": verdict},
+                status_code=409,
+            )
+        if locked.status not in (LotStatus.PENDING, LotStatus.QUARANTINED):
+            raise StockError(f"Lot {locked.code} is {locked.get_status_display().lower()}.", status_code=409)
+        previous = locked.status
+        locked.status, locked.status_reason = LotStatus.RELEASED, reason
+        locked.save(update_fields=["status", "status_reason"])
+        event = _event("lot_released", by, lot=locked, reason=reason, details={"from": previous})
+        if previous == LotStatus.QUARANTINED:
+            ids = list(locked.vials.filter(status=VialStatus.QUARANTINED).values_list("pk", flat=True))
+            change_vials(ids, VialStatus.IN_STOCK, by=by, reason=reason or "Lot released", event=event)
+        refresh_line_stock([locked.line_id])
+    lot.refresh_from_db()
+    return lot
+
+
+def withhold_lot(lot: Lot, status: str, *, by: User, reason: str) -> list[int]:
+    """Quarantine or recall a lot, with a mandatory reason: its vials still in the
+    bank (in stock or reserved) are quarantined. Returns their ids. The request side
+    (holds, recipients) is distribution.actions.recall.recall_lot's."""
+    check_curator(by)
+    reason = (reason or "").strip()
+    if status not in (LotStatus.QUARANTINED, LotStatus.RECALLED):
+        raise StockError("A lot is withheld by quarantine or recall.", {"status": status})
+    if not reason:
+        raise StockError("Give the reason (e.g. a failed mycoplasma re-test).", {"reason": "required"})
+    with transaction.atomic():
+        locked = Lot.objects.select_for_update().get(pk=lot.pk)
+        if locked.status == LotStatus.RECALLED:
+            raise StockError(f"Lot {locked.code} is already recalled.", status_code=409)
+        previous = locked.status
+        locked.status, locked.status_reason = status, reason
+        locked.save(update_fields=["status", "status_reason"])
+        event = _event(f"lot_{status}", by, lot=locked, reason=reason, details={"from": previous})
+        ids = list(
+            locked.vials.filter(status__in=[VialStatus.IN_STOCK, VialStatus.RESERVED]).values_list("pk", flat=True)
+        )
+        change_vials(ids, VialStatus.QUARANTINED, by=by, reason=reason, event=event)
+        refresh_line_stock([locked.line_id])
+    lot.refresh_from_db()
+    return ids
+
+
+# --- vials ------------------------------------------------------------------------------
+
+
+def change_vials(
+    vial_ids: Sequence[int],
+    to_status: str,
+    *,
+    by: User | None,
+    reason: str = "",
+    event: StockEvent | None = None,
+    from_statuses: Sequence[str] | None = None,
+    at: datetime.datetime | None = None,
+) -> list[int]:
+    """Move vials to `to_status` by conditional update; the ids that moved (a vial
+    already elsewhere than `from_statuses` is left alone). Vials that leave the
+    bank leave their box position too."""
+    now = at or timezone.now()
+    moved = []
+    leaving = to_status in (VialStatus.SHIPPED, VialStatus.CONSUMED, VialStatus.DESTROYED)
+    with transaction.atomic():
+        rows = Vial.objects.filter(pk__in=list(vial_ids)).values_list("pk", "status")
+        events = []
+        for pk, status in rows:
+            if status == to_status or (from_statuses is not None and status not in from_statuses):
+                continue
+            update: dict[str, Any] = {"status": to_status, "updated_at": now}
+            if leaving:
+                update.update(location=None, row=None, column=None)
+            if Vial.objects.filter(pk=pk, status=status).update(**update):
+                moved.append(pk)
+                events.append(
+                    VialEvent(
+                        vial_id=pk,
+                        from_status=status,
+                        to_status=to_status,
+                        event=event,
+                        actor=by,
+                        reason=reason,
+                        at=now,
+                    )
+                )
+        VialEvent.objects.bulk_create(events)
+    return moved
+
+
+def claim_vials(line: CellLine, count: int, *, by: User | None, lot: Lot | None = None) -> list[tuple[int, str]]:
+    """Reserve `count` vials of `line` in stock: of `lot` if given, else oldest
+    released lot first; returns their (pk, identifier). A conditional update per
+    vial, so two concurrent claims never take the same one; raises StockError
+    (nothing reserved) when too few."""
+    candidates = Vial.objects.filter(in_stock_vials_q(), lot__line=line)
+    if lot is not None:
+        candidates = candidates.filter(lot=lot)
+    candidates = candidates.order_by(F("lot__frozen_on").asc(nulls_last=True), "lot_id", "id")
+    claimed: list[tuple[int, str]] = []
+    tried: set[int] = set()
+    now = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            claimed = _claim_in_one_statement(line, count, lot, now)
+        while len(claimed) < count:
+            need = count - len(claimed)
+            batch = (
+                []
+                if connection.vendor == "postgresql"
+                else list(candidates.exclude(pk__in=tried).values_list("pk", "identifier")[: need + 4])
+            )
+            if not batch:
+                where = f"lot {lot.code} of {line.name}" if lot else line.name
+                raise StockError(
+                    f"Only {len(claimed)} vial(s) of {where} are in stock; {count} are needed.",
+                    {"line": line.name, "in_stock": len(claimed), "requested": count},
+                    status_code=409,
+                )
+            for pk, identifier in batch:
+                tried.add(pk)
+                # The claim itself: a vial another approval reserved first no longer matches.
+                if Vial.objects.filter(pk=pk, status=VialStatus.IN_STOCK).update(
+                    status=VialStatus.RESERVED, updated_at=now
+                ):
+                    claimed.append((pk, identifier))
+                    if len(claimed) == count:
+                        break
+        VialEvent.objects.bulk_create(
+            VialEvent(vial_id=pk, from_status=VialStatus.IN_STOCK, to_status=VialStatus.RESERVED, actor=by, at=now)
+            for pk, _identifier in claimed
+        )
+        refresh_line_stock([line.pk])
+    return claimed
+
+
+def _claim_in_one_statement(
+    line: CellLine, count: int, lot: Lot | None, now: datetime.datetime
+) -> list[tuple[int, str]]:
+    """PostgreSQL: pick and reserve the vials in one UPDATE … RETURNING. The picked
+    rows are locked (FOR UPDATE SKIP LOCKED): a concurrent claim skips them instead of
+    waiting, and a row it reserved meanwhile no longer matches `status = in_stock`."""
+    vial, lot_table = Vial._meta.db_table, Lot._meta.db_table
+    only_lot = "AND l.id = %s" if lot is not None else ""
+    sql = f"""
+        UPDATE {vial} SET status = %s, updated_at = %s
+        WHERE id IN (
+            SELECT v.id FROM {vial} v JOIN {lot_table} l ON l.id = v.lot_id
+            WHERE l.line_id = %s AND v.status = %s AND l.status = %s {only_lot}
+            ORDER BY l.frozen_on NULLS LAST, l.id, v.id
+            LIMIT %s
+            FOR UPDATE OF v SKIP LOCKED
+        )
+        RETURNING id, identifier
+    """  # noqa: S608 -- table names from the models, values as parameters
+    params: list[Any] = [VialStatus.RESERVED, now, line.pk, VialStatus.IN_STOCK, LotStatus.RELEASED]
+    if lot is not None:
+        params.append(lot.pk)
+    params.append(count)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return sorted(cursor.fetchall())
+
+
+def lines_of(vial_ids: Iterable[int]) -> list[int]:
+    return list(Vial.objects.filter(pk__in=list(vial_ids)).values_list("lot__line_id", flat=True).distinct())
+
+
+def destroy_vials(vial_ids: Sequence[int], *, by: User, reason: str) -> list[int]:
+    """Destroy (or record as consumed) vials still in the bank, with a reason."""
+    check_curator(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise StockError("Say why the vials are destroyed.", {"reason": "required"})
+    with transaction.atomic():
+        event = _event("vials_destroyed", by, reason=reason, details={"vials": len(vial_ids)})
+        moved = change_vials(vial_ids, VialStatus.DESTROYED, by=by, reason=reason, event=event)
+        refresh_line_stock(lines_of(moved))
+    return moved
+
+
+def move_vial(vial: Vial, box: Location, row: int, column: int, *, by: User, reason: str = "") -> Vial:
+    """Put a stored vial in another well of a box."""
+    check_curator(by)
+    if box.kind != LocationKind.BOX:
+        raise StockError(f"{box.code} is a {box.kind}; vials go in boxes.", {"location": box.code})
+    if not (1 <= row <= (box.rows or 0) and 1 <= column <= (box.columns or 0)):
+        raise StockError(f"{box.code} has {box.rows} rows and {box.columns} columns.", {"position": [row, column]})
+    try:
+        with transaction.atomic():
+            locked = Vial.objects.select_for_update().get(pk=vial.pk)
+            if locked.status not in (VialStatus.IN_STOCK, VialStatus.RESERVED, VialStatus.QUARANTINED):
+                raise StockError(
+                    f"Vial {locked.identifier} is {locked.status}; it is not in the bank.", status_code=409
+                )
+            before = f"{locked.location.code}:{locked.position}" if locked.location is not None else ""
+            locked.location, locked.row, locked.column = box, row, column
+            locked.save(update_fields=["location", "row", "column"])
+            _event(
+                "vial_moved",
+                by,
+                lot=locked.lot,
+                reason=reason,
+                details={"vial": locked.identifier, "from": before, "to": f"{box.code}:{locked.position}"},
+            )
+    except IntegrityError as error:
+        raise StockError(f"Position {row},{column} of {box.code} is taken.", {"position": [row, column]}) from error
+    return locked

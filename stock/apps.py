@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StockConfig(AppConfig):
+    name = "stock"
+    verbose_name = "Stock: lots, vials and storage"

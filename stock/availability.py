@@ -1,0 +1,97 @@
+"""The rule that derives a line's availability
+from its stock: released lots with vials in stock. Nobody types it by hand.
+
+The words (label and one sentence per code) are lines.availability's, the one
+vocabulary; `VOCABULARY` names them here. A vial counts as in stock when it is in stock and
+its lot is released: `vial_counts_in_stock` (Python) and `in_stock_vials_q` (SQL)
+say so side by side, and tests/stock/test_availability.py holds them to agreeing.
+The result is kept on the line (CellLine.vials_in_stock, CellLine.stock_summary) by
+`refresh_line_stock`, called by every stock action, so the catalog can filter on it.
+"""
+
+from collections.abc import Iterable
+
+from django.db.models import Count, Q
+
+from lines.availability import ON_REQUEST, OUT_OF_STOCK, STOCK_AVAILABLE, STOCK_TERMS
+from lines.models import Availability, CellLine, CurationStatus
+from stock.models import Lot, LotStatus, VialStatus
+
+AVAILABLE, NOT_DISTRIBUTED = STOCK_AVAILABLE, Availability.NOT_DISTRIBUTED.value
+__all__ = ["AVAILABLE", "NOT_DISTRIBUTED", "ON_REQUEST", "OUT_OF_STOCK", "VOCABULARY"]
+# The words are lines.availability's (the one vocabulary); this module decides which applies.
+VOCABULARY = STOCK_TERMS
+
+
+def vial_counts_in_stock(vial_status: str, lot_status: str) -> bool:
+    """A vial a request can be given: in stock, of a released lot."""
+    return vial_status == VialStatus.IN_STOCK and lot_status == LotStatus.RELEASED
+
+
+def in_stock_vials_q(prefix: str = "", *, lot_prefix: str | None = None) -> Q:
+    """The SQL twin of vial_counts_in_stock, on Vial (or through `prefix`, e.g. "vials__"
+    from a lot, with lot_prefix="" since the lot is then the row itself)."""
+    lot = prefix + "lot__" if lot_prefix is None else lot_prefix
+    return Q(**{f"{prefix}status": VialStatus.IN_STOCK, f"{lot}status": LotStatus.RELEASED})
+
+
+def is_distributed(line: CellLine) -> bool:
+    return line.status == CurationStatus.RELEASED and line.availability != Availability.NOT_DISTRIBUTED
+
+
+def summarise(*, distributed: bool, vials: int, lots: int, has_lots: bool) -> dict:
+    """The line's stock block: availability code, its words, and the counts."""
+    if not distributed:
+        code = NOT_DISTRIBUTED
+    elif vials:
+        code = AVAILABLE
+    elif has_lots:
+        code = OUT_OF_STOCK
+    else:
+        code = ON_REQUEST
+    term = VOCABULARY[code]
+    label = term.label
+    if code == AVAILABLE:
+        label = f"Available ({vials} vial{'s' if vials != 1 else ''} in {lots} lot{'s' if lots != 1 else ''})"
+    elif code == ON_REQUEST:
+        label = "Available on request (expand to order)"
+    return {
+        "availability": code,
+        "label": label,
+        "explanation": term.sentence,
+        "vials_in_stock": vials,
+        "lots_in_stock": lots,
+    }
+
+
+def stock_counts(line_ids: Iterable[int]) -> dict[int, tuple[int, int, bool]]:
+    """line id → (vials in stock, lots with vials in stock, has any lot), in one query."""
+    ids = list(line_ids)
+    counts: dict[int, tuple[int, int, bool]] = {i: (0, 0, False) for i in ids}
+    vial_filter = in_stock_vials_q("vials__", lot_prefix="")
+    rows = (
+        Lot.objects.filter(line_id__in=ids)
+        .order_by()
+        .values("line_id")
+        .annotate(n_vials=Count("vials", filter=vial_filter), n_lots=Count("id", filter=vial_filter, distinct=True))
+    )
+    for row in rows:
+        counts[row["line_id"]] = (row["n_vials"], row["n_lots"], True)
+    return counts
+
+
+def refresh_line_stock(line_ids: Iterable[int]) -> None:
+    """Recompute and store the stock block of these lines (after any stock change)."""
+    ids = sorted(set(line_ids))
+    if not ids:
+        return
+    counts = stock_counts(ids)
+    changed = []
+    for line in CellLine.objects.filter(pk__in=ids).order_by().only("id", "status", "availability"):
+        vials, lots, has_lots = counts[line.pk]
+        distributed = is_distributed(line)
+        # The catalog's "in stock" filter reads this: vials that can be shipped now.
+        line.vials_in_stock = vials if distributed else 0
+        line.stock_summary = summarise(distributed=distributed, vials=vials, lots=lots, has_lots=has_lots)
+        changed.append(line)
+    CellLine.objects.bulk_update(changed, ["vials_in_stock", "stock_summary"], batch_size=500)
