@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("lines.submissions.api")),
     path("", include("lines.submissions.protocol_api")),
     path("", include("distribution.api")),
+    path("", include("results.api")),
 ]

@@ -22,6 +22,7 @@ urlpatterns = [
     path("protocol/", include("lines.submissions.protocol_views")),
     path("distribution/", include("distribution.urls")),
     path("str/", include("lines.str.views")),
+    path("results/", include("results.urls")),
 ]
 
 if settings.DEBUG:
