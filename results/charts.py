@@ -51,7 +51,12 @@ def dose_response_spec(measurements, curves) -> dict[str, Any]:
                     "x": x,
                     "y": {"field": "value", "type": "quantitative", "title": "Response"},
                     "color": {"field": "line", "type": "nominal", "title": "Line"},
-                    "tooltip": [{"field": "line"}, {"field": "compound"}, {"field": "concentration_um"}, {"field": "value"}],
+                    "tooltip": [
+                        {"field": "line"},
+                        {"field": "compound"},
+                        {"field": "concentration_um"},
+                        {"field": "value"},
+                    ],
                 },
             },
             {
@@ -108,7 +113,10 @@ def comparison_spec(answer: dict[str, Any]) -> dict[str, Any]:
         "title": f"{title} by {answer['grouping_label'].lower()}",
         "data": {"values": values},
         "layer": [
-            {"mark": {"type": "boxplot", "extent": 1.5, "opacity": 0.35}, "encoding": {"x": x, "y": {"field": "value", **y}}},
+            {
+                "mark": {"type": "boxplot", "extent": 1.5, "opacity": 0.35},
+                "encoding": {"x": x, "y": {"field": "value", **y}},
+            },
             {
                 "mark": {"type": "point", "filled": True, "size": 60},
                 "encoding": {

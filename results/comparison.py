@@ -106,11 +106,11 @@ def compare_pairs(pairs: Sequence[tuple[str, str, float, float]]) -> dict[str, A
     """Isogenic pairs (parent name, subclone name, parent value, subclone value): the
     differences and a Wilcoxon signed-rank test when there are enough pairs."""
     minimum = settings.RESULTS_MIN_GROUP_SIZE
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"parent": p, "subclone": c, "parent_value": a, "subclone_value": b, "difference": b - a}
         for p, c, a, b in pairs
     ]
-    differences = [r["difference"] for r in rows]
+    differences = [b - a for _p, _c, a, b in pairs]
     summary = describe(differences)
     test: dict[str, Any] = {"name": None, "statistic": None, "p_value": None, "effect_size": None, "note": ""}
     if len(rows) < minimum:

@@ -107,7 +107,8 @@ def line_values(user: Any, readout_key: str) -> tuple[Readout | None, dict[int, 
         for line_id, ec50 in DoseResponseFit.objects.filter(
             dataset__in=datasets, compound=compound, status=FitStatus.FITTED
         ).values_list("line_id", "ec50_um"):
-            per_line[line_id].append(ec50)
+            if ec50 is not None:
+                per_line[line_id].append(ec50)
         values = {k: math.exp(statistics.fmean(math.log(v) for v in vs)) for k, vs in per_line.items()}
         return (Readout(readout_key, f"EC50 of {compound}", "µM") if values else None), values
     assay, _, name = readout_key.partition(":")
@@ -178,7 +179,7 @@ def isogenic_pairs(line_ids: Iterable[int]) -> list[tuple[CellLine, CellLine]]:
     """(parental line, edited or corrected subclone) pairs among these lines."""
     ids = set(line_ids)
     children = CellLine.objects.filter(pk__in=ids, parental_line_id__in=ids).select_related("parental_line")
-    return [(child.parental_line, child) for child in children.order_by("name")]
+    return [(child.parental_line, child) for child in children.order_by("name") if child.parental_line is not None]
 
 
 def line_names(line_ids: Iterable[int]) -> dict[int, str]:

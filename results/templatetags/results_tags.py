@@ -34,5 +34,7 @@ def line_results(context, line):
                 {"readout": r, "median": statistics.median(v), "n": len(v), "unit": units[r]}
                 for r, v in sorted(values.items())
             ]
-        rows.append({"dataset": dataset, "shown": shown, "fits": fits, "readouts": readouts, "fitted": FitStatus.FITTED})
+        rows.append(
+            {"dataset": dataset, "shown": shown, "fits": fits, "readouts": readouts, "fitted": FitStatus.FITTED}
+        )
     return {"datasets": rows, "line": line, "request": request}

@@ -11,7 +11,9 @@ from tests.factories import CellLineFactory, ConsentFactory, DistributionRequest
 GRU, RTN = "DUO:0000042", "DUO:0000029"
 
 
-def line_with_consent(name, genetic_data="open", codes=(GRU,), institution=None, gene=None, disease="MONDO:0004976", **kw):
+def line_with_consent(
+    name, genetic_data="open", codes=(GRU,), institution=None, gene=None, disease="MONDO:0004976", **kw
+):
     donor = DonorFactory(
         disease=disease, disease_label="amyotrophic lateral sclerosis" if disease else "", institution=institution
     )

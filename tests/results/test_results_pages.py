@@ -60,11 +60,15 @@ def test_the_comparison_page_shows_groups_and_a_test_without_javascript(released
     assert page.status_code == 200
     assert 'id="groups-table"' in text and "SOD1" in text and "C9orf72" in text
     assert "n too small" in text  # one line per group here
-    csv = client_as(researcher).get(reverse("results:compare"), {"readout": "ec50:riluzole", "group_by": "gene", "as": "csv"})
+    csv = client_as(researcher).get(
+        reverse("results:compare"), {"readout": "ec50:riluzole", "group_by": "gene", "as": "csv"}
+    )
     assert csv["Content-Type"].startswith("text/csv") and b"UKBi002-A" in csv.content
 
 
-def test_a_recipient_uploads_a_csv_table_from_the_template(recipient, shipped_lines, django_capture_on_commit_callbacks):
+def test_a_recipient_uploads_a_csv_table_from_the_template(
+    recipient, shipped_lines, django_capture_on_commit_callbacks
+):
     _request, lines = shipped_lines
     template = client_as(recipient).get(reverse("results:template", args=["dose_response", "csv"]))
     header = template.content.decode().splitlines()[0].split(",")
