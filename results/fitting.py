@@ -11,7 +11,8 @@ n − 4 degrees of freedom, back-transformed, as GraphPad Prism reports it.
 A fit is refused, with the reason, when it cannot say anything: fewer than four
 distinct non-zero concentrations or fewer than five points, no convergence, a
 parameter the data do not determine (infinite covariance), or an EC50 outside the
-tested range (extrapolated). Vehicle rows (concentration 0) are not on a log axis
+tested range (extrapolated), or an EC50 interval wider than 100-fold either side.
+Vehicle rows (concentration 0) are not on a log axis
 and are left out of the fit.
 """
 
@@ -27,6 +28,8 @@ UNIT_TO_UM = {"nM": 1e-3, "uM": 1.0, "mM": 1e3}
 MIN_CONCENTRATIONS = 4
 MIN_POINTS = 5
 MAX_EVALUATIONS = 5000
+# A fit whose EC50 interval is wider than 100-fold either side says nothing about the EC50.
+MAX_CI_HALF_WIDTH_LOG10 = 2.0
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,13 @@ def fit_four_pl(concentrations_um: Sequence[float], responses: Sequence[float]) 
     dof = len(pairs) - 4
     t = float(stats.t.ppf(0.975, dof))
     half_width = t * float(errors[2])
+    if half_width > MAX_CI_HALF_WIDTH_LOG10:
+        return Fit(
+            False,
+            f"The EC50 is not determined by these data: its 95 % confidence interval spans more than "
+            f"{10**MAX_CI_HALF_WIDTH_LOG10:.0f}-fold either side of the estimate.",
+            points=len(pairs),
+        )
     predicted = four_pl(x, bottom, top, log_ec50, hill)
     residual = float(np.sum((y - predicted) ** 2))
     total = float(np.sum((y - y.mean()) ** 2))
