@@ -1,5 +1,6 @@
 """Input and output shapes of the results API (their class names are the OpenAPI components)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from donors.disclosure import shares_results_of
@@ -24,6 +25,12 @@ class FindingSerializer(serializers.Serializer):
     pointer = serializers.CharField(required=False, allow_blank=True)
     message = serializers.CharField()
     line = serializers.CharField(allow_null=True)
+
+
+class ProtocolSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True)
+    version = serializers.CharField(allow_blank=True)
+    url = serializers.CharField(allow_blank=True)
 
 
 class DatasetSummarySerializer(serializers.ModelSerializer):
@@ -89,20 +96,24 @@ class DatasetSerializer(DatasetSummarySerializer):
     def _shown(self, obj):
         return obj.data_visible_to(self.context.get("user"))
 
-    def get_protocol(self, obj) -> dict[str, str]:
+    @extend_schema_field(ProtocolSerializer)
+    def get_protocol(self, obj):
         return {"name": obj.protocol_name, "version": obj.protocol_version, "url": obj.protocol_url}
 
     @staticmethod
     def _line_items(obj):
         return [{"line": item.line.name, "lot": item.lot} for item in obj.line_items.all()]
 
-    def get_lines(self, obj) -> list[DatasetLineSerializer]:
+    @extend_schema_field(DatasetLineSerializer(many=True))
+    def get_lines(self, obj):
         return DatasetLineSerializer(self._line_items(obj), many=True).data
 
-    def get_files(self, obj) -> list[DatasetFileSerializer]:
+    @extend_schema_field(DatasetFileSerializer(many=True))
+    def get_files(self, obj):
         return DatasetFileSerializer(obj.files.all(), many=True).data if self._shown(obj) else []
 
-    def get_findings(self, obj) -> list[FindingSerializer]:
+    @extend_schema_field(FindingSerializer(many=True))
+    def get_findings(self, obj):
         # The validation report is the depositor's, their institution's and the curators'.
         user = self.context.get("user")
         mine = user is not None and user.pk == obj.depositor_id
