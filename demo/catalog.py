@@ -32,6 +32,7 @@ from demo.drawing import ANCHOR, CHANGE_REASON, SEED
 from demo.people import DEMO_USERS, REQUESTER_USERNAMES, write_users
 from demo.plan import Plan
 from demo.requests import DemoRequests, make_withdrawals
+from demo.results import delete_demo_results, make_results
 from distribution.models import DistributionRequest, RequestedLine, Shipment
 from donors.models import Consent, Donor, Variant
 from lines.models import CellLine, QCRecord
@@ -61,6 +62,7 @@ class DemoSummary:
     qc_records: int = 0
     variants: int = 0
     requests: int = 0
+    datasets: int = 0
     replaced_lines: int = 0
     credentials: list = field(default_factory=list)
 
@@ -102,6 +104,7 @@ def _delete_previous_demo(builder, usernames):
         )
     unindex(LINE, lines.values_list("pk", flat=True))
     unindex(DONOR, donors.values_list("pk", flat=True))
+    delete_demo_results(demo_users)
     requests = DistributionRequest.objects.filter(requester__in=demo_users)
     Shipment.objects.filter(request__in=requests).delete()
     Shipment.objects.filter(line__in=lines).delete()
@@ -201,6 +204,7 @@ def seed_demo(seed=SEED, *, alongside_other_lines=False):
 
     summary.requests = DemoRequests(random.Random(seed + 1), users, builder).build()
     make_withdrawals(random.Random(seed + 2), users["curator"], builder)
+    summary.datasets = make_results(random.Random(seed + 3), users)
 
     # What other writers keep current by explicit calls: search text and the STR index.
     refresh_search_text(CellLine.objects.filter(pk__in=[ln.pk for ln in builder.lines]))

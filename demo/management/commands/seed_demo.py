@@ -48,7 +48,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo catalog: {summary.institutions} institutions, {summary.donors} donors, "
                 f"{summary.lines} lines, {summary.qc_records} QC records, {summary.variants} variants, "
-                f"{summary.requests} distribution requests in {elapsed:.1f} s{replaced}."
+                f"{summary.requests} distribution requests, {summary.datasets} results datasets "
+                f"in {elapsed:.1f} s{replaced}."
             )
         )
         self.stdout.write("Demo users (username / password, role):")
