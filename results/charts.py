@@ -105,7 +105,13 @@ def comparison_spec(answer: dict[str, Any]) -> dict[str, Any]:
         for point in group["points"]
     ]
     order = [group["group"] for group in answer["groups"]]
-    x = {"field": "group", "type": "nominal", "title": answer["grouping_label"], "sort": order}
+    x = {
+        "field": "group",
+        "type": "nominal",
+        "title": answer["grouping_label"],
+        "sort": order,
+        "axis": {"labelAngle": 0},
+    }
     return {
         "$schema": SCHEMA,
         "width": "container",

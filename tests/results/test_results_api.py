@@ -20,7 +20,9 @@ def post_json(user, document, capture):
         return client_for(user).post("/api/v1/datasets/", document, format="json")
 
 
-def test_a_json_deposit_answers_202_and_the_report_follows(recipient, shipped_lines, django_capture_on_commit_callbacks):
+def test_a_json_deposit_answers_202_and_the_report_follows(
+    recipient, shipped_lines, django_capture_on_commit_callbacks
+):
     _request, lines = shipped_lines
     answer = post_json(recipient, dose_response_document({lines[0].name: 1.0}), django_capture_on_commit_callbacks)
     assert answer.status_code == 202
@@ -124,8 +126,13 @@ def test_the_comparison_api_and_its_bad_parameters(recipient, shipped_lines, cur
     assert answer.status_code == 200
     body = answer.json()
     assert body["groups"][0]["n"] == 3 and body["test"]["name"] is None
-    assert client_for(None).get("/api/v1/results/compare/", {"readout": "x", "group_by": "star_sign"}).status_code == 400
-    assert client_for(None).get("/api/v1/results/compare/", {"readout": "ec50:aspirin", "group_by": "gene"}).status_code == 404
+    assert (
+        client_for(None).get("/api/v1/results/compare/", {"readout": "x", "group_by": "star_sign"}).status_code == 400
+    )
+    assert (
+        client_for(None).get("/api/v1/results/compare/", {"readout": "ec50:aspirin", "group_by": "gene"}).status_code
+        == 404
+    )
     readouts = client_for(None).get("/api/v1/results/readouts/").json()
     assert {"key": "ec50:riluzole", "label": "EC50 of riluzole", "unit": "µM"} in readouts
 
