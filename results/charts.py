@@ -20,7 +20,7 @@ def fit_curves(fits) -> list[dict[str, Any]]:
         if fit.status != "fitted":
             continue
         centre = math.log10(fit.ec50_um)
-        for x in np.linspace(centre - 2.5, centre + 2.5, CURVE_POINTS):
+        for x in np.linspace(centre - 4, centre + 4, CURVE_POINTS * 2):
             y = float(four_pl(np.array([x]), fit.bottom, fit.top, centre, fit.hill)[0])
             rows.append({"line": fit.line.name, "compound": fit.compound, "concentration_um": 10**x, "fitted": y})
     return rows
@@ -36,6 +36,18 @@ def dose_response_spec(measurements, curves) -> dict[str, Any]:
         }
         for m in measurements
         if m.concentration
+    ]
+    tested = {}
+    for point in points:
+        key = (point["line"], point["compound"])
+        low, high = tested.get(key, (point["concentration_um"], point["concentration_um"]))
+        tested[key] = (min(low, point["concentration_um"]), max(high, point["concentration_um"]))
+    # Each curve is drawn over the concentrations its line was tested at, not beyond.
+    curves = [
+        c
+        for c in curves
+        if (c["line"], c["compound"]) in tested
+        and tested[(c["line"], c["compound"])][0] <= c["concentration_um"] <= tested[(c["line"], c["compound"])][1]
     ]
     x = {"field": "concentration_um", "type": "quantitative", "scale": {"type": "log"}, "title": "Concentration (µM)"}
     return {
