@@ -19,7 +19,7 @@ events is what keeps data safe:
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -62,7 +62,7 @@ def _pipeline_finding(message, location=""):
     }
 
 
-def read_error_findings(exc):
+def read_error_findings(exc: BaseException) -> list[dict[str, Any]]:
     """Findings for a document the parser could not read, with the place it names when it can."""
     findings = getattr(exc, "findings", None)
     if findings:
@@ -80,7 +80,9 @@ def read_error_findings(exc):
     ]
 
 
-def localise_findings(findings, locate, fmt):
+def localise_findings(
+    findings: list[dict[str, Any]], locate: Callable[[str], Any] | None, fmt: str
+) -> list[dict[str, Any]]:
     """For CSV/XLSX uploads, turn each JSON pointer into the sheet, row and column the
     depositor edits; the pointer is kept alongside for the API."""
     if fmt == SubmissionFormat.JSON or locate is None:
