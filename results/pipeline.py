@@ -10,13 +10,14 @@ JSON pointer kept); a valid deposit's measurements, lines and fits are written
 in one transaction, and the row becomes `pending_review` for a curator.
 """
 
+import logging
 import time
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -41,6 +42,7 @@ from results.tables import table_to_document
 from results.validation import validate_deposit
 
 BATCH = 5000
+logger = logging.getLogger(__name__)
 
 
 def read_deposit(dataset: Dataset) -> tuple[Any, Any]:
@@ -68,15 +70,31 @@ def run_validation(dataset_id: int) -> Dataset | None:
     if any(f["severity"] == "error" for f in findings):
         _finish(dataset, findings, started)
         return dataset
-    with transaction.atomic():
-        locked = Dataset.objects.select_for_update().filter(
-            pk=dataset.pk, status=DatasetStatus.VALIDATING, attempts=dataset.attempts
-        )
-        if locked.first() is None:
-            return None  # taken from this run meanwhile (a stale re-queue)
-        write_dataset(dataset, document)
-        _finish(dataset, findings, started, status=DatasetStatus.PENDING_REVIEW)
-        transaction.on_commit(lambda: record_returned_data(dataset.pk))
+    try:
+        with transaction.atomic():
+            locked = Dataset.objects.select_for_update().filter(
+                pk=dataset.pk, status=DatasetStatus.VALIDATING, attempts=dataset.attempts
+            )
+            if locked.first() is None:
+                return None  # taken from this run meanwhile (a stale re-queue)
+            write_dataset(dataset, document)
+            _finish(dataset, findings, started, status=DatasetStatus.PENDING_REVIEW)
+            transaction.on_commit(lambda: record_returned_data(dataset.pk))
+    except (OperationalError, InterfaceError):
+        raise  # transient: the task retries, or beat re-queues the row
+    except Exception as exc:  # noqa: BLE001 — a deposit that cannot be written gets a report, never a stuck row
+        logger.exception("dataset %s could not be written", dataset.pk)
+        dataset.refresh_from_db()
+        finding = {
+            "rule": "PIPELINE",
+            "severity": "error",
+            "location": "",
+            "message": f"The dataset passed its checks but could not be written ({type(exc).__name__}); "
+            "a curator has been told. Your upload is kept.",
+            "line": None,
+            "donor": None,
+        }
+        _finish(dataset, [*findings, finding], started)
     dataset.refresh_from_db()
     return dataset
 

@@ -33,7 +33,13 @@ def browser(request):
     return render(
         request,
         "results/browser.html",
-        {"filters": filterset, "datasets": datasets, "assays": Assay.choices, "page_size": PAGE_SIZE},
+        {
+            "filters": filterset,
+            "datasets": datasets,
+            "assays": Assay.choices,
+            "statuses": DatasetStatus.choices,
+            "page_size": PAGE_SIZE,
+        },
     )
 
 
@@ -57,7 +63,7 @@ def dataset_detail(request, pk):
             "fits": fits,
             "summary": summary,
             "too_many": len(measurements) > 2000,
-            "chart": json.dumps(chart) if chart else None,
+            "chart": chart,
             "withdrawn": withdrawn,
             "report_shown": mine or shares_results_of(request.user, dataset.institution_id),
             "may_decide": is_curator(request.user) and dataset.status == DatasetStatus.PENDING_REVIEW,
@@ -194,7 +200,7 @@ def compare(request):
             "only": only,
             "all_groups": all_groups,
             "answer": answer,
-            "chart": json.dumps(chart) if chart else None,
+            "chart": chart,
             "csv_query": query.urlencode(),
         },
     )

@@ -6,7 +6,8 @@ from collections import defaultdict
 
 from django import template
 
-from results.models import FitStatus
+from results.charts import dose_response_spec, fit_curves
+from results.models import Assay, FitStatus
 from results.selectors import datasets_of_line
 
 register = template.Library()
@@ -17,12 +18,15 @@ MAX_DATASETS = 20
 def line_results(context, line):
     request = context.get("request")
     user = getattr(request, "user", None)
-    rows = []
+    rows, points, fitted = [], [], []
     for dataset in datasets_of_line(line, user)[:MAX_DATASETS]:
         shown = dataset.data_visible_to(user)
         fits, readouts = [], []
         if shown:
-            fits = list(dataset.fits.filter(line=line).order_by("compound"))
+            fits = list(dataset.fits.filter(line=line).select_related("line").order_by("compound"))
+            if dataset.assay == Assay.DOSE_RESPONSE:
+                points += list(dataset.measurements.filter(line=line).select_related("line")[:2000])
+                fitted += fits
             values = defaultdict(list)
             units = {}
             for readout, value, unit in dataset.measurements.filter(line=line, compound="").values_list(
@@ -37,4 +41,5 @@ def line_results(context, line):
         rows.append(
             {"dataset": dataset, "shown": shown, "fits": fits, "readouts": readouts, "fitted": FitStatus.FITTED}
         )
-    return {"datasets": rows, "line": line, "request": request}
+    chart = dose_response_spec(points, fit_curves(fitted)) if points else None
+    return {"datasets": rows, "line": line, "request": request, "chart": chart}

@@ -43,7 +43,7 @@ def test_the_dataset_page_shows_fits_as_a_table_and_a_chart_with_csv_beside(rele
     text = page.content.decode()
     assert page.status_code == 200
     assert 'id="fits-table"' in text and "UKBi001-A" in text
-    assert 'data-vega-chart="dose-chart"' in text and "vendor/vega/vega-embed.min.js" in text
+    assert 'data-vega-spec="dose-chart-spec"' in text and "vendor/vega/vega-embed.min.js" in text
     assert "?as=csv" in text
 
 
@@ -119,3 +119,21 @@ def test_a_bad_cell_in_an_uploaded_table_is_reported_with_its_row_and_column(
     assert any("row 3" in p and "concentration" in p for p in places), dataset.findings
     page = client_as(recipient).get(reverse("results:dataset", args=[dataset.pk]))
     assert "row 3" in page.content.decode()
+
+
+def test_a_compound_name_cannot_break_out_of_the_chart_data(recipient, shipped_lines, curator, deposit, researcher):
+    _request, lines = shipped_lines
+    document = dose_response_document({lines[0].name: 1.0})
+    for row in document["measurements"]:
+        row["compound"] = "</script><script>alert(1)</script>"
+    dataset = deposit(recipient, document)
+    release_dataset(dataset, curator)
+    for url in (reverse("results:dataset", args=[dataset.pk]), reverse("line-detail", args=[lines[0].name])):
+        text = client_as(researcher).get(url).content.decode()
+        assert "<script>alert(1)" not in text
+        assert "\\u003C/script\\u003E" in text  # the chart's data, escaped by json_script
+
+
+def test_the_line_page_plots_the_lines_dose_response(released, researcher):
+    text = client_as(researcher).get(reverse("line-detail", args=["UKBi001-A"])).content.decode()
+    assert 'data-vega-spec="line-dose-chart-spec"' in text and "vendor/vega/vega-lite.min.js" in text
