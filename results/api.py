@@ -143,6 +143,7 @@ class DatasetListView(WorkflowErrorsMixin, generics.GenericAPIView):
                     content=upload.read() if upload else None,
                     metadata=metadata,
                     files=values.get("files") or [],
+                    protocol_document=values.get("protocol_document"),
                 )
         except DepositError as error:
             raise ValidationError({k: [v] for k, v in error.problems.items()}) from error

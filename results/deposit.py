@@ -63,13 +63,15 @@ def deposit_dataset(
     content: bytes | None,
     metadata: Mapping[str, Any] | None = None,
     files: Iterable[Any] = (),
+    protocol_document: Any = None,
 ) -> Dataset:
     """Store a deposit and queue its validation; the row is returned `received`.
 
     fmt json: `content` is the whole document (metadata, lines, measurements).
     fmt csv | xlsx: `content` is the measurement table, `metadata` the rest.
     `files` are uploaded files (Django UploadedFile or File) kept as the dataset's files;
-    a files-only assay (RNA-seq, VCF) needs at least one and no table."""
+    a files-only assay (RNA-seq, VCF) needs at least one and no table. `protocol_document`
+    is the protocol followed, kept as a file of role `protocol`."""
     problems = {}
     if assay not in Assay.values:
         problems["assay"] = f"unknown assay {assay!r}; use one of: {', '.join(Assay.values)}"
@@ -105,7 +107,10 @@ def deposit_dataset(
         )
         dataset.document.save(f"deposit-{uuid.uuid4().hex}.{fmt}", ContentFile(content), save=False)
         dataset.save()
-        for upload in files:
+        uploads = [(upload, "data") for upload in files]
+        if protocol_document is not None:
+            uploads.append((protocol_document, "protocol"))
+        for upload, role in uploads:
             sha256, size = _digest(upload)
             name = getattr(upload, "name", "file").rsplit("/", 1)[-1][:255]
             media_type = getattr(upload, "content_type", None) or mimetypes.guess_type(name)[0]
@@ -115,6 +120,7 @@ def deposit_dataset(
                 sha256=sha256,
                 size=size,
                 media_type=media_type or "application/octet-stream",
+                role=role,
             )
             row.file.save(f"{uuid.uuid4().hex}-{name}", File(upload), save=False)
             row.save()

@@ -186,6 +186,7 @@ class DepositSerializer(serializers.Serializer):
     )
     document = serializers.FileField(required=False, help_text="The measurement table, or the JSON document")
     files = serializers.ListField(child=serializers.FileField(), required=False, help_text="The dataset's files")
+    protocol_document = serializers.FileField(required=False, help_text="The protocol followed, as a document")
 
 
 class DecisionSerializer(serializers.Serializer):

@@ -139,6 +139,7 @@ def deposit(request):
                 content=upload.read() if upload else None,
                 metadata=metadata,
                 files=request.FILES.getlist("files"),
+                protocol_document=request.FILES.get("protocol_document"),
             )
         except DepositError as error:
             context["problems"] = error.problems

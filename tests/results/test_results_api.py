@@ -66,6 +66,8 @@ def test_a_multipart_xlsx_deposit_is_read_from_its_measurements_sheet(
     data.name = "plate.xlsx"
     raw = io.BytesIO(b"invented raw plate reader export")
     raw.name = "plate-reader.txt"
+    protocol = io.BytesIO(b"%PDF-1.4 invented protocol")
+    protocol.name = "protocol.pdf"
     with django_capture_on_commit_callbacks(execute=True):
         answer = client_for(recipient).post(
             "/api/v1/datasets/",
@@ -75,13 +77,15 @@ def test_a_multipart_xlsx_deposit_is_read_from_its_measurements_sheet(
                 "metadata": orjson.dumps(metadata()).decode(),
                 "document": data,
                 "files": [raw],
+                "protocol_document": protocol,
             },
             format="multipart",
         )
     assert answer.status_code == 202, answer.json()
     dataset = Dataset.objects.get(pk=answer.json()["id"])
     assert dataset.status == "pending_review", dataset.findings
-    stored = dataset.files.get()
+    assert dataset.files.get(role="protocol").media_type == "application/pdf"
+    stored = dataset.files.get(role="data")
     assert stored.size == 32 and len(stored.sha256) == 64 and stored.media_type == "text/plain"
 
 
