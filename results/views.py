@@ -130,6 +130,10 @@ def deposit(request):
         }
         protocol = {k: post.get(f"protocol_{k}", "").strip() for k in ("name", "version", "url")}
         metadata["protocol"] = {k: v for k, v in protocol.items() if v}
+        # A table names its lines; a files-only dataset (RNA-seq, VCF) names them here.
+        named = [n.strip() for n in post.get("lines", "").replace("\n", ",").split(",") if n.strip()]
+        if named:
+            metadata["lines"] = [{"line": name} for name in named]
         upload = request.FILES.get("document")
         try:
             dataset = deposit_dataset(
