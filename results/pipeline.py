@@ -42,6 +42,8 @@ from results.tables import table_to_document
 from results.validation import validate_deposit
 
 BATCH = 5000
+# After this many claimed runs a deposit stops being re-queued (something in it kills the worker).
+MAX_ATTEMPTS = 5
 logger = logging.getLogger(__name__)
 
 
@@ -193,6 +195,26 @@ def fit_dataset(dataset: Dataset, rows: list[Measurement]) -> list[DoseResponseF
 def stale_datasets(now: datetime | None = None) -> QuerySet[Dataset]:
     """Deposits whose validation should have finished: never picked up, or gone quiet."""
     before = (now or timezone.now()) - settings.SUBMISSION_STALE_AFTER
-    return Dataset.objects.filter(
-        status__in=[DatasetStatus.RECEIVED, DatasetStatus.VALIDATING], updated_at__lt=before, attempts__lt=5
+    return Dataset.objects.filter(status__in=[DatasetStatus.RECEIVED, DatasetStatus.VALIDATING], updated_at__lt=before)
+
+
+def give_up(dataset: Dataset) -> None:
+    """Close a deposit whose validation failed MAX_ATTEMPTS times: invalid, with a report saying so."""
+    now = timezone.now()
+    finding = {
+        "rule": "PIPELINE",
+        "severity": "error",
+        "location": "",
+        "message": f"Validation did not finish after {dataset.attempts} attempts. Your upload is kept; "
+        "send it again or ask a curator to look at it.",
+        "line": None,
+        "donor": None,
+    }
+    Dataset.objects.filter(pk=dataset.pk, status__in=[DatasetStatus.RECEIVED, DatasetStatus.VALIDATING]).update(
+        status=DatasetStatus.INVALID,
+        findings=[finding],
+        error_count=1,
+        warning_count=0,
+        validated_at=now,
+        updated_at=now,
     )

@@ -34,5 +34,9 @@ def tell_depositors_of_withdrawals():
 
 @shared_task(name="results.tasks.requeue_stale_datasets")
 def requeue_stale_datasets():
-    for dataset_id in pipeline.stale_datasets().values_list("pk", flat=True)[:REQUEUE_BATCH]:
-        validate_dataset.delay(dataset_id)
+    """Publish again what was never picked up or whose run went quiet; give up after MAX_ATTEMPTS."""
+    for dataset in pipeline.stale_datasets().only("pk", "attempts", "status")[:REQUEUE_BATCH]:
+        if dataset.attempts >= pipeline.MAX_ATTEMPTS:
+            pipeline.give_up(dataset)
+        else:
+            validate_dataset.delay(dataset.pk)
