@@ -28,7 +28,7 @@ from distribution.models import DistributionRequest
 from distribution.returns import return_outstanding, waive_return
 from results import actions
 from results.assays import assay_catalogue, schema_of
-from results.deposit import DepositError, deposit_dataset
+from results.deposit import DepositError, deposit_dataset, read_upload
 from results.filters import DatasetFilter
 from results.models import Assay, Dataset, DatasetLine
 from results.selectors import GROUPINGS, readouts_for, subgroup_comparison
@@ -135,12 +135,11 @@ class DatasetListView(WorkflowErrorsMixin, generics.GenericAPIView):
                 metadata = values.get("metadata") or {}
                 if not isinstance(metadata, dict):
                     raise ValidationError({"metadata": ["A JSON object is expected."]})
-                upload = values.get("document")
                 dataset = deposit_dataset(
                     request.user,
                     assay=values["assay"],
                     fmt=values["format"],
-                    content=upload.read() if upload else None,
+                    content=read_upload(values.get("document")),
                     metadata=metadata,
                     files=values.get("files") or [],
                     protocol_document=values.get("protocol_document"),

@@ -45,6 +45,20 @@ class DepositError(ValueError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in self.problems.items()))
 
 
+def _size(limit):
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit:,} bytes"
+
+
+def read_upload(upload: Any) -> bytes | None:
+    """The bytes of an uploaded table or document, refused (DepositError) before reading when too large."""
+    if upload is None:
+        return None
+    limit = settings.RESULTS_MAX_UPLOAD_BYTES
+    if getattr(upload, "size", 0) > limit:
+        raise DepositError({"document": f"larger than the limit of {_size(limit)}"})
+    return upload.read()
+
+
 def _digest(fileobj: Any) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
     fileobj.seek(0)
@@ -83,7 +97,7 @@ def deposit_dataset(
     if not content and (fmt != DepositFormat.JSON or assay not in FILE_ONLY_ASSAYS):
         problems["document"] = "no measurement table or document was sent"
     if content and len(content) > settings.RESULTS_MAX_UPLOAD_BYTES:
-        problems["document"] = f"larger than {settings.RESULTS_MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+        problems["document"] = f"larger than the limit of {_size(settings.RESULTS_MAX_UPLOAD_BYTES)}"
     extra = sorted(set(metadata or {}) - set(METADATA_FIELDS))
     if extra:
         problems["metadata"] = f"unknown field(s) {', '.join(extra)}; allowed: {', '.join(METADATA_FIELDS)}"

@@ -1,8 +1,6 @@
 """The results pages: browser, dataset, deposit, comparison and the assays. Views
 parse, fetch with visible_to(user) or a selector, call one action, render."""
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,9 +14,9 @@ from distribution.models import WorkflowError
 from donors.disclosure import shares_results_of
 from results import actions
 from results.api import comparison_rows, csv_response, dataset_queryset
-from results.assays import assay_catalogue, schema_of
+from results.assays import assay_catalogue
 from results.charts import comparison_spec, dose_response_spec, fit_curves
-from results.deposit import METADATA_FIELDS, DepositError, deposit_dataset
+from results.deposit import METADATA_FIELDS, DepositError, deposit_dataset, read_upload
 from results.filters import DatasetFilter
 from results.models import Assay, DatasetStatus, DepositFormat
 from results.selectors import GROUPINGS, readouts_for, subgroup_comparison
@@ -134,13 +132,12 @@ def deposit(request):
         named = [n.strip() for n in post.get("lines", "").replace("\n", ",").split(",") if n.strip()]
         if named:
             metadata["lines"] = [{"line": name} for name in named]
-        upload = request.FILES.get("document")
         try:
             dataset = deposit_dataset(
                 request.user,
                 assay=post.get("assay", ""),
                 fmt=post.get("format", ""),
-                content=upload.read() if upload else None,
+                content=read_upload(request.FILES.get("document")),
                 metadata=metadata,
                 files=request.FILES.getlist("files"),
                 protocol_document=request.FILES.get("protocol_document"),
@@ -173,7 +170,6 @@ def assays(request):
     catalogue = assay_catalogue()
     for item in catalogue:
         item["schema_url"] = reverse("api-results-assay-schema", args=[item["assay"]])
-        item["schema_text"] = json.dumps(schema_of(item["assay"])["properties"]["measurements"], indent=1)
     return render(request, "results/assays.html", {"assays": catalogue})
 
 

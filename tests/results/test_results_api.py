@@ -177,3 +177,16 @@ def test_rna_seq_counts_are_files_with_metadata_only(recipient, shipped_lines, d
         "/api/v1/datasets/", {"assay": "vcf", "format": "json", "metadata": "{}"}, format="multipart"
     )
     assert without_files.status_code == 400 and "files" in without_files.json()
+
+
+def test_a_table_over_the_size_limit_is_refused_before_it_is_read(recipient, settings):
+    settings.RESULTS_MAX_UPLOAD_BYTES = 1024
+    table = io.BytesIO(b"line,value\n" + b"UKBi001-A,1\n" * 200)
+    table.name = "big.csv"
+    answer = client_for(recipient).post(
+        "/api/v1/datasets/",
+        {"assay": "survival", "format": "csv", "metadata": "{}", "document": table},
+        format="multipart",
+    )
+    assert answer.status_code == 400 and "larger than" in answer.json()["document"][0]
+    assert not Dataset.objects.exists()
