@@ -98,6 +98,8 @@ def deposit_dataset(
         problems["document"] = "no measurement table or document was sent"
     if content and len(content) > settings.RESULTS_MAX_UPLOAD_BYTES:
         problems["document"] = f"larger than the limit of {_size(settings.RESULTS_MAX_UPLOAD_BYTES)}"
+    if "\\u0000" in orjson.dumps(metadata or {}).decode():
+        problems["metadata"] = "a value holds a NUL character (\\u0000), which cannot be stored"
     extra = sorted(set(metadata or {}) - set(METADATA_FIELDS))
     if extra:
         problems["metadata"] = f"unknown field(s) {', '.join(extra)}; allowed: {', '.join(METADATA_FIELDS)}"

@@ -101,7 +101,19 @@ def run_validation(dataset_id: int) -> Dataset | None:
     return dataset
 
 
+def _printable(value):
+    """A report's text as PostgreSQL can store it: a NUL quoted from the upload is shown as \\0."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\0")
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
+
+
 def _finish(dataset, findings, started, status=DatasetStatus.INVALID):
+    findings = _printable(findings)
     now = timezone.now()
     Dataset.objects.filter(pk=dataset.pk, status=DatasetStatus.VALIDATING, attempts=dataset.attempts).update(
         status=status,

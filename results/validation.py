@@ -10,6 +10,7 @@ Rules (rule ids as shown in the report):
 - RES-ROW: a measurement names one of the dataset's lines.
 - RES-DUP: a line listed twice.
 - RES-DATE: the embargo ends after the work was done; the work is not in the future.
+- RES-TEXT: no text holds a NUL character (no database column can store one).
 """
 
 import datetime
@@ -84,7 +85,30 @@ def validate_deposit(document: Any, assay: str, user: Any) -> list[Finding]:
                 )
             )
     findings.extend(_date_findings(document))
+    findings.extend(_nul_findings(document))
     return findings
+
+
+def _nul_findings(value, path=()):
+    """A finding per text holding NUL (\x00), at its pointer (keys included)."""
+    if isinstance(value, str):
+        return (
+            [finding("RES-TEXT", pointer(*path), "the text holds a NUL character", severity="error")]
+            if "\x00" in value
+            else []
+        )
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in str(key):
+                found.append(
+                    finding("RES-TEXT", pointer(*path), "a field name holds a NUL character", severity="error")
+                )
+            found.extend(_nul_findings(item, (*path, key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(_nul_findings(item, (*path, index)))
+    return found
 
 
 def _date_findings(document):

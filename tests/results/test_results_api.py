@@ -190,3 +190,15 @@ def test_a_table_over_the_size_limit_is_refused_before_it_is_read(recipient, set
     )
     assert answer.status_code == 400 and "larger than" in answer.json()["document"][0]
     assert not Dataset.objects.exists()
+
+
+def test_metadata_with_a_nul_character_is_a_400(recipient):
+    table = io.BytesIO(b"line,value\n")
+    table.name = "t.csv"
+    metadata = orjson.dumps({"title": "bad\x00title"}).decode()
+    answer = client_for(recipient).post(
+        "/api/v1/datasets/",
+        {"assay": "survival", "format": "csv", "metadata": metadata, "document": table},
+        format="multipart",
+    )
+    assert answer.status_code == 400 and "NUL" in answer.json()["metadata"][0]

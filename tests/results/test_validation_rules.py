@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from results.deposit import deposit_dataset
 from results.models import Dataset, DatasetStatus
 from results.pipeline import run_validation
 from results.tasks import requeue_stale_datasets
@@ -64,3 +65,22 @@ def test_a_lost_run_is_queued_again_and_given_up_after_five_attempts(recipient, 
     requeue_stale_datasets()
     stuck.refresh_from_db()
     assert stuck.status == DatasetStatus.INVALID and "did not finish after 5 attempts" in stuck.findings[0]["message"]
+
+
+def test_a_nul_character_is_a_finding_not_a_crash(recipient, shipped_lines, deposit):
+    _request, lines = shipped_lines
+    document = differentiation_document({lines[0].name: 80.0}, title="Invented\x00title")
+    document["measurements"][0]["marker"] = "IS\x00L1"
+    dataset = deposit(recipient, document)
+    assert dataset.status == DatasetStatus.INVALID
+    assert {("RES-TEXT", "/title"), ("RES-TEXT", "/measurements/0/marker")} <= rules(dataset.findings)
+
+
+def test_a_nul_in_a_column_name_is_reported_and_stored(recipient, shipped_lines, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        dataset = deposit_dataset(
+            recipient, assay="survival", fmt="csv", content=b"line,val\x00ue\nUKBi001-A,1\n", metadata={}
+        )
+    dataset.refresh_from_db()
+    assert dataset.status == DatasetStatus.INVALID
+    assert [f["location"] for f in dataset.findings] == ["measurements.csv, row 1, column val\\0ue"]
