@@ -100,6 +100,8 @@ def readouts_for(user: Any) -> list[Readout]:
 
 def line_values(user: Any, readout_key: str) -> tuple[Readout | None, dict[int, float]]:
     """Per line id, the value of the readout over the datasets the user may see."""
+    if "\x00" in readout_key:
+        return None, {}  # no readout holds one (and PostgreSQL refuses it in a query)
     datasets = datasets_with_data_for(user)
     if readout_key.startswith("ec50:"):
         compound = readout_key[5:]

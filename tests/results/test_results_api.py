@@ -202,3 +202,8 @@ def test_metadata_with_a_nul_character_is_a_400(recipient):
         format="multipart",
     )
     assert answer.status_code == 400 and "NUL" in answer.json()["metadata"][0]
+
+
+def test_a_nul_in_the_comparisons_readout_is_a_404_not_a_crash(db):
+    answer = client_for(None).get("/api/v1/results/compare/", {"readout": "ec50:a\x00b", "group_by": "gene"})
+    assert answer.status_code == 404
