@@ -32,6 +32,7 @@ from demo.drawing import ANCHOR, CHANGE_REASON, SEED
 from demo.people import DEMO_USERS, REQUESTER_USERNAMES, write_users
 from demo.plan import Plan
 from demo.requests import DemoRequests, make_withdrawals
+from demo.results import delete_demo_results, make_results
 from demo.stock import delete_demo_stock, seed_stock
 from distribution.models import DistributionRequest, RequestedLine, Shipment
 from donors.affection import refresh_affection_status
@@ -64,6 +65,7 @@ class DemoSummary:
     variants: int = 0
     requests: int = 0
     stock: dict = field(default_factory=dict)
+    datasets: int = 0
     replaced_lines: int = 0
     credentials: list = field(default_factory=list)
 
@@ -105,6 +107,7 @@ def _delete_previous_demo(builder, usernames):
         )
     unindex(LINE, lines.values_list("pk", flat=True))
     unindex(DONOR, donors.values_list("pk", flat=True))
+    delete_demo_results(demo_users)
     requests = DistributionRequest.objects.filter(requester__in=demo_users)
     delete_demo_stock(lines, requests)
     Shipment.objects.filter(request__in=requests).delete()
@@ -207,6 +210,7 @@ def seed_demo(seed=SEED, *, alongside_other_lines=False):
     make_withdrawals(random.Random(seed + 2), users["curator"], builder)
     # The inventory comes after the requests: they predate it, as in a bank that starts tracking vials.
     summary.stock = seed_stock(random.Random(seed + 3), users["curator"], builder.lines)
+    summary.datasets = make_results(random.Random(seed + 3), users)
 
     # What other writers keep current by explicit calls: affection status, search text, the STR index.
     refresh_affection_status([d.pk for d in builder.donors])

@@ -18,6 +18,7 @@ from distribution.actions.requests import purpose_of
 from distribution.actions.withdrawal import withdraw_consent, withdraw_line
 from distribution.eligibility import evaluate_lines
 from distribution.models import DistributionRequest
+from distribution.returns import return_outstanding, waive_return
 
 # (requester, status, purpose codes, summary). The demo researcher's own requests
 # cover most states, so that signing in as them shows the whole workflow.
@@ -264,6 +265,8 @@ class DemoRequests:
             actions.ship(request, curator, shipments, at=aware(day, rng), **quiet)
         if step >= 6:
             day += timedelta(days=rng.randint(2, 26))
+            if return_outstanding(request):
+                waive_return(request, curator, "Demo: the derived data was returned to the bank by e-mail (invented).")
             actions.complete(request, user, "Received in good condition.", at=aware(day, rng), **quiet)
         request._last_day = day
 

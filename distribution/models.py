@@ -108,6 +108,13 @@ class DistributionRequest(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     completed_on = models.DateField(null=True, blank=True)
+    # DUO RTN (distribution/returns.py): when derived data came back, or why a curator waived it.
+    derived_data_returned_at = models.DateTimeField(null=True, blank=True)
+    derived_data_reference = models.CharField(max_length=200, blank=True)
+    derived_data_waiver = models.TextField(blank=True)
+    derived_data_waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -287,4 +294,5 @@ EVENT_SUMMARIES = {
     "cancelled": "Cancelled",
     "put_on_hold": "Put on hold",
     "hold_released": "Hold released",
+    "return_waived": "Return of derived data waived",
 }

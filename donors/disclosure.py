@@ -16,14 +16,21 @@ Every reader of genetic data asks here: the Python form for an object in hand
 or a join (`genetic_data_public_q`, `genetic_data_visible_q`) and the raw SQL
 form for hand-written queries (`genetic_data_public_sql`). tests/donors/
 test_disclosure.py asserts that they agree on every case.
+
+Experimental results (results/) inherit the consent of every donor in them, by the
+same rule: a dataset on a line whose donor's genetic data is not open to everyone
+(controlled, none, withdrawn, no consent) is shown to curators and the depositing
+institution only (`may_see_results` and its queryset twin `results_visible_q`,
+parity-tested in tests/results/test_disclosure_of_results.py).
 """
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, Q, QuerySet
 
-from core.roles import is_curator
+from core.roles import institution_of, is_curator
 from donors.models import Consent, Donor, GeneticDataSharing
 
 # The only consent level that opens a donor's genetic data to everyone.
@@ -78,3 +85,51 @@ def genetic_data_public_sql(consent_alias: str) -> str:
     """The rule as a SQL condition on a joined consent table (for hand-written queries).
     `consent_alias` is an identifier the caller chose, never user input."""
     return f"{consent_alias}.genetic_data = '{PUBLIC_LEVEL}' AND {consent_alias}.withdrawn_on IS NULL"
+
+
+# --- experimental results: the same rule over every donor of a dataset ---------------
+
+
+def shares_results_of(user: Any, institution_id: int | None) -> bool:
+    """Curators, and members of the depositing institution, see a dataset's results
+    whatever its donors' consent (they hold the data already)."""
+    if sees_all_genetic_data(user):
+        return True
+    institution = institution_of(user)
+    return institution is not None and institution_id is not None and institution.pk == institution_id
+
+
+def results_are_public(donors: Iterable[Donor | None]) -> bool:
+    """True when every donor's consent opens their data to everyone (an empty dataset is public)."""
+    return all(genetic_data_is_public(donor) for donor in donors)
+
+
+def may_see_results(user: Any, donors: Iterable[Donor | None], institution_id: int | None) -> bool:
+    """Whether `user` may see results on these donors' lines deposited by institution_id."""
+    return shares_results_of(user, institution_id) or results_are_public(donors)
+
+
+def results_public_q(rows: QuerySet, donor_path: str) -> Q:
+    """The SQL twin of results_are_public over a parent model: `rows` are the parent's
+    rows reaching a donor by `donor_path` (already correlated with OuterRef). True when
+    none of them reaches a donor whose data is not public (a missing donor or consent
+    row counts as not public)."""
+    return Q(~Exists(rows.exclude(genetic_data_public_q(donor_path))))
+
+
+def results_shared_q(user: Any, institution_path: str = "institution") -> Q:
+    """The SQL twin of shares_results_of: every row for a curator, the depositing
+    institution's rows for its members, nothing for anyone else."""
+    if sees_all_genetic_data(user):
+        return Q()
+    institution = institution_of(user)
+    if institution is None:
+        return Q(pk__in=[])
+    return Q(**{institution_path: institution})
+
+
+def results_visible_q(user: Any, rows: QuerySet, donor_path: str, institution_path: str = "institution") -> Q:
+    """The SQL twin of may_see_results."""
+    if sees_all_genetic_data(user):
+        return Q()
+    return results_shared_q(user, institution_path) | results_public_q(rows, donor_path)

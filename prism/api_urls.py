@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("lines.submissions.protocol_api")),
     path("", include("stock.api")),
     path("", include("distribution.api")),
+    path("", include("results.api")),
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "lines",
     "stock",
     "distribution",
+    "results",
     "demo",
 ]
 
@@ -198,6 +199,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lines.tasks.requeue_stale_submissions",
         "schedule": 60.0,
     },
+    # Depositors of results on a donor who withdrew consent are told (results.tasks).
+    "requeue-stale-datasets": {"task": "results.tasks.requeue_stale_datasets", "schedule": 60.0},
+    "tell-depositors-of-withdrawals": {
+        "task": "results.tasks.tell_depositors_of_withdrawals",
+        "schedule": 15 * 60.0,
+    },
 }
 # Publishing a task must not hold a web request for long when Redis is away: one
 # quick retry, then the caller logs it and beat re-queues from the database.
@@ -257,6 +264,12 @@ SUBMISSION_QUEUE = env("SUBMISSION_QUEUE", default="")
 # Seconds override, for fault tests that cannot wait minutes.
 if env("SUBMISSION_STALE_SECONDS", default=""):
     SUBMISSION_STALE_AFTER = timedelta(seconds=env.int("SUBMISSION_STALE_SECONDS"))
+
+# --- Experimental results (results/) ------------------------------------------
+# A dataset upload (the measurement table or the JSON document) larger than this is refused at once.
+RESULTS_MAX_UPLOAD_BYTES = env.int("RESULTS_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+# A comparison group with fewer lines than this is shown with "n too small" and no test.
+RESULTS_MIN_GROUP_SIZE = env.int("RESULTS_MIN_GROUP_SIZE", default=3)
 
 # --- STR identity search (lines/str/) ----------------------------------------
 # Indexes of at least this many profiles are written to a file cache so that a

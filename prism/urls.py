@@ -24,6 +24,7 @@ urlpatterns = [
     path("str/", include("lines.str.views")),
     path("stock/", include("stock.views")),
     path("stock/", include("distribution.stock_views")),
+    path("results/", include("results.urls")),
 ]
 
 if settings.DEBUG:

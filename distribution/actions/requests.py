@@ -33,6 +33,7 @@ from distribution.models import (
     RequestStatus,
     Shipment,
 )
+from distribution.returns import return_outstanding
 from distribution.tasks import notify_request_event
 from distribution.transitions import TRANSITIONS, WHOM, Transition, may_act
 from donors.duo import DENY, Purpose, check_purpose
@@ -501,9 +502,13 @@ def complete(
     at: datetime.datetime | None = None,
     notify: bool = True,
 ) -> RequestEvent:
-    """Receipt confirmed (by the requester) or the request closed (by a curator)."""
+    """Receipt confirmed (by the requester) or the request closed (by a curator).
+    Refused (409) while derived data owed under RTN is outstanding (distribution.returns)."""
 
     def change(req: DistributionRequest) -> None:
+        outstanding = return_outstanding(req)
+        if outstanding:
+            raise IllegalTransition(f"Cannot complete request {req.pk}: {outstanding}")
         req.completed_on = _today(at)
         if by.pk == req.requester_id:
             # The requester's confirmation is the receipt date of what was shipped.

@@ -19,7 +19,7 @@ events is what keeps data safe:
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -62,7 +62,7 @@ def _pipeline_finding(message, location=""):
     }
 
 
-def _read_error_findings(exc):
+def read_error_findings(exc: BaseException) -> list[dict[str, Any]]:
     """Findings for a document the parser could not read, with the place it names when it can."""
     findings = getattr(exc, "findings", None)
     if findings:
@@ -80,7 +80,9 @@ def _read_error_findings(exc):
     ]
 
 
-def _localise(findings, locate, fmt):
+def localise_findings(
+    findings: list[dict[str, Any]], locate: Callable[[str], Any] | None, fmt: str
+) -> list[dict[str, Any]]:
     """For CSV/XLSX uploads, turn each JSON pointer into the sheet, row and column the
     depositor edits; the pointer is kept alongside for the API."""
     if fmt == SubmissionFormat.JSON or locate is None:
@@ -186,7 +188,7 @@ def _validate_claimed(submission):
         content = read_stored(submission)
         document, locate = parse_document(content, submission.format)
     except Exception as exc:  # noqa: BLE001 — every unreadable document gets a report, never a lost row
-        submission.record_findings(_read_error_findings(exc), total=0)
+        submission.record_findings(read_error_findings(exc), total=0)
         return submission
 
     store_parsed(submission, document)
@@ -215,7 +217,7 @@ def _validate_claimed(submission):
         on_progress=_ProgressWriter(submission),
         user=submission.depositor,
     )
-    findings = _localise([dict(f) for f in findings], locate, submission.format)
+    findings = localise_findings([dict(f) for f in findings], locate, submission.format)
     submission.record_findings(findings, total=total)
     return submission
 

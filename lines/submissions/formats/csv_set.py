@@ -32,18 +32,7 @@ def read_csv_zip(data):
         if info.file_size > 200 * 1024 * 1024:
             problems.append(problem(place(sheet), "the file is larger than 200 MB"))
             continue
-        raw = archive.read(info)
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252", errors="replace")
-        sample = text[:4096]
-        delimiter = (
-            ";"
-            if sample.count(";") > sample.count(",") and "\t" not in sample
-            else ("\t" if "\t" in sample.split("\n", 1)[0] else ",")
-        )
-        tables[sheet] = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        tables[sheet] = decode_csv(archive.read(info))
     if "lines" not in tables:
         problems.append(
             problem(
@@ -54,6 +43,22 @@ def read_csv_zip(data):
     if problems:
         raise TemplateError(problems)
     return tables
+
+
+def decode_csv(raw):
+    """Rows of one CSV file's bytes: UTF-8 (with or without BOM) or Windows-1252, and
+    the delimiter a spreadsheet used (comma, semicolon or tab)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    sample = text[:4096]
+    delimiter = (
+        ";"
+        if sample.count(";") > sample.count(",") and "\t" not in sample
+        else ("\t" if "\t" in sample.split("\n", 1)[0] else ",")
+    )
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
 def csv_zip_bytes(tables, readme=README):

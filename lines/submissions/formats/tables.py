@@ -21,7 +21,7 @@ def _blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _convert(kind, value, location, problems):
+def convert_cell(kind, value, location, problems):
     """A cell's value as the document wants it. A value of the wrong type is kept as text
     so that the JSON Schema pass reports it at this cell; only list cells that cannot be
     split into items at all are template problems."""
@@ -149,7 +149,14 @@ def _column_kind(sheet, column):
 
 
 def _rows(sheet, table, problems):
-    """(row number, {column: value}) for each data row, and the header's columns."""
+    return table_rows(sheet, table, problems, lambda column: _column_kind(sheet, column))
+
+
+def table_rows(sheet, table, problems, kind_of):
+    """(row number, {column: value}) for each data row, and the header's columns.
+    `kind_of(column)` is the column's kind, None for an unknown column (a problem at
+    its header cell). Rows whose first cell starts with '#' are comments. Also how
+    results/ reads a measurement table."""
     header_index = next((i for i, row in enumerate(table) if any(not _blank(c) for c in row)), None)
     if header_index is None:
         return [], []
@@ -158,7 +165,7 @@ def _rows(sheet, table, problems):
     for position, column in enumerate(header):
         if not column:
             continue
-        if _column_kind(sheet, column) is None:
+        if kind_of(column) is None:
             problems.append(
                 problem(
                     place(sheet, header_index + 1, column),
@@ -197,7 +204,7 @@ def tables_to_document(tables):
             if column in skip:
                 continue
             kind = _column_kind(sheet, column)
-            _set_dotted(item, column, _convert(kind, raw, place(sheet, row_number, column), problems))
+            _set_dotted(item, column, convert_cell(kind, raw, place(sheet, row_number, column), problems))
         return item
 
     donor_rows, _ = _rows("donors", tables.get("donors") or [], problems)

@@ -129,7 +129,13 @@ def _schema_message(error):
 
 
 def schema_findings(document, protocol, locals_by_path):
-    validator = schema_validator(protocol)
+    return validator_findings(schema_validator(protocol), document, locals_by_path)
+
+
+def validator_findings(validator, document, locals_by_path):
+    """SCHEMA findings of any compiled validator, located by JSON pointer, with messages
+    for a depositor; `locals_by_path(path)` names the (line, donor) a path belongs to.
+    Also what results/ checks a dataset with, against its assay's schema."""
     findings = []
     for error in validator.iter_errors(document):
         path = list(error.absolute_path)
