@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from core.roles import is_curator, may_request
 from core.vocabulary import term_labels
+from distribution import returns
 from distribution.actions import requests as actions
 from distribution.actions.requests import purpose_of
 from distribution.actions.withdrawal import withdraw_consent, withdraw_line
@@ -139,6 +140,9 @@ def request_detail(request, pk):
             "today": today,
             "statuses": RequestStatus,
             "offered": offered_now,
+            "return_outstanding": returns.return_outstanding(request_obj)
+            if request_obj.status == RequestStatus.SHIPPED
+            else None,
             "purpose_labels": [(code, labels.get(code, "")) for code in request_obj.purpose_codes],
             "disease_label": labels.get(request_obj.purpose_disease, ""),
         },
@@ -197,6 +201,7 @@ ACTIONS = {
     "ship": lambda r, u, p: actions.ship(r, u, _shipments_from_post(p, r)),
     "hold": lambda r, u, p: actions.put_on_hold(r, u, p.get("reason", "")),
     "release-hold": lambda r, u, p: actions.release_hold(r, u, p.get("reason", "")),
+    "waive-return": lambda r, u, p: returns.waive_return(r, u, p.get("reason", "")),
 }
 
 

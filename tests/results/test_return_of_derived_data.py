@@ -3,6 +3,7 @@ completed until the recipient deposits a valid dataset on those lines, or a cura
 waives the return with a reason (distribution.returns)."""
 
 import pytest
+from django.test import Client
 
 from distribution.actions import requests as request_actions
 from distribution.models import IllegalTransition, InvalidAction, NotAllowed
@@ -64,3 +65,18 @@ def test_the_waiver_endpoint_refuses_others(recipient, shipped_lines, researcher
         client_for(researcher).post(f"/api/v1/requests/{request.pk}/waive-return/", {"reason": "x"}).status_code == 404
     )
     assert client_for(None).post(f"/api/v1/requests/{request.pk}/waive-return/", {"reason": "x"}).status_code == 401
+
+
+def test_the_request_page_says_what_is_outstanding_and_lets_a_curator_waive_it(recipient, shipped_lines, curator):
+    request, _lines = shipped_lines
+    mine, theirs = Client(), Client()
+    mine.force_login(recipient)
+    theirs.force_login(curator)
+    page = mine.get(f"/distribution/requests/{request.pk}/").content.decode()
+    assert "Derived data to return:" in page and "Deposit a dataset on the shipped lines" in page
+    assert "Waive the return" not in page
+    page = theirs.get(f"/distribution/requests/{request.pk}/").content.decode()
+    assert "Waive the return" in page
+    theirs.post(f"/distribution/requests/{request.pk}/waive-return/", {"reason": "Returned as a paper"})
+    page = mine.get(f"/distribution/requests/{request.pk}/").content.decode()
+    assert "Derived data to return:" not in page and "Returned as a paper" in page
