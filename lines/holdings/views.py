@@ -71,6 +71,7 @@ QUICK_FILTERS = (
     ("qc_passed", "Full QC panel passed"),
     ("commercial_use", "Commercial use allowed"),
     ("has_isogenic_control", "Has an isogenic control"),
+    ("in_stock", "Vials in stock now"),
 )
 
 
@@ -197,6 +198,7 @@ def _counts(request, filterset, pairs):
     for name, q in (
         ("commercial_use", commercial_use_q),
         ("has_isogenic_control", lambda: isogenic_q(visible)),
+        ("in_stock", lambda: Q(vials_in_stock__gt=0)),  # kept by stock.availability
     ):
         # Already filtered on it: every line (or none) has it, no need to count.
         if chosen.get(name) in ("true", "false"):
@@ -263,7 +265,7 @@ def catalog(request):
 
     order, sort_key, descending = _ordering(request.GET.get("ordering"))
     page_size = _page_size(request.GET.get("page_size"))
-    no_counts = {"total": 0, "qc_passed": 0, "commercial_use": 0, "has_isogenic_control": 0}
+    no_counts = {"total": 0, "qc_passed": 0, "commercial_use": 0, "has_isogenic_control": 0, "in_stock": 0}
     facets, totals = _cached_counts(request, pairs, filterset) if not errors else ({}, no_counts)
     paginator = Paginator(_line_rows_queryset(filtered).order_by(*order), page_size)
     paginator.count = totals["total"]  # counted by the facet query: no second COUNT

@@ -89,3 +89,11 @@ def test_the_home_page_offers_patients_and_controls(client, catalog):
     html = client.get("/").content.decode()
     assert "Patients and controls" in html
     assert 'href="/lines/?affection_status=unaffected"' in html
+
+
+def test_the_sidebar_offers_lines_with_vials_in_stock(client, catalog):
+    CellLine.objects.filter(name="UKBi001-A").update(vials_in_stock=12)  # kept by stock.availability
+    cache.clear()
+    html = client.get("/lines/").content.decode()
+    assert 'name="in_stock" value="true"' in html and "Vials in stock now" in html
+    assert line_names(client.get("/lines/?in_stock=true").content.decode()) == {"UKBi001-A"}
