@@ -250,6 +250,14 @@ SUBMISSION_STALE_AFTER = timedelta(minutes=env.int("SUBMISSION_STALE_MINUTES", d
 # The Celery queue validation runs on ("" = the default queue); lets a bank give
 # validation its own workers, and the fault tests their own worker.
 SUBMISSION_QUEUE = env("SUBMISSION_QUEUE", default="")
+# What intake accepts (lines.submissions.formats.limits): the unpacked size of each
+# zip member (a CSV file of the set, a part of a workbook) and the rows of each
+# sheet or CSV file. 10,000 lines with a full QC panel are ~110,000 QC rows and
+# a few tens of MB.
+SUBMISSION_MAX_MEMBER_BYTES = env.int("SUBMISSION_MAX_MEMBER_BYTES", default=64 * 1024 * 1024)
+SUBMISSION_MAX_SHEET_ROWS = env.int("SUBMISSION_MAX_SHEET_ROWS", default=200_000)
+# A report keeps this many findings of each rule; the rest are counted ("and 999,000 more of QC-1").
+SUBMISSION_MAX_FINDINGS_PER_RULE = env.int("SUBMISSION_MAX_FINDINGS_PER_RULE", default=1_000)
 # Seconds override, for fault tests that cannot wait minutes.
 if env("SUBMISSION_STALE_SECONDS", default=""):
     SUBMISSION_STALE_AFTER = timedelta(seconds=env.int("SUBMISSION_STALE_SECONDS"))

@@ -21,15 +21,14 @@ from openpyxl import load_workbook
 from core.roles import institution_of, is_depositor
 from lines.models import ProtocolVersion, Submission, SubmissionFormat
 from lines.submissions.documents import count_lines, document_digest, parse_document
+from lines.submissions.formats.columns import SHEETS
+from lines.submissions.formats.limits import LimitExceeded, check_archive, count_csv_rows, count_sheet_rows
 from lines.submissions.protocol import max_lines_of
 from lines.submissions.protocol.example import EXAMPLE_DOCUMENT
 from lines.submissions.publish import publish_after_commit
 from lines.submissions.tasks import validate_submission
 
 logger = logging.getLogger(__name__)
-
-# 10,000 lines of the CSV template are a few MB; anything far beyond is not a submission.
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
 EXTENSIONS: dict[str, str] = {
     SubmissionFormat.JSON: "json",
@@ -80,7 +79,9 @@ def _peek_json(content, fmt):
 
 def _count_upload_lines(content, fmt, document, limit):
     """Number of lines of an upload, cheaply: for a CSV set or a workbook only the
-    lines table's rows are counted. Anything unreadable counts 0 (the run reports it)."""
+    lines table's rows are counted. Anything unreadable counts 0 (the run reports it).
+    Raises SubmissionRefused (413) for a zip member or sheet over the size or row
+    limits (lines.submissions.formats.limits), counted on the raw bytes."""
     try:
         if fmt == SubmissionFormat.JSON:
             return count_lines(document)
@@ -88,6 +89,13 @@ def _count_upload_lines(content, fmt, document, limit):
             return _count_csv_lines(content)
         if fmt == SubmissionFormat.XLSX:
             return _count_xlsx_lines(content, limit)
+    except LimitExceeded as exc:
+        text = "; ".join(f"{f['location'] or 'the upload'}: {f['message']}" for f in exc.findings)
+        raise SubmissionRefused(
+            f"{text[:1].upper()}{text[1:]}.",
+            status=413,
+            field="file",
+        ) from None
     except SubmissionRefused:
         raise
     except Exception as exc:  # noqa: BLE001 — any unreadable upload is reported by the run, not here
@@ -108,35 +116,42 @@ def _data_rows(rows):
 
 def _count_csv_lines(content):
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        member = next(
-            (i for i in archive.infolist() if i.filename.rsplit("/", 1)[-1].lower() == "lines.csv"),
-            None,
-        )
-        if member is None:
+        check_archive(archive)
+        lines_member = None
+        for member in archive.infolist():
+            base = member.filename.rsplit("/", 1)[-1].lower()
+            if base.endswith(".csv") and base[:-4] in SHEETS:
+                # Checked before unpacking: a small zip may hold gigabytes.
+                count_csv_rows(archive, member, base[:-4])
+                if base == "lines.csv":
+                    lines_member = member
+        if lines_member is None:
             return 0
-        if member.file_size > MAX_UNPACKED_BYTES:
-            # Checked before unpacking: a small zip may hold gigabytes.
-            raise SubmissionRefused(
-                f"lines.csv unpacks to {member.file_size:,} bytes; at most {MAX_UNPACKED_BYTES:,} are accepted.",
-                status=413,
-                field="file",
-            )
-        text = archive.read(member).decode("utf-8-sig", errors="replace")
+        text = archive.read(lines_member).decode("utf-8-sig", errors="replace")
     delimiter = ";" if text[:4096].count(";") > text[:4096].count(",") else ","
     return _data_rows(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
 def _count_xlsx_lines(content, limit):
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        check_archive(archive)
     workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     try:
         names = {name.strip().lower(): name for name in workbook.sheetnames}
-        if "lines" not in names:
+        rows = {}
+        for sheet in SHEETS:
+            if sheet in names:
+                # The rows that are there, never the sheet's declared <dimension>
+                # (often stale); openpyxl keeps the part's path privately only.
+                rows[sheet] = count_sheet_rows(workbook._archive, workbook[names[sheet]]._worksheet_path, sheet)
+        if "lines" not in rows:
             return 0
+        # Only a sheet with more rows than the limit is read cell by cell (its rows
+        # may include blank or comment rows).
+        if rows["lines"] - 1 <= limit:
+            return max(rows["lines"] - 1, 0)
         sheet = workbook[names["lines"]]
-        # The sheet's recorded size answers at once; only a sheet that claims to be
-        # over the limit is counted row by row (the size may include blank or comment rows).
-        if sheet.max_row is not None and sheet.max_row - 1 <= limit:
-            return max(sheet.max_row - 1, 0)
+        sheet.reset_dimensions()
         return _data_rows(sheet.iter_rows(min_col=1, max_col=3, values_only=True))
     finally:
         workbook.close()

@@ -5,6 +5,7 @@ import io
 import zipfile
 
 from lines.submissions.formats.columns import README, SHEETS, TemplateError, place, problem
+from lines.submissions.formats.limits import capped_rows, check_member_size
 
 
 def read_csv_zip(data):
@@ -29,9 +30,7 @@ def read_csv_zip(data):
         info = members.get(sheet)
         if info is None:
             continue
-        if info.file_size > 200 * 1024 * 1024:
-            problems.append(problem(place(sheet), "the file is larger than 200 MB"))
-            continue
+        check_member_size(info, place(sheet))
         raw = archive.read(info)
         try:
             text = raw.decode("utf-8-sig")
@@ -43,7 +42,7 @@ def read_csv_zip(data):
             if sample.count(";") > sample.count(",") and "\t" not in sample
             else ("\t" if "\t" in sample.split("\n", 1)[0] else ",")
         )
-        tables[sheet] = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        tables[sheet] = list(capped_rows(csv.reader(io.StringIO(text), delimiter=delimiter), sheet))
     if "lines" not in tables:
         problems.append(
             problem(
