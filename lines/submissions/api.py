@@ -43,6 +43,8 @@ from lines.submissions.intake import SubmissionRefused, receive_submission
 from lines.submissions.pipeline import report_rows
 from lines.submissions.review import request_approval
 
+# A submission's answer carries its first findings; the rest are paginated (findings_api).
+DETAIL_FINDINGS = 500
 REPORT_COLUMNS = ["rule", "severity", "line", "donor", "location", "pointer", "message"]
 
 
@@ -84,6 +86,11 @@ class SubmissionFindingSerializer(serializers.Serializer):
     at_approval = serializers.BooleanField(
         required=False,
         help_text="True for a finding of the approval's re-check (the catalog changed since validation).",
+    )
+    omitted = serializers.IntegerField(
+        required=False,
+        help_text="On the last finding of a rule whose findings were capped: how many more were found "
+        "and not stored (settings.SUBMISSION_MAX_FINDINGS_PER_RULE).",
     )
 
 
@@ -150,12 +157,26 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
 
 class SubmissionDetailSerializer(SubmissionSerializer):
-    findings = SubmissionFindingSerializer(many=True, read_only=True)
+    findings = serializers.SerializerMethodField(
+        help_text=f"The first {DETAIL_FINDINGS} findings; every one, a page at a time, at `findings_url`."
+    )
+    findings_total = serializers.SerializerMethodField(help_text="Findings stored in the report.")
+    findings_url = serializers.SerializerMethodField(help_text="The findings, paginated.")
     lines = serializers.SerializerMethodField(help_text="Names of the lines an approval created.")
 
     class Meta(SubmissionSerializer.Meta):
-        fields = [*SubmissionSerializer.Meta.fields, "findings", "lines"]
+        fields = [*SubmissionSerializer.Meta.fields, "findings", "findings_total", "findings_url", "lines"]
         read_only_fields = fields
+
+    @extend_schema_field(SubmissionFindingSerializer(many=True))
+    def get_findings(self, obj) -> list:
+        return obj.findings[:DETAIL_FINDINGS]
+
+    def get_findings_total(self, obj) -> int:
+        return len(obj.findings)
+
+    def get_findings_url(self, obj) -> str:
+        return self._absolute(reverse("api-submission-findings", args=[obj.pk]))
 
     def get_lines(self, obj) -> list[str]:
         return list(obj.lines.order_by("name").values_list("name", flat=True))
