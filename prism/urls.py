@@ -28,5 +28,7 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # API clients get JSON errors for unmatched URLs too, as the schema documents.
+handler400 = "core.api.bad_request"
+handler403 = "core.api.permission_denied"
 handler404 = "core.api.not_found"
 handler500 = "core.api.server_error"
