@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from openpyxl import load_workbook
 
+from core.encodings import EncodingError, decode_text
 from core.roles import institution_of, is_depositor
 from lines.models import ProtocolVersion, Submission, SubmissionFormat
 from lines.submissions.documents import count_lines, document_digest, parse_document
@@ -127,7 +128,11 @@ def _count_csv_lines(content):
                     lines_member = member
         if lines_member is None:
             return 0
-        text = archive.read(lines_member).decode("utf-8-sig", errors="replace")
+        try:
+            text = decode_text(archive.read(lines_member), "lines.csv")
+        except EncodingError:
+            return 0  # the run reports the encoding
+
     delimiter = ";" if text[:4096].count(";") > text[:4096].count(",") else ","
     return _data_rows(csv.reader(io.StringIO(text), delimiter=delimiter))
 

@@ -4,6 +4,7 @@ import csv
 import io
 import zipfile
 
+from core.encodings import EncodingError, decode_text
 from lines.submissions.formats.columns import README, SHEETS, TemplateError, place, problem
 from lines.submissions.formats.limits import capped_rows, check_member_size
 
@@ -33,9 +34,10 @@ def read_csv_zip(data):
         check_member_size(info, place(sheet))
         raw = archive.read(info)
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252", errors="replace")
+            text = decode_text(raw, f"{sheet}.csv")
+        except EncodingError as error:
+            problems.append(problem(place(sheet), str(error)))
+            continue
         sample = text[:4096]
         delimiter = (
             ";"
@@ -43,7 +45,7 @@ def read_csv_zip(data):
             else ("\t" if "\t" in sample.split("\n", 1)[0] else ",")
         )
         tables[sheet] = list(capped_rows(csv.reader(io.StringIO(text), delimiter=delimiter), sheet))
-    if "lines" not in tables:
+    if "lines" not in members:
         problems.append(
             problem(
                 "",
