@@ -25,14 +25,17 @@ from django.views.defaults import server_error as default_server_error
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import BasePagination
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from core.lockout import ThrottledTokenAuthentication
+
 # Token first: an anonymous or badly authenticated client gets 401 with
 # `WWW-Authenticate: Token` (DRF takes the header from the first class), not a bare 403.
-AUTHENTICATION_CLASSES = [TokenAuthentication, SessionAuthentication]
+# Bad tokens are counted per address and throttled (core.lockout).
+AUTHENTICATION_CLASSES = [ThrottledTokenAuthentication, SessionAuthentication]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500

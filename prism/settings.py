@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_htmx",
+    "axes",
     "core",
     "donors",
     "lines",
@@ -66,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into core.lockout's answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "prism.urls"
@@ -104,6 +107,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked.
+    "core.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     # Curators may edit the catalog in the admin by role (core/auth.py).
     "core.auth.CuratorPermissionBackend",
@@ -142,6 +147,26 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # A multipart upload (a submission's file, an STR batch) larger than this is a 413
 # that says the limit (core.middleware); Django itself has no cap on files.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+
+# --- Brute-force protection (core/lockout.py) ---------------------------------
+# django-axes: this many failed sign-ins for one account, or from one address,
+# lock it out for LOGIN_LOCKOUT_MINUTES (site, API and admin sign-ins alike).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
+AXES_VERBOSE = False
+# Behind a reverse proxy the address is the proxy's unless it is read from
+# X-Forwarded-For: PROXY_COUNT is how many proxies stand in front of the site.
+AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+if AXES_IPWARE_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Failed token authentications per address (core.lockout.ThrottledTokenAuthentication):
+# past this many in TOKEN_FAILURE_WINDOW seconds, token requests from it are a 429.
+TOKEN_FAILURE_LIMIT = env.int("TOKEN_FAILURE_LIMIT", default=20)
+TOKEN_FAILURE_WINDOW = env.int("TOKEN_FAILURE_WINDOW", default=300)
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -216,7 +241,7 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes a bad or missing token a 401
     # everywhere (with the session first DRF answers 403), as core.api's endpoints do.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.lockout.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
