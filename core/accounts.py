@@ -50,3 +50,14 @@ def institution_for_code(code: str, *, name: str | None = None, country: str = "
         code=code, defaults={"name": name or code, "country": country or "unknown"}
     )
     return institution
+
+
+@transaction.atomic
+def rotate_api_token(user: AbstractBaseUser) -> bool:
+    """Replace the user's API token by a new one; the old one stops working at once.
+    Called when the password changes or is reset: whoever learnt the old password may
+    have taken the token too. False when the user had no token (none is made)."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    if deleted:
+        Token.objects.create(user=user)
+    return bool(deleted)

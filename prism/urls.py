@@ -4,11 +4,18 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from pages import views
+from pages import passwords, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/token/", views.api_token, name="api-token"),
+    # Before Django's own: these two also replace the API token (pages.passwords).
+    path("accounts/password_change/", passwords.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        passwords.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("lines/", include("lines.holdings.views")),
     path("curator/", views.curator_dashboard, name="curator-dashboard"),
