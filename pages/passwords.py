@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 
 from core.accounts import rotate_api_token
 
-TOKEN_REPLACED = (
+ROTATED_NOTICE = (
     "Your API token was replaced because your password changed; scripts using the old one must use the new one."
 )
 
@@ -16,7 +16,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         response = super().form_valid(form)
         if rotate_api_token(form.user):
-            messages.info(self.request, TOKEN_REPLACED)
+            messages.info(self.request, ROTATED_NOTICE)
         return response
 
 
@@ -24,5 +24,5 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         if rotate_api_token(form.user):
-            messages.info(self.request, TOKEN_REPLACED)
+            messages.info(self.request, ROTATED_NOTICE)
         return response

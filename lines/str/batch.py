@@ -12,6 +12,7 @@ from django.conf import settings
 from openpyxl import load_workbook
 
 from core.encodings import EncodingError, decode_text
+from core.spreadsheets import safe_dict
 from lines.str.matching import (
     canonical_marker,
     check_profile,
@@ -191,16 +192,18 @@ def batch_csv(results, algorithm="tanabe"):
             "sample_error": sample["error"] or "",
         }
         if not sample["results"]:
-            writer.writerow(base)
+            writer.writerow(safe_dict(base))
         for rank, hit in enumerate(sample["results"], start=1):
             writer.writerow(
-                {
-                    **base,
-                    **hit,
-                    "rank": rank,
-                    "band": similarity_band(hit["score"], algorithm),
-                    "best_score": (hit.get("best") or {}).get("score", ""),
-                    "worst_score": (hit.get("worst") or {}).get("score", ""),
-                }
+                safe_dict(
+                    {
+                        **base,
+                        **hit,
+                        "rank": rank,
+                        "band": similarity_band(hit["score"], algorithm),
+                        "best_score": (hit.get("best") or {}).get("score", ""),
+                        "worst_score": (hit.get("worst") or {}).get("score", ""),
+                    }
+                )
             )
     return out.getvalue()

@@ -38,6 +38,7 @@ from core.api import (
 )
 from core.parsers import JSONParser, load_json
 from core.roles import is_curator, is_depositor
+from core.spreadsheets import safe_dict
 from lines.models import Submission, SubmissionFormat, SubmissionStateError, SubmissionStatus
 from lines.submissions.intake import SubmissionRefused, receive_submission
 from lines.submissions.pipeline import report_rows
@@ -458,7 +459,7 @@ class SubmissionReport(SubmissionView):
             buffer = io.StringIO()
             writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS)
             writer.writeheader()
-            writer.writerows(report_rows(submission))
+            writer.writerows(safe_dict(row) for row in report_rows(submission))
             return Response(
                 buffer.getvalue().encode("utf-8"),
                 content_type="text/csv; charset=utf-8",

@@ -5,6 +5,7 @@ import io
 import zipfile
 
 from core.encodings import EncodingError, decode_text
+from core.spreadsheets import from_spreadsheet_safe, safe_row
 from lines.submissions.formats.columns import README, SHEETS, TemplateError, place, problem
 from lines.submissions.formats.limits import capped_rows, check_member_size
 
@@ -44,7 +45,9 @@ def read_csv_zip(data):
             if sample.count(";") > sample.count(",") and "\t" not in sample
             else ("\t" if "\t" in sample.split("\n", 1)[0] else ",")
         )
-        tables[sheet] = list(capped_rows(csv.reader(io.StringIO(text), delimiter=delimiter), sheet))
+        rows = capped_rows(csv.reader(io.StringIO(text), delimiter=delimiter), sheet)
+        # The templates this catalog writes quote formula-like cells (core.spreadsheets).
+        tables[sheet] = [[from_spreadsheet_safe(cell) for cell in row] for row in rows]
     if "lines" not in members:
         problems.append(
             problem(
@@ -63,6 +66,6 @@ def csv_zip_bytes(tables, readme=README):
         archive.writestr("README.txt", readme)
         for sheet in SHEETS:
             text = io.StringIO()
-            csv.writer(text, lineterminator="\n").writerows(tables[sheet])
+            csv.writer(text, lineterminator="\n").writerows(safe_row(row) for row in tables[sheet])
             archive.writestr(f"{sheet}.csv", text.getvalue())
     return buffer.getvalue()
