@@ -181,6 +181,21 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
     CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 
+# --- HTTPS ------------------------------------------------------------------
+# Off by default (a checkout serves plain HTTP on 127.0.0.1); docker-compose's
+# production shape turns them on, and `manage.py check --deploy` passes there
+# with no warning (tests/prism/test_deploy_check.py). Behind a TLS-terminating
+# proxy, SECURE_PROXY_SSL_HEADER names the header it sets, as "HEADER,value"
+# (e.g. HTTP_X_FORWARDED_PROTO,https); only set it when that proxy overwrites the
+# header on every request, or a client could claim HTTPS.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if env("SECURE_PROXY_SSL_HEADER", default=""):
+    _header, _, _value = env("SECURE_PROXY_SSL_HEADER").partition(",")
+    SECURE_PROXY_SSL_HEADER = (_header.strip(), _value.strip() or "https")
+
 # --- Celery -----------------------------------------------------------------
 # Unset broker: tasks run in-process at once, so a fresh checkout needs no Redis.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
@@ -273,6 +288,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set (drf-spectacular warns, and check --deploy with it, otherwise).
+    "ENUM_NAME_OVERRIDES": {
+        "SubmissionStatusEnum": "lines.models.submissions.SubmissionStatus",
+        "QcStatusEnum": "lines.models.catalog.QCStatus",
+        "CurationStatusEnum": "lines.models.catalog.CurationStatus",
+        "ModificationTypeEnum": "lines.models.catalog.ModificationType",
+    },
 }
 
 # Reference data (Cellosaurus, DUO, MONDO ...) used by tests and importers.
