@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -23,7 +24,12 @@ urlpatterns = [
     path("api/v1/", include("prism.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Redoc's sidebar always shows Redocly's logo from their CDN: allowed on this page only.
+    path(
+        "api/redoc/",
+        csp_update({"img-src": ["https://cdn.redoc.ly"]})(SpectacularRedocView.as_view(url_name="api-schema")),
+        name="api-redoc",
+    ),
     path("api-auth/", include("rest_framework.urls")),
     path("submissions/", include("lines.submissions.views")),
     path("protocol/", include("lines.submissions.protocol_views")),
