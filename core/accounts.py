@@ -1,5 +1,7 @@
 """Creating people with a role: used by `manage.py add_user`, the demo catalog and tests."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
@@ -53,7 +55,7 @@ def institution_for_code(code: str, *, name: str | None = None, country: str = "
 
 
 @transaction.atomic
-def rotate_api_token(user: AbstractBaseUser) -> bool:
+def rotate_api_token(user: Any) -> bool:
     """Replace the user's API token by a new one; the old one stops working at once.
     Called when the password changes or is reset: whoever learnt the old password may
     have taken the token too. False when the user had no token (none is made)."""

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.double_submits import key_of, new_key
 from core.roles import is_curator, may_request
 from distribution.actions import requests as actions
 from distribution.actions.requests import create_request
@@ -147,6 +148,7 @@ def basket(request):
             created = create_request(
                 request.user,
                 lines,
+                idempotency_key=key_of(request),
                 purpose_codes=p.codes,
                 purpose_disease=p.disease,
                 commercial=p.commercial,
@@ -155,7 +157,8 @@ def basket(request):
                 vials=vials,
                 accepted_conditions=accepted,
             )
-            actions.submit(created, request.user, accepted_conditions=accepted)
+            if created.status == RequestStatus.DRAFT:  # not one this form's key made and sent already
+                actions.submit(created, request.user, accepted_conditions=accepted)
         except WorkflowError as error:
             if created is None:
                 messages.error(request, error.message)
@@ -183,6 +186,7 @@ def basket(request):
             "checked": bool(results),
             "missing": [n for n in names if n not in found],
             "may_request": may_request(request.user),
+            "idempotency_key": new_key(),
         },
     )
 

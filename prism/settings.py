@@ -324,6 +324,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# An identical request or submission by the same person within this many seconds
+# is a double submit and gives back the first one (core/double_submits.py).
+DOUBLE_SUBMIT_SECONDS = env.int("DOUBLE_SUBMIT_SECONDS", default=30)
+
 # Reference data (Cellosaurus, DUO, MONDO ...) used by tests and importers.
 PRISM_REFERENCE_DATA = Path(env("PRISM_REFERENCE_DATA", default=str(BASE_DIR.parent / "shared" / "data")))
 

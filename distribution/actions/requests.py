@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core.models import DiseaseTerm
 from core.roles import may_request
+from distribution.actions import double_submits
 from distribution.actions.effects import publish_after_commit, record_author
 from distribution.eligibility import evaluate_lines
 from distribution.models import (
@@ -70,6 +71,7 @@ def create_request(
     vials: Mapping[str, int] | None = None,
     accepted_conditions: Iterable[str] = (),
     at: datetime.datetime | None = None,
+    idempotency_key: str = "",
 ) -> DistributionRequest:
     """A draft request for `lines` (CellLine objects the requester may see).
 
@@ -115,6 +117,8 @@ def create_request(
             {"lines": denied},
         )
     with transaction.atomic():
+        if made := double_submits.request_made_with(requester, idempotency_key):
+            return made  # a double submit: the request this key made
         request = DistributionRequest(
             requester=requester,
             organisation=organisation[:200],
@@ -149,6 +153,7 @@ def create_request(
             details={"lines": [line.name for line in lines]},
             at=at or timezone.now(),
         )
+        double_submits.remember_request(requester, idempotency_key, request)
     return request
 
 
@@ -169,15 +174,19 @@ def _apply(
     change: Callable[[DistributionRequest], dict | None] | None = None,
     at: datetime.datetime | None = None,
     notify: bool = True,
+    done: double_submits.Done | None = None,
 ) -> RequestEvent:
     """Check who, lock, check the state and the hold, apply `change(locked)`, save,
-    record the event, and publish the e-mail after commit."""
+    record the event, and publish the e-mail after commit. A step `done(locked)` says
+    was done already (a double submit) changes nothing and returns its event."""
     _check_actor(request, by, transition)
     verb = transition.verb
     with transaction.atomic():
         # The row lock serialises two curators (or a curator and the
         # withdrawal) acting on one request: the second sees the first's state.
         locked = DistributionRequest.objects.select_for_update().get(pk=request.pk)
+        if done is not None and (earlier := done(locked)) is not None:
+            return earlier
         if locked.status not in transition.sources:
             raise IllegalTransition(
                 f"Cannot {verb} request {request.pk}: it is {locked.get_status_display().lower()}, and "
@@ -331,7 +340,8 @@ def decide_line(
         return {"line": name, "decision": decision}
 
     transition = TRANSITIONS["reject-line" if decision == LineDecision.REJECTED else "approve-line"]
-    return _apply(request, by, transition, reason=reason, change=change, at=at, notify=notify)
+    done = double_submits.decided_already(str(name), decision, reason, transition.event)
+    return _apply(request, by, transition, reason=reason, change=change, at=at, notify=notify, done=done)
 
 
 def approve(

@@ -36,6 +36,7 @@ from core.api import (
     KeysetPagination,
     reject_unknown_params,
 )
+from core.double_submits import key_of
 from core.parsers import JSONParser, load_json
 from core.roles import is_curator, is_depositor
 from core.spreadsheets import safe_dict
@@ -394,7 +395,12 @@ class SubmissionListCreate(SubmissionView):
             content, filename = upload.read(), upload.name
         try:
             submission = receive_submission(
-                user=request.user, content=content, fmt=fmt, filename=filename, protocol=protocol
+                user=request.user,
+                content=content,
+                fmt=fmt,
+                filename=filename,
+                protocol=protocol,
+                idempotency_key=key_of(request),
             )
         except SubmissionRefused as refused:
             body = {"detail": refused.message}

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from openpyxl import load_workbook
 
+from core.double_submits import earlier, remember
 from core.encodings import EncodingError, decode_text
 from core.roles import institution_of, is_depositor
 from lines.models import ProtocolVersion, Submission, SubmissionFormat
@@ -31,6 +32,7 @@ from lines.submissions.tasks import validate_submission
 
 logger = logging.getLogger(__name__)
 
+SUBMISSION_KIND = "lines.submission"
 EXTENSIONS: dict[str, str] = {
     SubmissionFormat.JSON: "json",
     SubmissionFormat.CSV: "zip",
@@ -202,6 +204,7 @@ def receive_submission(
     fmt: str = SubmissionFormat.JSON,
     filename: str = "",
     protocol: str | None = None,
+    idempotency_key: str = "",
 ) -> Submission:
     """Save an upload as a `received` submission and queue its validation after commit.
 
@@ -209,7 +212,8 @@ def receive_submission(
     agree with the document's own `protocol` field. A document that cannot be read
     is still saved: its validation run reports why, so no upload is ever lost.
     Raises SubmissionRefused (nothing saved) for a caller who may not deposit, an
-    unknown or conflicting protocol version, or more lines than the version's max_lines."""
+    unknown or conflicting protocol version, or more lines than the version's max_lines.
+    An `idempotency_key` already used by this depositor gives back the submission it made."""
     institution = institution_of(user)
     if not is_depositor(user) or institution is None:
         raise SubmissionRefused("Only a depositor with an institution may submit lines.", status=403)
@@ -233,18 +237,23 @@ def receive_submission(
             field="lines",
         )
 
+    digest = document_digest(document, content)
     with transaction.atomic():
+        # A double-posted upload gives back the submission its key made (core.double_submits).
+        if (made := earlier(user, SUBMISSION_KIND, idempotency_key)) is not None:
+            return Submission.objects.get(pk=made)
         submission = Submission(
             depositor=user,
             institution=institution,
             protocol_version=version,
             format=fmt,
             original_filename=(filename or "")[:255],
-            document_sha256=document_digest(document, content),
+            document_sha256=digest,
             progress_total=lines,
         )
         # The stored name is ours, never the depositor's file name.
         submission.document.save(f"{uuid.uuid4().hex}.{EXTENSIONS[fmt]}", ContentFile(content), save=False)
         submission.save()
+        remember(user, SUBMISSION_KIND, idempotency_key, submission.pk)
         publish_after_commit(validate_submission, submission.pk, what="validation", stays="received")
     return submission

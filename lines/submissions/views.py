@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core.double_submits import key_of, new_key
 from core.parsers import load_json
 from core.roles import is_curator, is_depositor
 from lines.models import (
@@ -120,6 +121,7 @@ def upload(request):
                     fmt=fmt,
                     filename=filename,
                     protocol=data["protocol"].identifier,
+                    idempotency_key=key_of(request),
                 )
             except SubmissionRefused as refused:
                 form.add_error(None, refused.message)
@@ -133,6 +135,7 @@ def upload(request):
         {
             "form": form,
             "protocols": ProtocolVersion.objects.all(),
+            "idempotency_key": new_key(),
             "template_formats": [
                 ("xlsx", "XLSX workbook"),
                 ("csv", "CSV files (zip)"),
