@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_htmx",
+    "health_check",
     "csp",
     "axes",
     "core",
@@ -324,9 +325,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# An identical request or submission by the same person within this many seconds
-# is a double submit and gives back the first one (core/double_submits.py).
-DOUBLE_SUBMIT_SECONDS = env.int("DOUBLE_SUBMIT_SECONDS", default=30)
+# /health/ (core/health.py): a worker heartbeat older than this, or less free
+# space for media than this, is a failure.
+HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", default=300)
+HEALTH_MEDIA_MIN_FREE_MB = env.int("HEALTH_MEDIA_MIN_FREE_MB", default=500)
 
 # Reference data (Cellosaurus, DUO, MONDO ...) used by tests and importers.
 PRISM_REFERENCE_DATA = Path(env("PRISM_REFERENCE_DATA", default=str(BASE_DIR.parent / "shared" / "data")))

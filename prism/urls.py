@@ -5,10 +5,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from core.health import health
 from pages import passwords, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("health/", health, name="health"),
     path("accounts/token/", views.api_token, name="api-token"),
     # Before Django's own: these two also replace the API token (pages.passwords).
     path("accounts/password_change/", passwords.PasswordChangeView.as_view(), name="password_change"),
