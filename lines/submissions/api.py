@@ -106,7 +106,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
     protocol = serializers.CharField(source="protocol_version.identifier")
     institution = serializers.CharField(source="institution.code")
     depositor = serializers.CharField(source="depositor.username")
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
     progress = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
     report_urls = serializers.SerializerMethodField()
