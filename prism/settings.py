@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.request_id.RequestIdMiddleware",
     # 413 naming the limit before any body is read (UPLOAD_MAX_BYTES, DATA_UPLOAD_MAX_MEMORY_SIZE).
     "core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -358,10 +359,23 @@ STR_INDEX_CACHE_DIR = Path(env("STR_INDEX_CACHE_DIR", default=str(Path(tempfile.
 STR_BATCH_MAX_PROFILES = env.int("STR_BATCH_MAX_PROFILES", default=200)
 STR_BATCH_MAX_BYTES = env.int("STR_BATCH_MAX_BYTES", default=2 * 1024 * 1024)
 
+# LOG_FORMAT=json: one JSON object per line; every line carries the request id
+# (core/request_id.py), also in a submission's tasks.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "core.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.request_id.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": env("LOG_FORMAT", default="text"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
