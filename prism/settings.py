@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_htmx",
+    "django_prometheus",
     "health_check",
     "csp",
     "axes",
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.request_id.RequestIdMiddleware",
     # 413 naming the limit before any body is read (UPLOAD_MAX_BYTES, DATA_UPLOAD_MAX_MEMORY_SIZE).
@@ -76,6 +78,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into core.lockout's answer.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "prism.urls"
@@ -218,6 +221,8 @@ CONTENT_SECURITY_POLICY = {
 # (e.g. HTTP_X_FORWARDED_PROTO,https); only set it when that proxy overwrites the
 # header on every request, or a client could claim HTTPS.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Probes and scrapers inside the deployment speak plain HTTP to the container.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -325,6 +330,10 @@ SPECTACULAR_SETTINGS = {
         "ModificationTypeEnum": "lines.models.catalog.ModificationType",
     },
 }
+
+# /metrics (core/metrics.py): a scraper sends "Authorization: Bearer <token>";
+# with no token only loopback addresses may read it.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # /health/ (core/health.py): a worker heartbeat older than this, or less free
 # space for media than this, is a failure.

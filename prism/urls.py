@@ -6,11 +6,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.health import health
+from core.metrics import metrics
 from pages import passwords, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("accounts/token/", views.api_token, name="api-token"),
     # Before Django's own: these two also replace the API token (pages.passwords).
     path("accounts/password_change/", passwords.PasswordChangeView.as_view(), name="password_change"),
