@@ -28,8 +28,9 @@ schema.app = get_wsgi_application()
 Workflow = schema.as_state_machine()
 
 
+@pytest.mark.usefixtures("callers")  # the catalog the single-call test reads too
 @pytest.mark.parametrize("role", ["researcher", "curator"])
-def test_api_sequences_conform_to_the_schema(role, request, callers):
+def test_api_sequences_conform_to_the_schema(role, request):
     user = request.getfixturevalue(role)
     headers = {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
 
