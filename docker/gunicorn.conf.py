@@ -18,7 +18,7 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
-# Prometheus metrics of every worker process in one scrape (core/metrics.py);
+# Prometheus metrics of every worker process in one scrape (prism/metrics.py);
 # set here, so that only gunicorn (not Celery or migrate) runs in multiprocess mode.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), "prism-prometheus"))
 

@@ -331,7 +331,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# /metrics (core/metrics.py): a scraper sends "Authorization: Bearer <token>";
+# /metrics (prism/metrics.py): a scraper sends "Authorization: Bearer <token>";
 # with no token only loopback addresses may read it.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 

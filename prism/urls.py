@@ -6,8 +6,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.health import health
-from core.metrics import metrics
 from pages import passwords, views
+from prism.metrics import metrics
 
 urlpatterns = [
     path("", views.home, name="home"),
