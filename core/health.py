@@ -9,13 +9,27 @@ import shutil
 
 from celery import current_app
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
+from health_check import checks
 from health_check.base import HealthCheck
-from health_check.checks import Cache, Database, Storage
+from health_check.checks import Cache, Storage
 from health_check.exceptions import ServiceUnavailable, ServiceWarning
 from health_check.views import HealthCheckView
 
 from core.models import WorkerHeartbeat
+
+
+@dataclasses.dataclass
+class Database(checks.Database):
+    """django-health-check's, closing its thread's connection afterwards (the checks
+    run in a thread pool whose connections would otherwise stay open)."""
+
+    def run(self):
+        try:
+            super().run()
+        finally:
+            connection.close()
 
 
 @dataclasses.dataclass
@@ -39,7 +53,10 @@ class WorkerAlive(HealthCheck):
     def run(self):
         if settings.CELERY_TASK_ALWAYS_EAGER:
             return
-        last = WorkerHeartbeat.objects.filter(label="beat").values_list("seen_at", flat=True).first()
+        try:
+            last = WorkerHeartbeat.objects.filter(label="beat").values_list("seen_at", flat=True).first()
+        finally:
+            connection.close()  # this thread's own
         if last is None:
             raise ServiceUnavailable("no worker has recorded a heartbeat yet (is beat running?)")
         age = (timezone.now() - last).total_seconds()
