@@ -34,7 +34,7 @@ FINDINGS_PAGE = inline_serializer(
 
 def _page_size(request):
     raw = request.query_params.get("page_size") or str(DEFAULT_PAGE_SIZE)
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise bad_parameter("page_size", f"Must be a whole number between 1 and {MAX_PAGE_SIZE}; got {raw!r}.")
     return int(raw)
 
@@ -63,8 +63,14 @@ class SubmissionFindings(SubmissionView):
         operation_id="submissions_findings",
         summary="A submission's findings, a page at a time",
         parameters=[
-            OpenApiParameter("cursor", str, description="From the next/previous links."),
-            OpenApiParameter("page_size", int, description=f"1–{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}."),
+            OpenApiParameter(
+                "cursor", {"type": "string", "maxLength": 100}, description="From the next/previous links."
+            ),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                description=f"1–{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}.",
+            ),
         ],
         responses={200: FINDINGS_PAGE, 403: SubmissionErrorSerializer, 404: SubmissionErrorSerializer},
     )
