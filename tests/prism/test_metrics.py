@@ -19,6 +19,7 @@ def test_metrics_count_requests_and_submissions(settings):
     assert "django_http_requests_total_by_view_transport_method_total" in body
     assert 'prism_submissions{status="received"} 1.0' in body
     assert "django_http_requests_latency_seconds_by_view_method" in body
+    assert 'django_db_execute_total{alias="default"' in body  # queries, by database
 
 
 def test_metrics_need_the_token_when_one_is_set(settings):
