@@ -1,5 +1,7 @@
 """Creating people with a role: used by `manage.py add_user`, the demo catalog and tests."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
@@ -50,3 +52,14 @@ def institution_for_code(code: str, *, name: str | None = None, country: str = "
         code=code, defaults={"name": name or code, "country": country or "unknown"}
     )
     return institution
+
+
+@transaction.atomic
+def rotate_api_token(user: Any) -> bool:
+    """Replace the user's API token by a new one; the old one stops working at once.
+    Called when the password changes or is reset: whoever learnt the old password may
+    have taken the token too. False when the user had no token (none is made)."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    if deleted:
+        Token.objects.create(user=user)
+    return bool(deleted)

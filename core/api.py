@@ -18,19 +18,24 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Q
 from django.http import JsonResponse
 from django.utils.encoding import force_str
+from django.views.defaults import bad_request as default_bad_request
 from django.views.defaults import page_not_found
+from django.views.defaults import permission_denied as default_permission_denied
 from django.views.defaults import server_error as default_server_error
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import BasePagination
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from core.lockout import ThrottledTokenAuthentication
+
 # Token first: an anonymous or badly authenticated client gets 401 with
 # `WWW-Authenticate: Token` (DRF takes the header from the first class), not a bare 403.
-AUTHENTICATION_CLASSES = [TokenAuthentication, SessionAuthentication]
+# Bad tokens are counted per address and throttled (core.lockout).
+AUTHENTICATION_CLASSES = [ThrottledTokenAuthentication, SessionAuthentication]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -427,6 +432,20 @@ def not_found(request, exception=None):
     if _is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
+
+
+def bad_request(request, exception=None):
+    """Django's own 400s (a disallowed Host, too many form fields, an oversized body
+    read without a length): JSON under /api/, the normal page elsewhere."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Bad request: the request could not be read."}, status=400)
+    return default_bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if _is_api(request):
+        return JsonResponse({"detail": str(exception or "") or "You may not do this."}, status=403)
+    return default_permission_denied(request, exception)
 
 
 def server_error(request):

@@ -156,3 +156,22 @@ class SiteAddress(models.Model):
 
     def __str__(self):
         return self.address
+
+
+class IdempotencyKey(models.Model):
+    """A key a client sent with a creating request (a form's hidden field, the API's
+    `Idempotency-Key` header) and what that request made: the same key again from
+    the same person gives back the same object instead of a second one
+    (core/double_submits.py). Three parallel posts of the basket made two requests."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40, help_text="What was made, e.g. distribution.request.")
+    key = models.CharField(max_length=100)
+    object_id = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "key"], name="idempotency_key_once")]
+
+    def __str__(self):
+        return f"{self.kind} {self.key} → {self.object_id}"

@@ -6,23 +6,37 @@ import orjson
 from rest_framework import exceptions
 from rest_framework.parsers import BaseParser
 
+from core.encodings import bom_encoding, decode_text
+
 # Deeper JSON is refused, never parsed into something that recurses later (Python's
 # json module raised RecursionError, a 500, on 100,000 "["). orjson enforces the
 # limit itself while parsing (no second walk over a 15 MB document).
 JSON_MAX_DEPTH = 1024
 
 
-def load_json(data: bytes | str) -> object:
+def load_json(data: bytes | str, what: str = "the file") -> object:
     """Parse JSON (orjson) and refuse nesting deeper than JSON_MAX_DEPTH. Raises
     ValueError saying what is wrong and where; used for every JSON the catalog reads
-    from a client (API bodies, pasted and uploaded documents)."""
+    from a client (API bodies, pasted and uploaded documents). Bytes that are not
+    UTF-8 are decoded by their byte-order mark (UTF-16 …) or refused with an
+    EncodingError naming the encoding found (core.encodings)."""
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         if "depth limit" in exc.msg:
             raise ValueError(f"JSON is nested deeper than {JSON_MAX_DEPTH:,} levels ({exc})") from exc
+        if isinstance(data, bytes) and (bom_encoding(data) or not _is_utf8(data)):
+            return load_json(decode_text(data, what))
         raise
     return value
+
+
+def _is_utf8(data):
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class JSONParser(BaseParser):
@@ -32,6 +46,6 @@ class JSONParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return load_json(stream.read())
+            return load_json(stream.read(), "the request body")
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from exc

@@ -16,13 +16,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.double_submits import key_of, new_key
 from core.roles import may_request
 from core.vocabulary import term_labels
 from distribution.actions import requests as actions
 from distribution.actions.requests import MAX_VIALS_PER_LINE, create_request
 from distribution.eligibility import evaluate_lines
 from distribution.forms import PurposeForm
-from distribution.models import WorkflowError
+from distribution.models import RequestStatus, WorkflowError
 from lines.availability import term as availability_term
 from lines.models import CellLine, QCStatus
 
@@ -161,6 +162,7 @@ def basket(request):
             "missing": [n for n in names if n not in found],
             "may_request": may_request(request.user),
             "max_vials": MAX_VIALS_PER_LINE,
+            "idempotency_key": new_key(),
             "accepted": request.POST.getlist("accept") if request.method == "POST" else [],
         },
     )
@@ -176,6 +178,7 @@ def _submit(request, form, lines, vials):
         created = create_request(
             request.user,
             lines,
+            idempotency_key=key_of(request),
             purpose_codes=p.codes,
             purpose_disease=p.disease,
             commercial=p.commercial,
@@ -186,7 +189,8 @@ def _submit(request, form, lines, vials):
             vials={name: n if isinstance(n, int) else 0 for name, n in vials.items()},
             accepted_conditions=accepted,
         )
-        actions.submit(created, request.user, accepted_conditions=accepted)
+        if created.status == RequestStatus.DRAFT:  # not one this form's key made and sent already
+            actions.submit(created, request.user, accepted_conditions=accepted)
     except WorkflowError as error:
         if created is None:
             messages.error(request, error.message)

@@ -201,6 +201,10 @@ ACTIONS = {
     "ship": lambda r, u, p: actions.ship(r, u, _shipments_from_post(p, r)),
     "hold": lambda r, u, p: actions.put_on_hold(r, u, p.get("reason", "")),
     "release-hold": lambda r, u, p: actions.release_hold(r, u, p.get("reason", "")),
+}
+# A step the page offers that is not a transition of the request's state (distribution.returns).
+PAGE_ACTIONS = {
+    **ACTIONS,
     "waive-return": lambda r, u, p: returns.waive_return(r, u, p.get("reason", "")),
 }
 
@@ -209,14 +213,14 @@ ACTIONS = {
 @require_POST
 def request_action(request, pk, action):
     request_obj = get_object_or_404(DistributionRequest.objects.visible_to(request.user), pk=pk)
-    if action not in ACTIONS:
+    if action not in PAGE_ACTIONS:
         raise Http404("No such action.")
     post = request.POST.copy()
     for key in post:
         # Free-text reasons go to text columns; PostgreSQL refuses NUL in them.
         post.setlist(key, [value.replace("\x00", "")[:5000] for value in post.getlist(key)])
     try:
-        event = ACTIONS[action](request_obj, request.user, post)
+        event = PAGE_ACTIONS[action](request_obj, request.user, post)
     except NotAllowed as error:
         raise PermissionDenied(error.message) from error
     except WorkflowError as error:

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from donors.models import Variant
@@ -83,4 +85,33 @@ class SubmissionAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "format", "institution"]
     search_fields = ["id", "depositor__username", "original_filename"]
-    readonly_fields = ["findings", "created_at", "updated_at"]
+    # The findings are never rendered whole (a report may hold tens of thousands):
+    # the first ones here, every one a page at a time on the submission's page.
+    exclude = ["findings"]
+    readonly_fields = ["report", "created_at", "updated_at"]
+    ADMIN_FINDINGS = 50
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if request.resolver_match.url_name.endswith("_change") else queryset.defer("findings")
+
+    @admin.display(description="Report")
+    def report(self, obj):
+        findings = obj.findings or []
+        items = format_html_join(
+            "",
+            "<li><code>{}</code> {} at {}: {}</li>",
+            (
+                (f.get("rule", ""), f.get("severity", ""), f.get("location") or "—", f.get("message", ""))
+                for f in findings[: self.ADMIN_FINDINGS]
+            ),
+        )
+        more = len(findings) - self.ADMIN_FINDINGS
+        return format_html(
+            '<p>{} errors, {} warnings. <a href="{}">Every finding, page by page</a>.</p><ul>{}</ul>{}',
+            obj.error_count,
+            obj.warning_count,
+            reverse("submission-detail", args=[obj.pk]),
+            items,
+            format_html("<p>… and {} more.</p>", more) if more > 0 else "",
+        )

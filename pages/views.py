@@ -14,6 +14,7 @@ from django.db.models import Count, Min, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
@@ -160,6 +161,7 @@ def home(request):
     )
 
 
+@never_cache  # Cache-Control: no-store: the page shows a secret
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_token(request):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("lines.holdings.donor_api")),
     path("", include("lines.str.api")),
     path("", include("lines.submissions.api")),
+    path("", include("lines.submissions.findings_api")),
     path("", include("lines.submissions.protocol_api")),
     path("", include("stock.api")),
     path("", include("distribution.api")),

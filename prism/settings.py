@@ -11,6 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -48,6 +51,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_htmx",
+    "django_prometheus",
+    "health_check",
+    "csp",
+    "axes",
     "core",
     "donors",
     "lines",
@@ -58,7 +65,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.request_id.RequestIdMiddleware",
+    # 413 naming the limit before any body is read (UPLOAD_MAX_BYTES, DATA_UPLOAD_MAX_MEMORY_SIZE).
+    "core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,9 +77,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "core.site_address.SiteAddressMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into core.lockout's answer.
+    "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "prism.urls"
@@ -104,9 +119,18 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
+# The same backends wrapped by django-prometheus: query counts, errors and
+# latency per database at /metrics (prism/metrics.py).
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked.
+    "core.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     # Curators may edit the catalog in the admin by role (core/auth.py).
     "core.auth.CuratorPermissionBackend",
@@ -142,6 +166,29 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Large submissions (10,000 lines) arrive as one upload.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=50 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A multipart upload (a submission's file, an STR batch) larger than this is a 413
+# that says the limit (core.middleware); Django itself has no cap on files.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+
+# --- Brute-force protection (core/lockout.py) ---------------------------------
+# django-axes: this many failed sign-ins for one account, or from one address,
+# lock it out for LOGIN_LOCKOUT_MINUTES (site, API and admin sign-ins alike).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
+AXES_VERBOSE = False
+# Behind a reverse proxy the address is the proxy's unless it is read from
+# X-Forwarded-For: PROXY_COUNT is how many proxies stand in front of the site.
+AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+if AXES_IPWARE_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Failed token authentications per address (core.lockout.ThrottledTokenAuthentication):
+# past this many in TOKEN_FAILURE_WINDOW seconds, token requests from it are a 429.
+TOKEN_FAILURE_LIMIT = env.int("TOKEN_FAILURE_LIMIT", default=20)
+TOKEN_FAILURE_WINDOW = env.int("TOKEN_FAILURE_WINDOW", default=300)
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -155,6 +202,45 @@ if env("EMAIL_URL", default=""):
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
     CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+
+# --- Content-Security-Policy (django-csp) -----------------------------------
+# Scripts only from our own static files, or inline with the request's nonce
+# (the Swagger and Redoc pages: templates/drf_spectacular/); no inline event
+# handlers (static/js/prism.js instead), no eval (htmx does not need it here).
+# Styles may be inline: the pages set CSS variables in style attributes, and
+# htmx, Swagger UI and Redoc inject <style>. Redoc runs a web worker from a blob.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE],
+        "style-src": [CSP_SELF, "'unsafe-inline'"],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF, "data:"],
+        "connect-src": [CSP_SELF],
+        "worker-src": [CSP_SELF, "blob:"],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
+
+# --- HTTPS ------------------------------------------------------------------
+# Off by default (a checkout serves plain HTTP on 127.0.0.1); docker-compose's
+# production shape turns them on, and `manage.py check --deploy` passes there
+# with no warning (tests/prism/test_deploy_check.py). Behind a TLS-terminating
+# proxy, SECURE_PROXY_SSL_HEADER names the header it sets, as "HEADER,value"
+# (e.g. HTTP_X_FORWARDED_PROTO,https); only set it when that proxy overwrites the
+# header on every request, or a client could claim HTTPS.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Probes and scrapers inside the deployment speak plain HTTP to the container.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if env("SECURE_PROXY_SSL_HEADER", default=""):
+    _header, _, _value = env("SECURE_PROXY_SSL_HEADER").partition(",")
+    SECURE_PROXY_SSL_HEADER = (_header.strip(), _value.strip() or "https")
 
 # --- Celery -----------------------------------------------------------------
 # Unset broker: tasks run in-process at once, so a fresh checkout needs no Redis.
@@ -174,6 +260,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# KiB; a worker process past it is replaced once its task ends (None: never).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=None)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -220,7 +308,7 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes a bad or missing token a 401
     # everywhere (with the session first DRF answers 403), as core.api's endpoints do.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.lockout.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -252,7 +340,32 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set (drf-spectacular warns, and check --deploy with it, otherwise).
+    "ENUM_NAME_OVERRIDES": {
+        "SubmissionStatusEnum": "lines.models.submissions.SubmissionStatus",
+        "QcStatusEnum": "lines.models.catalog.QCStatus",
+        "CurationStatusEnum": "lines.models.catalog.CurationStatus",
+        "ModificationTypeEnum": "lines.models.catalog.ModificationType",
+        "LineAvailabilityEnum": "lines.models.catalog.Availability",
+        "StockAvailabilityEnum": ["available", "on_request", "out_of_stock", "not_distributed"],
+        "SubmissionFormatEnum": "lines.models.submissions.SubmissionFormat",
+        "DepositFormatEnum": "results.models.DepositFormat",
+        "LotStatusEnum": "stock.models.LotStatus",
+        "VialStatusEnum": "stock.models.VialStatus",
+        "DatasetStatusEnum": "results.models.DatasetStatus",
+        "FitStatusEnum": "results.models.FitStatus",
+        "RequestStatusEnum": "distribution.models.RequestStatus",
+    },
 }
+
+# /metrics (prism/metrics.py): a scraper sends "Authorization: Bearer <token>";
+# with no token only loopback addresses may read it.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
+# /health/ (core/health.py): a worker heartbeat older than this, or less free
+# space for media than this, is a failure.
+HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", default=300)
+HEALTH_MEDIA_MIN_FREE_MB = env.int("HEALTH_MEDIA_MIN_FREE_MB", default=500)
 
 # Reference data (Cellosaurus, DUO, MONDO ...) used by tests and importers.
 PRISM_REFERENCE_DATA = Path(env("PRISM_REFERENCE_DATA", default=str(BASE_DIR.parent / "shared" / "data")))
@@ -261,6 +374,14 @@ SUBMISSION_STALE_AFTER = timedelta(minutes=env.int("SUBMISSION_STALE_MINUTES", d
 # The Celery queue validation runs on ("" = the default queue); lets a bank give
 # validation its own workers, and the fault tests their own worker.
 SUBMISSION_QUEUE = env("SUBMISSION_QUEUE", default="")
+# What intake accepts (lines.submissions.formats.limits): the unpacked size of each
+# zip member (a CSV file of the set, a part of a workbook) and the rows of each
+# sheet or CSV file. 10,000 lines with a full QC panel are ~110,000 QC rows and
+# a few tens of MB.
+SUBMISSION_MAX_MEMBER_BYTES = env.int("SUBMISSION_MAX_MEMBER_BYTES", default=64 * 1024 * 1024)
+SUBMISSION_MAX_SHEET_ROWS = env.int("SUBMISSION_MAX_SHEET_ROWS", default=200_000)
+# A report keeps this many findings of each rule; the rest are counted ("and 999,000 more of QC-1").
+SUBMISSION_MAX_FINDINGS_PER_RULE = env.int("SUBMISSION_MAX_FINDINGS_PER_RULE", default=1_000)
 # Seconds override, for fault tests that cannot wait minutes.
 if env("SUBMISSION_STALE_SECONDS", default=""):
     SUBMISSION_STALE_AFTER = timedelta(seconds=env.int("SUBMISSION_STALE_SECONDS"))
@@ -280,10 +401,23 @@ STR_INDEX_CACHE_DIR = Path(env("STR_INDEX_CACHE_DIR", default=str(Path(tempfile.
 STR_BATCH_MAX_PROFILES = env.int("STR_BATCH_MAX_PROFILES", default=200)
 STR_BATCH_MAX_BYTES = env.int("STR_BATCH_MAX_BYTES", default=2 * 1024 * 1024)
 
+# LOG_FORMAT=json: one JSON object per line; every line carries the request id
+# (core/request_id.py), also in a submission's tasks.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "core.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.request_id.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": env("LOG_FORMAT", default="text"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -1,14 +1,26 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from pages import views
+from core.health import health
+from pages import passwords, views
+from prism.metrics import metrics
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("accounts/token/", views.api_token, name="api-token"),
+    # Before Django's own: these two also replace the API token (pages.passwords).
+    path("accounts/password_change/", passwords.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        passwords.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("lines/", include("lines.holdings.views")),
     path("curator/", views.curator_dashboard, name="curator-dashboard"),
@@ -16,7 +28,12 @@ urlpatterns = [
     path("api/v1/", include("prism.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Redoc's sidebar always shows Redocly's logo from their CDN: allowed on this page only.
+    path(
+        "api/redoc/",
+        csp_update({"img-src": ["https://cdn.redoc.ly"]})(SpectacularRedocView.as_view(url_name="api-schema")),
+        name="api-redoc",
+    ),
     path("api-auth/", include("rest_framework.urls")),
     path("submissions/", include("lines.submissions.views")),
     path("protocol/", include("lines.submissions.protocol_views")),
@@ -31,5 +48,7 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # API clients get JSON errors for unmatched URLs too, as the schema documents.
+handler400 = "core.api.bad_request"
+handler403 = "core.api.permission_denied"
 handler404 = "core.api.not_found"
 handler500 = "core.api.server_error"

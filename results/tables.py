@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from core.encodings import EncodingError
 from lines.submissions.formats.columns import TemplateError, place, problem
 from lines.submissions.formats.csv_set import decode_csv
 from lines.submissions.formats.tables import convert_cell, table_rows
@@ -34,7 +35,10 @@ def read_table(content: bytes, fmt: str) -> list[list[Any]]:
     if fmt == "csv":
         if content[:2] == b"PK":
             raise TemplateError([problem("", "this is a zip or workbook, not a CSV file: choose the XLSX format")])
-        return decode_csv(content)
+        try:
+            return decode_csv(content, "the measurement table")
+        except EncodingError as error:
+            raise TemplateError([problem("", str(error))]) from error
     if fmt == "xlsx":
         return read_xlsx(content, sheets=(SHEET,), required=SHEET)[SHEET]
     raise TemplateError([problem("", f"unknown format {fmt!r}; use csv or xlsx")])

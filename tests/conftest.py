@@ -11,6 +11,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from rest_framework.test import APIClient
@@ -102,6 +103,14 @@ def _fresh_str_index():
     """The STR search keeps an index in memory per process; each test's rolled-back
     database must not meet the previous test's index."""
     forget_index()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle and bad-token counts live in the cache (per process): one test's
+    failures must not throttle the next test's requests."""
+    cache.clear()
     yield
 
 

@@ -16,9 +16,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from core.models import DiseaseTerm
-from core.roles import may_request
+from distribution.actions import double_submits
 from distribution.actions import stock as stock_links
+from distribution.actions.creation import MAX_VIALS_PER_LINE, create_request  # noqa: F401 (re-exported)
 from distribution.actions.effects import publish_after_commit, record_author
 from distribution.eligibility import evaluate_lines, purpose_of
 from distribution.models import (
@@ -36,114 +36,12 @@ from distribution.models import (
 from distribution.returns import return_outstanding
 from distribution.tasks import notify_request_event
 from distribution.transitions import TRANSITIONS, WHOM, Transition, may_act
-from donors.duo import DENY, Purpose, check_purpose
+from donors.duo import DENY
 from lines.models import CellLine
-
-MAX_VIALS_PER_LINE = 10
 
 
 def _today(at: datetime.datetime | None) -> datetime.date:
     return timezone.localdate(at) if at else timezone.localdate()
-
-
-# --- creating ---------------------------------------------------------------------
-
-
-def create_request(
-    requester: User,
-    lines: Iterable[CellLine],
-    *,
-    purpose_codes: Iterable[str],
-    purpose_disease: str | None = None,
-    commercial: bool = False,
-    organisation_type: str | None = None,
-    organisation: str = "",
-    shipping_address: str = "",
-    purpose_summary: str = "",
-    vials: Mapping[str, int] | None = None,
-    accepted_conditions: Iterable[str] = (),
-    at: datetime.datetime | None = None,
-) -> DistributionRequest:
-    """A draft request for `lines` (CellLine objects the requester may see).
-
-    Every line is judged against its donor's consent at once: a line the purpose
-    may not use (DENY) is refused here, naming it and why. `vials` maps a line
-    name to a number of vials (default 1). Raises NotAllowed or InvalidAction."""
-    if not may_request(requester):
-        raise NotAllowed("Only researchers and depositors may request lines.")
-    profile = getattr(requester, "profile", None)
-    profile_type = profile.organisation_type if profile else "academic"
-    if organisation_type is None:
-        organisation_type = profile_type
-    elif profile_type == "commercial" and organisation_type != "commercial":
-        # Non-commercial consent (NCU/NPU) turns on this field: a company may not
-        # request as an academic. The reverse (stricter) is allowed.
-        raise InvalidAction(
-            "Your profile says your organisation is commercial; a request cannot state otherwise. "
-            "Ask a curator to correct your profile if it is wrong.",
-            {"organisation_type": "must be commercial"},
-        )
-    if not organisation:
-        institution = profile.institution if profile else None
-        organisation = institution.name if institution else ""
-    purpose = Purpose(frozenset(purpose_codes), purpose_disease or None, bool(commercial), organisation_type)
-    try:
-        known = set(DiseaseTerm.objects.filter(curie=purpose.disease).values_list("curie", flat=True))
-        check_purpose(purpose, known_diseases=known)
-    except ValueError as error:
-        raise InvalidAction(str(error), getattr(error, "problems", {})) from error
-    lines = list(lines)
-    if not lines:
-        raise InvalidAction("Choose at least one line.", {"lines": "empty"})
-    vials = vials or {}
-    bad_vials = {name: n for name, n in vials.items() if not isinstance(n, int) or not 1 <= n <= MAX_VIALS_PER_LINE}
-    if bad_vials:
-        raise InvalidAction(f"Request 1 to {MAX_VIALS_PER_LINE} vials per line.", {"vials": bad_vials})
-
-    results = evaluate_lines(lines, purpose)
-    denied = {r.line: [reason.text for reason in r.reasons] for r in results if r.decision == DENY}
-    if denied:
-        raise InvalidAction(
-            "These lines may not be used for your purpose and cannot be requested: " + ", ".join(sorted(denied)) + ".",
-            {"lines": denied},
-        )
-    with transaction.atomic():
-        request = DistributionRequest(
-            requester=requester,
-            organisation=organisation.strip()[:200],
-            shipping_address=shipping_address.strip()[:1000],
-            organisation_type=organisation_type,
-            purpose_codes=sorted(purpose.codes),
-            purpose_disease=purpose.disease or "",
-            purpose_summary=purpose_summary,
-            commercial=purpose.commercial,
-            accepted_conditions=sorted(set(accepted_conditions)),
-        )
-        record_author(request, requester)
-        request.save()
-        for line, result in zip(lines, results, strict=True):
-            item = RequestedLine(
-                request=request,
-                line=line,
-                vials=vials.get(line.name, 1),
-                eligibility=result.decision,
-                eligibility_reasons=[r.as_dict() for r in result.reasons],
-                conditions=[c.as_dict() for c in result.conditions],
-            )
-            record_author(item, requester)
-            item.save()
-        # No e-mail for a draft: the requester just made it and nobody else sees
-        # it yet. Mail starts with submission.
-        RequestEvent.objects.create(
-            request=request,
-            actor=requester,
-            action="created",
-            from_status="",
-            to_status=RequestStatus.DRAFT,
-            details={"lines": [line.name for line in lines]},
-            at=at or timezone.now(),
-        )
-    return request
 
 
 # --- the one path of every step ---------------------------------------------------------
@@ -163,15 +61,19 @@ def _apply(
     change: Callable[[DistributionRequest], dict | None] | None = None,
     at: datetime.datetime | None = None,
     notify: bool = True,
+    done: double_submits.Done | None = None,
 ) -> RequestEvent:
     """Check who, lock, check the state and the hold, apply `change(locked)`, save,
-    record the event, and publish the e-mail after commit."""
+    record the event, and publish the e-mail after commit. A step `done(locked)` says
+    was done already (a double submit) changes nothing and returns its event."""
     _check_actor(request, by, transition)
     verb = transition.verb
     with transaction.atomic():
         # The row lock serialises two curators (or a curator and the
         # withdrawal) acting on one request: the second sees the first's state.
         locked = DistributionRequest.objects.select_for_update().get(pk=request.pk)
+        if done is not None and (earlier := done(locked)) is not None:
+            return earlier
         if locked.status not in transition.sources:
             raise IllegalTransition(
                 f"Cannot {verb} request {request.pk}: it is {locked.get_status_display().lower()}, and "
@@ -329,7 +231,8 @@ def decide_line(
         return {"line": name, "decision": decision}
 
     transition = TRANSITIONS["reject-line" if decision == LineDecision.REJECTED else "approve-line"]
-    return _apply(request, by, transition, reason=reason, change=change, at=at, notify=notify)
+    done = double_submits.decided_already(str(name), decision, reason, transition.event)
+    return _apply(request, by, transition, reason=reason, change=change, at=at, notify=notify, done=done)
 
 
 def approve(

@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.api import KeysetPagination, StrictDjangoFilterBackend
+from core.double_submits import key_of
 from distribution.actions.requests import create_request
 from distribution.api.common import (
     DistributionAPIView,
@@ -127,6 +128,7 @@ class RequestListView(WorkflowErrorsMixin, generics.GenericAPIView):
         created = create_request(
             request.user,
             lines,
+            idempotency_key=key_of(request),
             purpose_codes=purpose.codes,
             purpose_disease=purpose.disease,
             commercial=purpose.commercial,

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from core.roles import is_curator
+from core.spreadsheets import spreadsheet_safe
 from donors import affection, duo
 from donors.disclosure import consent_is_public, may_see_genetic_data
 from donors.models import Consent, Variant
@@ -556,12 +557,4 @@ def csv_row(summary):
         "released_at": summary["released_at"],
         "url": summary["url"],
     }
-    return [_spreadsheet_safe(row[c]) for c in CSV_COLUMNS]
-
-
-def _spreadsheet_safe(value):
-    # A cell starting with = + - @ runs as a formula in spreadsheet programs.
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return [spreadsheet_safe(row[c]) for c in CSV_COLUMNS]

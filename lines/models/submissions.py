@@ -43,6 +43,12 @@ class SubmissionFormat(models.TextChoices):
     XLSX = "xlsx", "XLSX workbook"
 
 
+def _count(findings, severity):
+    """Findings of a severity; a capped report's summary finding counts the ones it
+    stands for (`omitted`, lines.submissions.rules.findings.cap_per_rule)."""
+    return sum(f.get("omitted") or 1 for f in findings if f.get("severity") == severity)
+
+
 class SubmissionQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Depositors see their institution's submissions; curators see all; nobody else any
@@ -176,8 +182,7 @@ class Submission(models.Model):
     def record_findings(self, findings, *, total=None):
         """Store a finished run's report; valid when no finding is an error.
         Returns False (and stores nothing) if the row was taken from this run meanwhile."""
-        errors = sum(1 for f in findings if f.get("severity") == "error")
-        warnings = sum(1 for f in findings if f.get("severity") == "warning")
+        errors, warnings = _count(findings, "error"), _count(findings, "warning")
         total = self.progress_total if total is None else total
         now = timezone.now()
         status = SubmissionStatus.INVALID if errors else SubmissionStatus.VALID
@@ -286,8 +291,7 @@ class Submission(models.Model):
         """Add findings that turned up at approval time (a name taken since validation …)
         and mark the submission invalid, so the depositor sees why and can resubmit."""
         self.findings = [*self.findings, *findings]
-        self.error_count = sum(1 for f in self.findings if f.get("severity") == "error")
-        self.warning_count = sum(1 for f in self.findings if f.get("severity") == "warning")
+        self.error_count, self.warning_count = _count(self.findings, "error"), _count(self.findings, "warning")
         self.status = SubmissionStatus.INVALID
         # Not decided after all: a requested approval that found a conflict is undone.
         self.decided_by = None

@@ -5,11 +5,14 @@ as one result table. Used by the API, the web page and `manage.py str_search --f
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
 from openpyxl import load_workbook
 
+from core.encodings import EncodingError, decode_text
+from core.spreadsheets import safe_dict
 from lines.str.matching import (
     canonical_marker,
     check_profile,
@@ -64,23 +67,53 @@ class BatchSample:
 def _rows_from_xlsx(data):
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a bad workbook
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # a stale <dimension> would hide rows
+        rows = list(sheet.iter_rows(values_only=True))
+    except Exception as error:  # noqa: BLE001 — openpyxl raises many types for a bad workbook
         raise BatchError([f"the file is not a readable XLSX workbook ({error.__class__.__name__})"]) from error
-    sheet = workbook.worksheets[0]
-    for values in sheet.iter_rows(values_only=True):
+    for values in rows:
         yield [
             "" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in values
         ]
 
 
+# Characters no CSV or TSV holds: C0 controls but tab, line feed and carriage return.
+BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _rows_from_text(data):
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
+        text = decode_text(data)
+    except EncodingError as error:
+        if match := BINARY_BYTES.search(data):
+            row = data.count(b"\n", 0, match.start()) + 1
+            raise BatchError(
+                [f"row {row}: binary content (byte {match.group()!r}); send a CSV, TSV or XLSX file"]
+            ) from None
+        raise BatchError([str(error)]) from None
+    if "\n" not in text:
+        text = text.replace("\r", "\n")  # classic Mac line endings: CR alone ends every row
+    text = text.replace("\r\n", "\n")
+    for number, line in enumerate(text.split("\n"), start=1):
+        if "\r" in line:
+            raise BatchError(
+                [
+                    f"row {number}: a carriage return (CR) in the middle of the row; save the file with ordinary line endings"
+                ]
+            )
+        if match := BINARY.search(line):
+            raise BatchError(
+                [f"row {number}: binary content (character {match.group()!r}); send a CSV, TSV or XLSX file"]
+            )
     first = text.split("\n", 1)[0]
     delimiter = max(("\t", ",", ";"), key=first.count)
-    yield from csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise BatchError([f"row {reader.line_num}: {error}"]) from None
 
 
 def read_batch(data, filename=""):
@@ -159,16 +192,18 @@ def batch_csv(results, algorithm="tanabe"):
             "sample_error": sample["error"] or "",
         }
         if not sample["results"]:
-            writer.writerow(base)
+            writer.writerow(safe_dict(base))
         for rank, hit in enumerate(sample["results"], start=1):
             writer.writerow(
-                {
-                    **base,
-                    **hit,
-                    "rank": rank,
-                    "band": similarity_band(hit["score"], algorithm),
-                    "best_score": (hit.get("best") or {}).get("score", ""),
-                    "worst_score": (hit.get("worst") or {}).get("score", ""),
-                }
+                safe_dict(
+                    {
+                        **base,
+                        **hit,
+                        "rank": rank,
+                        "band": similarity_band(hit["score"], algorithm),
+                        "best_score": (hit.get("best") or {}).get("score", ""),
+                        "worst_score": (hit.get("worst") or {}).get("score", ""),
+                    }
+                )
             )
     return out.getvalue()

@@ -36,13 +36,17 @@ from core.api import (
     KeysetPagination,
     reject_unknown_params,
 )
+from core.double_submits import key_of
 from core.parsers import JSONParser, load_json
 from core.roles import is_curator, is_depositor
+from core.spreadsheets import safe_dict
 from lines.models import Submission, SubmissionFormat, SubmissionStateError, SubmissionStatus
 from lines.submissions.intake import SubmissionRefused, receive_submission
 from lines.submissions.pipeline import report_rows
 from lines.submissions.review import request_approval
 
+# A submission's answer carries its first findings; the rest are paginated (findings_api).
+DETAIL_FINDINGS = 500
 REPORT_COLUMNS = ["rule", "severity", "line", "donor", "location", "pointer", "message"]
 
 
@@ -85,6 +89,11 @@ class SubmissionFindingSerializer(serializers.Serializer):
         required=False,
         help_text="True for a finding of the approval's re-check (the catalog changed since validation).",
     )
+    omitted = serializers.IntegerField(
+        required=False,
+        help_text="On the last finding of a rule whose findings were capped: how many more were found "
+        "and not stored (settings.SUBMISSION_MAX_FINDINGS_PER_RULE).",
+    )
 
 
 class SubmissionProgressSerializer(serializers.Serializer):
@@ -97,7 +106,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
     protocol = serializers.CharField(source="protocol_version.identifier")
     institution = serializers.CharField(source="institution.code")
     depositor = serializers.CharField(source="depositor.username")
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
     progress = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
     report_urls = serializers.SerializerMethodField()
@@ -150,12 +159,26 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
 
 class SubmissionDetailSerializer(SubmissionSerializer):
-    findings = SubmissionFindingSerializer(many=True, read_only=True)
+    findings = serializers.SerializerMethodField(
+        help_text=f"The first {DETAIL_FINDINGS} findings; every one, a page at a time, at `findings_url`."
+    )
+    findings_total = serializers.SerializerMethodField(help_text="Findings stored in the report.")
+    findings_url = serializers.SerializerMethodField(help_text="The findings, paginated.")
     lines = serializers.SerializerMethodField(help_text="Names of the lines an approval created.")
 
     class Meta(SubmissionSerializer.Meta):
-        fields = [*SubmissionSerializer.Meta.fields, "findings", "lines"]
+        fields = [*SubmissionSerializer.Meta.fields, "findings", "findings_total", "findings_url", "lines"]
         read_only_fields = fields
+
+    @extend_schema_field(SubmissionFindingSerializer(many=True))
+    def get_findings(self, obj) -> list:
+        return obj.findings[:DETAIL_FINDINGS]
+
+    def get_findings_total(self, obj) -> int:
+        return len(obj.findings)
+
+    def get_findings_url(self, obj) -> str:
+        return self._absolute(reverse("api-submission-findings", args=[obj.pk]))
 
     def get_lines(self, obj) -> list[str]:
         return list(obj.lines.order_by("name").values_list("name", flat=True))
@@ -372,7 +395,12 @@ class SubmissionListCreate(SubmissionView):
             content, filename = upload.read(), upload.name
         try:
             submission = receive_submission(
-                user=request.user, content=content, fmt=fmt, filename=filename, protocol=protocol
+                user=request.user,
+                content=content,
+                fmt=fmt,
+                filename=filename,
+                protocol=protocol,
+                idempotency_key=key_of(request),
             )
         except SubmissionRefused as refused:
             body = {"detail": refused.message}
@@ -437,7 +465,7 @@ class SubmissionReport(SubmissionView):
             buffer = io.StringIO()
             writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS)
             writer.writeheader()
-            writer.writerows(report_rows(submission))
+            writer.writerows(safe_dict(row) for row in report_rows(submission))
             return Response(
                 buffer.getvalue().encode("utf-8"),
                 content_type="text/csv; charset=utf-8",

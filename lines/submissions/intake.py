@@ -18,9 +18,13 @@ from django.db import transaction
 from django.db.models import Q
 from openpyxl import load_workbook
 
+from core.double_submits import earlier, remember
+from core.encodings import EncodingError, decode_text
 from core.roles import institution_of, is_depositor
 from lines.models import ProtocolVersion, Submission, SubmissionFormat
 from lines.submissions.documents import count_lines, document_digest, parse_document
+from lines.submissions.formats.columns import SHEETS
+from lines.submissions.formats.limits import LimitExceeded, check_archive, count_csv_rows, count_sheet_rows
 from lines.submissions.protocol import max_lines_of
 from lines.submissions.protocol.example import EXAMPLE_DOCUMENT
 from lines.submissions.publish import publish_after_commit
@@ -28,9 +32,7 @@ from lines.submissions.tasks import validate_submission
 
 logger = logging.getLogger(__name__)
 
-# 10,000 lines of the CSV template are a few MB; anything far beyond is not a submission.
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
-
+SUBMISSION_KIND = "lines.submission"
 EXTENSIONS: dict[str, str] = {
     SubmissionFormat.JSON: "json",
     SubmissionFormat.CSV: "zip",
@@ -80,7 +82,9 @@ def _peek_json(content, fmt):
 
 def _count_upload_lines(content, fmt, document, limit):
     """Number of lines of an upload, cheaply: for a CSV set or a workbook only the
-    lines table's rows are counted. Anything unreadable counts 0 (the run reports it)."""
+    lines table's rows are counted. Anything unreadable counts 0 (the run reports it).
+    Raises SubmissionRefused (413) for a zip member or sheet over the size or row
+    limits (lines.submissions.formats.limits), counted on the raw bytes."""
     try:
         if fmt == SubmissionFormat.JSON:
             return count_lines(document)
@@ -88,6 +92,13 @@ def _count_upload_lines(content, fmt, document, limit):
             return _count_csv_lines(content)
         if fmt == SubmissionFormat.XLSX:
             return _count_xlsx_lines(content, limit)
+    except LimitExceeded as exc:
+        text = "; ".join(f"{f['location'] or 'the upload'}: {f['message']}" for f in exc.findings)
+        raise SubmissionRefused(
+            f"{text[:1].upper()}{text[1:]}.",
+            status=413,
+            field="file",
+        ) from None
     except SubmissionRefused:
         raise
     except Exception as exc:  # noqa: BLE001 — any unreadable upload is reported by the run, not here
@@ -108,35 +119,46 @@ def _data_rows(rows):
 
 def _count_csv_lines(content):
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        member = next(
-            (i for i in archive.infolist() if i.filename.rsplit("/", 1)[-1].lower() == "lines.csv"),
-            None,
-        )
-        if member is None:
+        check_archive(archive)
+        lines_member = None
+        for member in archive.infolist():
+            base = member.filename.rsplit("/", 1)[-1].lower()
+            if base.endswith(".csv") and base[:-4] in SHEETS:
+                # Checked before unpacking: a small zip may hold gigabytes.
+                count_csv_rows(archive, member, base[:-4])
+                if base == "lines.csv":
+                    lines_member = member
+        if lines_member is None:
             return 0
-        if member.file_size > MAX_UNPACKED_BYTES:
-            # Checked before unpacking: a small zip may hold gigabytes.
-            raise SubmissionRefused(
-                f"lines.csv unpacks to {member.file_size:,} bytes; at most {MAX_UNPACKED_BYTES:,} are accepted.",
-                status=413,
-                field="file",
-            )
-        text = archive.read(member).decode("utf-8-sig", errors="replace")
+        try:
+            text = decode_text(archive.read(lines_member), "lines.csv")
+        except EncodingError:
+            return 0  # the run reports the encoding
+
     delimiter = ";" if text[:4096].count(";") > text[:4096].count(",") else ","
     return _data_rows(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
 def _count_xlsx_lines(content, limit):
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        check_archive(archive)
     workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     try:
         names = {name.strip().lower(): name for name in workbook.sheetnames}
-        if "lines" not in names:
+        rows = {}
+        for sheet in SHEETS:
+            if sheet in names:
+                # The rows that are there, never the sheet's declared <dimension>
+                # (often stale); openpyxl keeps the part's path privately only.
+                rows[sheet] = count_sheet_rows(workbook._archive, workbook[names[sheet]]._worksheet_path, sheet)
+        if "lines" not in rows:
             return 0
+        # Only a sheet with more rows than the limit is read cell by cell (its rows
+        # may include blank or comment rows).
+        if rows["lines"] - 1 <= limit:
+            return max(rows["lines"] - 1, 0)
         sheet = workbook[names["lines"]]
-        # The sheet's recorded size answers at once; only a sheet that claims to be
-        # over the limit is counted row by row (the size may include blank or comment rows).
-        if sheet.max_row is not None and sheet.max_row - 1 <= limit:
-            return max(sheet.max_row - 1, 0)
+        sheet.reset_dimensions()
         return _data_rows(sheet.iter_rows(min_col=1, max_col=3, values_only=True))
     finally:
         workbook.close()
@@ -182,6 +204,7 @@ def receive_submission(
     fmt: str = SubmissionFormat.JSON,
     filename: str = "",
     protocol: str | None = None,
+    idempotency_key: str = "",
 ) -> Submission:
     """Save an upload as a `received` submission and queue its validation after commit.
 
@@ -189,7 +212,8 @@ def receive_submission(
     agree with the document's own `protocol` field. A document that cannot be read
     is still saved: its validation run reports why, so no upload is ever lost.
     Raises SubmissionRefused (nothing saved) for a caller who may not deposit, an
-    unknown or conflicting protocol version, or more lines than the version's max_lines."""
+    unknown or conflicting protocol version, or more lines than the version's max_lines.
+    An `idempotency_key` already used by this depositor gives back the submission it made."""
     institution = institution_of(user)
     if not is_depositor(user) or institution is None:
         raise SubmissionRefused("Only a depositor with an institution may submit lines.", status=403)
@@ -213,18 +237,23 @@ def receive_submission(
             field="lines",
         )
 
+    digest = document_digest(document, content)
     with transaction.atomic():
+        # A double-posted upload gives back the submission its key made (core.double_submits).
+        if (made := earlier(user, SUBMISSION_KIND, idempotency_key)) is not None:
+            return Submission.objects.get(pk=made)
         submission = Submission(
             depositor=user,
             institution=institution,
             protocol_version=version,
             format=fmt,
             original_filename=(filename or "")[:255],
-            document_sha256=document_digest(document, content),
+            document_sha256=digest,
             progress_total=lines,
         )
         # The stored name is ours, never the depositor's file name.
         submission.document.save(f"{uuid.uuid4().hex}.{EXTENSIONS[fmt]}", ContentFile(content), save=False)
         submission.save()
+        remember(user, SUBMISSION_KIND, idempotency_key, submission.pk)
         publish_after_commit(validate_submission, submission.pk, what="validation", stays="received")
     return submission

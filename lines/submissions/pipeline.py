@@ -38,6 +38,7 @@ from lines.submissions.documents import (
     store_parsed,
 )
 from lines.submissions.protocol import max_lines_of
+from lines.submissions.rules.findings import cap_per_rule
 from lines.submissions.validation import validate_document
 
 logger = logging.getLogger(__name__)
@@ -217,6 +218,7 @@ def _validate_claimed(submission):
         on_progress=_ProgressWriter(submission),
         user=submission.depositor,
     )
+    findings = cap_per_rule(findings, settings.SUBMISSION_MAX_FINDINGS_PER_RULE)
     findings = localise_findings([dict(f) for f in findings], locate, submission.format)
     submission.record_findings(findings, total=total)
     return submission

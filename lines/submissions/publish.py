@@ -10,6 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from core.request_id import request_id
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,7 +21,8 @@ def publish_submission_task(task: Any, submission_id: int, *, what: str, stays: 
     try:
         # retry=False: the caller's request must not hang on a dead broker.
         options = {"queue": settings.SUBMISSION_QUEUE} if settings.SUBMISSION_QUEUE else {}
-        task.apply_async(args=[submission_id], retry=False, **options)
+        # The request id goes along, so the task's log lines carry it (core.request_id).
+        task.apply_async(args=[submission_id], retry=False, headers={"request_id": request_id()}, **options)
         return True
     except Exception:  # noqa: BLE001 — any publish failure; the row is committed and beat retries
         if task.app.conf.task_always_eager:

@@ -11,12 +11,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core.double_submits import key_of, new_key
 from core.parsers import load_json
 from core.roles import is_curator, is_depositor
 from lines.models import (
@@ -33,6 +35,7 @@ from lines.submissions.review import request_approval
 
 # The review page shows the document's first rows; the full document is a download.
 REVIEW_ROWS = 200
+FINDINGS_PER_PAGE = 200
 RUNNING = (SubmissionStatus.RECEIVED, SubmissionStatus.VALIDATING, SubmissionStatus.APPROVING)
 
 
@@ -118,6 +121,7 @@ def upload(request):
                     fmt=fmt,
                     filename=filename,
                     protocol=data["protocol"].identifier,
+                    idempotency_key=key_of(request),
                 )
             except SubmissionRefused as refused:
                 form.add_error(None, refused.message)
@@ -131,6 +135,7 @@ def upload(request):
         {
             "form": form,
             "protocols": ProtocolVersion.objects.all(),
+            "idempotency_key": new_key(),
             "template_formats": [
                 ("xlsx", "XLSX workbook"),
                 ("csv", "CSV files (zip)"),
@@ -290,11 +295,14 @@ def _document_tables(submission):
 @login_required
 def detail(request, pk):
     submission = _visible(request, pk)
-    findings = [{**f, "where": _readable_location(f.get("location"))} for f in submission.findings]
+    # A page of findings at a time: a report may hold tens of thousands (capped per rule).
+    page = Paginator(submission.findings, FINDINGS_PER_PAGE).get_page(request.GET.get("findings_page"))
+    findings = [{**f, "where": _readable_location(f.get("location"))} for f in page.object_list]
     context = {
         "submission": submission,
         "running": submission.status in RUNNING,
         "groups": _group_findings(findings),
+        "findings_page": page,
         "can_decide": is_curator(request.user),
         "can_approve": is_curator(request.user) and submission.status == SubmissionStatus.VALID,
         "can_reject": is_curator(request.user) and submission.status in Submission.REJECTABLE,

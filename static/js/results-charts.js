@@ -12,6 +12,10 @@
       vegaEmbed(target, JSON.parse(source.textContent), {
         actions: { export: true, source: false, compiled: false, editor: false },
         renderer: "svg",
+        // Vega's expressions interpreted, not compiled with new Function: the pages'
+        // Content-Security-Policy allows no eval (vega-interpreter, vendored beside vega).
+        ast: true,
+        expr: vega.expressionInterpreter,
       })
         .then(function () { target.setAttribute("data-rendered", "true"); })
         .catch(function (error) { target.textContent = "The chart could not be drawn: " + error; });

@@ -85,3 +85,15 @@ def test_the_image_runs_as_a_non_root_user_with_static_files_collected():
     assert "collectstatic --noinput" in dockerfile
     user_lines = [line for line in dockerfile.splitlines() if line.startswith("USER ")]
     assert user_lines and user_lines[-1] != "USER root"
+
+
+def test_validation_runs_on_its_own_queue_and_workers(compose):
+    """A worker validating a huge document never holds up the default queue's tasks
+    (e-mail, STR searches, beat's heartbeat and re-queue)."""
+    queue = compose["web"]["environment"]["SUBMISSION_QUEUE"]
+    assert queue.startswith("${SUBMISSION_QUEUE:-") and queue != "${SUBMISSION_QUEUE:-}"
+    submission_worker = " ".join(compose["submission-worker"]["command"])
+    assert "--queues=$${SUBMISSION_QUEUE}" in submission_worker or "--queues=${SUBMISSION_QUEUE}" in submission_worker
+    # The default worker does not take the submission queue (it consumes Celery's default only).
+    assert "--queues" not in " ".join(compose["worker"]["command"])
+    assert compose["submission-worker"]["environment"]["SUBMISSION_QUEUE"] == queue

@@ -32,6 +32,7 @@ sheet, row and column; it never raises anything else for bad content.
 
 import orjson
 
+from core.encodings import EncodingError
 from core.parsers import load_json
 from lines.submissions.formats.columns import (
     COLUMNS,
@@ -96,6 +97,8 @@ def _parse_json(data):
         data = data[3:]
     try:
         return load_json(data)
+    except EncodingError as error:
+        raise TemplateError([problem("", str(error))]) from None
     except orjson.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}" if getattr(error, "lineno", None) else ""
         raise TemplateError([problem(where, f"the file is not valid JSON: {error.msg}")]) from None

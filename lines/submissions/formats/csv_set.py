@@ -4,7 +4,10 @@ import csv
 import io
 import zipfile
 
+from core.encodings import EncodingError, decode_text
+from core.spreadsheets import from_spreadsheet_safe, safe_row
 from lines.submissions.formats.columns import README, SHEETS, TemplateError, place, problem
+from lines.submissions.formats.limits import capped_rows, check_member_size
 
 
 def read_csv_zip(data):
@@ -29,11 +32,13 @@ def read_csv_zip(data):
         info = members.get(sheet)
         if info is None:
             continue
-        if info.file_size > 200 * 1024 * 1024:
-            problems.append(problem(place(sheet), "the file is larger than 200 MB"))
+        check_member_size(info, place(sheet))
+        try:
+            tables[sheet] = decode_csv(archive.read(info), f"{sheet}.csv", sheet)
+        except EncodingError as error:
+            problems.append(problem(place(sheet), str(error)))
             continue
-        tables[sheet] = decode_csv(archive.read(info))
-    if "lines" not in tables:
+    if "lines" not in members:
         problems.append(
             problem(
                 "",
@@ -45,20 +50,21 @@ def read_csv_zip(data):
     return tables
 
 
-def decode_csv(raw):
-    """Rows of one CSV file's bytes: UTF-8 (with or without BOM) or Windows-1252, and
-    the delimiter a spreadsheet used (comma, semicolon or tab)."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+def decode_csv(raw, name="the CSV file", sheet="table"):
+    """Rows of one CSV file's bytes, in the encoding its byte-order mark names, else
+    UTF-8 (another encoding is an EncodingError naming what was found: core.encodings),
+    with the delimiter a spreadsheet used (comma, semicolon or tab), at most
+    SUBMISSION_MAX_SHEET_ROWS rows; formula-like cells this catalog quoted are read back."""
+    text = decode_text(raw, name)
     sample = text[:4096]
     delimiter = (
         ";"
         if sample.count(";") > sample.count(",") and "\t" not in sample
         else ("\t" if "\t" in sample.split("\n", 1)[0] else ",")
     )
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    rows = capped_rows(csv.reader(io.StringIO(text), delimiter=delimiter), sheet)
+    # The templates this catalog writes quote formula-like cells (core.spreadsheets).
+    return [[from_spreadsheet_safe(cell) for cell in row] for row in rows]
 
 
 def csv_zip_bytes(tables, readme=README):
@@ -67,6 +73,6 @@ def csv_zip_bytes(tables, readme=README):
         archive.writestr("README.txt", readme)
         for sheet in SHEETS:
             text = io.StringIO()
-            csv.writer(text, lineterminator="\n").writerows(tables[sheet])
+            csv.writer(text, lineterminator="\n").writerows(safe_row(row) for row in tables[sheet])
             archive.writestr(f"{sheet}.csv", text.getvalue())
     return buffer.getvalue()

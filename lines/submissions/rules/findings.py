@@ -66,3 +66,26 @@ def as_date(value):
         return date.fromisoformat(value)
     except ValueError:
         return None
+
+
+def cap_per_rule(findings: list[Finding], limit: int) -> list[Finding]:
+    """At most `limit` findings of each rule (the first ones, in document order); the
+    rest of a rule is one finding that counts them ("and 999,000 more of QC-1"),
+    with `omitted` set so that the report's error and warning counts stay true.
+    A million QC rows once stored a million findings and a 285 MB page."""
+    kept: list[Finding] = []
+    seen: dict[str, int] = {}
+    extra: dict[str, Finding] = {}
+    for item in findings:
+        rule = item.get("rule", "")
+        seen[rule] = seen.get(rule, 0) + 1
+        if seen[rule] <= limit:
+            kept.append(item)
+        elif rule in extra:
+            extra[rule]["omitted"] += 1
+        else:
+            extra[rule] = {**finding(rule, "", "", severity=item.get("severity") or "error"), "omitted": 1}
+    for rule, summary in extra.items():
+        summary["message"] = f"and {summary['omitted']:,} more of {rule} (the first {limit:,} are listed)"
+        kept.append(summary)
+    return kept

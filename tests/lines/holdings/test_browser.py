@@ -83,8 +83,12 @@ def page(browser, live_server):
 
     page.on("dialog", answer)
     page.confirmations = questions
+    # Pages run under the Content-Security-Policy: a violation fails the test.
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     yield page
     context.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture
