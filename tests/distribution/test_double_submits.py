@@ -26,7 +26,13 @@ def test_three_parallel_basket_submits_make_one_request(researcher):
     client.post("/distribution/basket/add/", {"line": line.name})
     page = client.get("/distribution/basket/", {"codes": [HMB], "organisation_type": "academic"}).content.decode()
     key = page.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
-    form = {"codes": [HMB], "organisation_type": "academic", "accept": [IRB], "action": "submit"}
+    form = {
+        "codes": [HMB],
+        "organisation_type": "academic",
+        "accept": [IRB],
+        "action": "submit",
+        "shipping_address": "Motor Neuron Lab, 1 Example Road, Leiden",
+    }
 
     def post(_):
         return client.post("/distribution/basket/", {**form, "idempotency_key": key})
