@@ -4,24 +4,19 @@ script error) fails the test. There was no CSP at all.
 
 Skips, saying why, where Debian's chromium or playwright is missing."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Group
 
 from core.accounts import create_user_with_role
-from core.roles import ROLES
-from core.vocabulary import load_builtin
 from tests.factories import CellLineFactory
+from tests.lines.holdings import test_browser
+
+# One Chromium, launched with the flags this machine needs, and the data-migration rows:
+# the main browser tests' fixtures.
+browser, _data_migrations = test_browser.browser, test_browser._data_migrations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 
 def csp_problems(page):
@@ -37,32 +32,6 @@ def csp_problems(page):
     )
     page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
     return problems
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    ARTIFACTS.mkdir(exist_ok=True)
-    playwright = sync_api.sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
-    playwright.stop()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture(autouse=True)
-def _data_migrations(transactional_db):
-    for role in ROLES:
-        Group.objects.get_or_create(name=role)
-    load_builtin(apps)
 
 
 @pytest.fixture
@@ -88,7 +57,7 @@ def test_the_catalog_pages_and_htmx_work_under_the_policy(page, owner_institutio
     assert page.evaluate("window.__same_page") is True
     page.goto("/")
     page.wait_for_load_state("networkidle")
-    page.screenshot(path=str(ARTIFACTS / "csp-home.png"), full_page=True)
+    page.screenshot(path=str(test_browser.ARTIFACTS / "csp-home.png"), full_page=True)
     assert page.problems == []
 
 
@@ -116,5 +85,5 @@ def test_swagger_and_redoc_work_under_the_policy(page, url, rendered):
     page.goto(url)
     page.wait_for_selector(rendered, timeout=60_000)
     page.wait_for_load_state("networkidle")
-    page.screenshot(path=str(ARTIFACTS / f"csp-{url.strip('/').replace('/', '-')}.png"))
+    page.screenshot(path=str(test_browser.ARTIFACTS / f"csp-{url.strip('/').replace('/', '-')}.png"))
     assert page.problems == []

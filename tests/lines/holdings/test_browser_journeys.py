@@ -15,6 +15,7 @@ from lines.str.matching import normalise_profile
 from lines.str.store import LINE, REFERENCE, reindex
 from tests.factories import CellLineFactory, ConsentFactory
 from tests.lines.holdings import test_browser
+from tests.lines.str.test_str_search import HB2  # 1-7HB2's profile in Cellosaurus release 29
 
 browser, page, shot, shown_total, _data_migrations = (
     test_browser.browser,
@@ -25,18 +26,6 @@ browser, page, shot, shown_total, _data_migrations = (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-HB2 = {
-    "Amelogenin": "X",
-    "CSF1PO": "12,13",
-    "D13S317": "12",
-    "D16S539": "8,13",
-    "D5S818": "10,13",
-    "D7S820": "8,10",
-    "TH01": "7,9",
-    "TPOX": "11",
-    "vWA": "14,17",
-}
 
 
 def test_choosing_healthy_controls(page, catalog):

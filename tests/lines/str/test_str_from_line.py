@@ -11,20 +11,9 @@ from lines.str.matching import normalise_profile
 from lines.str.store import LINE, reindex
 from tests.factories import CellLineFactory, ConsentFactory
 from tests.lines.str.test_str_page import references  # noqa: F401  (a fixture)
+from tests.lines.str.test_str_search import HB2  # 1-7HB2's profile in Cellosaurus release 29
 
 pytestmark = pytest.mark.django_db
-
-HB2 = {
-    "Amelogenin": "X",
-    "CSF1PO": "12,13",
-    "D13S317": "12",
-    "D16S539": "8,13",
-    "D5S818": "10,13",
-    "D7S820": "8,10",
-    "TH01": "7,9",
-    "TPOX": "11",
-    "vWA": "14,17",
-}
 
 
 def _line(genetic_data="open"):
