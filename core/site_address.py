@@ -6,6 +6,9 @@ from django.utils import timezone
 from core.models import SiteAddress
 
 
+MACHINE_PATHS = ("/health/", "/metrics")
+
+
 class SiteAddressMiddleware:
     """Remember the address the site is reached at (scheme and host, which
     ALLOWED_HOSTS has vetted), so that e-mails link back to it when SITE_URL is not
@@ -16,7 +19,9 @@ class SiteAddressMiddleware:
         self.known = None
 
     def __call__(self, request):
-        if not settings.SITE_URL:
+        # Health checks and metrics scrapes reach the site by an internal name
+        # (compose asks http://localhost/health/): that is not where people find it.
+        if not settings.SITE_URL and not request.path.startswith(MACHINE_PATHS):
             address = request.build_absolute_uri("/").rstrip("/")
             if address != self.known:
                 SiteAddress.objects.update_or_create(pk=1, defaults={"address": address, "seen_at": timezone.now()})

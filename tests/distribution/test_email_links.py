@@ -33,3 +33,15 @@ def test_site_url_wins_when_it_is_set(make_request, requester, curator, mailoutb
     with django_capture_on_commit_callbacks(execute=True):
         actions.start_review(request, curator)
     assert _link(mailoutbox) == f"https://prism.example.org/distribution/requests/{request.pk}/"
+
+
+@override_settings(SITE_URL="", ALLOWED_HOSTS=["catalog.bank.example", "localhost"])
+def test_a_health_check_by_an_internal_name_does_not_become_the_mail_address(
+    make_request, requester, curator, mailoutbox, django_capture_on_commit_callbacks
+):
+    Client().get("/", HTTP_HOST="catalog.bank.example", secure=True)
+    Client().get("/health/", HTTP_HOST="localhost")
+    request = make_request("submitted")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.start_review(request, curator)
+    assert _link(mailoutbox).startswith("https://catalog.bank.example/")
