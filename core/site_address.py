@@ -5,7 +5,6 @@ from django.utils import timezone
 
 from core.models import SiteAddress
 
-
 MACHINE_PATHS = ("/health/", "/metrics")
 
 
