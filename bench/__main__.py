@@ -2,6 +2,9 @@
 
 Not part of the installed package: each suite is a module of this folder with a
 `run(stdout, options)` function; `--only NAME` runs one, `--quick` small sizes.
+The configured database is migrated first (a fresh clone needs no `make migrate`);
+the run ends with the table of goals (bench/_goals.py) and fails (exit 1) when a
+suite failed, so that CI catches a broken benchmark (the figures are not asserted).
 """
 
 import argparse
@@ -9,10 +12,16 @@ import importlib
 import os
 import pkgutil
 import sys
+import tempfile
+import time
+import traceback
 
 import django
+from django.core.management import call_command
 from django.core.management.base import OutputWrapper
 from django.core.management.color import color_style
+
+from bench._goals import GOALS_FILE_VARIABLE, summary
 
 
 def suites():
@@ -29,9 +38,30 @@ def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prism.settings")
     django.setup()
     stdout, style = OutputWrapper(sys.stdout), color_style()
-    for name in [options["only"]] if options["only"] else suites():
-        stdout.write(style.MIGRATE_HEADING(f"== bench: {name}"))
-        importlib.import_module(f"bench.{name}").run(stdout, options)
+    call_command("migrate", verbosity=0, interactive=False)
+    failed = []
+    with tempfile.TemporaryDirectory() as folder:
+        goals_file = os.path.join(folder, "goals.jsonl")
+        # Inherited by the suites that measure in a child process.
+        os.environ[GOALS_FILE_VARIABLE] = goals_file
+        for name in [options["only"]] if options["only"] else suites():
+            stdout.write(style.MIGRATE_HEADING(f"== bench: {name}"))
+            started = time.perf_counter()
+            try:
+                importlib.import_module(f"bench.{name}").run(stdout, options)
+            except Exception:  # noqa: BLE001 - a broken suite is reported and the run goes on
+                failed.append(name)
+                stdout.write(style.ERROR(f"bench {name} failed:\n{traceback.format_exc()}"))
+            stdout.write(f"   ({name}: {time.perf_counter() - started:.1f} s)")
+        stdout.write(
+            style.MIGRATE_HEADING(
+                "== goals (issue 17)" + (" - quick sizes, not the goals' sizes" if options["quick"] else "")
+            )
+        )
+        summary(stdout.write, goals_file)
+    if failed:
+        stdout.write(style.ERROR(f"failed suites: {', '.join(failed)}"))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -31,13 +31,15 @@ from pathlib import Path
 
 from bench._api_catalog import _load  # noqa: E402
 from bench._api_floors import FLOORS, _floor  # noqa: E402
+from bench._facet_bound import Columns, lower_bound_ms
+from bench._goals import report
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/prism_apibench"
 # The project folder (bench/ sits at its top).
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 FULL = {"lines": 200_000, "donors": 100_000, "qc_per_line": 7, "repeats": 40, "load_seconds": 30}
-QUICK = {"lines": 2_000, "donors": 1_000, "qc_per_line": 7, "repeats": 8, "load_seconds": 5}
+QUICK = {"lines": 2_000, "donors": 1_000, "qc_per_line": 7, "repeats": 5, "load_seconds": 3}
 CLIENTS = 32
 TIME_BUDGET = 30  # seconds of API + floor timing per request, at most (MIN_SAMPLES first)
 MIN_SAMPLES = 10
@@ -59,6 +61,22 @@ REQUESTS = [
     ),
     ("search: 'tardbp m337v'", "/api/v1/lines/?search=tardbp+m337v"),
     ("facets: ALS", "/api/v1/lines/facets/?disease=MONDO:0004976"),
+]
+# Facet counts for several filters (the goal is for any filter), each beside the NumPy
+# lower bound of the same counts: (label, path, the filters as the bound reads them).
+FACET_REQUESTS = [
+    ("facets: no filter", "/api/v1/lines/facets/", {}),
+    ("facets: ALS", "/api/v1/lines/facets/?disease=MONDO:0004976", {"disease": ["MONDO:0004976"]}),
+    (
+        "facets: female + European (two selected)",
+        "/api/v1/lines/facets/?sex=female&ancestry=European",
+        {"sex": ["female"], "ancestry": ["European"]},
+    ),
+    (
+        "facets: SOD1 + QC passed",
+        "/api/v1/lines/facets/?gene=SOD1&qc_status=passed",
+        {"gene": ["SOD1"], "qc_status": ["passed"]},
+    ),
 ]
 
 
@@ -91,7 +109,7 @@ def run(stdout, options):
     for line in process.stdout:
         stdout.write(line.rstrip("\n"))
     if process.wait() != 0:
-        stdout.write(f"api bench failed (exit {process.returncode})")
+        raise RuntimeError(f"the api bench child failed (exit {process.returncode})")
 
 
 # -- the child ------------------------------------------------------------------------
@@ -156,7 +174,7 @@ def _measure(sizes):
                 floor_times.append((time.perf_counter() - start) * 1000)
         api_med, floor_med = statistics.median(api_times), statistics.median(floor_times)
         ratio = api_med / floor_med if floor_med else float("inf")
-        results.append((label, api_med, ratio))
+        results.append((label, api_med, ratio, floor_med))
         label = f"{label} (n={len(api_times)})"
         _say(
             f"{label:48} {api_med:8.1f} {_percentile(api_times, 0.95):8.1f} {floor_med:9.1f} "
@@ -167,6 +185,40 @@ def _measure(sizes):
         "fetching one more row for the next cursor)"
     )
     return results
+
+
+def _measure_facets(sizes):
+    """Facet counts through the API (uncached: the API keeps no count cache) beside the
+    NumPy lower bound; returns the worst (label, API median, bound median)."""
+    from django.db import connection
+    from django.test import Client
+
+    client = Client()
+    with connection.cursor() as cursor:
+        columns = Columns(cursor)
+    _say()
+    _say(f"{'facet counts':48} {'API med':>8} {'API p95':>8} {'NumPy med':>9} {'ratio':>7}")
+    worst = None
+    for label, path, filters in FACET_REQUESTS:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.content[:300])
+        times = []
+        budget = time.perf_counter() + TIME_BUDGET
+        for index in range(sizes["repeats"]):
+            if index >= MIN_SAMPLES and time.perf_counter() > budget:
+                break
+            start = time.perf_counter()
+            client.get(path)
+            times.append((time.perf_counter() - start) * 1000)
+        api_med, bound = statistics.median(times), lower_bound_ms(columns, filters)
+        _say(
+            f"{f'{label} (n={len(times)})':48} {api_med:8.1f} {_percentile(times, 0.95):8.1f} {bound:9.2f} "
+            f"{api_med / bound:6.1f}x"
+        )
+        if worst is None or api_med > worst[1]:
+            worst = (label, api_med, bound)
+    _say("(NumPy med: the same counts by np.bincount over in-memory integer columns, the lower bound)")
+    return worst
 
 
 def _free_port():
@@ -312,10 +364,10 @@ def main():
         f"QC records {QCRecord.objects.count():,}"
     )
     results = _measure(sizes)
-    phases = [
-        ("the six requests in turn", [path for _, path in REQUESTS]),
-        ("the default list page only", [REQUESTS[0][1]]),
-    ]
+    facets = _measure_facets(sizes)
+    phases = [("the six requests in turn", [path for _, path in REQUESTS])]
+    if not quick:  # --quick checks the harness once
+        phases.append(("the default list page only", [REQUESTS[0][1]]))
     loads = []
     for title, paths in phases:
         load = _load_test(sizes["load_seconds"], paths)
@@ -330,7 +382,7 @@ def main():
         if load["errors"]:
             _say(f"  statuses: {load['statuses']}")
     errors = sum(load["errors"] for load in loads)
-    within = all(ratio <= 3 for _, _, ratio in results)
+    within = all(ratio <= 3 for _, _, ratio, _ in results)
     list_median = results[0][1]
     _say()
     _say(
@@ -338,6 +390,14 @@ def main():
         f"{list_median:.1f} ms (< 50 ms: {'yes' if list_median < 50 else 'NO'}); "
         f"zero errors under load: {'yes' if not errors else 'NO'}"
     )
+    note = f"{CellLine.objects.count():,} lines"
+    report(_say, "facets", facets[1], floor=facets[2], note=f"{facets[0]}; {note}", quick=quick)
+    filtered = max((r for r in results if r[0].startswith("filter:")), key=lambda r: r[1])
+    report(_say, "filtered_lists", filtered[1], floor=filtered[3], note=f"{filtered[0]}; {note}", quick=quick)
+    six = loads[0]
+    report(_say, "load_rps", six["rps"], note=f"{CLIENTS} clients x {six['seconds']:.0f} s", quick=quick)
+    report(_say, "load_p95", six["p95"] or 0, quick=quick)
+    report(_say, "load_errors", six["errors"], quick=quick)
 
 
 if __name__ == "__main__":

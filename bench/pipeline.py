@@ -23,10 +23,11 @@ import json
 import tempfile
 import time
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
 from openpyxl import Workbook
 
+from bench._goals import report
 from core.accounts import create_user_with_role, institution_for_code
 from lines.models import CellLine, QCRecord, Submission
 from lines.submissions.approval import approve_submission
@@ -108,3 +109,8 @@ def run(stdout, options):
     stdout.write(
         f"  approval wrote {rows:,} rows (+ as many history records): {rows / figures['approval']:,.0f} rows/s"
     )
+    quick = n_lines < 10_000
+    note = f"{n_lines:,} lines, {connection.vendor}"
+    report(stdout.write, "validation", figures["validation"], note=note, quick=quick)
+    report(stdout.write, "approval", figures["approval"], note=note, quick=quick)
+    report(stdout.write, "approval_rows", rows / figures["approval"], note=note, quick=quick)

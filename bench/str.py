@@ -24,6 +24,7 @@ import time
 from django.db import connection
 from django.test.utils import override_settings, setup_databases, teardown_databases
 
+from bench._goals import report
 from lines.models import ReferenceProfile
 from lines.str.index import ProfileIndex, _gc_paused, forget_index, get_index
 from lines.str.matching import normalise_profile, score_with_conflicts
@@ -283,6 +284,7 @@ def run(stdout, options):
 
 
 def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
+    quick = size < 200_000
 
     write = stdout.write
     rng = random.Random(29)
@@ -368,6 +370,8 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
     scan = statistics.median(scan_times)
     subset = "" if scan_queries == n_queries else f" (median of the first {scan_queries} queries)"
     write(f"plain scan:   median {_fmt(scan)}{subset}   index is {scan / median:,.0f}x faster")
+    report(write, "str_search", median * 1000, note=f"{size:,} profiles", quick=quick)
+    report(write, "str_vs_scan", scan / median, quick=quick)
 
     # 3. STRprofiler 0.5.1's scoring API over the same profiles.
     try:
@@ -393,6 +397,7 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
         subset = "" if strprofiler_queries == n_queries else f" (median of the first {strprofiler_queries} queries)"
         version = getattr(strprofiler, "__version__", "0.5.1")
         write(f"STRprofiler {version}: median {_fmt(sp)}{subset}   index is {sp / median:,.0f}x faster")
+        report(write, "str_vs_strprofiler", sp / median, quick=quick)
 
     # 4. On PostgreSQL: the candidate step of a GROUP BY design, for comparison.
     if connection.vendor == "postgresql":

@@ -1,11 +1,18 @@
 """SCHEMA: the document against its protocol version's JSON Schema, with messages
-rewritten for a depositor. The compiled validator is cached per protocol version."""
+rewritten for a depositor. The compiled validators are cached per protocol version.
+
+Two validators of the same schema: jsonschema-rs (compiled Rust, about 50x faster)
+answers whether the document is valid, which a clean deposit is; only an invalid one
+is walked by jsonschema (Python), whose errors carry what the located, rewritten
+messages need. tests/lines/submissions/rules/test_schema_fast_path.py checks that
+the two agree."""
 
 import hashlib
 import json
 import re
 from functools import lru_cache
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 
 from lines.submissions.rules.findings import finding, pointer
@@ -48,11 +55,25 @@ def _compiled_validator(number, digest, schema_text):
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+@lru_cache(maxsize=16)
+def _compiled_fast_validator(number, digest, schema_text):
+    # Formats checked as jsonschema's FORMAT_CHECKER does (a date must be a date).
+    return jsonschema_rs.Draft202012Validator(json.loads(schema_text), validate_formats=True)
+
+
+def _schema_text(protocol):
+    text = json.dumps(protocol.schema, sort_keys=True)
+    return protocol.number, hashlib.sha256(text.encode()).hexdigest(), text
+
+
 def schema_validator(protocol):
     """The compiled jsonschema validator of a protocol version (cached)."""
-    text = json.dumps(protocol.schema, sort_keys=True)
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    return _compiled_validator(protocol.number, digest, text)
+    return _compiled_validator(*_schema_text(protocol))
+
+
+def fast_schema_validator(protocol):
+    """The compiled jsonschema-rs validator of a protocol version (cached): `is_valid`."""
+    return _compiled_fast_validator(*_schema_text(protocol))
 
 
 def _describe_type(value):
@@ -129,6 +150,8 @@ def _schema_message(error):
 
 
 def schema_findings(document, protocol, locals_by_path):
+    if fast_schema_validator(protocol).is_valid(document):
+        return []
     return validator_findings(schema_validator(protocol), document, locals_by_path)
 
 

@@ -123,9 +123,13 @@ def web_side_broker(url):
         celery_app.conf.task_always_eager = eager
 
 
+N_KILLED = 3000
+
+
 def test_a_worker_killed_mid_submission_is_replaced_and_the_submission_finishes_once(start_worker, depositor, curator):
     first = start_worker()
-    document = submission_document(500, donors=100)
+    # Large enough that validation (schema check compiled, issue 17) outlasts the kill.
+    document = submission_document(N_KILLED, donors=N_KILLED // 5)
     submission = post_document(depositor, document)
 
     wait_for(
@@ -151,13 +155,13 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_submission_finishes_
     submission.refresh_from_db()
     assert submission.status == "valid", submission.findings[:5]
     assert submission.attempts == 2
-    assert submission.progress_done == submission.progress_total == 500
+    assert submission.progress_done == submission.progress_total == N_KILLED
     assert submission.findings == [] and submission.error_count == 0
     assert Submission.objects.count() == 1
     # One report, and approval writes each line once.
     approve_submission(submission, by=curator)
-    assert CellLine.objects.count() == 500
-    assert CellLine.objects.values("name").distinct().count() == 500
+    assert CellLine.objects.count() == N_KILLED
+    assert CellLine.objects.values("name").distinct().count() == N_KILLED
 
 
 def test_a_submission_made_while_the_broker_is_down_is_saved_and_validated_later(start_worker, depositor, curator):
