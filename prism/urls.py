@@ -26,6 +26,7 @@ urlpatterns = [
     path("curator/", views.curator_dashboard, name="curator-dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("prism.api_urls")),
+    path("api/beacon/v2/", include("network.beacon.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Redoc's sidebar always shows Redocly's logo from their CDN: allowed on this page only.
