@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.health import health
+from network.federation import views as network_views
 from pages import passwords, views
 from prism.metrics import metrics
 
@@ -27,6 +28,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("prism.api_urls")),
     path("api/beacon/v2/", include("network.beacon.urls")),
+    path("api/v1/", include(network_views.api_urls)),
+    path("network/", include(network_views.page_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Redoc's sidebar always shows Redocly's logo from their CDN: allowed on this page only.
