@@ -2,10 +2,12 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.health import health
+from lines.holdings.exports import SITEMAPS
 from network.federation import views as network_views
 from pages import passwords, views
 from prism.metrics import metrics
@@ -23,7 +25,9 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("lines/", include("lines.holdings.exports")),
     path("lines/", include("lines.holdings.views")),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("curator/", views.curator_dashboard, name="curator-dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("prism.api_urls")),
