@@ -5,11 +5,11 @@ from tests.network.federation.servers import PrismServer, garbage_peer, hanging_
 
 @pytest.fixture(scope="session")
 def loopback_banks(tmp_path_factory):
-    """Two real PRISM banks (Bank B seeded with the small bank, Bank C empty) and a
+    """Two real PRISM banks (each seeded with the small bank, in its own SQLite database) and a
     hanging and a garbage peer, started once for the session."""
     directory = tmp_path_factory.mktemp("banks")
     b = PrismServer(directory, "Bank B")
-    c = PrismServer(directory, "Bank C", seed="empty")
+    c = PrismServer(directory, "Bank C")
     hang, garbage = hanging_peer(), garbage_peer()
     try:
         b.wait()

@@ -37,7 +37,7 @@ def test_every_bank_answers_in_one_row_and_bad_peers_are_error_rows(bank, peers)
     assert got["Bank A"]["local"] and got["Bank A"]["count_range"] == {"from": 1, "to": 4}
     assert got["Bank B"]["exists"] is True and got["Bank B"]["count_range"] == {"from": 1, "to": 4}
     assert got["Bank B"]["catalog_url"] == f"{peers['b'].url}/lines/?disease=MONDO%3A0004976&sex=female"
-    assert got["Bank C"]["exists"] is False and got["Bank C"]["count"] == 0
+    assert got["Bank C"]["exists"] is True and got["Bank C"]["count"] is None
     assert got["Hanging bank"]["error"] == "timed out after 1 s"
     assert got["Garbage bank"]["error"] == "answered 200 with something that is not JSON"
     assert elapsed < 1.0 + 2.0  # the hanging peer cost its timeout once, not the whole answer
@@ -58,6 +58,13 @@ def test_a_peer_count_at_the_threshold_is_exact(bank, peers):
     Peer.objects.filter(name__in=["Hanging bank", "Garbage bank", "Bank C"]).update(active=False)
     answer = rows(Client().get("/api/v1/network/search/", {"disease": "MONDO:0004976"}))
     assert answer["Bank B"]["count"] == 5
+
+
+@override_settings(FEDERATION_TIMEOUT_SECONDS=1.0)
+def test_a_bank_with_no_match_says_none(bank, peers):
+    Peer.objects.filter(name__in=["Hanging bank", "Garbage bank"]).update(active=False)
+    answer = rows(Client().get("/api/v1/network/search/", {"disease": "MONDO:0005180"}))
+    assert answer["Bank B"]["exists"] is False and answer["Bank B"]["count"] == 0
 
 
 def test_a_bad_query_is_a_400_naming_it(bank):
