@@ -89,3 +89,17 @@ def test_count_answers_hand_over_to_the_catalog_page_at_the_same_filters(bank):
 def test_get_and_post_answer_alike(bank):
     got = Client().get("/api/beacon/v2/biosamples", {"filters": f"{ALS},{FEMALE}"}).json()
     assert got["responseSummary"] == ask("biosamples", [ALS, FEMALE])["responseSummary"]
+
+
+@pytest.mark.parametrize(
+    ("caller", "count"),
+    [("researcher", 6), ("depositor", 6), ("other_depositor", 7), ("curator", 7)],
+)
+def test_each_caller_counts_the_lines_visible_to_them(bank, request, caller, count):
+    # The draft line belongs to the other institution (UCSF): its depositors and curators count it.
+    user = request.getfixturevalue(caller)
+    assert ask("biosamples", [], user)["responseSummary"]["numTotalResults"] == count
+
+
+def test_anonymous_callers_count_released_lines(bank):
+    assert ask("biosamples", [])["responseSummary"]["numTotalResults"] == 6
