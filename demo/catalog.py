@@ -29,6 +29,7 @@ from simple_history.utils import bulk_create_with_history
 
 from core.models import Institution
 from demo.drawing import ANCHOR, CHANGE_REASON, SEED
+from demo.network import register_demo_peers
 from demo.people import DEMO_USERS, REQUESTER_USERNAMES, write_users
 from demo.plan import Plan
 from demo.requests import DemoRequests, make_withdrawals
@@ -223,6 +224,7 @@ def seed_demo(seed=SEED, *, alongside_other_lines=False):
     summary.lines = len(builder.lines)
     summary.qc_records = len(records)
     summary.variants = len(builder.donor_variants) + len(builder.line_variants)
+    register_demo_peers()
     return summary
 
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "stock",
     "distribution",
     "results",
+    "network",
     "demo",
 ]
 
@@ -419,8 +421,31 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 
 # Stock (issue 13): the bank named on certificates of analysis and vial labels.
 PRISM_BANK_NAME = env("PRISM_BANK_NAME", default="PRISM Catalog biobank")
+
+# --- Network of banks (network/, issue 16) ------------------------------------
+# This bank as a Beacon v2: its id (a reversed domain is usual) and environment.
+BEACON_ID = env("BEACON_ID", default="org.prism-als.catalog")
+BEACON_ENVIRONMENT = env("BEACON_ENVIRONMENT", default="dev")
+BEACON_PRODUCTION_STATUS = env("BEACON_PRODUCTION_STATUS", default="DEV")
+# Anonymous callers get counts below this as a range (1 to threshold - 1), never
+# exact, so that a count cannot single out a donor.
+BEACON_COUNT_THRESHOLD = env.int("BEACON_COUNT_THRESHOLD", default=5)
+# The entry types answered under /api/beacon/v2/: one module each (ENTRY_TYPE).
+BEACON_ENTRY_TYPES = env.list(
+    "BEACON_ENTRY_TYPES",
+    default=[
+        "network.beacon.entry_types.individuals",
+        "network.beacon.entry_types.biosamples",
+        "network.beacon.entry_types.g_variants",
+        "network.beacon.entry_types.datasets",
+    ],
+)
+# Federated search: a peer that has not answered in this many seconds is shown as
+# timed out; an answer (or a failure) is reused for this many seconds per query.
+FEDERATION_TIMEOUT_SECONDS = env.float("FEDERATION_TIMEOUT_SECONDS", default=3.0)
+FEDERATION_CACHE_SECONDS = env.int("FEDERATION_CACHE_SECONDS", default=60)

@@ -2,10 +2,13 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.health import health
+from lines.holdings.exports import SITEMAPS
+from network.federation import views as network_views
 from pages import passwords, views
 from prism.metrics import metrics
 
@@ -22,10 +25,15 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("lines/", include("lines.holdings.exports")),
     path("lines/", include("lines.holdings.views")),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("curator/", views.curator_dashboard, name="curator-dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("prism.api_urls")),
+    path("api/beacon/v2/", include("network.beacon.urls")),
+    path("api/v1/", include(network_views.api_urls)),
+    path("network/", include(network_views.page_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Redoc's sidebar always shows Redocly's logo from their CDN: allowed on this page only.

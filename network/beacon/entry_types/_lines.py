@@ -1,0 +1,50 @@
+"""The lines a Beacon query matches: its filters as the catalog's own line filters
+(lines.holdings.filters.CellLineFilter) over CellLine.objects.visible_to(user)."""
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.urls import reverse
+from rest_framework.exceptions import ValidationError
+
+from lines.holdings.filters import CellLineFilter
+from lines.models import CellLine
+from network.beacon.filters import BeaconFilterError, to_catalog_params
+from network.beacon.request import BeaconQuery
+
+
+@dataclass
+class _Caller:
+    user: Any
+
+
+def _errors(detail) -> str:
+    if isinstance(detail, dict):
+        return "; ".join(f"{name}: {' '.join(str(m) for m in messages)}" for name, messages in detail.items())
+    return str(detail)
+
+
+def params_of(query: BeaconQuery) -> dict[str, list[str]]:
+    return to_catalog_params(query.filters)
+
+
+def lines_matching(user: Any, query: BeaconQuery) -> QuerySet:
+    data = QueryDict(mutable=True)
+    for name, values in params_of(query).items():
+        data.setlist(name, values)
+    filterset = CellLineFilter(data, queryset=CellLine.objects.visible_to(user), request=_Caller(user))
+    if not filterset.is_valid():
+        raise BeaconFilterError(f"filters: {_errors(filterset.errors.get_json_data())}")
+    try:
+        return filterset.qs
+    except ValidationError as error:
+        raise BeaconFilterError(f"filters: {_errors(error.detail)}") from error
+
+
+def catalog_url(user: Any, query: BeaconQuery) -> str:
+    """The /lines/ page at the same filters (relative; the view makes it absolute)."""
+    params = params_of(query)
+    return reverse("catalog") + (f"?{urlencode(params, doseq=True)}" if params else "")

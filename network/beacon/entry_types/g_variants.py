@@ -1,0 +1,114 @@
+"""g_variants: the variants of the lines the query matches, by gene, HGVS and
+position. Engineered variants are public like their line; a donor's germline
+variants count only where donors.disclosure opens the donor's genetic data to the
+caller (the one rule, in its queryset form)."""
+
+import re
+from typing import Any
+
+from django.db.models import Q
+
+from donors.disclosure import genetic_data_visible_q
+from donors.models import Variant
+from lines.holdings.filters import canonical_gene_symbols, variant_name_q
+from network.beacon.entry_types import EntryType
+from network.beacon.entry_types._lines import catalog_url, lines_matching
+from network.beacon.filters import BeaconFilterError
+from network.beacon.request import BeaconQuery
+
+# Request parameters of Beacon's genomicVariations (requestParameters.json) this beacon answers.
+KNOWN_PARAMETERS = {"geneId", "genomicAlleleShortForm", "aminoacidChange", "start", "referenceName", "assemblyId"}
+HGVS_POSITION = re.compile(r"^(?P<accession>[A-Z]{2}_\d+(?:\.\d+)?)(?:\([^)]*\))?:(?P<kind>[cgn])\.(?P<start>\d+)")
+SUBSTITUTION = re.compile(r"\d[ACGT]>(?P<alt>[ACGT]+)$")
+
+
+def _parameter(params: dict, name: str) -> str | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return str(value).strip() or None
+
+
+def matches(user: Any, query: BeaconQuery):
+    params = query.request_parameters
+    unknown = sorted(set(params) - KNOWN_PARAMETERS)
+    if unknown:
+        raise BeaconFilterError(f"requestParameters: {', '.join(unknown)} not supported by g_variants.")
+    lines = lines_matching(user, query)
+    rows = Variant.objects.filter(
+        Q(line__in=lines) | (Q(donor__in=lines.values("donor_id")) & genetic_data_visible_q(user, "donor__"))
+    )
+    gene = _parameter(params, "geneId")
+    if gene:
+        rows = rows.filter(gene__in=canonical_gene_symbols([gene]))
+    allele = _parameter(params, "genomicAlleleShortForm")
+    if allele:
+        rows = rows.filter(variant_name_q(allele))
+    change = _parameter(params, "aminoacidChange")
+    if change:
+        rows = rows.filter(variant_name_q(change))
+    start = _parameter(params, "start")
+    if start:
+        if not start.isdigit():
+            raise BeaconFilterError(f"requestParameters.start: '{start}' is not a position (a whole number).")
+        rows = rows.filter(hgvs__regex=rf":[cgn]\.{start}([^0-9]|$)")
+    return rows.order_by("gene", "pk")
+
+
+def _location(variant) -> dict:
+    match = HGVS_POSITION.match(variant.hgvs or "")
+    if match:
+        start = int(match.group("start"))
+        return {
+            "type": "SequenceLocation",
+            "sequence_id": f"refseq:{match.group('accession')}",
+            "interval": {
+                "type": "SequenceInterval",
+                "start": {"type": "Number", "value": start - 1},
+                "end": {"type": "Number", "value": start},
+            },
+        }
+    # No position recorded (a repeat expansion, a protein change only): somewhere in the gene.
+    gene = variant.hgnc_id or f"HGNC.symbol:{variant.gene}"
+    anywhere = {"type": "IndefiniteRange", "value": 0, "comparator": ">="}
+    return {
+        "type": "SequenceLocation",
+        "sequence_id": gene,
+        "interval": {"type": "SequenceInterval", "start": anywhere, "end": anywhere},
+    }
+
+
+def record(variant, user: Any) -> dict:
+    substitution = SUBSTITUTION.search(variant.hgvs or "")
+    kind = "SNP" if substitution else ("DEL" if "del" in (variant.hgvs or "") else "SNP")
+    out: dict = {
+        "variantInternalId": f"variant-{variant.pk}",
+        "variation": {
+            "variantType": kind,
+            "alternateBases": substitution.group("alt") if substitution else "N",
+            "location": _location(variant),
+        },
+        "molecularAttributes": {"geneIds": [variant.gene]},
+    }
+    if variant.protein:
+        out["molecularAttributes"]["aminoacidChanges"] = [variant.protein.removeprefix("p.")]
+    if variant.hgvs:
+        out["identifiers"] = {"genomicHGVSId": variant.hgvs}
+    return out
+
+
+ENTRY_TYPE = EntryType(
+    id="genomicVariant",
+    endpoint="g_variants",
+    name="Genomic variant",
+    ontology_term={"id": "ENSGLOSSARY:0000092", "label": "Variant"},
+    schema_name="beacon-g_variant-v2.0.0",
+    schema_path="genomicVariations/defaultSchema.json",
+    description="Variants of the donors (where their consent opens them) and engineered variants of the lines.",
+    matches=matches,
+    record=record,
+    catalog_url=catalog_url,
+    filter_scopes=("genomicVariation",),
+)

@@ -1,0 +1,121 @@
+"""Send one Beacon count query to every peer at once (httpx, asyncio) and keep each
+bank's answer briefly (Django's cache, shared by the web processes where CACHE_URL
+points at Redis). A peer that hangs costs its timeout once per cache period; one
+that answers garbage is an error row; neither blocks the others."""
+
+import asyncio
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from django.conf import settings
+from django.core.cache import cache
+
+from network.models import Peer
+
+
+@dataclass
+class BankAnswer:
+    bank: str
+    base_url: str
+    exists: bool | None = None
+    count: int | None = None
+    count_range: dict | None = None
+    catalog_url: str | None = None
+    milliseconds: int | None = None
+    error: str | None = None
+    local: bool = False
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def beacon_body(filters: list[dict]) -> dict:
+    return {"meta": {"apiVersion": "v2.0.0"}, "query": {"filters": filters, "requestedGranularity": "count"}}
+
+
+def read_answer(bank: BankAnswer, document: Any, fallback_url: str) -> BankAnswer:
+    """A Beacon count/boolean response into the row; anything else is an error."""
+    if not isinstance(document, dict) or not isinstance(document.get("responseSummary"), dict):
+        if isinstance(document, dict) and isinstance(document.get("error"), dict):
+            bank.error = f"refused the query: {document['error'].get('errorMessage', 'no message')}"
+        else:
+            bank.error = "answered something that is not a Beacon response"
+        return bank
+    summary = document["responseSummary"]
+    if not isinstance(summary.get("exists"), bool):
+        bank.error = "answered something that is not a Beacon response"
+        return bank
+    bank.exists = summary["exists"]
+    count = summary.get("numTotalResults")
+    bank.count = count if isinstance(count, int) and not isinstance(count, bool) else None
+    info = document.get("info")
+    if isinstance(info, dict) and isinstance(info.get("countRange"), dict):
+        bank.count_range = info["countRange"]
+    handovers = document.get("beaconHandovers") or []
+    url = next((h.get("url") for h in handovers if isinstance(h, dict) and isinstance(h.get("url"), str)), None)
+    bank.catalog_url = url if url and url.startswith(("http://", "https://")) else fallback_url
+    return bank
+
+
+def _cache_key(peer: Peer, filters: list[dict]) -> str:
+    digest = hashlib.sha256(json.dumps([peer.root, peer.token, filters], sort_keys=True).encode()).hexdigest()
+    return f"prism:federation:{digest}"
+
+
+async def _ask(client: httpx.AsyncClient, peer: Peer, filters: list[dict], params: dict) -> BankAnswer:
+    bank = BankAnswer(bank=peer.name, base_url=peer.root)
+    fallback = f"{peer.root}/lines/" + (f"?{urlencode(params, doseq=True)}" if params else "")
+    headers = {"Accept": "application/json"}
+    if peer.token:
+        headers["Authorization"] = f"Token {peer.token}"
+    started = time.monotonic()
+    timeout = settings.FEDERATION_TIMEOUT_SECONDS
+    try:
+        response = await client.post(
+            f"{peer.beacon_url}/biosamples", json=beacon_body(filters), headers=headers, timeout=timeout
+        )
+    except httpx.TimeoutException:
+        bank.error = f"timed out after {timeout:g} s"
+    except httpx.HTTPError as error:
+        bank.error = f"could not be reached ({type(error).__name__})"
+    else:
+        bank.milliseconds = round((time.monotonic() - started) * 1000)
+        if response.status_code >= 500:
+            bank.error = f"answered {response.status_code}"
+        else:
+            try:
+                document = response.json()
+            except ValueError:
+                bank.error = f"answered {response.status_code} with something that is not JSON"
+            else:
+                read_answer(bank, document, fallback)
+    if bank.milliseconds is None:
+        bank.milliseconds = round((time.monotonic() - started) * 1000)
+    return bank
+
+
+async def _ask_all(peers: list[Peer], filters: list[dict], params: dict) -> list[BankAnswer]:
+    async with httpx.AsyncClient(follow_redirects=False) as client:
+        return list(await asyncio.gather(*(_ask(client, peer, filters, params) for peer in peers)))
+
+
+def ask_peers(peers: list[Peer], filters: list[dict], params: dict) -> list[BankAnswer]:
+    """Every peer's answer, from the cache where a recent one is kept."""
+    answers: dict[int, BankAnswer] = {}
+    missing = []
+    for peer in peers:
+        kept = cache.get(_cache_key(peer, filters))
+        if kept is not None:
+            answers[peer.pk] = BankAnswer(**kept)
+        else:
+            missing.append(peer)
+    if missing:
+        for peer, answer in zip(missing, asyncio.run(_ask_all(missing, filters, params)), strict=True):
+            cache.set(_cache_key(peer, filters), answer.as_dict(), settings.FEDERATION_CACHE_SECONDS)
+            answers[peer.pk] = answer
+    return [answers[peer.pk] for peer in peers]

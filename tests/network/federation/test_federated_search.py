@@ -1,0 +1,72 @@
+"""One query to this bank and every peer at once: real PRISM banks on loopback, one
+peer that hangs and one that answers garbage. A slow or dead peer never blocks or
+breaks the answer, and costs its timeout once per cache period."""
+
+import time
+
+import httpx
+import pytest
+from django.core.management import call_command
+from django.test import Client, override_settings
+
+from network.models import Peer
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+@pytest.fixture
+def peers(loopback_banks):
+    call_command("add_peer", "Bank B", loopback_banks["b"].url)
+    call_command("add_peer", "Bank C", loopback_banks["c"].url)
+    call_command("add_peer", "Hanging bank", loopback_banks["hang"].url)
+    call_command("add_peer", "Garbage bank", loopback_banks["garbage"].url)
+    return loopback_banks
+
+
+def rows(response):
+    return {row["bank"]: row for row in response.json()["banks"]}
+
+
+@override_settings(FEDERATION_TIMEOUT_SECONDS=1.0, PRISM_BANK_NAME="Bank A")
+def test_every_bank_answers_in_one_row_and_bad_peers_are_error_rows(bank, peers):
+    started = time.monotonic()
+    response = Client().get("/api/v1/network/search/", {"disease": "MONDO:0004976", "sex": "female"})
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    got = rows(response)
+    assert got["Bank A"]["local"] and got["Bank A"]["count_range"] == {"from": 1, "to": 4}
+    assert got["Bank B"]["exists"] is True and got["Bank B"]["count_range"] == {"from": 1, "to": 4}
+    assert got["Bank B"]["catalog_url"] == f"{peers['b'].url}/lines/?disease=MONDO%3A0004976&sex=female"
+    assert got["Bank C"]["exists"] is True and got["Bank C"]["count"] is None
+    assert got["Hanging bank"]["error"] == "timed out after 1 s"
+    assert got["Garbage bank"]["error"] == "answered 200 with something that is not JSON"
+    assert elapsed < 1.0 + 2.0  # the hanging peer cost its timeout once, not the whole answer
+
+    # The catalog link opens Bank B's own page at the same filters.
+    page = httpx.get(got["Bank B"]["catalog_url"], timeout=10)
+    assert page.status_code == 200 and "UKBi001-A" in page.text and "UKBi004-A" not in page.text
+
+    # Within the cache period the dead peer does not cost its timeout again.
+    started = time.monotonic()
+    again = rows(Client().get("/api/v1/network/search/", {"disease": "MONDO:0004976", "sex": "female"}))
+    assert time.monotonic() - started < 0.9
+    assert again["Hanging bank"]["error"] == "timed out after 1 s"
+
+
+@override_settings(FEDERATION_TIMEOUT_SECONDS=1.0)
+def test_a_peer_count_at_the_threshold_is_exact(bank, peers):
+    Peer.objects.filter(name__in=["Hanging bank", "Garbage bank", "Bank C"]).update(active=False)
+    answer = rows(Client().get("/api/v1/network/search/", {"disease": "MONDO:0004976"}))
+    assert answer["Bank B"]["count"] == 5
+
+
+@override_settings(FEDERATION_TIMEOUT_SECONDS=1.0)
+def test_a_bank_with_no_match_says_none(bank, peers):
+    Peer.objects.filter(name__in=["Hanging bank", "Garbage bank"]).update(active=False)
+    answer = rows(Client().get("/api/v1/network/search/", {"disease": "MONDO:0005180"}))
+    assert answer["Bank B"]["exists"] is False and answer["Bank B"]["count"] == 0
+
+
+def test_a_bad_query_is_a_400_naming_it(bank):
+    response = Client().get("/api/v1/network/search/", {"sex": "robot"})
+    assert response.status_code == 400 and "robot" in response.json()["detail"]
