@@ -40,19 +40,19 @@ def _active(item_or_request: RequestedLine | DistributionRequest) -> QuerySet[Re
 def reserve_for_request(
     request: DistributionRequest, by: User, lots: Mapping[str, Lot] | None = None
 ) -> dict[str, Any]:
-    """Reserve the vials of every approved line (of `lots[line name]` where the
-    requester asked for one, else the oldest released lot first)."""
+    """Reserve the vials of every approved line: of the lot the requester asked for
+    (RequestedLine.lot, or `lots[line name]`), else the oldest released lot first."""
     lots = lots or {}
     reserved: dict[str, list[str]] = {}
     problems: dict[str, str] = {}
-    items = list(request.items.select_related("line").filter(decision=LineDecision.APPROVED))
+    items = list(request.items.select_related("line", "lot").filter(decision=LineDecision.APPROVED))
     stocked = set(Lot.objects.filter(line__in=[i.line_id for i in items]).order_by().values_list("line_id", flat=True))
     done = set(_active(request).order_by().values_list("item_id", flat=True))
     for item in items:
         if item.pk in done or item.line_id not in stocked:
             continue
         try:
-            claimed = stock_actions.claim_vials(item.line, item.vials, by=by, lot=lots.get(item.line.name))
+            claimed = stock_actions.claim_vials(item.line, item.vials, by=by, lot=lots.get(item.line.name) or item.lot)
         except stock_actions.StockError as error:
             problems[item.line.name] = error.message
             continue
