@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from distribution.models import (
@@ -45,11 +45,20 @@ def reserve_for_request(
     lots = lots or {}
     reserved: dict[str, list[str]] = {}
     problems: dict[str, str] = {}
-    items = list(request.items.select_related("line", "lot").filter(decision=LineDecision.APPROVED))
-    stocked = set(Lot.objects.filter(line__in=[i.line_id for i in items]).order_by().values_list("line_id", flat=True))
-    done = set(_active(request).order_by().values_list("item_id", flat=True))
+    # One query: the approved lines, whether the bank holds any lot of each (none:
+    # expanded to order, nothing to reserve) and whether it is reserved already.
+    items = list(
+        request.items.select_related("line", "lot")
+        .filter(decision=LineDecision.APPROVED)
+        # Only what a claim reads: a line row also holds large text and JSON columns.
+        .only("id", "vials", "line__id", "line__name", "line__status", "line__availability", "lot__id", "lot__code")
+        .annotate(
+            stocked=Exists(Lot.objects.filter(line_id=OuterRef("line_id"))),
+            done=Exists(ReservedVial.objects.filter(item_id=OuterRef("pk"), released_at__isnull=True)),
+        )
+    )
     for item in items:
-        if item.pk in done or item.line_id not in stocked:
+        if item.done or not item.stocked:
             continue
         try:
             claimed = stock_actions.claim_vials(item.line, item.vials, by=by, lot=lots.get(item.line.name) or item.lot)
