@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from distribution.models import (
@@ -45,25 +45,26 @@ def reserve_for_request(
     lots = lots or {}
     reserved: dict[str, list[str]] = {}
     problems: dict[str, str] = {}
-    # One query: the approved lines, whether the bank holds any lot of each (none:
-    # expanded to order, nothing to reserve) and whether it is reserved already.
     items = list(
         request.items.select_related("line", "lot")
         .filter(decision=LineDecision.APPROVED)
         # Only what a claim reads: a line row also holds large text and JSON columns.
-        .only("id", "vials", "line__id", "line__name", "line__status", "line__availability", "lot__id", "lot__code")
-        .annotate(
-            stocked=Exists(Lot.objects.filter(line_id=OuterRef("line_id"))),
-            done=Exists(ReservedVial.objects.filter(item_id=OuterRef("pk"), released_at__isnull=True)),
+        .only(
+            *("id", "request_id", "vials", "lot__id", "lot__code"),
+            *("line__id", "line__name", "line__status", "line__availability"),
         )
     )
+    done = set(_active(request).order_by().values_list("item_id", flat=True))
     for item in items:
-        if item.done or not item.stocked:
+        if item.pk in done:
             continue
         try:
             claimed = stock_actions.claim_vials(item.line, item.vials, by=by, lot=lots.get(item.line.name) or item.lot)
         except stock_actions.StockError as error:
-            problems[item.line.name] = error.message
+            # Asked only when the claim fails: a line the bank holds no lot of is
+            # expanded to order, nothing to reserve.
+            if Lot.objects.filter(line_id=item.line_id).exists():
+                problems[item.line.name] = error.message
             continue
         ReservedVial.objects.bulk_create(ReservedVial(item=item, vial_id=pk) for pk, _identifier in claimed)
         reserved[item.line.name] = [identifier for _pk, identifier in claimed]
