@@ -26,6 +26,7 @@ from distribution.forms import PurposeForm
 from distribution.models import RequestStatus, WorkflowError
 from lines.availability import term as availability_term
 from lines.models import CellLine, QCStatus
+from stock.availability import requestable_lots
 
 BASKET_KEY = "distribution_basket"
 MAX_BASKET = 50
@@ -117,6 +118,11 @@ def basket(request):
     data = request.POST if request.method == "POST" else (request.GET if request.GET.get("codes") else None)
     form = BasketForm(data, initial=default_initial(request.user))
     vials = {line.name: _vials(data, line.name) for line in lines}
+    # The lot asked for, per line ("" = the oldest released lot first).
+    chosen_lots = {
+        line.name: (data.get(f"lot-{line.name}") or "").strip() if data is not None else "" for line in lines
+    }
+    lot_choices = requestable_lots([line.pk for line in lines])
     results, conditions = [], {}
     if form.is_bound and form.is_valid() and lines:
         results = evaluate_lines(lines, form.purpose())
@@ -127,7 +133,7 @@ def basket(request):
     if submitting and form.is_valid() and not form.cleaned_data["shipping_address"].strip():
         form.add_error("shipping_address", "Say where the vials should go.")
     if submitting and form.is_valid():
-        response = _submit(request, form, lines, vials)
+        response = _submit(request, form, lines, vials, chosen_lots)
         if response is not None:
             return response
     labels = term_labels(
@@ -145,6 +151,8 @@ def basket(request):
                 "result": result,
                 "reasons": _labelled(result.reasons, labels) if result else [],
                 "vials": vials[line.name],
+                "lots": lot_choices.get(line.pk, []),
+                "lot": chosen_lots[line.name],
                 "availability": availability_term(line.availability, line.status),
                 "qc_incomplete": line.qc_status != QCStatus.PASSED,
             }
@@ -168,7 +176,7 @@ def basket(request):
     )
 
 
-def _submit(request, form, lines, vials):
+def _submit(request, form, lines, vials, lots):
     if not may_request(request.user):
         raise PermissionDenied("Only researchers and depositors may request lines.")
     accepted = request.POST.getlist("accept")
@@ -187,6 +195,7 @@ def _submit(request, form, lines, vials):
             shipping_address=form.cleaned_data["shipping_address"],
             purpose_summary=form.cleaned_data["purpose_summary"],
             vials={name: n if isinstance(n, int) else 0 for name, n in vials.items()},
+            lots={name: code for name, code in lots.items() if code},
             accepted_conditions=accepted,
         )
         if created.status == RequestStatus.DRAFT:  # not one this form's key made and sent already

@@ -169,6 +169,14 @@ class RequestedLine(models.Model):
     request = models.ForeignKey(DistributionRequest, on_delete=models.CASCADE, related_name="items")
     line = models.ForeignKey("lines.CellLine", on_delete=models.PROTECT, related_name="requested_items")
     vials = models.PositiveSmallIntegerField(default=1)
+    lot = models.ForeignKey(
+        "stock.Lot",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requested_items",
+        help_text="The released lot the requester asked for; empty: the oldest released lot first.",
+    )
     eligibility = models.CharField(max_length=8, choices=Eligibility.choices, blank=True)
     eligibility_reasons = models.JSONField(default=list, blank=True)
     conditions = models.JSONField(default=list, blank=True)

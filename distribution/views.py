@@ -33,7 +33,7 @@ from distribution.models import (
     RequestStatus,
     WorkflowError,
 )
-from distribution.selectors import recipients_holding
+from distribution.selectors import recipients_holding, vials_of_items
 from distribution.transitions import offered
 from donors.models import Donor
 from lines.availability import TERMS as AVAILABILITY_TERMS
@@ -99,7 +99,8 @@ def request_detail(request, pk):
         DistributionRequest.objects.visible_to(request.user).select_related("requester", "curator"),
         pk=pk,
     )
-    items = list(request_obj.items.select_related("line", "line__donor", "decided_by").order_by("id"))
+    items = list(request_obj.items.select_related("line", "line__donor", "decided_by", "lot").order_by("id"))
+    reserved = vials_of_items(items, request.user)
     curator = is_curator(request.user)
     own = request_obj.requester_id == request.user.pk
     today = timezone.localdate()
@@ -124,12 +125,14 @@ def request_detail(request, pk):
         item.consent_changed = result.decision != item.eligibility
         item.may_approve = "approve-line" in offered_now and result.decision != "DENY"
         item.availability = availability_term(item.line.availability, item.line.status)
+        item.vials_reserved = reserved[item.pk]
     return render(
         request,
         "distribution/request_detail.html",
         {
             "req": request_obj,
             "items": items,
+            "reserved_any": any(reserved.values()),
             "is_reviewer": curator,
             "is_owner": own,
             "events": request_obj.events.select_related("actor"),

@@ -251,76 +251,102 @@ def change_vials(
 
 def claim_vials(line: CellLine, count: int, *, by: User | None, lot: Lot | None = None) -> list[tuple[int, str]]:
     """Reserve `count` vials of `line` in stock: of `lot` if given, else oldest
-    released lot first; returns their (pk, identifier). A conditional update per
-    vial, so two concurrent claims never take the same one; raises StockError
-    (nothing reserved) when too few."""
+    released lot first; returns their (pk, identifier). Two concurrent claims never
+    take the same vial; raises StockError (nothing reserved) when too few.
+
+    On PostgreSQL one statement picks, reserves and logs the vials (the bench's
+    reservation path: `python -m bench --only stock`); elsewhere a conditional
+    update per vial inside a savepoint."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        claimed = _claim_in_one_statement(line, count, lot, now, by)
+    else:
+        with transaction.atomic():
+            claimed = _claim_vial_by_vial(line, count, lot, now, by)
+    if len(claimed) < count:
+        where = f"lot {lot.code} of {line.name}" if lot else line.name
+        in_stock = Vial.objects.filter(in_stock_vials_q(), lot__line=line, **({"lot": lot} if lot else {})).count()
+        raise StockError(
+            f"Only {in_stock} vial(s) of {where} are in stock; {count} are needed.",
+            {"line": line.name, "in_stock": in_stock, "requested": count},
+            status_code=409,
+        )
+    refresh_line_stock([line])
+    return claimed
+
+
+def _claim_vial_by_vial(
+    line: CellLine, count: int, lot: Lot | None, now: datetime.datetime, by: User | None
+) -> list[tuple[int, str]]:
+    """Any database: try the oldest candidates one conditional update at a time (a vial
+    another approval reserved first no longer matches `status = in_stock`). All or
+    nothing: too few, and the caller's savepoint undoes the partial claim."""
     candidates = Vial.objects.filter(in_stock_vials_q(), lot__line=line)
     if lot is not None:
         candidates = candidates.filter(lot=lot)
     candidates = candidates.order_by(F("lot__frozen_on").asc(nulls_last=True), "lot_id", "id")
     claimed: list[tuple[int, str]] = []
     tried: set[int] = set()
-    now = timezone.now()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            claimed = _claim_in_one_statement(line, count, lot, now)
-        while len(claimed) < count:
-            need = count - len(claimed)
-            batch = (
-                []
-                if connection.vendor == "postgresql"
-                else list(candidates.exclude(pk__in=tried).values_list("pk", "identifier")[: need + 4])
-            )
-            if not batch:
-                where = f"lot {lot.code} of {line.name}" if lot else line.name
-                raise StockError(
-                    f"Only {len(claimed)} vial(s) of {where} are in stock; {count} are needed.",
-                    {"line": line.name, "in_stock": len(claimed), "requested": count},
-                    status_code=409,
-                )
-            for pk, identifier in batch:
-                tried.add(pk)
-                # The claim itself: a vial another approval reserved first no longer matches.
-                if Vial.objects.filter(pk=pk, status=VialStatus.IN_STOCK).update(
-                    status=VialStatus.RESERVED, updated_at=now
-                ):
-                    claimed.append((pk, identifier))
-                    if len(claimed) == count:
-                        break
-        VialEvent.objects.bulk_create(
-            VialEvent(vial_id=pk, from_status=VialStatus.IN_STOCK, to_status=VialStatus.RESERVED, actor=by, at=now)
-            for pk, _identifier in claimed
-        )
-        refresh_line_stock([line.pk])
+    while len(claimed) < count:
+        batch = list(candidates.exclude(pk__in=tried).values_list("pk", "identifier")[: count - len(claimed) + 4])
+        if not batch:
+            transaction.set_rollback(True)
+            return claimed
+        for pk, identifier in batch:
+            tried.add(pk)
+            if Vial.objects.filter(pk=pk, status=VialStatus.IN_STOCK).update(
+                status=VialStatus.RESERVED, updated_at=now
+            ):
+                claimed.append((pk, identifier))
+                if len(claimed) == count:
+                    break
+    VialEvent.objects.bulk_create(
+        VialEvent(vial_id=pk, from_status=VialStatus.IN_STOCK, to_status=VialStatus.RESERVED, actor=by, at=now)
+        for pk, _identifier in claimed
+    )
     return claimed
 
 
 def _claim_in_one_statement(
-    line: CellLine, count: int, lot: Lot | None, now: datetime.datetime
+    line: CellLine, count: int, lot: Lot | None, now: datetime.datetime, by: User | None
 ) -> list[tuple[int, str]]:
-    """PostgreSQL: pick and reserve the vials in one UPDATE … RETURNING. The picked
-    rows are locked (FOR UPDATE SKIP LOCKED): a concurrent claim skips them instead of
-    waiting, and a row it reserved meanwhile no longer matches `status = in_stock`."""
-    vial, lot_table = Vial._meta.db_table, Lot._meta.db_table
-    only_lot = "AND l.id = %s" if lot is not None else ""
+    """PostgreSQL: pick, reserve and log the vials in one statement, all or nothing.
+    The picked rows are locked (FOR UPDATE SKIP LOCKED): a concurrent claim skips them
+    instead of waiting, and a row it reserved meanwhile no longer matches
+    `status = in_stock`. When fewer than `count` could be picked nothing is updated,
+    so no savepoint is needed to undo a partial claim."""
+    vial, lot_table, event = Vial._meta.db_table, Lot._meta.db_table, VialEvent._meta.db_table
+    only_lot = "AND l.id = %(lot)s" if lot is not None else ""
     sql = f"""
-        UPDATE {vial} SET status = %s, updated_at = %s
-        WHERE id IN (
+        WITH picked AS (
             SELECT v.id FROM {vial} v JOIN {lot_table} l ON l.id = v.lot_id
-            WHERE l.line_id = %s AND v.status = %s AND l.status = %s {only_lot}
+            WHERE l.line_id = %(line)s AND v.status = %(in_stock)s AND l.status = %(released)s {only_lot}
             ORDER BY l.frozen_on NULLS LAST, l.id, v.id
-            LIMIT %s
+            LIMIT %(count)s
             FOR UPDATE OF v SKIP LOCKED
+        ), moved AS (
+            UPDATE {vial} SET status = %(reserved)s, updated_at = %(now)s
+            WHERE id IN (SELECT id FROM picked) AND (SELECT count(*) FROM picked) = %(count)s
+            RETURNING id, identifier
+        ), logged AS (
+            INSERT INTO {event} (vial_id, from_status, to_status, actor_id, reason, at)
+            SELECT id, %(in_stock)s, %(reserved)s, %(actor)s, '', %(now)s FROM moved
         )
-        RETURNING id, identifier
+        SELECT id, identifier FROM moved ORDER BY id
     """  # noqa: S608 -- table names from the models, values as parameters
-    params: list[Any] = [VialStatus.RESERVED, now, line.pk, VialStatus.IN_STOCK, LotStatus.RELEASED]
-    if lot is not None:
-        params.append(lot.pk)
-    params.append(count)
+    params: dict[str, Any] = {
+        "line": line.pk,
+        "in_stock": VialStatus.IN_STOCK,
+        "released": LotStatus.RELEASED,
+        "lot": lot.pk if lot is not None else None,
+        "count": count,
+        "reserved": VialStatus.RESERVED,
+        "now": now,
+        "actor": by.pk if by is not None else None,
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return sorted(cursor.fetchall())
+        return list(cursor.fetchall())
 
 
 def lines_of(vial_ids: Iterable[int]) -> list[int]:

@@ -11,7 +11,7 @@ The result is kept on the line (CellLine.vials_in_stock, CellLine.stock_summary)
 
 from collections.abc import Iterable
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from lines.availability import ON_REQUEST, OUT_OF_STOCK, STOCK_AVAILABLE, STOCK_TERMS
 from lines.models import Availability, CellLine, CurationStatus
@@ -80,18 +80,71 @@ def stock_counts(line_ids: Iterable[int]) -> dict[int, tuple[int, int, bool]]:
     return counts
 
 
-def refresh_line_stock(line_ids: Iterable[int]) -> None:
-    """Recompute and store the stock block of these lines (after any stock change)."""
-    ids = sorted(set(line_ids))
+def refresh_line_stock(lines: Iterable[int | CellLine]) -> None:
+    """Recompute and store the stock block of these lines (ids, or CellLines with
+    their status and availability loaded) after any stock change."""
+    lines = list(lines)
+    given = {line.pk: line for line in lines if isinstance(line, CellLine)}
+    ids = sorted({line.pk if isinstance(line, CellLine) else line for line in lines})
     if not ids:
         return
     counts = stock_counts(ids)
+    missing = [pk for pk in ids if pk not in given]
+    if missing:
+        given.update(
+            (line.pk, line)
+            for line in CellLine.objects.filter(pk__in=missing).order_by().only("id", "status", "availability")
+        )
     changed = []
-    for line in CellLine.objects.filter(pk__in=ids).order_by().only("id", "status", "availability"):
-        vials, lots, has_lots = counts[line.pk]
+    for pk in ids:
+        line = given[pk]
+        vials, lots, has_lots = counts[pk]
         distributed = is_distributed(line)
         # The catalog's "in stock" filter reads this: vials that can be shipped now.
         line.vials_in_stock = vials if distributed else 0
         line.stock_summary = summarise(distributed=distributed, vials=vials, lots=lots, has_lots=has_lots)
         changed.append(line)
-    CellLine.objects.bulk_update(changed, ["vials_in_stock", "stock_summary"], batch_size=500)
+    if len(changed) <= SMALL_REFRESH:
+        # A plain UPDATE per line: for the one line a reservation touches, much cheaper
+        # to build than bulk_update's CASE expression.
+        for line in changed:
+            CellLine.objects.filter(pk=line.pk).update(
+                vials_in_stock=line.vials_in_stock, stock_summary=line.stock_summary
+            )
+    else:
+        CellLine.objects.bulk_update(changed, ["vials_in_stock", "stock_summary"], batch_size=500)
+
+
+SMALL_REFRESH = 3
+
+
+# The order vials are reserved in when the requester names no lot (stock.actions.claim_vials).
+OLDEST_FIRST = (F("frozen_on").asc(nulls_last=True), "id")
+
+
+def requestable_lots(line_ids: Iterable[int]) -> dict[int, list[Lot]]:
+    """line id → its lots a requester may ask for (released, with vials in stock),
+    oldest first; each lot carries `vials_in_stock`. One query."""
+    found: dict[int, list[Lot]] = {}
+    lots = (
+        Lot.objects.filter(line_id__in=list(line_ids), status=LotStatus.RELEASED)
+        .annotate(vials_in_stock=Count("vials", filter=in_stock_vials_q("vials__", lot_prefix="")))
+        .filter(vials_in_stock__gt=0)
+        .order_by("line_id", *OLDEST_FIRST)
+    )
+    for lot in lots:
+        found.setdefault(lot.line_id, []).append(lot)
+    return found
+
+
+def check_requested_lot(line: CellLine, code: str) -> tuple[Lot | None, str]:
+    """The lot `code` of `line` a requester asks for, or why it cannot be asked for:
+    it must be a lot of that line, released, with vials in stock."""
+    lot = Lot.objects.filter(line=line, code=code).first()
+    if lot is None:
+        return None, f"{line.name} has no lot {code}."
+    if lot.status != LotStatus.RELEASED:
+        return None, f"Lot {code} of {line.name} is {lot.get_status_display().lower()}, not released."
+    if not lot.vials.filter(in_stock_vials_q()).exists():
+        return None, f"Lot {code} of {line.name} has no vials in stock."
+    return lot, ""

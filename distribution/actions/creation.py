@@ -23,6 +23,8 @@ from distribution.models import (
 )
 from donors.duo import DENY, Purpose, check_purpose
 from lines.models import CellLine
+from stock.availability import check_requested_lot
+from stock.models import Lot
 
 MAX_VIALS_PER_LINE = 10
 
@@ -39,6 +41,7 @@ def create_request(
     shipping_address: str = "",
     purpose_summary: str = "",
     vials: Mapping[str, int] | None = None,
+    lots: Mapping[str, str] | None = None,
     accepted_conditions: Iterable[str] = (),
     at: datetime.datetime | None = None,
     idempotency_key: str = "",
@@ -47,7 +50,9 @@ def create_request(
 
     Every line is judged against its donor's consent at once: a line the purpose
     may not use (DENY) is refused here, naming it and why. `vials` maps a line
-    name to a number of vials (default 1). Raises NotAllowed or InvalidAction."""
+    name to a number of vials (default 1); `lots` a line name to the code of the
+    released lot wanted (default: the oldest released lot first), which must be a
+    lot of that line with vials in stock. Raises NotAllowed or InvalidAction."""
     if not may_request(requester):
         raise NotAllowed("Only researchers and depositors may request lines.")
     profile = getattr(requester, "profile", None)
@@ -78,6 +83,7 @@ def create_request(
     bad_vials = {name: n for name, n in vials.items() if not isinstance(n, int) or not 1 <= n <= MAX_VIALS_PER_LINE}
     if bad_vials:
         raise InvalidAction(f"Request 1 to {MAX_VIALS_PER_LINE} vials per line.", {"vials": bad_vials})
+    chosen_lots = _requested_lots(lines, lots or {})
 
     results = evaluate_lines(lines, purpose)
     denied = {r.line: [reason.text for reason in r.reasons] for r in results if r.decision == DENY}
@@ -107,6 +113,7 @@ def create_request(
                 request=request,
                 line=line,
                 vials=vials.get(line.name, 1),
+                lot=chosen_lots.get(line.name),
                 eligibility=result.decision,
                 eligibility_reasons=[r.as_dict() for r in result.reasons],
                 conditions=[c.as_dict() for c in result.conditions],
@@ -126,3 +133,28 @@ def create_request(
         )
         double_submits.remember_request(requester, idempotency_key, request)
     return request
+
+
+def _requested_lots(lines: list[CellLine], codes: Mapping[str, str]) -> dict[str, Lot]:
+    """line name → the Lot asked for; InvalidAction naming every line and lot at fault."""
+    by_name = {line.name: line for line in lines}
+    chosen: dict[str, Lot] = {}
+    problems: dict[str, str] = {}
+    for name, code in codes.items():
+        code = (code or "").strip() if isinstance(code, str) else code
+        if not code:
+            continue  # no choice: the oldest released lot first
+        line = by_name.get(name)
+        if line is None:
+            problems[name] = f"{name} is not a requested line."
+            continue
+        lot, problem = check_requested_lot(line, str(code))
+        if lot is None:
+            problems[name] = problem
+        else:
+            chosen[name] = lot
+    if problems:
+        raise InvalidAction(
+            "Choose a released lot with vials in stock: " + " ".join(problems.values()), {"lots": problems}
+        )
+    return chosen

@@ -40,21 +40,31 @@ def _active(item_or_request: RequestedLine | DistributionRequest) -> QuerySet[Re
 def reserve_for_request(
     request: DistributionRequest, by: User, lots: Mapping[str, Lot] | None = None
 ) -> dict[str, Any]:
-    """Reserve the vials of every approved line (of `lots[line name]` where the
-    requester asked for one, else the oldest released lot first)."""
+    """Reserve the vials of every approved line: of the lot the requester asked for
+    (RequestedLine.lot, or `lots[line name]`), else the oldest released lot first."""
     lots = lots or {}
     reserved: dict[str, list[str]] = {}
     problems: dict[str, str] = {}
-    items = list(request.items.select_related("line").filter(decision=LineDecision.APPROVED))
-    stocked = set(Lot.objects.filter(line__in=[i.line_id for i in items]).order_by().values_list("line_id", flat=True))
+    items = list(
+        request.items.select_related("line", "lot")
+        .filter(decision=LineDecision.APPROVED)
+        # Only what a claim reads: a line row also holds large text and JSON columns.
+        .only(
+            *("id", "request_id", "vials", "lot__id", "lot__code"),
+            *("line__id", "line__name", "line__status", "line__availability"),
+        )
+    )
     done = set(_active(request).order_by().values_list("item_id", flat=True))
     for item in items:
-        if item.pk in done or item.line_id not in stocked:
+        if item.pk in done:
             continue
         try:
-            claimed = stock_actions.claim_vials(item.line, item.vials, by=by, lot=lots.get(item.line.name))
+            claimed = stock_actions.claim_vials(item.line, item.vials, by=by, lot=lots.get(item.line.name) or item.lot)
         except stock_actions.StockError as error:
-            problems[item.line.name] = error.message
+            # Asked only when the claim fails: a line the bank holds no lot of is
+            # expanded to order, nothing to reserve.
+            if Lot.objects.filter(line_id=item.line_id).exists():
+                problems[item.line.name] = error.message
             continue
         ReservedVial.objects.bulk_create(ReservedVial(item=item, vial_id=pk) for pk, _identifier in claimed)
         reserved[item.line.name] = [identifier for _pk, identifier in claimed]

@@ -27,6 +27,7 @@ from distribution.models import (
     Shipment,
     WorkflowError,
 )
+from distribution.selectors import vials_of_items
 from donors.duo import Purpose, PurposeError, check_purpose
 from lines.models import CellLine
 
@@ -102,7 +103,7 @@ def request_queryset(user):
         DistributionRequest.objects.visible_to(user)
         .select_related("requester", "curator")
         .prefetch_related(
-            Prefetch("items", queryset=RequestedLine.objects.select_related("line").order_by("id")),
+            Prefetch("items", queryset=RequestedLine.objects.select_related("line", "lot").order_by("id")),
             Prefetch(
                 "shipments", queryset=Shipment.objects.select_related("line").prefetch_related("reserved_vials__vial")
             ),
@@ -111,8 +112,12 @@ def request_queryset(user):
     )
 
 
-def request_body(request_obj):
+def request_body(request_obj, user):
     request_obj.required_conditions_list = request_obj.required_conditions()
+    items = list(request_obj.items.all())
+    vials = vials_of_items(items, user)
+    for item in items:
+        item.vials_reserved = vials[item.pk]
     return DistributionRequestSerializer(request_obj).data
 
 

@@ -125,6 +125,10 @@ class RequestListView(WorkflowErrorsMixin, generics.GenericAPIView):
         stray = sorted(set(vials) - {line.name for line in lines})
         if stray:
             raise ValidationError({"vials": [f"Not a requested line: {n}" for n in stray]})
+        lots = values.get("lots") or {}
+        stray = sorted(set(lots) - {line.name for line in lines})
+        if stray:
+            raise ValidationError({"lots": [f"Not a requested line: {n}" for n in stray]})
         created = create_request(
             request.user,
             lines,
@@ -137,10 +141,11 @@ class RequestListView(WorkflowErrorsMixin, generics.GenericAPIView):
             shipping_address=values.get("shipping_address", ""),
             purpose_summary=values.get("purpose_summary", ""),
             vials=vials,
+            lots=lots,
             accepted_conditions=values.get("accepted_conditions", ()),
         )
         return Response(
-            request_body(request_queryset(request.user).get(pk=created.pk)),
+            request_body(request_queryset(request.user).get(pk=created.pk), request.user),
             status=status.HTTP_201_CREATED,
         )
 
@@ -153,4 +158,4 @@ class RequestDetailView(DistributionAPIView):
         tags=["distribution"],
     )
     def get(self, request, pk):
-        return Response(request_body(get_object_or_404(request_queryset(request.user), pk=pk)))
+        return Response(request_body(get_object_or_404(request_queryset(request.user), pk=pk), request.user))

@@ -97,6 +97,12 @@ class DistributionRequestCreateSerializer(PurposeInputMixin):
         required=False,
         help_text="Line name → vials (default 1 each).",
     )
+    lots = serializers.DictField(
+        child=serializers.CharField(max_length=40, allow_blank=True),
+        required=False,
+        help_text="Line name → code of the released lot wanted (it must have vials in stock); "
+        "a line not named gets the oldest released lot first. The line's lots are in /api/v1/lots/?line=<name>.",
+    )
     organisation = serializers.CharField(
         max_length=200, required=False, allow_blank=True, help_text="Default: your institution's name."
     )
@@ -105,9 +111,27 @@ class DistributionRequestCreateSerializer(PurposeInputMixin):
     accepted_conditions = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
 
 
+class RequestedVialSerializer(serializers.Serializer):
+    vial = serializers.CharField(help_text="The vial's identifier (BioSamples accession or minted).")
+    lot = serializers.CharField(help_text="Code of the vial's lot.")
+    status = serializers.CharField(help_text="reserved, shipped, quarantined (recalled lot), …")
+    status_label = serializers.CharField()
+    shipped_on = serializers.DateField(allow_null=True)
+    received_on = serializers.DateField(allow_null=True, help_text="When the recipient confirmed its receipt.")
+    # Absent for everyone but curators (a missing key is skipped, never null-filled).
+    location = serializers.CharField(required=False, help_text="Curators only: the box the vial is in (null: left).")
+    position = serializers.CharField(required=False, help_text="Curators only: the well, e.g. B3.")
+
+
 class RequestedLineSerializer(serializers.Serializer):
     line = serializers.CharField(source="line.name")
     vials = serializers.IntegerField()
+    lot = serializers.CharField(
+        source="lot.code", allow_null=True, default=None, help_text="The lot asked for (null: oldest released first)."
+    )
+    vials_reserved = RequestedVialSerializer(
+        many=True, default=list, help_text="The vials set aside or shipped for this line, with their lot and status."
+    )
     eligibility = serializers.CharField()
     eligibility_reasons = EligibilityReasonSerializer(many=True)
     conditions = ConsentConditionSerializer(many=True)

@@ -138,7 +138,7 @@ class TransitionView(DistributionAPIView):
         data = self.endpoint.input(data=request.data)
         data.is_valid(raise_exception=True)
         self.endpoint.perform(request_obj, request.user, data.validated_data)
-        return Response(request_body(request_queryset(request.user).get(pk=pk)))
+        return Response(request_body(request_queryset(request.user).get(pk=pk), request.user))
 
 
 def documented_view(endpoint: Endpoint) -> type[TransitionView]:

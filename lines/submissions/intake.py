@@ -23,7 +23,7 @@ from core.encodings import EncodingError, decode_text
 from core.roles import institution_of, is_depositor
 from lines.models import ProtocolVersion, Submission, SubmissionFormat
 from lines.submissions.documents import count_lines, document_digest, parse_document
-from lines.submissions.formats.columns import SHEETS
+from lines.submissions.formats.columns import SHEETS, V2_PROTOCOL
 from lines.submissions.formats.limits import LimitExceeded, check_archive, count_csv_rows, count_sheet_rows
 from lines.submissions.protocol import max_lines_of
 from lines.submissions.protocol.example import EXAMPLE_DOCUMENT
@@ -139,6 +139,36 @@ def _count_csv_lines(content):
     return _data_rows(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
+def _declares_lots(content, fmt):
+    """Whether a CSV set or workbook has data rows in its lots member or sheet (its
+    size is checked by the line count that follows; an unreadable upload says no and
+    its validation run reports why)."""
+    try:
+        if fmt == SubmissionFormat.CSV:
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                check_archive(archive)
+                for member in archive.infolist():
+                    if member.filename.rsplit("/", 1)[-1].lower() == "lots.csv":
+                        count_csv_rows(archive, member, "lots")
+                        text = decode_text(archive.read(member), "lots.csv")
+                        return _data_rows(csv.reader(io.StringIO(text))) > 0
+            return False
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            check_archive(archive)
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            names = {name.strip().lower(): name for name in workbook.sheetnames}
+            if "lots" not in names:
+                return False
+            sheet = workbook[names["lots"]]
+            sheet.reset_dimensions()
+            return _data_rows(sheet.iter_rows(min_col=1, max_col=2, values_only=True)) > 0
+        finally:
+            workbook.close()
+    except (zipfile.BadZipFile, EncodingError, LimitExceeded, OSError, KeyError, ValueError):
+        return False
+
+
 def _count_xlsx_lines(content, limit):
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         check_archive(archive)
@@ -164,7 +194,7 @@ def _count_xlsx_lines(content, limit):
         workbook.close()
 
 
-def _version_of(document, fmt, protocol):
+def _version_of(document, fmt, protocol, content=None):
     """The protocol version the upload follows: the request's, the document's (they
     must agree), the template's for a spreadsheet, else the newest for an unreadable
     upload (so its report can say what is wrong with it)."""
@@ -181,8 +211,8 @@ def _version_of(document, fmt, protocol):
     name = protocol or (named_in_document if isinstance(named_in_document, str) else None)
     if not name and fmt != SubmissionFormat.JSON:
         # The spreadsheet templates are those of the version they were downloaded
-        # for, which submission_formats reads them as.
-        name = EXAMPLE_DOCUMENT["protocol"]
+        # for, which submission_formats reads them as; one with lot rows is protocol 2's.
+        name = V2_PROTOCOL if content is not None and _declares_lots(content, fmt) else EXAMPLE_DOCUMENT["protocol"]
     if name:
         return protocol_version_for(name)
     if document is not None:
@@ -226,7 +256,7 @@ def receive_submission(
         raise SubmissionRefused("The upload is empty.", field="document")
 
     document = _peek_json(content, fmt)
-    version = _version_of(document, fmt, protocol)
+    version = _version_of(document, fmt, protocol, content)
     limit = max_lines_of(version)
     lines = _count_upload_lines(content, fmt, document, limit)
     if lines > limit:

@@ -111,13 +111,13 @@ def _locate_json(pointer):
 
 
 def blank_xlsx_template():
-    """The blank XLSX workbook (bytes): README sheet, then donors, variants, lines, qc
+    """The blank XLSX workbook (bytes): README sheet, then donors, variants, lines, qc, lots
     with a header row and a '#' row describing each column."""
     return xlsx_bytes(blank_tables())
 
 
 def blank_csv_template():
-    """The blank CSV set (zip bytes): README.txt, donors.csv, variants.csv, lines.csv, qc.csv."""
+    """The blank CSV set (zip bytes): README.txt, donors.csv, variants.csv, lines.csv, qc.csv, lots.csv."""
     return csv_zip_bytes(blank_tables())
 
 

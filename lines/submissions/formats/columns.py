@@ -3,7 +3,7 @@ shows), the README that ships with it, and how a problem names its place."""
 
 from lines.str.matching import CORE_MARKERS
 
-SHEETS = ("donors", "variants", "lines", "qc")
+SHEETS = ("donors", "variants", "lines", "qc", "lots")
 STR_PREFIX = "str_profile."
 # One column per core STR marker (CLASTR's 18, lines.str.matching).
 STR_COLUMNS = {f"{STR_PREFIX}{marker}": ("alleles", "Alleles, e.g. 11,12") for marker in CORE_MARKERS}
@@ -97,6 +97,7 @@ COLUMNS = {
             "e.g. str, g_banding, snp_array, pcr, culture, flow, immunostaining, rt_pcr",
         ),
         "result": ("text", "pass | fail | inconclusive"),
+        "lot": ("text", "Code of the line's lot the test was made on (protocol 2; see the lots sheet)"),
         "passage": ("int", "Passage tested"),
         "date": ("date", "YYYY-MM-DD"),
         "testing_lab": ("text", ""),
@@ -110,9 +111,26 @@ COLUMNS = {
         **{f"{VIRAL_PREFIX}{virus}": ("text", "negative | positive | inconclusive | not_tested") for virus in VIRUSES},
         **STR_COLUMNS,
     },
+    # Protocol 2: the banked lots of each line (the bank ships vials of lots).
+    "lots": {
+        "line": ("text", "Line local_id"),
+        "code": ("text", "The lot's name within the line, e.g. P001"),
+        "type": ("text", "bank | depositor (who expanded it)"),
+        "accession": ("text", "BioSamples accession of the lot, e.g. SAMEA1234567"),
+        "passage": ("int", "Passage at freezing, 1–200"),
+        "frozen_on": ("date", "YYYY-MM-DD"),
+        "medium": ("text", "e.g. mTeSR Plus"),
+        "matrix": ("text", "e.g. Matrigel"),
+        "cryo_medium": ("text", "e.g. CryoStor CS10"),
+        "vials_made": ("int", "Number of vials frozen"),
+        "freezing_method": ("text", "e.g. controlled-rate freezer"),
+        "thaw_recommendation": ("text", "e.g. thaw into one well of a 6-well plate with ROCK inhibitor"),
+    },
 }
 # The key that ties a row to its parent, per sheet.
-KEYS = {"donors": "local_id", "variants": None, "lines": "local_id", "qc": "line"}
+KEYS = {"donors": "local_id", "variants": None, "lines": "local_id", "qc": "line", "lots": "line"}
+# A document using these sheets or columns follows protocol 2 (lots); else protocol 1.
+V2_PROTOCOL = "prism-line-submission/2"
 
 
 class TemplateError(ValueError):
@@ -149,7 +167,9 @@ README = """PRISM line submission template, protocol prism-line-submission/1
 Fill one row per donor (donors), per variant (variants), per line (lines) and per QC
 record (qc). Rows are tied together by local_id: a line names its donor's local_id, a
 QC row names its line's local_id, a variant row names a donor (germline) or a line
-(gene edit). Lists in one cell are separated by ';'. Markers: OCT4=96; TRA-1-60=91.5.
+(gene edit). Protocol 2: the lots sheet (lots.csv) declares each line's banked lots,
+one row per lot naming its line's local_id; a QC row may name the lot it was made on
+(column lot). A file with lot rows follows protocol 2 (/protocol/2/). Lists in one cell are separated by ';'. Markers: OCT4=96; TRA-1-60=91.5.
 CNVs: 20:gain:7.5 (chromosome:type:size in Mb, add :inherited when the donor carries it).
 STR: one column per marker, str_profile.<marker>, alleles like 11,12.
 Dates: YYYY-MM-DD. Leave a line's name empty to have an hPSCreg name assigned.

@@ -9,6 +9,7 @@ from lines.submissions.formats.columns import (
     COLUMNS,
     SHEETS,
     STR_PREFIX,
+    V2_PROTOCOL,
     VIRAL_PREFIX,
     TemplateError,
     place,
@@ -276,15 +277,34 @@ def tables_to_document(tables):
         origins[("lines", index, "qc", len(lines[index]["qc"]))] = ("qc", row_number)
         lines[index]["qc"].append(item)
 
+    uses_lots = any(item.get("lot") not in (None, "") for line in lines for item in line["qc"])
+    lot_rows, _ = _rows("lots", tables.get("lots") or [], problems)
+    for row_number, values in lot_rows:
+        line_ref = values.get("line")
+        key = str(line_ref).strip() if not _blank(line_ref) else None
+        if key not in line_position:
+            problems.append(
+                problem(
+                    place("lots", row_number, "line"),
+                    f"line {line_ref!r} is not a local_id of the lines sheet" if key else "the row names no line",
+                )
+            )
+            continue
+        index = line_position[key]
+        target = lines[index].setdefault("lots", [])
+        origins[("lines", index, "lots", len(target))] = ("lots", row_number)
+        target.append(build("lots", values, row_number, skip=("line",)))
+        uses_lots = True
+
     if problems:
         raise TemplateError(problems)
-    document = {"protocol": _protocol_of(tables), "donors": donors, "lines": lines}
+    document = {"protocol": _protocol_of(uses_lots), "donors": donors, "lines": lines}
     return document, _make_locator(origins)
 
 
-def _protocol_of(tables):
-    # The template's protocol version: the README sheet may name it; v1 otherwise.
-    return EXAMPLE_DOCUMENT["protocol"]
+def _protocol_of(uses_lots):
+    # Lots (a lots row, or a QC row naming its lot) are protocol 2's; else the template's.
+    return V2_PROTOCOL if uses_lots else EXAMPLE_DOCUMENT["protocol"]
 
 
 def _make_locator(origins):
@@ -314,8 +334,8 @@ def _column_for(sheet, rest):
         return None
     if rest[0] in ("str_profile", "viral_screening") and len(rest) > 1:
         return f"{rest[0]}.{rest[1]}"
-    if sheet in ("lines",) and rest[0] == "qc":
-        return None  # the line's QC records as a whole: the line's row
+    if sheet in ("lines",) and rest[0] in ("qc", "lots"):
+        return None  # the line's QC records (or lots) as a whole: the line's row
     if sheet == "lines" and rest[:2] == ["modification", "variants"]:
         return None
     dotted = []
@@ -384,6 +404,8 @@ def document_to_tables(document):
     for line in document.get("lines", []):
         line = dict(line)
         qc_items = line.pop("qc", None) or []
+        for lot in line.pop("lots", None) or []:
+            rows["lots"].append({"line": line.get("local_id"), **_flatten(lot)})
         modification = dict(line.get("modification") or {})
         for variant in modification.pop("variants", None) or []:
             rows["variants"].append({"line": line.get("local_id"), **_flatten(variant)})
