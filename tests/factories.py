@@ -6,6 +6,7 @@ import json
 import factory
 from factory.django import DjangoModelFactory
 
+from cohorts.models import Cohort
 from core.accounts import create_user_with_role
 from core.models import Institution
 from distribution.actions import requests as request_actions
@@ -272,3 +273,14 @@ class DonorWithCourseFactory(DonorFactory):
     def course(self, create, extracted, **kwargs):
         if create:
             write_course(self, extracted or course_block((6, {"2": 3}), (18, {"2": 2, "8": 2}), sampling=6))
+
+
+class CohortFactory(DjangoModelFactory):
+    class Meta:
+        model = Cohort
+
+    public_id = factory.Sequence(lambda n: f"COH-{n:08x}")
+    name = "C9orf72 fast vs sporadic vs control"
+    owner = factory.Sequence(lambda n: create_user_with_role(f"cohort-owner-{n}", "researcher")[0])
+    definition = factory.LazyFunction(lambda: {"arms": []})
+    seed = 42
