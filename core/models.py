@@ -124,6 +124,20 @@ class CellType(models.Model):
         return f"{self.label} ({self.curie})"
 
 
+class PhenotypeTerm(models.Model):
+    """A Human Phenotype Ontology term (a donor's phenotypic features, protocol 3)."""
+
+    curie = models.CharField(max_length=20, primary_key=True, validators=[RegexValidator(r"^HP:\d{7}$")])
+    label = models.CharField(max_length=300)
+    obsolete = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["curie"]
+
+    def __str__(self):
+        return f"{self.curie} {self.label}"
+
+
 class WorkerHeartbeat(models.Model):
     """When a Celery worker last ran `core.tasks.record_heartbeat`, per label.
 

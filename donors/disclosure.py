@@ -133,3 +133,28 @@ def results_visible_q(user: Any, rows: QuerySet, donor_path: str, institution_pa
     if sees_all_genetic_data(user):
         return Q()
     return results_shared_q(user, institution_path) | results_public_q(rows, donor_path)
+
+
+# --- the clinical course: the same rule as genetic data -----------------------------
+# A donor's clinical course (visits, ALSFRS-R items and totals, King's and MiToS
+# stages, ΔFS and progression class, milestones, medication, diagnostic certainty,
+# cognitive status, HPO features) follows the donor's consent like genetic data:
+# everyone on open, standing consent; curators only otherwise. Exact dates never
+# leave the bank at all (only months from onset): no form below opens them.
+
+
+def clinical_course_is_public(donor: Donor | None) -> bool:
+    """True when the donor's consent lets everyone see their clinical course."""
+    return genetic_data_is_public(donor)
+
+
+def may_see_clinical_course(user: Any, donor: Donor | None) -> bool:
+    """Whether `user` may see the clinical course of `donor`."""
+    return sees_all_genetic_data(user) or clinical_course_is_public(donor)
+
+
+def clinical_course_visible_q(user: Any, donor_path: str = "") -> Q:
+    """The SQL twin of may_see_clinical_course (donor_path as in genetic_data_public_q):
+    a catalog filter or cohort arm on a clinical field is ANDed with it, so that a
+    filter never reveals a course the consent keeps to curators."""
+    return Q() if sees_all_genetic_data(user) else genetic_data_public_q(donor_path)

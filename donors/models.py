@@ -53,6 +53,44 @@ class AffectionStatus(models.TextChoices):
     CARRIER = "carrier", "Unaffected carrier"
 
 
+class DiagnosticCriteria(models.TextChoices):
+    EL_ESCORIAL = "el_escorial", "El Escorial revised (Airlie House 2000)"
+    GOLD_COAST = "gold_coast", "Gold Coast (2020)"
+
+
+class DiagnosticCertainty(models.TextChoices):
+    """El Escorial revised categories, and Gold Coast's yes/no."""
+
+    DEFINITE = "definite", "Definite"
+    PROBABLE = "probable", "Probable"
+    PROBABLE_LAB = "probable_lab", "Probable, laboratory-supported"
+    POSSIBLE = "possible", "Possible"
+    ALS = "als", "ALS (Gold Coast)"
+    NOT_ALS = "not_als", "Not ALS (Gold Coast)"
+
+
+class CognitiveStatus(models.TextChoices):
+    """Strong et al. 2017 (ALS-FTSD criteria); words in donors.clinical.COGNITION."""
+
+    NORMAL = "normal", "Normal cognition"
+    ALSCI = "ALSci", "ALS with cognitive impairment"
+    ALSBI = "ALSbi", "ALS with behavioural impairment"
+    ALSCBI = "ALScbi", "ALS with cognitive and behavioural impairment"
+    ALS_FTD = "ALS-FTD", "ALS with frontotemporal dementia"
+
+
+class KingsStage(models.TextChoices):
+    """King's clinical stage (derived by donors.course.kings_stage)."""
+
+    STAGE_0 = "0", "0 (no region involved)"
+    STAGE_1 = "1", "1 (one region)"
+    STAGE_2 = "2", "2 (two regions)"
+    STAGE_3 = "3", "3 (three regions)"
+    STAGE_4A = "4A", "4A (nutritional failure)"
+    STAGE_4B = "4B", "4B (respiratory failure)"
+    STAGE_5 = "5", "5 (death)"
+
+
 class Donor(models.Model):
     code = models.CharField(
         max_length=20,
@@ -107,6 +145,19 @@ class Donor(models.Model):
     c9orf72_repeats = models.PositiveIntegerField("C9orf72 G4C2 repeats", null=True, blank=True)
     atxn2_repeats = models.PositiveSmallIntegerField("ATXN2 CAG repeats", null=True, blank=True)
     clinical_data = models.JSONField(default=dict, blank=True)
+    # The clinical course (issue 15). Coded facts are typed; stages at sampling are
+    # derived from the visits (donors.course) and never typed. Who sees them is
+    # donors.disclosure (the clinical-course rule); exact dates never leave the bank.
+    diagnostic_criteria = models.CharField(max_length=12, choices=DiagnosticCriteria.choices, blank=True)
+    diagnostic_certainty = models.CharField(max_length=12, choices=DiagnosticCertainty.choices, blank=True)
+    cognitive_status = models.CharField(max_length=8, choices=CognitiveStatus.choices, blank=True)
+    phenotypic_features = models.JSONField(default=list, blank=True, help_text="HPO CURIEs (HP:0002380).")
+    sampling_months_from_onset = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    kings_stage_at_sampling = models.CharField(max_length=2, choices=KingsStage.choices, blank=True)
+    mitos_stage_at_sampling = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(5)])
+    alsfrs_r_slope = models.DecimalField(
+        max_digits=6, decimal_places=3, null=True, blank=True, help_text="Points a month between visits (derived)."
+    )
     viral_screening = models.JSONField(default=dict, blank=True, help_text='Test → result, e.g. {"HIV-1": "negative"}.')
     str_profile = models.JSONField(default=dict, blank=True, help_text="Marker → alleles.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -139,6 +190,12 @@ class Donor(models.Model):
                 name="donor_onset_not_after_sampling",
             ),
             models.CheckConstraint(condition=Q(disease="") | Q(disease__regex=MONDO_RE), name="donor_disease_is_mondo"),
+            models.CheckConstraint(
+                condition=Q(kings_stage_at_sampling__in=[*KingsStage.values, ""]), name="donor_kings_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(cognitive_status__in=[*CognitiveStatus.values, ""]), name="donor_cognitive_status_valid"
+            ),
             models.UniqueConstraint(
                 fields=["institution", "donor_number"],
                 condition=~Q(donor_number=""),
@@ -152,6 +209,8 @@ class Donor(models.Model):
             models.Index(fields=["family_history"]),
             models.Index(fields=["onset_site"]),
             models.Index(fields=["age_at_sampling"]),
+            models.Index(fields=["progression_rate"]),
+            models.Index(fields=["kings_stage_at_sampling"]),
         ]
 
     def __str__(self):
@@ -269,3 +328,63 @@ class Variant(models.Model):
 
     def __str__(self):
         return f"{self.gene} {self.protein or self.hgvs}".strip()
+
+
+class Visit(models.Model):
+    """One clinical visit: the 12 ALSFRS-R items as answered, and what they give
+    (donors.course; derived at writing, never typed). `months_from_onset` is what
+    leaves the bank; `visit_date` (when the depositor gave a date) never does."""
+
+    donor = models.ForeignKey(Donor, on_delete=models.CASCADE, related_name="visits")
+    months_from_onset = models.DecimalField(max_digits=5, decimal_places=1)
+    visit_date = models.DateField(null=True, blank=True, help_text="Bank-internal; never shown or exported.")
+    items = models.JSONField(default=dict, help_text='ALSFRS-R items {"1": 4, ... "5a": 3, ... "12": 4}.')
+    alsfrs_r = models.PositiveSmallIntegerField(validators=[MaxValueValidator(48)])
+    bulbar = models.PositiveSmallIntegerField()
+    fine_motor = models.PositiveSmallIntegerField()
+    gross_motor = models.PositiveSmallIntegerField()
+    respiratory = models.PositiveSmallIntegerField()
+    kings_stage = models.CharField(max_length=2, choices=KingsStage.choices)
+    mitos_stage = models.PositiveSmallIntegerField(validators=[MaxValueValidator(5)])
+    delta_fs = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    fvc_percent_predicted = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    medications = models.JSONField(default=list, blank=True, help_text="riluzole, edaravone, tofersen.")
+
+    class Meta:
+        ordering = ["donor_id", "months_from_onset", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(months_from_onset__gte=0), name="visit_not_before_onset"),
+            models.CheckConstraint(condition=Q(alsfrs_r__lte=48), name="visit_alsfrs_r_range"),
+            models.CheckConstraint(condition=Q(kings_stage__in=KingsStage.values), name="visit_kings_stage_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.donor} at {self.months_from_onset} months"
+
+
+class ClinicalEventKind(models.TextChoices):
+    GASTROSTOMY = "gastrostomy", "Gastrostomy"
+    NIV = "niv", "Non-invasive ventilation"
+    TRACHEOSTOMY = "tracheostomy", "Tracheostomy"
+    DEATH = "death", "Death"
+
+
+class ClinicalEvent(models.Model):
+    """A milestone of the disease, as months from onset (the date stays in the bank)."""
+
+    donor = models.ForeignKey(Donor, on_delete=models.CASCADE, related_name="clinical_events")
+    kind = models.CharField(max_length=12, choices=ClinicalEventKind.choices)
+    months_from_onset = models.DecimalField(max_digits=5, decimal_places=1)
+    event_date = models.DateField(null=True, blank=True, help_text="Bank-internal; never shown or exported.")
+
+    class Meta:
+        ordering = ["donor_id", "months_from_onset", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ClinicalEventKind.values), name="event_kind_valid"),
+            models.CheckConstraint(condition=Q(months_from_onset__gte=0), name="event_not_before_onset"),
+            models.UniqueConstraint(fields=["donor", "kind"], name="event_once_per_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.donor}: {self.kind} at {self.months_from_onset} months"

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "distribution",
     "results",
     "network",
+    "cohorts",
     "demo",
 ]
 
@@ -449,3 +450,13 @@ BEACON_ENTRY_TYPES = env.list(
 # timed out; an answer (or a failure) is reused for this many seconds per query.
 FEDERATION_TIMEOUT_SECONDS = env.float("FEDERATION_TIMEOUT_SECONDS", default=3.0)
 FEDERATION_CACHE_SECONDS = env.int("FEDERATION_CACHE_SECONDS", default=60)
+# --- Clinical course and cohorts (issue 15) ------------------------------------
+# Progression class from ΔFS (ALSFRS-R points lost a month since onset), as in
+# Kimura et al. 2006 / Labra et al. 2016: slow below 0.5, fast above 1.0,
+# intermediate between (both ends included). donors/course.py reads them.
+PRISM_PROGRESSION_SLOW_BELOW = env.float("PRISM_PROGRESSION_SLOW_BELOW", default=0.5)
+PRISM_PROGRESSION_FAST_ABOVE = env.float("PRISM_PROGRESSION_FAST_ABOVE", default=1.0)
+# The cohort builder (cohorts/): the largest arm, and the age tolerance (years)
+# of control matching when a definition does not state one.
+COHORT_MAX_ARM_SIZE = env.int("COHORT_MAX_ARM_SIZE", default=384)
+COHORT_DEFAULT_AGE_TOLERANCE = env.int("COHORT_DEFAULT_AGE_TOLERANCE", default=5)

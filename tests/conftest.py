@@ -136,6 +136,7 @@ DATA_MIGRATIONS = [
     ("core.migrations.0002_roles_and_builtin_vocabularies", "forwards"),
     ("lines.migrations.0003_protocol_v1", "forwards"),
     ("lines.migrations.0012_protocol_v2", "forwards"),
+    ("lines.migrations.0013_protocol_v3", "forwards"),
     ("lines.migrations.0005_str_index", "create_state_row"),
 ]
 
@@ -156,7 +157,7 @@ def _data_migration_rows(request):
     request.getfixturevalue("transactional_db")
     complete = (
         Group.objects.filter(name__in=ROLES).count() == len(ROLES)
-        and ProtocolVersion.objects.filter(number__in=[1, 2]).count() == 2
+        and ProtocolVersion.objects.filter(number__in=[1, 2, 3]).count() == 3
         and StrIndexState.objects.exists()
     )
     if not complete:

@@ -6,10 +6,12 @@ import json
 import factory
 from factory.django import DjangoModelFactory
 
+from cohorts.models import Cohort
 from core.accounts import create_user_with_role
 from core.models import Institution
 from distribution.actions import requests as request_actions
 from distribution.models import DistributionRequest
+from donors.actions import write_course
 from donors.models import Consent, Donor, Variant
 from lines.models import CellLine, ProtocolVersion, QCRecord, Submission
 from lines.submissions.protocol.example import valid_document
@@ -245,3 +247,40 @@ class VialFactory(DjangoModelFactory):
     lot = factory.SubFactory(LotFactory)
     identifier = factory.Sequence(lambda n: f"SAMEA9{n:07d}")
     status = "in_stock"
+
+
+NORMAL_ALSFRS_R = {k: 4 for k in ("1", "2", "3", "4", "5a", "6", "7", "8", "9", "10", "11", "12")}
+
+
+def course_block(*visits, events=(), sampling=None, **facts):
+    """A protocol v3 `course` block: visits as (months from onset, {item: score changes})."""
+    return {
+        "sampling_months_from_onset": sampling,
+        "visits": [{"months_from_onset": m, "alsfrs_r": {**NORMAL_ALSFRS_R, **changes}} for m, changes in visits],
+        "events": [{"kind": kind, "months_from_onset": m} for kind, m in events],
+        **facts,
+    }
+
+
+class DonorWithCourseFactory(DonorFactory):
+    """A donor with visits and milestones, written by donors.actions.write_course (so
+    every derived value is the writer's)."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def course(self, create, extracted, **kwargs):
+        if create:
+            write_course(self, extracted or course_block((6, {"2": 3}), (18, {"2": 2, "8": 2}), sampling=6))
+
+
+class CohortFactory(DjangoModelFactory):
+    class Meta:
+        model = Cohort
+
+    public_id = factory.Sequence(lambda n: f"COH-{n:08x}")
+    name = "C9orf72 fast vs sporadic vs control"
+    owner = factory.Sequence(lambda n: create_user_with_role(f"cohort-owner-{n}", "researcher")[0])
+    definition = factory.LazyFunction(lambda: {"arms": []})
+    seed = 42

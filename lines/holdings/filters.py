@@ -21,10 +21,21 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from core.models import DiseaseTerm, Gene
-from donors import duo
+from donors import course, duo
 from donors.affection import status_q
-from donors.disclosure import genetic_data_visible_q
-from donors.models import AffectionStatus, Ancestry, Donor, FamilyHistory, OnsetSite, Sex, Variant, Zygosity
+from donors.disclosure import clinical_course_visible_q, genetic_data_visible_q
+from donors.models import (
+    AffectionStatus,
+    Ancestry,
+    CognitiveStatus,
+    Donor,
+    FamilyHistory,
+    KingsStage,
+    OnsetSite,
+    Sex,
+    Variant,
+    Zygosity,
+)
 from lines.models import (
     Availability,
     CellLine,
@@ -254,6 +265,22 @@ class CellLineFilter(filters.FilterSet):
         help_text="Donor age at sampling, at most (years).",
     )
     ancestry = _multi(Ancestry.choices, "donor__ancestry")
+    # The clinical course (issue 15): each only over donors whose course the consent
+    # shows the caller (donors.disclosure), so a filter never reveals a hidden course.
+    progression_class = _multi(
+        [(c, c) for c in course.PROGRESSION_CLASSES],
+        None,
+        method="filter_clinical",
+        help_text="slow, intermediate or fast by ΔFS (cut-offs: PRISM_PROGRESSION_SLOW_BELOW / _FAST_ABOVE).",
+    )
+    kings_stage = _multi(KingsStage.choices, None, method="filter_clinical", help_text="King's stage at sampling.")
+    delta_fs_min = filters.NumberFilter(
+        method="filter_clinical", min_value=0, help_text="ΔFS at sampling, at least (points a month)."
+    )
+    delta_fs_max = filters.NumberFilter(
+        method="filter_clinical", min_value=0, help_text="ΔFS at sampling, at most (points a month)."
+    )
+    cognitive_status = _multi(CognitiveStatus.choices, None, method="filter_clinical")
     source_cell_type = extend_schema_field({"type": "string", "pattern": f"^{CL_RE}$"})(
         PatternMultipleFilter(
             field_name="source_cell_type",
@@ -385,6 +412,18 @@ class CellLineFilter(filters.FilterSet):
                 raise ValidationError({k: [v] for k, v in error.problems.items()}) from error
             queryset = queryset.filter(purpose_q(purpose, ancestors))
         return queryset
+
+    def filter_clinical(self, queryset, name, value):
+        if value in (None, "", []):
+            return queryset
+        q = {
+            "progression_class": lambda: course.progression_class_q(value, "donor__"),
+            "kings_stage": lambda: Q(donor__kings_stage_at_sampling__in=value),
+            "delta_fs_min": lambda: Q(donor__progression_rate__gte=value),
+            "delta_fs_max": lambda: Q(donor__progression_rate__lte=value),
+            "cognitive_status": lambda: Q(donor__cognitive_status__in=value),
+        }[name]()
+        return queryset.filter(q & clinical_course_visible_q(self.user, "donor__"))
 
     def filter_purpose(self, queryset, name, value):
         # The four purpose parameters make one question: filter_queryset asks it.

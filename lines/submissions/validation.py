@@ -24,7 +24,7 @@ from typing import Any
 
 from core.models import Institution
 from lines.models import ProtocolVersion
-from lines.submissions.rules import consent, donors, lots, names, qc, references, variants
+from lines.submissions.rules import consent, course, donors, lots, names, qc, references, variants
 from lines.submissions.rules import lines as line_rules
 from lines.submissions.rules.context import Context
 from lines.submissions.rules.findings import Finding
@@ -70,6 +70,7 @@ def validate_document(
         variants.check_donor_variants(ctx, index, donor)
         consent.check_consent(ctx, index, donor)
         check_donor_profile(ctx, index, donor)
+    course.check_courses(ctx)
     names.check_donor_numbers(ctx)
     identity = IdentityChecks(ctx)
     for position, (index, line) in enumerate(ctx.line_items, start=1):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from core.models import CellType, DiseaseTerm, Gene
+from donors.actions import write_courses
 from donors.models import Ancestry, Consent, Donor, Variant, VariantOrigin
 from lines.models import (
     Availability,
@@ -286,6 +287,8 @@ class Plan:
             row = by_local[donor.get("local_id")]
             row.consent = by_donor[row.pk]
         self.created_donors = list(by_local.values())
+        # Protocol 3: the clinical course, in the approval's transaction.
+        write_courses((by_local[d.get("local_id")], d.get("course") or {}) for d in self.donors)
         return by_local
 
     def _donor_code(self, number):

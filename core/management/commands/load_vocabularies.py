@@ -6,6 +6,7 @@ DIR is laid out like the shared reference data folder:
     genes_diseases/hgnc_entries_*.tsv.gz       HGNC complete set (HGNC ID, Approved symbol, …)
     genes_diseases/mondo_als_related_terms.tsv MONDO terms (mondo_id, label, direct_parents, synonyms, deprecated)
     ontologies/cl_*_terms.tsv.gz               Cell Ontology (id, label, direct_parents, synonyms, deprecated)
+    ontologies/hp_*_terms.tsv.gz               HPO (id, label, direct_parents, synonyms, obsolete)
 
 With --download the official files are fetched first into DIR (official sites:
 purl.obolibrary.org for DUO, MONDO and CL as OBO Graphs JSON, HGNC's public
@@ -28,7 +29,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from core.models import CellType, DiseaseTerm, DuoTerm, Gene
+from core.models import CellType, DiseaseTerm, DuoTerm, Gene, PhenotypeTerm
 from core.vocabulary import compute_ancestors
 
 OFFICIAL_SOURCES = {
@@ -36,6 +37,7 @@ OFFICIAL_SOURCES = {
     "genes_diseases/hgnc_complete_set.txt": "https://storage.googleapis.com/public-download-files/hgnc/tsv/tsv/hgnc_complete_set.txt",
     "ontologies/mondo.json": "http://purl.obolibrary.org/obo/mondo.json",
     "ontologies/cl.json": "http://purl.obolibrary.org/obo/cl.json",
+    "ontologies/hp.json": "http://purl.obolibrary.org/obo/hp.json",
 }
 DOWNLOAD_TIMEOUT = 60
 BATCH = 2000
@@ -301,11 +303,39 @@ def load_cell_types(directory):
     return _bulk_upsert(CellType, objects, "curie", ["label"])
 
 
+def load_phenotypes(directory):
+    """HPO, like MONDO: the flattened TSV, else the official OBO Graphs JSON. Obsolete
+    terms are kept and marked (a stored donor may still name one: COURSE-4 warns)."""
+    path = _first(directory, "ontologies/hp_*_terms.tsv.gz", "ontologies/hp_*_terms.tsv")
+    objects = []
+    if path:
+        for row in _tsv_rows(path):
+            curie = _curie(row.get("id"), "HP")
+            if curie:
+                objects.append(
+                    PhenotypeTerm(
+                        curie=curie,
+                        label=(row.get("label") or "")[:300],
+                        obsolete=_true(row.get("obsolete")) or _true(row.get("deprecated")),
+                    )
+                )
+    else:
+        graph = _first(directory, "ontologies/hp.json")
+        if not graph:
+            return None
+        objects = [
+            PhenotypeTerm(curie=c, label=t["label"][:300], obsolete=t["deprecated"])
+            for c, t, _p in obograph_terms(graph, "HP")
+        ]
+    return _bulk_upsert(PhenotypeTerm, objects, "curie", ["label", "obsolete"])
+
+
 LOADERS = (
     ("DUO terms", load_duo),
     ("HGNC genes", load_genes),
     ("MONDO disease terms", load_diseases),
     ("Cell Ontology terms", load_cell_types),
+    ("HPO phenotype terms", load_phenotypes),
 )
 
 
@@ -338,7 +368,7 @@ def download_official_files(directory, *, sources=None, timeout=DOWNLOAD_TIMEOUT
 
 
 class Command(BaseCommand):
-    help = "Load the official DUO, HGNC, MONDO and Cell Ontology files into the vocabulary tables."
+    help = "Load the official DUO, HGNC, MONDO, Cell Ontology and HPO files into the vocabulary tables."
 
     def add_arguments(self, parser):
         parser.add_argument(

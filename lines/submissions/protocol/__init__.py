@@ -63,6 +63,12 @@ V1_IDENTIFIER = "prism-line-submission/1"
 V2_SETTINGS = dict(V1_SETTINGS)
 V2_IDENTIFIER = "prism-line-submission/2"
 
+# Version 3 (issue 15) adds a donor's clinical course (visits with the 12 ALSFRS-R
+# items, milestones, diagnostic certainty, cognitive status, HPO features); rules
+# COURSE-1 to COURSE-4. Same thresholds; versions 1 and 2 are still accepted.
+V3_SETTINGS = dict(V2_SETTINGS)
+V3_IDENTIFIER = "prism-line-submission/3"
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -206,6 +212,30 @@ RULES = [
         ERROR,
         "Version 2 and later: a line declares a lot code twice, or a QC record names a lot the line does not declare.",
         'Two lots "P001" on one line; a mycoplasma record with "lot": "P009" on a line declaring only P001.',
+    ),
+    (
+        "COURSE-1",
+        ERROR,
+        "Version 3: an ALSFRS-R item of a visit is outside 0–4, unknown or missing, or 5a and 5b are both answered.",
+        '"alsfrs_r": {"3": 5, ...}; both "5a": 3 and "5b": 2 on one visit.',
+    ),
+    (
+        "COURSE-2",
+        ERROR,
+        "Version 3: a visit or milestone is before onset, has no time (months_from_onset, or a date with onset_date), or a visit follows death.",
+        '"months_from_onset": -3; a visit dated 2023-01-01 with onset_date 2023-06-01.',
+    ),
+    (
+        "COURSE-3",
+        ERROR,
+        "Version 3: a typed King's or MiToS stage contradicts the stage the visit's ALSFRS-R items give.",
+        '"kings_stage": "1" on a visit whose item 5b is answered (a gastrostomy: stage 4A).',
+    ),
+    (
+        "COURSE-4",
+        ERROR,
+        "Version 3: a phenotypic feature is not an HPO id (HP: + 7 digits); a warning if outside the catalog's HPO or obsolete.",
+        '"phenotypic_features": ["fasciculations"] instead of ["HP:0002380"].',
     ),
     (
         "STR-1",

@@ -32,10 +32,11 @@ def test_everyone_can_list_protocol_versions(request, who):
     user = request.getfixturevalue(who) if who else None
     response = client_for(user).get("/api/v1/protocol/")
     assert response.status_code == 200
-    v1, v2 = response.json()
+    v1, v2, v3 = response.json()
     assert v1["identifier"] == "prism-line-submission/1"
     assert v1["schema_url"].endswith("/api/v1/protocol/1/schema.json")
     assert v2["identifier"] == "prism-line-submission/2"  # lots (issue 13); version 1 still accepted
+    assert v3["identifier"] == "prism-line-submission/3"  # clinical course (issue 15)
 
 
 def test_a_version_lists_its_rules_and_thresholds(api_client):

@@ -22,6 +22,8 @@ from tests.lines.submissions.protocol_cases import BREAKS, PASSES, set_path
 
 pytestmark = pytest.mark.django_db
 
+COURSE_RULES = ("COURSE-1", "COURSE-2", "COURSE-3", "COURSE-4")
+
 
 @pytest.fixture
 def protocol():
@@ -69,6 +71,10 @@ def test_every_rule_of_the_protocol_has_an_id_severity_and_example():
         "QC-4",
         "QC-5",
         "LOT-1",
+        "COURSE-1",
+        "COURSE-2",
+        "COURSE-3",
+        "COURSE-4",
         "STR-1",
         "STR-2",
         "STR-3",
@@ -103,8 +109,9 @@ def test_every_rule_has_a_breaking_and_a_passing_case():
         "STR-2",
         "STR-3",
         "LOT-1",  # version 2 only: tests/stock/test_deposited_lots.py
+        *COURSE_RULES,  # version 3 only: tests/lines/submissions/test_protocol_v3_course.py
     }
-    passed = {case[0] for case in PASSES.values()} | {"STR-3", "LOT-1"}
+    passed = {case[0] for case in PASSES.values()} | {"STR-3", "LOT-1", *COURSE_RULES}
     assert set(RULE_IDS) <= broken
     assert set(RULE_IDS) <= passed
 
