@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from core.request_id import current_request_id, request_id, set_request_id
+from prism import worker_metrics  # noqa: F401 — its task signals count every run
 from prism.startup import require_secret_key
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prism.settings")
