@@ -10,6 +10,7 @@ or field, each with a list of messages ({"page_size": ["At most 500."]}); 401,
 import base64
 import binascii
 import json
+import re
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -314,9 +315,16 @@ class KeysetPagination(BasePagination):
                 "description": "Comma-separated sort keys, `-` to reverse. One of: "
                 + ", ".join(orderings)
                 + f". Default: {','.join(getattr(view, 'default_ordering', ['id']))}.",
-                "schema": {"type": "string", "maxLength": 200},
+                # The keys the view accepts, and nothing else, so a schema-valid request is never refused.
+                "schema": {"type": "string", "maxLength": 200, "pattern": ordering_pattern(orderings)},
             },
         ]
+
+
+def ordering_pattern(names) -> str:
+    """`ordering` as the pagination accepts it: comma-separated known keys, `-` to reverse."""
+    key = "-?(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + ")"
+    return f"^{key}(?:,{key})*$"
 
 
 def _resolve_field(model, path):

@@ -1,10 +1,13 @@
+import logging.config
 import os
 
 from celery import Celery
-from celery.signals import beat_init, task_postrun, task_prerun, worker_init
+from celery.signals import beat_init, setup_logging, task_postrun, task_prerun, worker_init
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from core.request_id import current_request_id, request_id, set_request_id
+from prism import worker_metrics  # noqa: F401 — its task signals count every run
 from prism.startup import require_secret_key
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prism.settings")
@@ -22,6 +25,13 @@ def _refuse_to_start_without_a_secret_key(**kwargs):
     except ImproperlyConfigured as exc:
         # Celery logs and swallows exceptions from signal handlers; SystemExit stops it.
         raise SystemExit(f"prism: {exc}") from exc
+
+
+@setup_logging.connect
+def _log_as_the_web_processes_do(**kwargs):
+    """The worker logs through settings.LOGGING (LOG_FORMAT=json gives JSON lines with
+    the request id), not Celery's own handlers, which would drop the request id."""
+    logging.config.dictConfig(settings.LOGGING)
 
 
 @task_prerun.connect

@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 
 from lines.models import Submission
+from prism.worker_metrics import queue_lengths
 
 
 class CatalogCollector:
@@ -33,20 +34,6 @@ class CatalogCollector:
         for name, length in queue_lengths().items():
             queues.add_metric([name], length)
         yield queues
-
-
-def queue_lengths() -> dict[str, int]:
-    """Messages waiting per queue, for a Redis broker ({} otherwise or when it is away)."""
-    if settings.CELERY_TASK_ALWAYS_EAGER or not settings.CELERY_BROKER_URL.startswith("redis"):
-        return {}
-    import redis  # noqa: PLC0415 — only with a Redis broker
-
-    names = {"celery", settings.SUBMISSION_QUEUE or "celery"}
-    try:
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2)
-        return {name: client.llen(name) for name in sorted(names)}
-    except redis.RedisError:
-        return {}
 
 
 def _registry():

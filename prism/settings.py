@@ -364,6 +364,10 @@ SPECTACULAR_SETTINGS = {
 # /metrics (prism/metrics.py): a scraper sends "Authorization: Bearer <token>";
 # with no token only loopback addresses may read it.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# A Celery worker serves its task metrics (prism/worker_metrics.py) on this port
+# when it is set (0: not served), on this address.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+WORKER_METRICS_ADDRESS = env("WORKER_METRICS_ADDRESS", default="0.0.0.0")  # noqa: S104 — scraped from another container
 
 # /health/ (core/health.py): a worker heartbeat older than this, or less free
 # space for media than this, is a failure.
