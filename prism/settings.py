@@ -448,6 +448,7 @@ BEACON_ENTRY_TYPES = env.list(
         "network.beacon.entry_types.biosamples",
         "network.beacon.entry_types.g_variants",
         "network.beacon.entry_types.datasets",
+        "network.beacon.entry_types.cohorts",
     ],
 )
 # Federated search: a peer that has not answered in this many seconds is shown as

@@ -1,8 +1,8 @@
 """Beacon entry types: each is one module defining ENTRY_TYPE, listed in
 settings.BEACON_ENTRY_TYPES. The framework endpoints (configuration, map,
 entry_types) and the routes under /api/beacon/v2/<endpoint> list exactly the
-registered ones: an entry type that is not listed (cohorts, where saved cohorts
-are not installed) is neither announced nor answered."""
+registered ones: an entry type that is not listed is neither announced nor
+answered (a bank that does not offer saved cohorts leaves out `cohorts`)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field

@@ -6,6 +6,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from tests.network.beacon.schemas import MODEL, RESPONSES, assert_valid
+from tests.network.beacon.test_beacon_cohorts import save_cohort
 from tests.network.conftest import ALS
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +22,7 @@ RECORD_SCHEMAS = {
     "biosamples": MODEL + "biosamples/defaultSchema.json",
     "individuals": MODEL + "individuals/defaultSchema.json",
     "datasets": MODEL + "datasets/defaultSchema.json",
+    "cohorts": MODEL + "cohorts/defaultSchema.json",
     "g_variants": "deref_schemas/genomicVariations/defaultSchema.json",
 }
 
@@ -32,9 +34,11 @@ def test_informational_endpoints_validate(bank, endpoint):
     assert_valid(response.json(), RESPONSES + INFORMATIONAL[endpoint])
 
 
-def test_cohorts_are_not_announced_while_no_cohort_module_is_registered(bank):
+def test_cohorts_are_announced_and_404_once_left_out_of_the_settings(bank, settings):
     entry_types = Client().get("/api/beacon/v2/entry_types").json()["response"]["entryTypes"]
-    assert set(entry_types) == {"individual", "biosample", "genomicVariant", "dataset"}
+    assert set(entry_types) == {"individual", "biosample", "genomicVariant", "dataset", "cohort"}
+    settings.BEACON_ENTRY_TYPES = [m for m in settings.BEACON_ENTRY_TYPES if not m.endswith(".cohorts")]
+    assert "cohort" not in Client().get("/api/beacon/v2/entry_types").json()["response"]["entryTypes"]
     response = Client().get("/api/beacon/v2/cohorts")
     assert response.status_code == 404
     assert_valid(response.json(), RESPONSES + "beaconErrorResponse.json")
@@ -53,6 +57,8 @@ def test_anonymous_count_answers_validate(bank, endpoint):
 
 @pytest.mark.parametrize("endpoint", sorted(RECORD_SCHEMAS))
 def test_signed_in_record_answers_validate_with_their_records(bank, researcher, endpoint):
+    if endpoint == "cohorts":
+        save_cohort(researcher, bank)
     token = Token.objects.get_or_create(user=researcher)[0].key
     body = {"meta": {"apiVersion": "v2.0.0"}, "query": {"requestedGranularity": "record", "pagination": {"limit": 50}}}
     response = Client().post(
@@ -61,7 +67,7 @@ def test_signed_in_record_answers_validate_with_their_records(bank, researcher, 
     assert response.status_code == 200, response.content
     document = response.json()
     assert document["meta"]["returnedGranularity"] == "record"
-    if endpoint == "datasets":
+    if endpoint in ("datasets", "cohorts"):
         assert_valid(document, RESPONSES + "beaconCollectionsResponse.json")
         records = document["response"]["collections"]
     else:
