@@ -1,10 +1,14 @@
-"""Lots a depositor declared in a submission (protocol version 2), recorded in stock.
+"""Lots a depositor declared in a submission (protocol version 2), and from version 3
+the vials of each lot it sends, recorded in stock.
 
 The submission writer (lines/) keeps each line's declared lots on the line
 (CellLine.declared_lots) and each QC record's lot code in its details; lines may not
 import stock, so a curator takes them in here (the stock page lists the lines
 waiting): each declared lot becomes a Lot awaiting release, with the QC records the
-document made on it, and its panel verdict. Releasing stays the curator's step."""
+document made on it, its panel verdict, and the vials it lists (in stock, not yet in
+a box: the curator stores them on arrival with a move). A vial id the bank already
+holds refuses the whole line, naming every such id. Releasing stays the curator's
+step."""
 
 import datetime
 
@@ -14,7 +18,8 @@ from django.db.models import QuerySet
 
 from lines.models import CellLine
 from stock import actions
-from stock.models import Lot
+from stock.availability import refresh_line_stock
+from stock.models import Lot, StockEvent, Vial, VialStatus
 
 FIELDS = {
     "type": "lot_type",
@@ -44,12 +49,52 @@ def record_declared_lots(line: CellLine, *, by: User) -> list[Lot]:
     """Record the lots `line`'s deposit declared, with their QC records; the new lots."""
     actions.check_curator(by)
     made = []
+    declared_lots = waiting(line)
+    _check_vial_ids(line, declared_lots)
     with transaction.atomic():
-        for declared in waiting(line):
+        for declared in declared_lots:
             fields = {model: declared[key] for key, model in FIELDS.items() if declared.get(key) not in (None, "")}
             if declared.get("frozen_on"):
                 fields["frozen_on"] = datetime.date.fromisoformat(declared["frozen_on"])
             lot = actions.declare_lot(line, declared["code"], by=by, **fields)
             actions.link_qc_records(lot, line.qc_records.filter(details__lot=declared["code"]), by=by)
+            _record_vials(lot, declared.get("vials") or [], by=by)
             made.append(lot)
+        refresh_line_stock({line.pk})
     return made
+
+
+def _vial_ids(declared_lots: list[dict]) -> list[str]:
+    return [
+        vial["id"]
+        for declared in declared_lots
+        for vial in declared.get("vials") or []
+        if isinstance(vial, dict) and isinstance(vial.get("id"), str)
+    ]
+
+
+def _check_vial_ids(line: CellLine, declared_lots: list[dict]) -> None:
+    taken = sorted(Vial.objects.filter(identifier__in=_vial_ids(declared_lots)).values_list("identifier", flat=True))
+    if taken:
+        raise actions.StockError(
+            f"{line.name}: the bank already holds vial(s) {', '.join(taken)}; nothing was recorded.",
+            {"vials": taken},
+        )
+
+
+def _record_vials(lot: Lot, vials: list, *, by: User) -> None:
+    """The lot's declared vials, in stock without a position; their history starts at
+    the declaring event, as a received vial's starts at its receiving event."""
+    if not vials:
+        return
+    event = StockEvent.objects.create(
+        action="vials_declared", actor=by, lot=lot, line_id=lot.line_id, details={"lot": lot.code, "vials": len(vials)}
+    )
+    Vial.objects.bulk_create(
+        (
+            Vial(identifier=v["id"], name=v.get("name") or "", lot=lot, status=VialStatus.IN_STOCK, received=event)
+            for v in vials
+            if isinstance(v, dict)
+        ),
+        batch_size=2000,
+    )

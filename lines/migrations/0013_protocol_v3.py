@@ -17,7 +17,8 @@ def forwards(apps, schema_editor):
             "published_on": datetime.date(2026, 12, 2),
             "notes": "Adds a donor's `course`: visits (months from onset or a date; the 12 ALSFRS-R items; FVC, "
             "weight, medication), milestones, diagnostic certainty, cognitive status and HPO features; rules "
-            "COURSE-1 to COURSE-4. Stages and rates are derived, never typed. Versions 1 and 2 are still accepted.",
+            "COURSE-1 to COURSE-4; a lot may list its vials (rule LOT-2). Stages and rates are derived, never typed. "
+            "Versions 1 and 2 are still accepted.",
         },
     )
 

@@ -73,6 +73,7 @@ def validate_document(
     course.check_courses(ctx)
     names.check_donor_numbers(ctx)
     identity = IdentityChecks(ctx)
+    seen_vials: dict = {}
     for position, (index, line) in enumerate(ctx.line_items, start=1):
         view = ctx.line_view(index, line)
         consent.check_catalog_donor_consent(ctx, view)
@@ -80,7 +81,7 @@ def validate_document(
         names.check_name(ctx, view)
         variants.check_line_edit(ctx, view)
         qc.check_qc(ctx, view)
-        lots.check_lots(ctx, view)
+        lots.check_lots(ctx, view, seen_vials)
         identity.check_line(view)
         if position % PROGRESS_EVERY_LINES == 0:
             progress(position, total)

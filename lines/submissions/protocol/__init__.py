@@ -214,6 +214,12 @@ RULES = [
         'Two lots "P001" on one line; a mycoplasma record with "lot": "P009" on a line declaring only P001.',
     ),
     (
+        "LOT-2",
+        ERROR,
+        "Version 3: a vial id is listed twice in the document, or a lot lists more vials than its vials_made.",
+        'Vial "UKB-V0001" on lots of two lines; "vials_made": 2 with three vials listed.',
+    ),
+    (
         "COURSE-1",
         ERROR,
         "Version 3: an ALSFRS-R item of a visit is outside 0–4, unknown or missing, or 5a and 5b are both answered.",

@@ -71,6 +71,7 @@ def test_every_rule_of_the_protocol_has_an_id_severity_and_example():
         "QC-4",
         "QC-5",
         "LOT-1",
+        "LOT-2",
         "COURSE-1",
         "COURSE-2",
         "COURSE-3",
@@ -109,9 +110,10 @@ def test_every_rule_has_a_breaking_and_a_passing_case():
         "STR-2",
         "STR-3",
         "LOT-1",  # version 2 only: tests/stock/test_deposited_lots.py
+        "LOT-2",  # version 3 only: tests/stock/test_deposited_vials.py
         *COURSE_RULES,  # version 3 only: tests/lines/submissions/test_protocol_v3_course.py
     }
-    passed = {case[0] for case in PASSES.values()} | {"STR-3", "LOT-1", *COURSE_RULES}
+    passed = {case[0] for case in PASSES.values()} | {"STR-3", "LOT-1", "LOT-2", *COURSE_RULES}
     assert set(RULE_IDS) <= broken
     assert set(RULE_IDS) <= passed
 
