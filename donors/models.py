@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from core.catalog_version import CatalogModel, CatalogQuerySet
+
 MONDO_RE = r"^MONDO:\d{7}$"
 DONOR_NUMBER_RE = r"^[A-Za-z0-9]{3}$"
 
@@ -53,7 +55,7 @@ class AffectionStatus(models.TextChoices):
     CARRIER = "carrier", "Unaffected carrier"
 
 
-class Donor(models.Model):
+class Donor(CatalogModel, models.Model):
     code = models.CharField(
         max_length=20,
         unique=True,
@@ -113,6 +115,7 @@ class Donor(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+    objects = CatalogQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -170,7 +173,7 @@ class GeneticDataSharing(models.TextChoices):
     NONE = "none", "None: genetic data is not shared"
 
 
-class Consent(models.Model):
+class Consent(CatalogModel, models.Model):
     """What the donor agreed to, as DUO codes (CURIEs in the DuoTerm table)."""
 
     donor = models.OneToOneField(Donor, on_delete=models.CASCADE, related_name="consent")
@@ -188,6 +191,7 @@ class Consent(models.Model):
     document_reference = models.CharField(max_length=200, blank=True, help_text="Consent form version or id.")
 
     history = HistoricalRecords(m2m_fields=[codes])
+    objects = CatalogQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -232,7 +236,7 @@ class VariantOrigin(models.TextChoices):
     ENGINEERED = "engineered", "Engineered (gene edit)"
 
 
-class Variant(models.Model):
+class Variant(CatalogModel, models.Model):
     """A genetic variant carried by a donor (germline) or made in a line (engineered)."""
 
     donor = models.ForeignKey(Donor, null=True, blank=True, on_delete=models.CASCADE, related_name="variants")
@@ -250,6 +254,7 @@ class Variant(models.Model):
     repeat_size = models.PositiveIntegerField(null=True, blank=True, help_text="For repeat expansions.")
 
     history = HistoricalRecords()
+    objects = CatalogQuerySet.as_manager()
 
     class Meta:
         ordering = ["gene", "id"]
