@@ -134,13 +134,7 @@ class CatalogQuerySet(models.QuerySet):
 
     bulk_create.alters_data = True
 
-    def bulk_update(self, objs, fields, *args, **kwargs):
-        rows = super().bulk_update(objs, fields, *args, **kwargs)
-        if rows:
-            bump(self.db)
-        return rows
-
-    bulk_update.alters_data = True
+    # bulk_update needs no override: it writes through update() above.
 
     def delete(self):
         deleted = super().delete()
