@@ -81,11 +81,16 @@ def _time(client, path, samples):
 
 
 def main():
-    from django.conf import settings
+    import django
 
-    # The web process's own start-up (prism.wsgi): settings, then the URLconf and every
-    # view loaded before the first request, so "first" is the page's, not the process's.
-    import prism.wsgi  # noqa: F401
+    django.setup()
+    from django.conf import settings
+    from django.urls import get_resolver
+
+    # As a web process starts (prism/wsgi.py, prism.startup.load_views: bench may not
+    # import prism): the URLconf and every view load before the first request, so
+    # "first" is the page's, not the process's.
+    get_resolver().url_patterns  # noqa: B018
 
     # Pages link their CSS through the static storage; the bench has no collectstatic manifest.
     settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
