@@ -9,10 +9,14 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from core.catalog_version import CatalogModel, CatalogQuerySet, CatalogVersion
+
+__all__ = ["CatalogVersion"]  # registered with the core app from here
+
 INSTITUTION_CODE_RE = r"^[A-Z]{2,6}$"
 
 
-class Institution(models.Model):
+class Institution(CatalogModel, models.Model):
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=100, help_text="Country name, in English.")
     code = models.CharField(
@@ -24,6 +28,8 @@ class Institution(models.Model):
     )
     city = models.CharField(max_length=100, blank=True)
     website = models.URLField(blank=True)
+
+    objects = CatalogQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]

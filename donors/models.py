@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from core.catalog_version import CatalogModel, CatalogQuerySet
+
 MONDO_RE = r"^MONDO:\d{7}$"
 DONOR_NUMBER_RE = r"^[A-Za-z0-9]{3}$"
 
@@ -91,7 +93,7 @@ class KingsStage(models.TextChoices):
     STAGE_5 = "5", "5 (death)"
 
 
-class Donor(models.Model):
+class Donor(CatalogModel, models.Model):
     code = models.CharField(
         max_length=20,
         unique=True,
@@ -164,6 +166,7 @@ class Donor(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+    objects = CatalogQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -229,7 +232,7 @@ class GeneticDataSharing(models.TextChoices):
     NONE = "none", "None: genetic data is not shared"
 
 
-class Consent(models.Model):
+class Consent(CatalogModel, models.Model):
     """What the donor agreed to, as DUO codes (CURIEs in the DuoTerm table)."""
 
     donor = models.OneToOneField(Donor, on_delete=models.CASCADE, related_name="consent")
@@ -247,6 +250,7 @@ class Consent(models.Model):
     document_reference = models.CharField(max_length=200, blank=True, help_text="Consent form version or id.")
 
     history = HistoricalRecords(m2m_fields=[codes])
+    objects = CatalogQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -291,7 +295,7 @@ class VariantOrigin(models.TextChoices):
     ENGINEERED = "engineered", "Engineered (gene edit)"
 
 
-class Variant(models.Model):
+class Variant(CatalogModel, models.Model):
     """A genetic variant carried by a donor (germline) or made in a line (engineered)."""
 
     donor = models.ForeignKey(Donor, null=True, blank=True, on_delete=models.CASCADE, related_name="variants")
@@ -309,6 +313,7 @@ class Variant(models.Model):
     repeat_size = models.PositiveIntegerField(null=True, blank=True, help_text="For repeat expansions.")
 
     history = HistoricalRecords()
+    objects = CatalogQuerySet.as_manager()
 
     class Meta:
         ordering = ["gene", "id"]
@@ -330,12 +335,13 @@ class Variant(models.Model):
         return f"{self.gene} {self.protein or self.hgvs}".strip()
 
 
-class Visit(models.Model):
+class Visit(CatalogModel, models.Model):
     """One clinical visit: the 12 ALSFRS-R items as answered, and what they give
     (donors.course; derived at writing, never typed). `months_from_onset` is what
     leaves the bank; `visit_date` (when the depositor gave a date) never does."""
 
     donor = models.ForeignKey(Donor, on_delete=models.CASCADE, related_name="visits")
+    objects = CatalogQuerySet.as_manager()
     months_from_onset = models.DecimalField(max_digits=5, decimal_places=1)
     visit_date = models.DateField(null=True, blank=True, help_text="Bank-internal; never shown or exported.")
     items = models.JSONField(default=dict, help_text='ALSFRS-R items {"1": 4, ... "5a": 3, ... "12": 4}.')
@@ -370,10 +376,11 @@ class ClinicalEventKind(models.TextChoices):
     DEATH = "death", "Death"
 
 
-class ClinicalEvent(models.Model):
+class ClinicalEvent(CatalogModel, models.Model):
     """A milestone of the disease, as months from onset (the date stays in the bank)."""
 
     donor = models.ForeignKey(Donor, on_delete=models.CASCADE, related_name="clinical_events")
+    objects = CatalogQuerySet.as_manager()
     kind = models.CharField(max_length=12, choices=ClinicalEventKind.choices)
     months_from_onset = models.DecimalField(max_digits=5, decimal_places=1)
     event_date = models.DateField(null=True, blank=True, help_text="Bank-internal; never shown or exported.")

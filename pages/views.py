@@ -1,13 +1,11 @@
 """Pages that are not one app's: home (what the bank holds), the API token page and
 the curator dashboard."""
 
-import hashlib
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Min, Q
@@ -18,12 +16,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
+from core.catalog_version import cached
 from core.roles import is_curator
 from distribution.models import DistributionRequest, RequestStatus
 from lines.holdings.facets import facet_counts
 from lines.holdings.filters import CellLineFilter
 from lines.holdings.representation import QC_LABELS
-from lines.holdings.views import COUNTS_CACHE_SECONDS, catalog_version, visibility_key
+from lines.holdings.views import visibility_key
 from lines.models import (
     CellLine,
     CurationStatus,
@@ -87,14 +86,9 @@ def _home_figures(lines, request):
 
 def home(request):
     lines = CellLine.objects.visible_to(request.user)
-    # Figures and charts: two queries (one aggregate, every facet at once), kept for a
-    # minute per visibility and version of the lines table, like the catalog's counts.
-    key = "home-figures:" + hashlib.sha256(repr((visibility_key(request.user), catalog_version())).encode()).hexdigest()
-    figures = cache.get(key)
-    if figures is None:
-        figures = _home_figures(lines, request)
-        cache.set(key, figures, COUNTS_CACHE_SECONDS)
-    stats, onset, facets = figures
+    # Figures and charts: two queries (one aggregate, every facet at once), in the
+    # shared cache per visibility and catalog version, like the catalog's counts.
+    stats, onset, facets = cached("home-figures", visibility_key(request.user), lambda: _home_figures(lines, request))
     onset_values = [{"label": label, "count": onset[str(low)], "value": None} for low, _, label in ONSET_BANDS]
     recent = (
         lines.filter(released_at__isnull=False)
@@ -183,6 +177,44 @@ def api_token(request):
     )
 
 
+def _line_and_qc_figures():
+    released = CellLine.objects.filter(status=CurationStatus.RELEASED)
+    line_figures = released.aggregate(
+        total=Count("pk"),
+        passed=Count("pk", filter=Q(qc_status=QCStatus.PASSED)),
+        failed=Count("pk", filter=Q(qc_status=QCStatus.FAILED)),
+        incomplete=Count("pk", filter=Q(qc_status=QCStatus.INCOMPLETE)),
+        needs_vector=Count("pk", filter=needs_vector_clearance_q()),
+    )
+    per_test = {
+        row["test"]: row
+        for row in QCRecord.objects.filter(
+            line__status=CurationStatus.RELEASED, test__in=[*CORE_TESTS, "vector_clearance"]
+        )
+        .values("test")
+        .annotate(
+            tested=Count("line", distinct=True),
+            failing=Count("line", distinct=True, filter=Q(result=QCResult.FAIL)),
+            inconclusive=Count("line", distinct=True, filter=Q(result=QCResult.INCONCLUSIVE)),
+        )
+    }
+    qc_rows = []
+    for test in [*CORE_TESTS, "vector_clearance"]:
+        required = line_figures["needs_vector"] if test == "vector_clearance" else line_figures["total"]
+        row = per_test.get(test, {"tested": 0, "failing": 0, "inconclusive": 0})
+        qc_rows.append(
+            {
+                "test": test,
+                "label": QC_LABELS.get(test, test),
+                "required": required,
+                "missing": max(required - row["tested"], 0),
+                "failing": row["failing"],
+                "inconclusive": row["inconclusive"],
+            }
+        )
+    return line_figures, qc_rows
+
+
 @login_required
 def curator_dashboard(request):
     if not is_curator(request.user):
@@ -249,40 +281,10 @@ def curator_dashboard(request):
         )
     ]
 
-    released = CellLine.objects.filter(status=CurationStatus.RELEASED)
-    line_figures = released.aggregate(
-        total=Count("pk"),
-        passed=Count("pk", filter=Q(qc_status=QCStatus.PASSED)),
-        failed=Count("pk", filter=Q(qc_status=QCStatus.FAILED)),
-        incomplete=Count("pk", filter=Q(qc_status=QCStatus.INCOMPLETE)),
-        needs_vector=Count("pk", filter=needs_vector_clearance_q()),
-    )
-    per_test = {
-        row["test"]: row
-        for row in QCRecord.objects.filter(
-            line__status=CurationStatus.RELEASED, test__in=[*CORE_TESTS, "vector_clearance"]
-        )
-        .values("test")
-        .annotate(
-            tested=Count("line", distinct=True),
-            failing=Count("line", distinct=True, filter=Q(result=QCResult.FAIL)),
-            inconclusive=Count("line", distinct=True, filter=Q(result=QCResult.INCONCLUSIVE)),
-        )
-    }
-    qc_rows = []
-    for test in [*CORE_TESTS, "vector_clearance"]:
-        required = line_figures["needs_vector"] if test == "vector_clearance" else line_figures["total"]
-        row = per_test.get(test, {"tested": 0, "failing": 0, "inconclusive": 0})
-        qc_rows.append(
-            {
-                "test": test,
-                "label": QC_LABELS.get(test, test),
-                "required": required,
-                "missing": max(required - row["tested"], 0),
-                "failing": row["failing"],
-                "inconclusive": row["inconclusive"],
-            }
-        )
+    # The line and QC figures read every released line and its QC records: in the shared
+    # cache under the catalog version (a QC record, a release or a withdrawal bumps it).
+    # Submissions and requests are small tables, read live.
+    line_figures, qc_rows = cached("curator-dashboard", "curator", _line_and_qc_figures)
     total = line_figures["total"] or 0
     share = round(100 * line_figures["passed"] / total, 1) if total else None
     recent_withdrawn = CellLine.objects.filter(

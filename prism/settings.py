@@ -192,6 +192,10 @@ if AXES_IPWARE_PROXY_COUNT:
 TOKEN_FAILURE_LIMIT = env.int("TOKEN_FAILURE_LIMIT", default=20)
 TOKEN_FAILURE_WINDOW = env.int("TOKEN_FAILURE_WINDOW", default=300)
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Catalog figures (facet counts, home figures, the curator dashboard) are cached under
+# the catalog version (core/catalog_version.py), which every write bumps: the timeout
+# only bounds memory, never staleness.
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=24 * 3600)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.catalog_version import CatalogModel, CatalogQuerySet
 from core.roles import is_curator
 from lines.models import CellLine
 
@@ -83,13 +84,13 @@ class LotStatus(models.TextChoices):
     RECALLED = "recalled", "Recalled"
 
 
-class LotQuerySet(models.QuerySet):
+class LotQuerySet(CatalogQuerySet):
     def visible_to(self, user):
         """The lots of the lines the user may see (CellLine.objects.visible_to)."""
         return self.filter(line__in=CellLine.objects.visible_to(user))
 
 
-class Lot(models.Model):
+class Lot(CatalogModel, models.Model):
     line = models.ForeignKey(CellLine, on_delete=models.PROTECT, related_name="lots")
     code = models.CharField(max_length=40, help_text="The lot's name within its line, e.g. P001.")
     accession = models.CharField("BioSamples accession", max_length=30, null=True, blank=True, unique=True)
@@ -146,13 +147,13 @@ def mint_vial_identifier():
     return f"PRV-{uuid.uuid4().hex[:12].upper()}"
 
 
-class VialQuerySet(models.QuerySet):
+class VialQuerySet(CatalogQuerySet):
     def visible_to(self, user):
         """Vials (and so storage positions) are the curators'; others see counts only."""
         return self if is_curator(user) else self.none()
 
 
-class Vial(models.Model):
+class Vial(CatalogModel, models.Model):
     identifier = models.CharField(max_length=40, unique=True, default=mint_vial_identifier)
     name = models.CharField(max_length=100, blank=True)
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="vials")

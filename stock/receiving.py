@@ -28,6 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from core.catalog_version import bump
 from lines.models import CellLine
 from stock.actions import StockError, check_curator
 from stock.availability import refresh_line_stock
@@ -302,6 +303,7 @@ def _copy(vials: list[NewVial], event: StockEvent, now: datetime.datetime) -> No
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(f"COPY {table} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+    bump()  # COPY bypasses the ORM: the catalog version is bumped here
 
 
 def _null(value: Any) -> Any:

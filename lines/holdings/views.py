@@ -11,12 +11,10 @@ With htmx the filter form swaps only the catalog region and pushes the URL; with
 JavaScript the same form submits as a plain GET and the server renders the page.
 """
 
-import hashlib
 from urllib.parse import urlencode
 
-from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Max, Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -24,6 +22,7 @@ from django.utils.cache import patch_vary_headers
 from django_htmx.http import push_url
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
+from core.catalog_version import cached
 from core.models import DiseaseTerm, DuoTerm
 from core.roles import depositing_institution, is_curator, may_request
 from donors.clinical import clinical_facts
@@ -37,7 +36,6 @@ from lines.models import CellLine
 from lines.selectors import tombstone, tombstone_facts
 
 PAGE_SIZES = (25, 50, 100, 200)
-COUNTS_CACHE_SECONDS = 60
 DEFAULT_PAGE_SIZE = 50
 COMPARE_MIN, COMPARE_MAX = 2, 4
 # Parameters of the page itself, not filters: kept out of the API export link.
@@ -208,12 +206,6 @@ def _counts(request, filterset, pairs):
     return counts.facets, totals
 
 
-def catalog_version():
-    """Changes when a line is added, removed or saved: part of every cached count's key."""
-    version = CellLine.objects.aggregate(changed=Max("updated_at"), lines=Count("pk"))
-    return version["changed"], version["lines"]
-
-
 def visibility_key(user):
     """Users who see the same lines and the same genetic data share cached counts."""
     if is_curator(user):
@@ -223,21 +215,15 @@ def visibility_key(user):
 
 
 def _cached_counts(request, pairs, filterset):
-    """The counts, kept for COUNTS_CACHE_SECONDS: paging and sorting the same search (the
-    common case) then costs no facet query. The key holds who is looking, the filters
-    and a version of the lines table (latest change, number of lines), so a released,
-    withdrawn or added line shows at once; a consent change shows within the minute.
+    """The counts, in the shared cache under who is looking, the filters and the catalog
+    version (core/catalog_version.py): paging and sorting the same search (the common
+    case) then costs no facet query, and any write (a line, a consent, a QC record, a
+    lot) changes the version, so its counts show at once on every web process.
     Searches with a research purpose depend on the user's profile: not cached."""
     filters = sorted((k, v) for k, v in pairs if k not in PAGE_PARAMS)
     if any(k.startswith("purpose") for k, _ in filters):
         return _counts(request, filterset, pairs)
-    raw = repr((visibility_key(request.user), filters, catalog_version()))
-    key = "catalog-counts:" + hashlib.sha256(raw.encode()).hexdigest()
-    cached = cache.get(key)
-    if cached is None:
-        cached = _counts(request, filterset, pairs)
-        cache.set(key, cached, COUNTS_CACHE_SECONDS)
-    return cached
+    return cached("catalog-counts", (visibility_key(request.user), filters), lambda: _counts(request, filterset, pairs))
 
 
 def catalog(request):

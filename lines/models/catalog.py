@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from core.catalog_version import CatalogModel, CatalogQuerySet
 from core.roles import depositing_institution, is_curator
 from lines.qc import summarise_qc_status
 
@@ -53,7 +54,7 @@ class QCStatus(models.TextChoices):
     FAILED = "failed", "A core test failed"
 
 
-class CellLineQuerySet(models.QuerySet):
+class CellLineQuerySet(CatalogQuerySet):
     def visible_to(self, user):
         """Released lines for everyone; a depositor also sees every line of their own
         institution; curators see all. Withdrawn lines are hidden from researchers."""
@@ -69,7 +70,7 @@ class CellLineQuerySet(models.QuerySet):
         return self.filter(status=CurationStatus.RELEASED)
 
 
-class CellLine(models.Model):
+class CellLine(CatalogModel, models.Model):
     name = models.CharField(
         max_length=40,
         unique=True,
@@ -221,7 +222,7 @@ class QCResult(models.TextChoices):
     INCONCLUSIVE = "inconclusive", "Inconclusive"
 
 
-class QCRecord(models.Model):
+class QCRecord(CatalogModel, models.Model):
     line = models.ForeignKey(CellLine, on_delete=models.CASCADE, related_name="qc_records")
     test = models.CharField(max_length=20, choices=QCTest.choices)
     method = models.CharField(max_length=40, blank=True)
@@ -237,6 +238,7 @@ class QCRecord(models.Model):
     document = models.FileField(upload_to="qc/%Y/", blank=True, help_text="Certificate of analysis.")
 
     history = HistoricalRecords()
+    objects = CatalogQuerySet.as_manager()
 
     class Meta:
         ordering = ["line", "test", "-tested_on"]

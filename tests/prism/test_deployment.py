@@ -97,3 +97,13 @@ def test_validation_runs_on_its_own_queue_and_workers(compose):
     # The default worker does not take the submission queue (it consumes Celery's default only).
     assert "--queues" not in " ".join(compose["worker"]["command"])
     assert compose["submission-worker"]["environment"]["SUBMISSION_QUEUE"] == queue
+
+
+def test_web_worker_and_beat_share_one_cache_on_a_redis_db_of_its_own(compose):
+    """The catalog figures are cached under the catalog version: every process must read
+    the same cache, and the broker's db is never it (a cache clear would drop tasks)."""
+    urls = {name: compose[name]["environment"]["CACHE_URL"] for name in APP_SERVICES}
+    assert len(set(urls.values())) == 1
+    cache_url = urls["web"]
+    assert cache_url.startswith("redis://redis:6379/")
+    assert cache_url != compose["web"]["environment"]["CELERY_BROKER_URL"]
