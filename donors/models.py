@@ -341,7 +341,6 @@ class Visit(CatalogModel, models.Model):
     leaves the bank; `visit_date` (when the depositor gave a date) never does."""
 
     donor = models.ForeignKey(Donor, on_delete=models.CASCADE, related_name="visits")
-    objects = CatalogQuerySet.as_manager()
     months_from_onset = models.DecimalField(max_digits=5, decimal_places=1)
     visit_date = models.DateField(null=True, blank=True, help_text="Bank-internal; never shown or exported.")
     items = models.JSONField(default=dict, help_text='ALSFRS-R items {"1": 4, ... "5a": 3, ... "12": 4}.')
@@ -356,6 +355,8 @@ class Visit(CatalogModel, models.Model):
     fvc_percent_predicted = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     medications = models.JSONField(default=list, blank=True, help_text="riluzole, edaravone, tofersen.")
+
+    objects = CatalogQuerySet.as_manager()
 
     class Meta:
         ordering = ["donor_id", "months_from_onset", "id"]
@@ -380,10 +381,11 @@ class ClinicalEvent(CatalogModel, models.Model):
     """A milestone of the disease, as months from onset (the date stays in the bank)."""
 
     donor = models.ForeignKey(Donor, on_delete=models.CASCADE, related_name="clinical_events")
-    objects = CatalogQuerySet.as_manager()
     kind = models.CharField(max_length=12, choices=ClinicalEventKind.choices)
     months_from_onset = models.DecimalField(max_digits=5, decimal_places=1)
     event_date = models.DateField(null=True, blank=True, help_text="Bank-internal; never shown or exported.")
+
+    objects = CatalogQuerySet.as_manager()
 
     class Meta:
         ordering = ["donor_id", "months_from_onset", "id"]
