@@ -10,7 +10,7 @@ def create_the_row(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('prism', '0005_idempotency_key'),
+        ('prism', '0006_phenotype_terms'),
     ]
 
     operations = [
