@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -25,7 +26,8 @@ from distribution.eligibility import evaluate_lines
 from distribution.forms import PurposeForm
 from distribution.models import RequestStatus, WorkflowError
 from lines.availability import term as availability_term
-from lines.models import CellLine, QCStatus
+from lines.holdings.filters import CellLineFilter
+from lines.models import CellLine, CurationStatus, QCStatus
 from stock.availability import requestable_lots
 
 BASKET_KEY = "distribution_basket"
@@ -213,3 +215,40 @@ def _submit(request, form, lines, vials, lots):
         request, f"Request {created.pk} submitted. The curators will review it; you will hear of every step by e-mail."
     )
     return redirect("distribution:request-detail", pk=created.pk)
+
+
+@login_required
+def basket_from_search(request):
+    """The hand-over of a (federated) search: the released lines matching catalog
+    filters, as this bank's catalog reads them, shown on GET and added to this bank's
+    basket on POST (CSRF-protected: a link alone never changes a basket). A request
+    is then made, and decided, here, in this bank's own workflow."""
+    if not may_request(request.user):
+        raise PermissionDenied("Your account may not request lines.")
+    data = request.POST if request.method == "POST" else request.GET
+    params = QueryDict(mutable=True)
+    for name in data:
+        if name not in ("csrfmiddlewaretoken", "page", "cursor"):
+            params.setlist(name, data.getlist(name))
+    released = CellLine.objects.visible_to(request.user).filter(status=CurationStatus.RELEASED)
+    filterset = CellLineFilter(params, queryset=released, request=request)
+    if not params or not filterset.is_valid():
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()) if params else ""
+        messages.error(request, "The search cannot be read here" + (f" ({problems})." if problems else ": no filters."))
+        return redirect("catalog")
+    basket = basket_names(request)
+    room = max(0, MAX_BASKET - len(basket))
+    matching = filterset.qs.exclude(name__in=basket).order_by("name")
+    total = matching.count()
+    names = list(matching.values_list("name", flat=True)[:room])
+    if request.method == "POST":
+        save_basket(request, basket + names)
+        messages.success(request, f"{len(names)} matching line(s) added to your basket.")
+        if total > len(names):
+            messages.error(request, f"{total - len(names)} more match: a basket holds at most {MAX_BASKET} lines.")
+        return redirect("distribution:basket")
+    return render(
+        request,
+        "distribution/basket_from_search.html",
+        {"names": names, "total": total, "params": params, "already": len(basket), "room": room},
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("basket/", basket.basket, name="basket"),
     path("basket/add/", basket.basket_add, name="basket-add"),
     path("basket/remove/", basket.basket_remove, name="basket-remove"),
+    path("basket/from-search/", basket.basket_from_search, name="basket-from-search"),
     path("requests/", views.my_requests, name="my-requests"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
     path("requests/<int:pk>/<slug:action>/", views.request_action, name="request-action"),

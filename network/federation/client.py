@@ -15,7 +15,7 @@ import httpx
 from django.conf import settings
 from django.core.cache import cache
 
-from network.models import Peer
+from network.models import Peer, PeerKind
 
 
 @dataclass
@@ -26,6 +26,9 @@ class BankAnswer:
     count: int | None = None
     count_range: dict | None = None
     catalog_url: str | None = None
+    # Where a researcher starts a request for the matching lines: the bank's own
+    # basket, filled from the same search (PRISM banks only; a plain Beacon has none).
+    basket_url: str | None = None
     milliseconds: int | None = None
     error: str | None = None
     local: bool = False
@@ -69,7 +72,10 @@ def _cache_key(peer: Peer, filters: list[dict]) -> str:
 
 async def _ask(client: httpx.AsyncClient, peer: Peer, filters: list[dict], params: dict) -> BankAnswer:
     bank = BankAnswer(bank=peer.name, base_url=peer.root)
-    fallback = f"{peer.root}/lines/" + (f"?{urlencode(params, doseq=True)}" if params else "")
+    query = f"?{urlencode(params, doseq=True)}" if params else ""
+    fallback = f"{peer.root}/lines/{query}"
+    if peer.kind == PeerKind.PRISM:
+        bank.basket_url = f"{peer.root}/distribution/basket/from-search/{query}"
     headers = {"Accept": "application/json"}
     if peer.token:
         headers["Authorization"] = f"Token {peer.token}"
@@ -96,6 +102,8 @@ async def _ask(client: httpx.AsyncClient, peer: Peer, filters: list[dict], param
                 read_answer(bank, document, fallback)
     if bank.milliseconds is None:
         bank.milliseconds = round((time.monotonic() - started) * 1000)
+    if bank.error or not bank.exists:
+        bank.basket_url = None
     return bank
 
 

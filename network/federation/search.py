@@ -28,7 +28,9 @@ def local_answer(user: Any, filters: list[dict], params: dict, base_url: str) ->
     count = biosamples.matches(user, BeaconQuery(filters=filters)).count()
     shown, _, hidden = summary(count, "count", user)
     bank.exists, bank.count, bank.count_range = shown["exists"], shown.get("numTotalResults"), hidden
-    bank.catalog_url = reverse("catalog") + (f"?{urlencode(params, doseq=True)}" if params else "")
+    query = f"?{urlencode(params, doseq=True)}" if params else ""
+    bank.catalog_url = reverse("catalog") + query
+    bank.basket_url = reverse("distribution:basket-from-search") + query
     bank.milliseconds = round((time.monotonic() - started) * 1000)
     return bank
 

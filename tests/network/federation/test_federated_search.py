@@ -46,6 +46,18 @@ def test_every_bank_answers_in_one_row_and_bad_peers_are_error_rows(bank, peers)
     page = httpx.get(got["Bank B"]["catalog_url"], timeout=10)
     assert page.status_code == 200 and "UKBi001-A" in page.text and "UKBi004-A" not in page.text
 
+    # "Request these at Bank B" hands the search to Bank B's own basket (sign in there first).
+    assert got["Bank A"]["basket_url"] == "/distribution/basket/from-search/?disease=MONDO%3A0004976&sex=female"
+    assert got["Bank B"]["basket_url"] == (
+        f"{peers['b'].url}/distribution/basket/from-search/?disease=MONDO%3A0004976&sex=female"
+    )
+    assert got["Hanging bank"]["basket_url"] is None
+    handed = httpx.get(got["Bank B"]["basket_url"], timeout=10)
+    assert (
+        handed.status_code == 302
+        and "/accounts/login/?next=/distribution/basket/from-search/" in handed.headers["location"]
+    )
+
     # Within the cache period the dead peer does not cost its timeout again.
     started = time.monotonic()
     again = rows(Client().get("/api/v1/network/search/", {"disease": "MONDO:0004976", "sex": "female"}))
