@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from google.protobuf import json_format
-from phenopackets import FEMALE, MALE, AcmgPathogenicityClassification, Phenopacket, TimeElement
+from phenopackets import FEMALE, MALE, AcmgPathogenicityClassification, Phenopacket, Sex, TimeElement
 
 from donors import course
 from donors.phenopackets import (
@@ -37,6 +37,7 @@ from donors.phenopackets import (
 )
 
 PROTOCOL_3 = "prism-line-submission/3"
+PARSE_PATH = re.compile(r'at "?Phenopacket\.?([\w.\[\]]*)')
 DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 SEX = {FEMALE: "female", MALE: "male"}
 ZYGOSITY = {curie: name for name, (curie, _) in ALLELIC_STATE.items()}
@@ -64,7 +65,10 @@ def parse(data: Mapping[str, Any] | str) -> Phenopacket:
         else:
             raise PhenopacketError([("$", "a phenopacket is a JSON object")])
     except json_format.ParseError as exc:
-        raise PhenopacketError([("$", f"not a Phenopacket v2: {exc}")]) from exc
+        # protobuf names the place as "at Phenopacket.subject.sex": keep it as the path.
+        where = PARSE_PATH.search(str(exc))
+        path = (where.group(1).strip(".") if where else "") or "$"
+        raise PhenopacketError([(path, f"not a Phenopacket v2: {exc}")]) from exc
     return packet
 
 
@@ -116,7 +120,6 @@ def _disease(reader: _Reader, entry: dict, als: dict) -> None:
             continue
         if not disease.term.id.startswith("MONDO:"):
             reader.problem(f"diseases[{i}].term.id", f"{disease.term.id!r} is not a MONDO id")
-            continue
         entry["disease"] = disease.term.id
         if disease.HasField("onset"):
             onset = reader.age(disease.onset, f"diseases[{i}].onset")
@@ -240,6 +243,8 @@ def donor_entry(data: Mapping[str, Any] | str) -> dict[str, Any]:
     subject = packet.subject
     if not subject.id:
         reader.problem("subject.id", "the subject needs an id (the donor's local id)")
+    if subject.sex not in Sex.values():
+        reader.problem("subject.sex", f"{subject.sex} is not a Sex (FEMALE, MALE, OTHER_SEX, UNKNOWN_SEX)")
     entry: dict[str, Any] = {"local_id": subject.id, "sex": SEX.get(subject.sex, "unknown")}
     als: dict[str, Any] = {}
     block: dict[str, Any] = {}
