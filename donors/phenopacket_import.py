@@ -207,9 +207,9 @@ def _medical_actions(reader: _Reader, visits: dict[float, dict], events: list[di
                 if start <= months <= upper:
                     visit["medications"].append(name)
         elif kind == "procedure" and action.procedure.code.id in PROCEDURE_KIND:
-            months = reader.from_onset(action.procedure.performed, f"{path}.procedure.performed")
-            if months is not None:
-                events.append({"kind": PROCEDURE_KIND[action.procedure.code.id], "months_from_onset": months})
+            performed = reader.from_onset(action.procedure.performed, f"{path}.procedure.performed")
+            if performed is not None:
+                events.append({"kind": PROCEDURE_KIND[action.procedure.code.id], "months_from_onset": performed})
 
 
 def _variants(packet: Phenopacket) -> list[dict]:

@@ -200,11 +200,11 @@ def _interpretations(donor: Donor) -> list[Interpretation]:
             descriptor.allelic_state.CopyFrom(OntologyClass(id=curie, label=label))
         interpretation = VariantInterpretation(variation_descriptor=descriptor)
         if variant.classification in ACMG:
-            interpretation.acmg_pathogenicity_classification = ACMG[variant.classification]  # type: ignore[assignment]
+            interpretation.acmg_pathogenicity_classification = ACMG[variant.classification]
         genomic.append(
             GenomicInterpretation(
                 subject_or_biosample_id=donor.code,
-                interpretation_status="CAUSATIVE" if variant.classification == "pathogenic" else "CANDIDATE",  # type: ignore[arg-type]
+                interpretation_status="CAUSATIVE" if variant.classification == "pathogenic" else "CANDIDATE",
                 variant_interpretation=interpretation,
             )
         )
@@ -212,7 +212,7 @@ def _interpretations(donor: Donor) -> list[Interpretation]:
         return []
     disease = OntologyClass(id=donor.disease or "NCIT:C17998", label=donor.disease_label or "Unknown")
     diagnosis = Diagnosis(disease=disease, genomic_interpretations=genomic)
-    return [Interpretation(id=f"{donor.code}-variants", progress_status="UNKNOWN_PROGRESS", diagnosis=diagnosis)]  # type: ignore[arg-type]
+    return [Interpretation(id=f"{donor.code}-variants", progress_status="UNKNOWN_PROGRESS", diagnosis=diagnosis)]
 
 
 def donor_phenopacket(donor: Donor, user: Any, *, created: datetime.datetime | None = None) -> Phenopacket:

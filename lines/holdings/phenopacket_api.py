@@ -37,8 +37,12 @@ class DonorPhenopacket(APIView):
     def get(self, request, code):
         check_lookup("code", code, DONOR_CODE_MAX)
         reject_unknown_params(request, ())
-        donors = donors_visible_to(request.user).select_related("consent").prefetch_related(
-            "visits", "clinical_events", Prefetch("variants", queryset=Variant.objects.order_by("gene", "pk"))
+        donors = (
+            donors_visible_to(request.user)
+            .select_related("consent")
+            .prefetch_related(
+                "visits", "clinical_events", Prefetch("variants", queryset=Variant.objects.order_by("gene", "pk"))
+            )
         )
         donor = generics.get_object_or_404(donors, code=code)
         try:

@@ -515,7 +515,6 @@ def line_detail(request, name):
             "ancestry_labels": dict(Ancestry.choices),
             "str_markers": sorted((data["str_profile"] or {}).items()),
             "api_url": reverse("api-line-detail", args=[line.name]),
-            # Only where the consent shows the course: the endpoint answers 403 elsewhere.
             "phenopacket_url": reverse("api-donor-phenopacket", args=[line.donor.code])
             if line.donor_id and may_see_clinical_course(request.user, line.donor)
             else None,
