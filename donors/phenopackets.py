@@ -246,7 +246,7 @@ def donor_phenopacket(donor: Donor, user: Any, *, created: datetime.datetime | N
         packet.diseases.append(disease)
     labels = _hpo_labels(donor.phenotypic_features or [])
     for curie in donor.phenotypic_features or []:
-        packet.phenotypic_features.append(PhenotypicFeature(type=OntologyClass(id=curie, label=labels.get(curie, ""))))
+        packet.phenotypic_features.append(PhenotypicFeature(type=OntologyClass(id=curie, label=labels.get(curie, curie))))
     if donor.sampling_months_from_onset is not None:
         packet.biosamples.append(
             Biosample(
