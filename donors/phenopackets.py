@@ -7,6 +7,8 @@ certainty, cognitive status) only when `may_see_clinical_course`, variants only 
 `may_see_genetic_data`. Exact dates never leave the bank: every time is an Age, counted
 as the donor's age at onset (whole years, as the bank records it) plus the months from
 onset, so a reader recovers months from onset exactly and no calendar date appears.
+Without a recorded age at onset the times are the months from onset alone and the
+disease carries no onset (donors.phenopacket_import then refuses the times, saying so).
 
 Codes: diseases MONDO, features HPO, allelic state GENO, body weight LOINC 29463-7.
 ALSFRS-R (total and items), FVC % predicted, the onset site and the other coded choices
@@ -246,7 +248,9 @@ def donor_phenopacket(donor: Donor, user: Any, *, created: datetime.datetime | N
         packet.diseases.append(disease)
     labels = _hpo_labels(donor.phenotypic_features or [])
     for curie in donor.phenotypic_features or []:
-        packet.phenotypic_features.append(PhenotypicFeature(type=OntologyClass(id=curie, label=labels.get(curie, curie))))
+        packet.phenotypic_features.append(
+            PhenotypicFeature(type=OntologyClass(id=curie, label=labels.get(curie, curie)))
+        )
     if donor.sampling_months_from_onset is not None:
         packet.biosamples.append(
             Biosample(
