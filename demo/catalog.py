@@ -28,6 +28,7 @@ from django.test.utils import override_settings
 from simple_history.utils import bulk_create_with_history
 
 from core.models import Institution
+from demo.course import make_courses
 from demo.drawing import ANCHOR, CHANGE_REASON, SEED
 from demo.network import register_demo_peers
 from demo.people import DEMO_USERS, REQUESTER_USERNAMES, write_users
@@ -37,7 +38,7 @@ from demo.results import delete_demo_results, make_results
 from demo.stock import delete_demo_stock, seed_stock
 from distribution.models import DistributionRequest, RequestedLine, Shipment
 from donors.affection import refresh_affection_status
-from donors.models import Consent, Donor, Variant
+from donors.models import ClinicalEvent, Consent, Donor, Variant, Visit
 from lines.models import CellLine, QCRecord
 from lines.search_text import refresh_search_text
 from lines.str.store import DONOR, LINE, reindex_many, unindex
@@ -67,6 +68,7 @@ class DemoSummary:
     requests: int = 0
     stock: dict = field(default_factory=dict)
     datasets: int = 0
+    visits: int = 0
     replaced_lines: int = 0
     credentials: list = field(default_factory=list)
 
@@ -212,6 +214,8 @@ def seed_demo(seed=SEED, *, alongside_other_lines=False):
     # The inventory comes after the requests: they predate it, as in a bank that starts tracking vials.
     summary.stock = seed_stock(random.Random(seed + 3), users["curator"], builder.lines)
     summary.datasets = make_results(random.Random(seed + 3), users)
+    # Its own sequence: the clinical course came later than the plan it is drawn around.
+    summary.visits = make_courses(random.Random(seed + 5), builder.donors, ANCHOR)
 
     # What other writers keep current by explicit calls: affection status, search text, the STR index.
     refresh_affection_status([d.pk for d in builder.donors])
@@ -266,6 +270,14 @@ def demo_digest():
         "zygosity",
         "donor__code",
         "line__name",
+    ):
+        h.update(repr(row).encode())
+    for row in Visit.objects.order_by("donor__code", "months_from_onset").values_list(
+        "donor__code", "months_from_onset", "items", "kings_stage", "fvc_percent_predicted", "medications"
+    ):
+        h.update(repr(row).encode())
+    for row in ClinicalEvent.objects.order_by("donor__code", "kind").values_list(
+        "donor__code", "kind", "months_from_onset"
     ):
         h.update(repr(row).encode())
     for row in QCRecord.objects.order_by("line__name", "test", "tested_on", "result").values_list(

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("lines.holdings.api")),
+    path("", include("lines.holdings.phenopacket_api")),
     path("", include("lines.holdings.donor_api")),
     path("", include("lines.str.api")),
     path("", include("lines.submissions.api")),

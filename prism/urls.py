@@ -31,6 +31,8 @@ urlpatterns = [
     path("curator/", views.curator_dashboard, name="curator-dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("prism.api_urls")),
+    # Apart from cohorts/api.py (the builder's): the cohort as a zip of phenopackets.
+    path("api/v1/", include("cohorts.phenopacket_urls")),
     path("api/beacon/v2/", include("network.beacon.urls")),
     path("api/v1/", include(network_views.api_urls)),
     path("network/", include(network_views.page_urls)),

@@ -26,6 +26,7 @@ from core.catalog_version import cached
 from core.models import DiseaseTerm, DuoTerm
 from core.roles import depositing_institution, is_curator, may_request
 from donors.clinical import clinical_facts
+from donors.disclosure import may_see_clinical_course
 from donors.models import Ancestry, Sex, Variant
 from lines.availability import is_requestable
 from lines.availability import term as availability_term
@@ -500,6 +501,9 @@ def line_detail(request, name):
             "ancestry_labels": dict(Ancestry.choices),
             "str_markers": sorted((data["str_profile"] or {}).items()),
             "api_url": reverse("api-line-detail", args=[line.name]),
+            "phenopacket_url": reverse("api-donor-phenopacket", args=[line.donor.code])
+            if line.donor_id and may_see_clinical_course(request.user, line.donor)
+            else None,
             "str_search_url": f"{reverse('str-search')}?{urlencode({'line': line.name})}",
         },
     )

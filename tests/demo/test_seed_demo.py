@@ -1,6 +1,6 @@
 """What `manage.py seed_demo` promises: a realistic, deterministic ALS consortium catalog.
 
-The demo is written once for the module inside an outer transaction that is rolled
+The demo is written once for the package (tests/demo/conftest.py) inside an outer transaction that is rolled
 back at the end, so the other test modules never see it; each test runs in a
 savepoint inside it.
 """
@@ -13,7 +13,6 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
-from django.db import transaction
 from django.db.models import CharField
 from django.db.models.functions import Length
 
@@ -28,7 +27,6 @@ from lines.models import CellLine, QCRecord
 from lines.naming import is_valid_name, subclone_parent
 from lines.qc import CORE_TESTS, required_tests, summarise_qc_status
 from lines.search_text import search_q
-from lines.str.index import forget_index
 from lines.str.matching import KNOWN_MARKERS
 from lines.str.search import search_profiles
 from stock.models import Location, Lot, Vial
@@ -62,17 +60,6 @@ THREE_TO_ONE = {
     "Val": "V",
     "Ter": "X",
 }
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        out = StringIO()
-        call_command("seed_demo", stdout=out)
-        yield {"output": out.getvalue(), "digest": demo.demo_digest()}
-        transaction.set_rollback(True)
-    # The STR search keeps an in-memory index per process; drop the rolled-back demo from it.
-    forget_index()
 
 
 def test_it_builds_enough_institutions_donors_and_lines(seeded):

@@ -49,7 +49,8 @@ class Command(BaseCommand):
                 f"Demo catalog: {summary.institutions} institutions, {summary.donors} donors, "
                 f"{summary.lines} lines, {summary.qc_records} QC records, {summary.variants} variants, "
                 f"{summary.requests} distribution requests, {summary.stock.get('lots', 0)} lots with "
-                f"{summary.stock.get('vials', 0)} vials, {summary.datasets} results datasets in {elapsed:.1f} s{replaced}."
+                f"{summary.stock.get('vials', 0)} vials, {summary.datasets} results datasets, "
+                f"{summary.visits} clinical visits in {elapsed:.1f} s{replaced}."
             )
         )
         self.stdout.write("Demo users (username / password, role):")
