@@ -36,11 +36,12 @@ def save_cohort(
     description: str = "",
     shared: bool = False,
     public_id: str | None = None,
-) -> Cohort:
+) -> tuple[Cohort, bool]:
     """Build `definition` afresh and save it: a new cohort, or, with `public_id`, the
-    next version of the owner's cohort. Saving an unchanged definition (and name,
-    description, sharing) again returns the latest version as it is. Raises
-    DefinitionError, CohortImpossible or CohortNotFound."""
+        next version of the owner's cohort. Saving an unchanged definition (and name,
+        description, sharing) again returns the latest version as it is; the flag says
+    whether a version was added. Raises
+        DefinitionError, CohortImpossible or CohortNotFound."""
     proposal = build(parse_definition(definition), owner)
     with transaction.atomic():
         version = 1
@@ -59,7 +60,7 @@ def save_cohort(
                 shared,
             )
             if unchanged:
-                return latest
+                return latest, False
             version = latest.version + 1
         else:
             public_id = new_public_id()
@@ -87,7 +88,7 @@ def save_cohort(
             )
             for position, member in enumerate(members, start=1)
         )
-    return cohort
+    return cohort, True
 
 
 def _arm_summary(arm: dict) -> dict:
