@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -35,7 +35,7 @@ from rest_framework.exceptions import ValidationError
 from cohorts.balance import balance_table
 from cohorts.definition import Arm, Definition, DefinitionError
 from core.models import DiseaseTerm
-from distribution.eligibility import evaluate_lines
+from distribution.eligibility import LineFacts, evaluate, facts_for_lines
 from donors import duo
 from lines.availability import OUT_OF_STOCK, STOCK_TERMS
 from lines.holdings.filters import CellLineFilter, lines_for_purpose
@@ -146,13 +146,30 @@ def check_purpose(definition: Definition) -> None:
 
 def judge(lines: list[Line], queryset: QuerySet, definition: Definition) -> None:
     """Record on each line the constraints it fails (consent, QC, stock)."""
-    approved = set(lines_for_purpose(queryset, definition.purpose).values_list("pk", flat=True))
-    refused = [line for line in lines if line.pk not in approved]
-    for line, result in zip(refused, evaluate_lines(refused, definition.purpose), strict=True):
-        text = " ".join(r.text for r in result.reasons) or "The donor's consent does not approve this purpose."
-        if result.decision == duo.ABSTAIN:
-            text = f"A curator would have to decide: {text}"
-        line.reasons.append((CONSENT, text))
+    purpose = definition.purpose
+    approved = lines_for_purpose(queryset, purpose)
+    approved_ids = set(approved.values_list("pk", flat=True))
+    if len(approved_ids) < len(lines):
+        ancestors = duo.disease_ancestors_for(purpose.disease) if duo.DS in purpose.codes else frozenset()
+        # Many refused lines share their facts (status, availability, consent): each
+        # distinct set is judged once by the one rule, distribution.eligibility.evaluate.
+        answers: dict[LineFacts, tuple[str, str]] = {}
+        refused = {}
+        for facts in facts_for_lines(queryset.exclude(pk__in=approved.values("pk"))):
+            key = replace(facts, name="")
+            if key not in answers:
+                result = evaluate(key, purpose, ancestors)
+                text = " ".join(r.text for r in result.reasons) or "The donor's consent does not approve this purpose."
+                answers[key] = (
+                    CONSENT,
+                    f"A curator would have to decide: {text}" if result.decision == duo.ABSTAIN else text,
+                )
+            refused[facts.name] = answers[key]
+        for line in lines:
+            if line.pk not in approved_ids:
+                line.reasons.append(
+                    refused.get(line.name, (CONSENT, "The donor's consent does not approve this purpose."))
+                )
     for line in lines:
         if line.qc_status != QCStatus.PASSED:
             line.reasons.append((QC, f"QC not passed: {QCStatus(line.qc_status).label}."))
