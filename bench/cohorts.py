@@ -30,7 +30,7 @@ DEFINITION = {
         {"name": "control", "filters": "affection_status=unaffected", "size": 12, "matched_to": "C9orf72 fast"},
     ],
 }
-REPEATS = {"quick": 3, "full": 7}
+REPEATS = {"quick": 3, "full": 3}
 
 
 def run(stdout, options):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -61,7 +61,7 @@ FIELDS = (
     "donor__ancestry",
     "qc_status",
     "vials_in_stock",
-    "stock_summary",
+    "stock_summary__availability",
     "parental_line_id",
 )
 
@@ -91,7 +91,7 @@ class Line:
     ancestry: str
     qc_status: str
     vials_in_stock: int
-    stock_summary: dict
+    stock_code: str | None
     parental_line_id: int | None
     reasons: list[tuple[str, str]] = field(default_factory=list)
 
@@ -153,12 +153,12 @@ def judge(lines: list[Line], queryset: QuerySet, definition: Definition) -> None
         ancestors = duo.disease_ancestors_for(purpose.disease) if duo.DS in purpose.codes else frozenset()
         # Many refused lines share their facts (status, availability, consent): each
         # distinct set is judged once by the one rule, distribution.eligibility.evaluate.
-        answers: dict[LineFacts, tuple[str, str]] = {}
+        answers: dict[tuple, tuple[str, str]] = {}
         refused = {}
         for facts in facts_for_lines(queryset.exclude(pk__in=approved.values("pk"))):
-            key = replace(facts, name="")
+            key = (facts.status, facts.availability, facts.consent)
             if key not in answers:
-                result = evaluate(key, purpose, ancestors)
+                result = evaluate(LineFacts("", *key), purpose, ancestors)
                 text = " ".join(r.text for r in result.reasons) or "The donor's consent does not approve this purpose."
                 answers[key] = (
                     CONSENT,
@@ -174,11 +174,8 @@ def judge(lines: list[Line], queryset: QuerySet, definition: Definition) -> None
         if line.qc_status != QCStatus.PASSED:
             line.reasons.append((QC, f"QC not passed: {QCStatus(line.qc_status).label}."))
         if line.vials_in_stock <= 0:
-            summary = line.stock_summary or {}
-            term = STOCK_TERMS[OUT_OF_STOCK]
-            line.reasons.append(
-                (STOCK, f"{summary.get('label', term.label)}: {summary.get('explanation', term.sentence)}")
-            )
+            term = STOCK_TERMS.get(line.stock_code or OUT_OF_STOCK, STOCK_TERMS[OUT_OF_STOCK])
+            line.reasons.append((STOCK, f"{term.label}: {term.sentence}"))
 
 
 class _Cohort:
@@ -312,12 +309,16 @@ def _fill_matched_arm(cohort: _Cohort, arm: Arm, lines: list[Line]) -> None:
             chosen += 1
             progress = True
     spare = 0
-    for bucket in pool.values():
+    cases_by_key: dict[tuple, list[Line]] = defaultdict(list)
+    for case in cases:
+        cases_by_key[_match_key(case, match_on)].append(case)
+    for key, bucket in pool.items():
+        same = cases_by_key.get(key, [])
         for _, line in bucket:
             taken = cohort.taken(line)
             if taken:
                 cohort.exclude(line, arm.name, [(DONOR, taken)])
-            elif any(_match_key(case, match_on) == _match_key(line, match_on) and fits(case, line) for case in cases):
+            elif any(fits(case, line) for case in same):
                 spare += 1
             else:
                 cohort.exclude(line, arm.name, [(MATCHING, _no_case_text(line, arm, match_on, tolerance))])
