@@ -425,8 +425,28 @@ def _load(sizes):
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                 f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
             )
+        add_clinical_and_stock(cursor)
         cursor.execute("ANALYZE")
     return time.perf_counter() - started
+
+
+def add_clinical_and_stock(cursor):
+    """The clinical course at sampling of every donor with a disease (ΔFS, King's
+    stage, months from onset, cognitive status) and vials in stock for four released,
+    distributed lines in five: what the cohort builder selects on (bench/cohorts.py).
+    Derived from the ids, so every load gives the same catalog."""
+    cursor.execute(
+        "UPDATE donors_donor SET progression_rate = ((id * 7919) % 250) / 100.0, "
+        "sampling_months_from_onset = 6 + (id * 31) % 48, "
+        "kings_stage_at_sampling = (ARRAY['1','2','3','4A','4B'])[1 + (id * 13) % 5], "
+        "mitos_stage_at_sampling = (id * 17) % 4, "
+        "cognitive_status = (ARRAY['normal','normal','ALSci','ALSbi','ALS-FTD'])[1 + (id * 11) % 5] "
+        "WHERE disease <> ''"
+    )
+    cursor.execute(
+        "UPDATE lines_cellline SET vials_in_stock = CASE WHEN id % 5 = 0 THEN 0 ELSE 1 + id % 12 END "
+        "WHERE status = 'released' AND availability <> 'not_distributed'"
+    )
 
 
 def _b36(number):

@@ -52,6 +52,7 @@ GOALS = {
     "approval_rows": Goal("10,000-line approval: rows written", "rows/s", 20_000, at_least=True),
     "str_search": Goal("STR search, median", "ms", 10),
     "str_vs_scan": Goal("STR search: speed-up over the plain scan", "x", 500, at_least=True),
+    "cohort_build": Goal("three-arm cohort with matching (builder)", "ms", 1000),
     "str_vs_strprofiler": Goal("STR search: speed-up over STRprofiler", "x", 2_000, at_least=True),
 }
 

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("stock.api")),
     path("", include("distribution.api")),
     path("", include("results.api")),
+    path("", include("cohorts.api")),
 ]

@@ -52,6 +52,7 @@ urlpatterns = [
     path("stock/", include("stock.views")),
     path("stock/", include("distribution.stock_views")),
     path("results/", include("results.urls")),
+    path("cohorts/", include("cohorts.views")),
 ]
 
 if settings.DEBUG:
