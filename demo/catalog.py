@@ -211,14 +211,15 @@ def seed_demo(seed=SEED, *, alongside_other_lines=False):
 
     summary.requests = DemoRequests(random.Random(seed + 1), users, builder).build()
     make_withdrawals(random.Random(seed + 2), users["curator"], builder)
+    # Derived before the stock, which stocks C9orf72 patients, sporadic patients and controls in turn.
+    refresh_affection_status([d.pk for d in builder.donors])
     # The inventory comes after the requests: they predate it, as in a bank that starts tracking vials.
     summary.stock = seed_stock(random.Random(seed + 3), users["curator"], builder.lines)
     summary.datasets = make_results(random.Random(seed + 3), users)
     # Its own sequence: the clinical course came later than the plan it is drawn around.
     summary.visits = make_courses(random.Random(seed + 5), builder.donors, ANCHOR)
 
-    # What other writers keep current by explicit calls: affection status, search text, the STR index.
-    refresh_affection_status([d.pk for d in builder.donors])
+    # What other writers keep current by explicit calls: affection status (above), search text, the STR index.
     refresh_search_text(CellLine.objects.filter(pk__in=[ln.pk for ln in builder.lines]))
     reindex_many(LINE, builder.lines)
     reindex_many(DONOR, builder.donors)

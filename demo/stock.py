@@ -5,15 +5,18 @@ mycoplasma re-test. Written through stock.actions, as a curator would; vials in 
 Demo locations have codes starting `demo-`; a rebuild deletes them with the demo lines."""
 
 import datetime
+import itertools
 import random
 
 from distribution.actions.recall import recall_lot
 from distribution.models import ReservedVial
+from donors.disclosure import genetic_data_public_q
+from donors.models import Donor, Variant
 from stock import actions
 from stock.availability import refresh_line_stock
 from stock.models import Location, Lot, StockEvent, Vial, VialEvent
 
-STOCKED_LINES = 40
+STOCKED_LINES = 120
 BOX_SIZE = 9
 RECALL_REASON = "Mycoplasma PCR positive on the 6-month re-test of the retained vial (lab ref. MYC-2026-031)."
 
@@ -43,7 +46,7 @@ def _boxes(curator):
         tank = actions.create_location(curator, kind="freezer", name=f"LN2 tank {t}", code=f"demo-t{t}", parent=site)
         for r in (1, 2):
             rack = actions.create_location(curator, kind="rack", name=f"Rack {r}", code=f"demo-t{t}-r{r}", parent=tank)
-            for b in (1, 2, 3):
+            for b in (1, 2, 3, 4, 5, 6):
                 boxes.append(
                     actions.create_location(
                         curator,
@@ -71,14 +74,47 @@ class _Wells:
         return well
 
 
+def _in_turn(lines: list) -> list:
+    # C9orf72 carriers whose genetic data the consent shows (the catalog's gene filter
+    # finds only those for a researcher).
+    c9 = Variant.objects.filter(gene="C9orf72")
+    c9_donors = set(c9.filter(genetic_data_public_q("donor__")).values_list("donor_id", flat=True))
+    c9_lines = set(c9.values_list("line_id", flat=True))
+
+    # As stored (the derived affection status is written in bulk, not on these instances).
+    donors = {
+        pk: (status, history)
+        for pk, status, history in Donor.objects.filter(pk__in={ln.donor_id for ln in lines}).values_list(
+            "pk", "affection_status", "family_history"
+        )
+    }
+
+    def group(line) -> int:
+        status, history = donors.get(line.donor_id, ("", ""))
+        if status == "affected" and (line.donor_id in c9_donors or line.pk in c9_lines):
+            return 0
+        if status == "affected" and history == "sporadic":
+            return 1
+        return 2 if status == "unaffected" else 3
+
+    groups: list[list] = [[], [], [], []]
+    for line in lines:
+        groups[group(line)].append(line)
+    return [line for turn in itertools.zip_longest(*groups) for line in turn if line is not None]
+
+
 def seed_stock(rng: random.Random, curator, lines) -> dict:
-    """Stock for the first STOCKED_LINES released lines whose panel passed."""
+    """Stock for STOCKED_LINES released lines whose panel passed, taken in turn from
+    C9orf72 patients, sporadic patients, unaffected donors and the rest (each by name),
+    so that the cohort builder's example (C9orf72 / sporadic / matched controls) can be
+    filled from what is in stock."""
     boxes = _boxes(curator)
     wells = _Wells(boxes)
-    candidates = sorted(
+    usable = sorted(
         (ln for ln in lines if ln.status == "released" and ln.qc_status == "passed" and ln.availability == "available"),
         key=lambda ln: ln.name,
-    )[:STOCKED_LINES]
+    )
+    candidates = _in_turn(usable)[:STOCKED_LINES]
     vials, lots = [], []
     for n, line in enumerate(candidates):
         records = list(line.qc_records.all())

@@ -426,7 +426,7 @@ def test_seeding_queues_no_mail(seeded, django_capture_on_commit_callbacks):
 
 
 def test_the_demo_bank_has_locations_lots_vials_and_a_recalled_lot(seeded):
-    assert Location.objects.filter(kind="box", code__startswith="demo-").count() == 12
+    assert Location.objects.filter(kind="box", code__startswith="demo-").count() == 24  # 2 tanks x 2 racks x 6 boxes
     assert Lot.objects.filter(status="released").count() >= 40
     recalled = Lot.objects.get(status="recalled")
     assert "Mycoplasma" in recalled.status_reason
