@@ -97,3 +97,15 @@ def test_validation_runs_on_its_own_queue_and_workers(compose):
     # The default worker does not take the submission queue (it consumes Celery's default only).
     assert "--queues" not in " ".join(compose["worker"]["command"])
     assert compose["submission-worker"]["environment"]["SUBMISSION_QUEUE"] == queue
+
+
+@pytest.mark.parametrize("name", ["worker", "submission-worker"])
+def test_the_workers_export_their_metrics_summed_over_their_pool(compose, name):
+    env = compose[name]["environment"]
+    # prism/worker_metrics.py serves them on this port; the directory sums the pool's processes.
+    assert env["WORKER_METRICS_PORT"] == "${WORKER_METRICS_PORT:-9808}"
+    assert env["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp/")
+    assert compose[name]["expose"] == ["${WORKER_METRICS_PORT:-9808}"]
+    # The rest of the stack's environment still reaches the workers.
+    assert env["DATABASE_URL"] == compose["web"]["environment"]["DATABASE_URL"]
+    assert "WORKER_METRICS_PORT" not in compose["web"]["environment"]
