@@ -7,6 +7,7 @@ from rest_framework import exceptions
 from rest_framework.parsers import BaseParser
 
 from core.encodings import bom_encoding, decode_text
+from core.nul_characters import nul_path
 
 # Deeper JSON is refused, never parsed into something that recurses later (Python's
 # json module raised RecursionError, a 500, on 100,000 "["). orjson enforces the
@@ -28,6 +29,12 @@ def load_json(data: bytes | str, what: str = "the file") -> object:
         if isinstance(data, bytes) and (bom_encoding(data) or not _is_utf8(data)):
             return load_json(decode_text(data, what))
         raise
+    # Only an escaped \u0000 can be a NUL (a raw one is not valid JSON): walk the value
+    # only when the text has one.
+    if (b"\\u0000" if isinstance(data, bytes) else "\\u0000") in data:
+        where = nul_path(value)
+        if where is not None:
+            raise ValueError(f"a NUL character (\\u0000) at {where}: text may not contain NUL characters")
     return value
 
 
