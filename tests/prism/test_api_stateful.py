@@ -54,7 +54,7 @@ CHECKS_CONFIG = {
     ],
 }
 # schemathesis's re-sent multipart request still carries the caller's token (the API
-# itself answers 401 to a missing or bad token there: tests/results/, tests/core/):
+# itself answers 401 to a missing or bad token there: tests/core/test_upload_auth.py):
 # its auth check is left out for the multipart uploads only.
 MULTIPART_UPLOADS = [
     path
