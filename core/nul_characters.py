@@ -5,6 +5,8 @@ a query. The rule is applied where text comes in: query and form fields (Django'
 and DRF's fields refuse it: "Null characters are not allowed."), path lookups
 (lines.holdings.serializers.check_lookup), and JSON bodies and documents
 (core.parsers.load_json, through `nul_path`, which names where the first one is).
+One reader keeps them on purpose: the worker's parse of a stored results document
+(lines.submissions.formats), whose RES-TEXT rule reports each NUL where it is.
 The schema says so: every string the API reads that is not otherwise constrained
 carries NO_NUL_PATTERN (`declare_no_nul_characters`, a drf-spectacular hook), so a
 schema-valid request is never refused for it."""
