@@ -8,6 +8,7 @@ or UTF-16 JSON once failed as "surrogates not allowed", a UTF-16 CSV gave mojiba
 column names and Shift-JIS was read silently as cp1252."""
 
 import codecs
+from collections.abc import Iterable, Iterator
 
 from charset_normalizer import from_bytes
 
@@ -64,6 +65,66 @@ def encoding_name(codec: str) -> str:
     return NAMES.get(codec, codec.replace("_", "-").upper())
 
 
+def _not_valid(what: str, codec: str, byte: int) -> EncodingError:
+    return EncodingError(
+        f"{what} starts with a {codec.upper()} byte-order mark but is not valid {codec.upper()} "
+        f"(byte {byte:,}); save it again as UTF-8",
+        codec,
+    )
+
+
+def _not_utf8(what: str, found: str | None, byte: int) -> EncodingError:
+    named = f"is encoded as {encoding_name(found)}" if found else "is not UTF-8"
+    return EncodingError(
+        f"{what} {named}, not UTF-8 (byte {byte:,} is not UTF-8); UTF-8 is required: "
+        "save or export it as UTF-8 (in Excel: CSV UTF-8)",
+        found,
+    )
+
+
+def decode_chunks(chunks: Iterable[bytes], what: str = "the file") -> Iterator[str]:
+    """decode_text a chunk at a time, for text too large to hold: the same byte-order
+    marks, the same refusal naming the encoding found (charset-normalizer reads the
+    first SAMPLE_BYTES, or the chunk where UTF-8 broke), and never more than a chunk
+    (and the first SAMPLE_BYTES) in memory."""
+    source = iter(chunks)
+    head = b""
+    for chunk in source:
+        head += chunk
+        if len(head) >= SAMPLE_BYTES:
+            break
+    marked = bom_encoding(head)
+    codec, offset = marked if marked is not None else ("utf-8", 0)
+    if marked is None:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        except UnicodeDecodeError as error:
+            found = detected_encoding(head)
+            if found not in DECODED_WHEN_DETECTED:
+                raise _not_utf8(what, found, error.start + 1) from None
+            codec = found
+    decoder = codecs.getincrementaldecoder(codec)()
+    position = offset
+    for data, final in _with_last(head[offset:], source):
+        try:
+            text = decoder.decode(data, final=final)
+        except UnicodeDecodeError as error:
+            if marked is not None or codec != "utf-8":
+                raise _not_valid(what, codec, position + error.start) from None
+            raise _not_utf8(what, detected_encoding(data), position + error.start + 1) from None
+        position += len(data)
+        if text:
+            yield text
+
+
+def _with_last(first: bytes, rest: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """(chunk, is it the last) for `first`, then the chunks of `rest`, then a final empty one."""
+    yield first, False
+    for data in rest:
+        yield data, False
+    yield b"", True
+
+
 def decode_text(data: bytes, what: str = "the file") -> str:
     """`data` as text: by its byte-order mark, else as UTF-8 (or UTF-16/32 when that
     is what it plainly is). Raises EncodingError naming the encoding found when the
@@ -74,11 +135,7 @@ def decode_text(data: bytes, what: str = "the file") -> str:
         try:
             return data[length:].decode(codec)
         except UnicodeDecodeError as error:
-            raise EncodingError(
-                f"{what} starts with a {codec.upper()} byte-order mark but is not valid {codec.upper()} "
-                f"(byte {error.start + length:,}); save it again as UTF-8",
-                codec,
-            ) from None
+            raise _not_valid(what, codec, error.start + length) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -88,9 +145,4 @@ def decode_text(data: bytes, what: str = "the file") -> str:
                 return data.decode(found)
             except UnicodeDecodeError:
                 pass
-        named = f"is encoded as {encoding_name(found)}" if found else "is not UTF-8"
-        raise EncodingError(
-            f"{what} {named}, not UTF-8 (byte {error.start + 1:,} is not UTF-8); UTF-8 is required: "
-            "save or export it as UTF-8 (in Excel: CSV UTF-8)",
-            found,
-        ) from None
+        raise _not_utf8(what, found, error.start + 1) from None

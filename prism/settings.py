@@ -343,6 +343,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enums as components (drf-spectacular's own hook), then: no NUL characters in any
+    # text the API reads (core.nul_characters), declared as the 400 it is.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.nul_characters.declare_no_nul_characters",
+    ],
     # Swagger UI and Redoc served from our own static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -362,6 +368,7 @@ SPECTACULAR_SETTINGS = {
         "DatasetStatusEnum": "results.models.DatasetStatus",
         "FitStatusEnum": "results.models.FitStatus",
         "RequestStatusEnum": "distribution.models.RequestStatus",
+        "ResearchPurposeCodeEnum": "donors.duo.PURPOSE_CODES",
     },
 }
 

@@ -8,15 +8,17 @@ the process that ran the task; and the length of each queue the catalog uses
 
 A worker started with WORKER_METRICS_PORT set serves them at
 http://<worker>:<port>/metrics. Under the prefork pool the tasks run in child
-processes: set PROMETHEUS_MULTIPROC_DIR (an empty folder per worker) so that one
-scrape sums them all. No model is imported here: prism.celery loads this module
+processes: set PROMETHEUS_MULTIPROC_DIR (a folder of its own per worker; the worker
+creates it and empties it of a previous run's files as it starts, before the pool
+forks, as docker/gunicorn.conf.py does for the web processes) so that one scrape
+sums them all. No model is imported here: prism.celery loads this module
 before Django's apps are ready."""
 
 import os
 import time
 
 import redis
-from celery.signals import task_failure, task_postrun, task_prerun, worker_ready
+from celery.signals import task_failure, task_postrun, task_prerun, worker_init, worker_ready
 from django.conf import settings
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, multiprocess, start_http_server
 from prometheus_client.core import GaugeMetricFamily
@@ -90,6 +92,19 @@ def worker_registry() -> CollectorRegistry:
 class _ThisProcess:
     def collect(self):
         yield from REGISTRY.collect()
+
+
+@worker_init.connect
+def prepare_multiprocess_directory(**kwargs):
+    """An existing, empty PROMETHEUS_MULTIPROC_DIR: a missing one fails every task's
+    first count, and a previous run's files would be summed into this run's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
 
 
 @worker_ready.connect

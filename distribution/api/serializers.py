@@ -1,9 +1,11 @@
 """Input and output shapes of the distribution API (their class names are the OpenAPI components)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from distribution.actions.requests import MAX_VIALS_PER_LINE
 from distribution.models import LineDecision
+from donors.duo import PURPOSE_CODES
 
 MAX_LINES_PER_CALL = 500
 
@@ -32,9 +34,15 @@ BAD_INPUT_SCHEMA = {
 }
 
 
+@extend_schema_field({"type": "string", "enum": list(PURPOSE_CODES)})
+class PurposeCodeField(serializers.CharField):
+    """A DUO research-purpose code; the schema lists the ones accepted (donors.duo.PURPOSE_CODES).
+    Checked by donors.duo.check_purpose, whose refusal says which purposes there are."""
+
+
 class ResearchPurposeSerializer(serializers.Serializer):
     codes = serializers.ListField(
-        child=serializers.CharField(max_length=20),
+        child=PurposeCodeField(max_length=20),
         allow_empty=False,
         help_text="DUO CURIEs of the research purpose: DUO:0000042 (GRU), DUO:0000006 (HMB), "
         "DUO:0000007 (DS, with a disease), DUO:0000011 (POA).",

@@ -46,6 +46,7 @@ from lines.holdings.serializers import (
     QCRecordSerializer,
     TombstoneSerializer,
     check_lookup,
+    lookup_parameter,
 )
 from lines.models import (
     CellLine,
@@ -54,6 +55,7 @@ from lines.models import (
 from lines.selectors import tombstone, tombstone_facts
 
 LINE_NAME_MAX = 40
+INSTITUTION_CODE_MAX = 6
 EXPORT_CHUNK = 1000
 
 
@@ -251,6 +253,7 @@ class LineWithdrawn(APIException):
 
 @extend_schema(
     tags=["lines"],
+    parameters=[lookup_parameter("name", LINE_NAME_MAX, "The line's name, e.g. UKBi001-A")],
     responses={
         200: CellLineDetailSerializer,
         410: OpenApiResponse(
@@ -335,7 +338,14 @@ class QCRecordList(HoldingsView, generics.ListAPIView):
         )
 
 
-@extend_schema(tags=["qc"])
+@extend_schema(
+    tags=["qc"],
+    parameters=[
+        OpenApiParameter(
+            "record_id", str, OpenApiParameter.PATH, pattern="^[0-9]{1,18}$", description="The QC record's id."
+        )
+    ],
+)
 class QCRecordDetail(HoldingsView, generics.RetrieveAPIView):
     serializer_class = QCRecordSerializer
     lookup_url_kwarg = "record_id"
@@ -388,7 +398,9 @@ class InstitutionList(HoldingsView, generics.ListAPIView):
         return self.paginator.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-@extend_schema(tags=["institutions"])
+@extend_schema(
+    tags=["institutions"], parameters=[lookup_parameter("code", INSTITUTION_CODE_MAX, "The institution's code")]
+)
 class InstitutionDetail(HoldingsView, generics.RetrieveAPIView):
     serializer_class = InstitutionSerializer
     lookup_field = "code"
@@ -398,7 +410,7 @@ class InstitutionDetail(HoldingsView, generics.RetrieveAPIView):
 
     def get_object(self):
         code = self.kwargs["code"]
-        check_lookup("code", code, 6)
+        check_lookup("code", code, INSTITUTION_CODE_MAX)
         reject_unknown_params(self.request, ())
         institution = generics.get_object_or_404(self.get_queryset(), code=code)
         return attach_visible_line_counts([institution], self.request.user)[0]

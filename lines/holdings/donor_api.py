@@ -23,6 +23,7 @@ from lines.holdings.serializers import (
     LineRefSerializer,
     VariantSerializer,
     check_lookup,
+    lookup_parameter,
 )
 from lines.models import CellLine
 from lines.selectors import donors_visible_to
@@ -98,7 +99,7 @@ class DonorList(DonorView, generics.ListAPIView):
         return super().get_queryset().defer("str_profile", "clinical_data", "viral_screening")
 
 
-@extend_schema(tags=["donors"])
+@extend_schema(tags=["donors"], parameters=[lookup_parameter("code", DONOR_CODE_MAX, "The donor's code")])
 class DonorDetail(DonorView, generics.RetrieveAPIView):
     """One donor by code: clinical facts, consent terms, lines; genetic data at the consent's level."""
 

@@ -2,6 +2,7 @@
 facets), declared for the OpenAPI schema; the values come from
 lines.holdings.representation."""
 
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from core.api import (
@@ -20,11 +21,26 @@ from lines.models import (
     ReprogrammingMethod,
 )
 
+# What check_lookup accepts, as a regular expression (ECMA and Python alike).
+PRINTABLE = "[^\\u0000-\\u001f\\u007f]"
+
 
 def check_lookup(name, value, max_length):
     """400 for an identifier no object could have (too long, control characters)."""
     if len(value) > max_length or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise bad_parameter(name, f"Not a valid {name}: at most {max_length} printable characters.")
+
+
+def lookup_parameter(name, max_length, description):
+    """The path parameter check_lookup accepts, declared so in the schema (anything
+    else is a 400, which a schema saying "any string" would call a wrong answer)."""
+    return OpenApiParameter(
+        name,
+        str,
+        OpenApiParameter.PATH,
+        pattern=f"^{PRINTABLE}{{1,{max_length}}}$",
+        description=f"{description} (at most {max_length} printable characters).",
+    )
 
 
 # -- serializers: declare the shape for the schema; representation.py builds it ----

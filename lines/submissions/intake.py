@@ -24,7 +24,7 @@ from core.roles import institution_of, is_depositor
 from lines.models import ProtocolVersion, Submission, SubmissionFormat
 from lines.submissions.documents import count_lines, document_digest, parse_document
 from lines.submissions.formats.columns import SHEETS, V2_PROTOCOL
-from lines.submissions.formats.limits import LimitExceeded, check_archive, count_csv_rows, count_sheet_rows
+from lines.submissions.formats.limits import LimitExceeded, check_archive, check_sheet_rows, count_csv_rows
 from lines.submissions.protocol import max_lines_of
 from lines.submissions.protocol.example import EXAMPLE_DOCUMENT
 from lines.submissions.publish import publish_after_commit
@@ -172,21 +172,18 @@ def _declares_lots(content, fmt):
 def _count_xlsx_lines(content, limit):
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         check_archive(archive)
+        # The rows that are there, never the sheet's declared <dimension> (often
+        # stale), counted on the raw XML before openpyxl opens anything.
+        rows = check_sheet_rows(archive)
+    if "lines" not in rows:
+        return 0
+    # Only a sheet with more rows than the limit is read cell by cell (its rows
+    # may include blank or comment rows).
+    if rows["lines"] - 1 <= limit:
+        return max(rows["lines"] - 1, 0)
     workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     try:
         names = {name.strip().lower(): name for name in workbook.sheetnames}
-        rows = {}
-        for sheet in SHEETS:
-            if sheet in names:
-                # The rows that are there, never the sheet's declared <dimension>
-                # (often stale); openpyxl keeps the part's path privately only.
-                rows[sheet] = count_sheet_rows(workbook._archive, workbook[names[sheet]]._worksheet_path, sheet)
-        if "lines" not in rows:
-            return 0
-        # Only a sheet with more rows than the limit is read cell by cell (its rows
-        # may include blank or comment rows).
-        if rows["lines"] - 1 <= limit:
-            return max(rows["lines"] - 1, 0)
         sheet = workbook[names["lines"]]
         sheet.reset_dimensions()
         return _data_rows(sheet.iter_rows(min_col=1, max_col=3, values_only=True))

@@ -107,3 +107,15 @@ def test_web_worker_and_beat_share_one_cache_on_a_redis_db_of_its_own(compose):
     cache_url = urls["web"]
     assert cache_url.startswith("redis://redis:6379/")
     assert cache_url != compose["web"]["environment"]["CELERY_BROKER_URL"]
+
+
+@pytest.mark.parametrize("name", ["worker", "submission-worker"])
+def test_the_workers_export_their_metrics_summed_over_their_pool(compose, name):
+    env = compose[name]["environment"]
+    # prism/worker_metrics.py serves them on this port; the directory sums the pool's processes.
+    assert env["WORKER_METRICS_PORT"] == "${WORKER_METRICS_PORT:-9808}"
+    assert env["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp/")
+    assert compose[name]["expose"] == ["${WORKER_METRICS_PORT:-9808}"]
+    # The rest of the stack's environment still reaches the workers.
+    assert env["DATABASE_URL"] == compose["web"]["environment"]["DATABASE_URL"]
+    assert "WORKER_METRICS_PORT" not in compose["web"]["environment"]

@@ -62,3 +62,30 @@ def test_the_worker_counts_runs_failures_and_time_per_task_and_the_queue_length(
     assert value(samples, "prism_celery_task_duration_seconds_count", task=task) == 3
     assert value(samples, "prism_celery_task_duration_seconds_sum", task=task) > 0
     assert ("prism_queue_length", (("queue", "celery"),)) in samples
+
+
+def test_a_worker_in_multiprocess_mode_creates_its_directory_and_sums_its_pool(celery_worker_factory, tmp_path):
+    # docker-compose's workers: PROMETHEUS_MULTIPROC_DIR names a folder that does not exist yet.
+    directory = tmp_path / "worker-metrics"
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(QUEUE)
+    port = free_port()
+    worker = celery_worker_factory(
+        queue=QUEUE,
+        extra_env={
+            "WORKER_METRICS_PORT": str(port),
+            "WORKER_METRICS_ADDRESS": "127.0.0.1",
+            "PROMETHEUS_MULTIPROC_DIR": str(directory),
+        },
+    )
+    label = f"multiproc-{uuid.uuid4().hex[:8]}"
+    task = "core.tasks.record_heartbeat"
+    for _ in range(3):
+        celery_app.send_task(task, kwargs={"label": label}, queue=QUEUE)
+
+    samples = wait_for(
+        lambda: (s := scrape(port)) and value(s, "prism_celery_task_runs_total", task=task, state="SUCCESS") >= 3 and s,
+        message=f"three runs counted\n{worker.log()}",
+    )
+    assert value(samples, "prism_celery_task_runs_total", task=task, state="SUCCESS") == 3
+    assert any(directory.glob("*.db"))

@@ -9,19 +9,27 @@ at the limit with a finding instead of reading on.
 
 Counting is streamed: a zip member's declared size is checked before it is opened
 (zipfile never unpacks past it), and rows are counted on the raw bytes (newlines
-of a CSV, `<row` elements of a sheet's XML), not on parsed cells.
+of a CSV, `<row` elements of a sheet's XML), not on parsed cells. The readers
+stream too: a CSV member is decoded and parsed row by row (`capped_chunks`,
+`capped_rows`), an XLSX sheet row by row (openpyxl's read-only mode), with the
+limits checked as they go, so memory stays bounded by what is kept, never by
+what the member unpacks to.
 """
 
+import posixpath
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import IO, Any
 
+from defusedxml import DefusedXmlException, ElementTree
 from django.conf import settings
 
 from lines.submissions.formats.columns import TemplateError, place, problem
 
 CHUNK = 1024 * 1024
+# What the readers hold of a member's raw bytes at a time (csv_set reads row by row).
+STREAM_CHUNK = 64 * 1024
 # A sheet's <row> element, with or without a namespace prefix (<x:row …>).
 ROW_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
 
@@ -47,6 +55,17 @@ def check_archive(archive: zipfile.ZipFile) -> None:
     """Every member of the archive within the unpacked-size limit."""
     for info in archive.infolist():
         check_member_size(info, "")
+
+
+def capped_chunks(stream: IO[bytes], where: str, name: str) -> Iterator[bytes]:
+    """The stream's bytes a chunk at a time, refused once they pass
+    settings.SUBMISSION_MAX_MEMBER_BYTES (whatever size the member declared)."""
+    limit, read = settings.SUBMISSION_MAX_MEMBER_BYTES, 0
+    while chunk := stream.read(STREAM_CHUNK):
+        read += len(chunk)
+        if read > limit:
+            raise LimitExceeded([problem(where, f"{name} unpacks to more than {_mb(limit)}, the most accepted")])
+        yield chunk
 
 
 def _too_many_rows(sheet: str, rows: int) -> LimitExceeded:
@@ -88,3 +107,57 @@ def count_csv_rows(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str) 
 def count_sheet_rows(archive: zipfile.ZipFile, path: str, sheet: str) -> int:
     """<row> elements of a worksheet part (the rows that hold anything), within the limits."""
     return _count(archive, path, ROW_ELEMENT, sheet)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """{id: (type, target path in the archive)} of a part's relationships (OOXML)."""
+    folder, name = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", f"{name}.rels")
+    check_member_size(archive.getinfo(rels), "")
+    found = {}
+    for element in ElementTree.fromstring(archive.read(rels)):
+        if _local(element.tag) == "Relationship":
+            target = element.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            found[element.get("Id", "")] = (element.get("Type", ""), path)
+    return found
+
+
+def worksheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """{sheet name: path of its XML part}, read from the workbook's own small parts
+    (xl/workbook.xml and its relationships) without opening any sheet; {} when the
+    file is not laid out as a workbook (openpyxl then says so)."""
+    try:
+        package = _relationships(archive, "")
+        workbook = next((path for kind, path in package.values() if kind.endswith("/officeDocument")), None)
+        if workbook is None:
+            return {}
+        targets = _relationships(archive, workbook)
+        check_member_size(archive.getinfo(workbook), "")
+        root = ElementTree.fromstring(archive.read(workbook))
+    except (KeyError, ElementTree.ParseError, DefusedXmlException):
+        return {}
+    parts = {}
+    for element in root.iter():
+        if _local(element.tag) == "sheet":
+            rid = next((value for key, value in element.attrib.items() if _local(key) == "id"), None)
+            if rid in targets:
+                parts[element.get("name", "")] = targets[rid][1]
+    return parts
+
+
+def check_sheet_rows(archive: zipfile.ZipFile) -> dict[str, int]:
+    """{sheet name, lower case: its rows}, every sheet within SUBMISSION_MAX_SHEET_ROWS,
+    counted on the raw XML before openpyxl opens the workbook: as it loads, openpyxl's
+    read-only mode parses a sheet that has no <dimension> in full, holding an element
+    per row (a million-row sheet: 80 MB before a single row is read)."""
+    rows = {}
+    for name, path in worksheet_parts(archive).items():
+        sheet = name.strip().lower()
+        if path in archive.NameToInfo:
+            rows[sheet] = count_sheet_rows(archive, path, sheet)
+    return rows

@@ -8,13 +8,14 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from lines.submissions.formats.columns import README, SHEETS, TemplateError, place, problem
-from lines.submissions.formats.limits import capped_rows, check_archive
+from lines.submissions.formats.limits import capped_rows, check_archive, check_sheet_rows
 
 
 def read_xlsx(data, sheets=SHEETS, required="lines"):
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             check_archive(archive)
+            check_sheet_rows(archive)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except TemplateError:
         raise
