@@ -66,6 +66,13 @@ CHECKS_CONFIG["operations"] += [
     for path in MULTIPART_UPLOADS
 ]
 
+# In a stateful run schemathesis has once re-sent GET /api/v1/vials/ still carrying a
+# valid caller (it answered 200 to what it took for invalid auth); the list itself
+# answers 401 to a missing or bad token (tests/stock/test_vials_need_a_valid_caller.py).
+CHECKS_CONFIG["operations"].append(
+    {"include-method": "GET", "include-path": "/api/v1/vials/", "checks": {"ignored_auth": {"enabled": False}}}
+)
+
 schema = schemathesis.openapi.from_dict(OPENAPI, config=schemathesis.Config.from_dict(CHECKS_CONFIG))
 schema.app = get_wsgi_application()
 Workflow = schema.as_state_machine()
