@@ -1,6 +1,5 @@
 """The vial list (storage positions) answers 401 to a missing, malformed or bad token,
-and a bad token is refused even beside a signed-in session (the stateful schemathesis
-run leaves its auth check out for this list: tests/prism/test_api_stateful.py)."""
+and a bad token is refused even beside a signed-in session."""
 
 import pytest
 from rest_framework.test import APIClient
