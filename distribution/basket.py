@@ -21,6 +21,7 @@ from core.double_submits import key_of, new_key
 from core.roles import may_request
 from core.vocabulary import term_labels
 from distribution.actions import requests as actions
+from distribution.actions.creation import requester_defaults
 from distribution.actions.requests import MAX_VIALS_PER_LINE, create_request
 from distribution.eligibility import evaluate_lines
 from distribution.forms import PurposeForm
@@ -40,15 +41,6 @@ def basket_names(request):
 
 def save_basket(request, names):
     request.session[BASKET_KEY] = names[:MAX_BASKET]
-
-
-def default_initial(user):
-    profile = getattr(user, "profile", None)
-    institution = profile.institution if profile else None
-    return {
-        "organisation_type": profile.organisation_type if profile else "academic",
-        "organisation": institution.name if institution else "",
-    }
 
 
 class BasketForm(PurposeForm):
@@ -118,7 +110,7 @@ def basket(request):
     found = {line.name: line for line in CellLine.objects.visible_to(request.user).filter(name__in=names)}
     lines = [found[n] for n in names if n in found]
     data = request.POST if request.method == "POST" else (request.GET if request.GET.get("codes") else None)
-    form = BasketForm(data, initial=default_initial(request.user))
+    form = BasketForm(data, initial=requester_defaults(request.user))
     vials = {line.name: _vials(data, line.name) for line in lines}
     # The lot asked for, per line ("" = the oldest released lot first).
     chosen_lots = {

@@ -21,9 +21,10 @@ from core.roles import is_curator, may_request
 from core.vocabulary import term_labels
 from distribution import returns
 from distribution.actions import requests as actions
+from distribution.actions.creation import requester_defaults
 from distribution.actions.requests import purpose_of
 from distribution.actions.withdrawal import withdraw_consent, withdraw_line
-from distribution.basket import basket_names, default_initial
+from distribution.basket import basket_names
 from distribution.eligibility import evaluate_lines, filter_lines_for_purpose
 from distribution.forms import AgreementForm, PurposeForm, WithdrawConsentForm, WithdrawLineForm
 from distribution.models import (
@@ -62,7 +63,7 @@ def line_list(request):
         lines = lines.filter(Q(name__icontains=query) | Q(donor__disease_label__icontains=query))
     purpose_form = PurposeForm(
         request.GET if request.GET.get("codes") else None,
-        initial=default_initial(request.user),
+        initial=requester_defaults(request.user),
     )
     purpose_stated = purpose_form.is_bound and purpose_form.is_valid()
     if purpose_stated:

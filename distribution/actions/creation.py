@@ -29,6 +29,17 @@ from stock.models import Lot
 MAX_VIALS_PER_LINE = 10
 
 
+def requester_defaults(user: User) -> dict[str, str]:
+    """What a request states when the requester leaves it out: the organisation type
+    and the institution of their profile (academic and none without a profile)."""
+    profile = getattr(user, "profile", None)
+    institution = profile.institution if profile else None
+    return {
+        "organisation_type": profile.organisation_type if profile else "academic",
+        "organisation": institution.name if institution else "",
+    }
+
+
 def create_request(
     requester: User,
     lines: Iterable[CellLine],
@@ -55,8 +66,8 @@ def create_request(
     lot of that line with vials in stock. Raises NotAllowed or InvalidAction."""
     if not may_request(requester):
         raise NotAllowed("Only researchers and depositors may request lines.")
-    profile = getattr(requester, "profile", None)
-    profile_type = profile.organisation_type if profile else "academic"
+    defaults = requester_defaults(requester)
+    profile_type = defaults["organisation_type"]
     if organisation_type is None:
         organisation_type = profile_type
     elif profile_type == "commercial" and organisation_type != "commercial":
@@ -67,9 +78,7 @@ def create_request(
             "Ask a curator to correct your profile if it is wrong.",
             {"organisation_type": "must be commercial"},
         )
-    if not organisation:
-        institution = profile.institution if profile else None
-        organisation = institution.name if institution else ""
+    organisation = organisation or defaults["organisation"]
     purpose = Purpose(frozenset(purpose_codes), purpose_disease or None, bool(commercial), organisation_type)
     try:
         known = set(DiseaseTerm.objects.filter(curie=purpose.disease).values_list("curie", flat=True))
