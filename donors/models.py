@@ -10,6 +10,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from core.catalog_version import CatalogModel, CatalogQuerySet
+from donors.genomic import LOCATION_FIELDS, location_fields
 
 MONDO_RE = r"^MONDO:\d{7}$"
 DONOR_NUMBER_RE = r"^[A-Za-z0-9]{3}$"
@@ -295,6 +296,16 @@ class VariantOrigin(models.TextChoices):
     ENGINEERED = "engineered", "Engineered (gene edit)"
 
 
+class VariantQuerySet(CatalogQuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for variant in objs:
+            variant.fill_location()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    bulk_create.alters_data = True
+
+
 class Variant(CatalogModel, models.Model):
     """A genetic variant carried by a donor (germline) or made in a line (engineered)."""
 
@@ -311,9 +322,18 @@ class Variant(CatalogModel, models.Model):
     classification = models.CharField(max_length=20, choices=Classification.choices, blank=True)
     origin = models.CharField(max_length=12, choices=VariantOrigin.choices, default=VariantOrigin.GERMLINE)
     repeat_size = models.PositiveIntegerField(null=True, blank=True, help_text="For repeat expansions.")
+    # Where a genomic (g.) HGVS places the variant (donors.genomic), filled on save from
+    # `hgvs`; blank for a coding description. Positions are 1-based, inclusive.
+    chromosome = models.CharField(max_length=2, blank=True, editable=False)
+    assembly = models.CharField(max_length=10, blank=True, editable=False)
+    position_start = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    position_end = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    reference_bases = models.CharField(max_length=300, blank=True, editable=False)
+    alternate_bases = models.CharField(max_length=300, blank=True, editable=False)
+    variant_type = models.CharField(max_length=8, blank=True, editable=False)
 
     history = HistoricalRecords()
-    objects = CatalogQuerySet.as_manager()
+    objects = VariantQuerySet.as_manager()
 
     class Meta:
         ordering = ["gene", "id"]
@@ -329,10 +349,26 @@ class Variant(CatalogModel, models.Model):
                 name="variant_classification_valid",
             ),
         ]
-        indexes = [models.Index(fields=["gene"]), models.Index(fields=["protein"])]
+        indexes = [
+            models.Index(fields=["gene"]),
+            models.Index(fields=["protein"]),
+            models.Index(fields=["chromosome", "position_start"], name="variant_chromosome_position"),
+        ]
 
     def __str__(self):
         return f"{self.gene} {self.protein or self.hgvs}".strip()
+
+    def fill_location(self):
+        """The location columns from `hgvs` (donors.genomic): on save and bulk_create."""
+        for name, value in location_fields(self.hgvs).items():
+            setattr(self, name, value)
+
+    def save(self, *args, **kwargs):
+        self.fill_location()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "hgvs" in update_fields:
+            kwargs["update_fields"] = {*update_fields, *LOCATION_FIELDS}
+        super().save(*args, **kwargs)
 
 
 class Visit(CatalogModel, models.Model):

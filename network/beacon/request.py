@@ -36,7 +36,9 @@ class BeaconQuery:
         if self.filters:
             out["filters"] = [f["id"] for f in self.filters]
         if self.request_parameters:
-            out["requestParameters"] = self.request_parameters
+            # requestParameters.json keeps each entry type's parameters as one object
+            # under its name (the default model's "g_variant").
+            out["requestParameters"] = {"g_variant": self.request_parameters}
         out["includeResultsetResponses"] = self.include_resultset_responses
         return out
 
@@ -106,6 +108,11 @@ def from_body(body: bytes) -> BeaconQuery:
     params = query.get("requestParameters", {})
     if not isinstance(params, dict):
         raise BeaconRequestError("query.requestParameters: must be an object.")
+    if set(params) == {"g_variant"}:
+        # The parameters under the entry type's name, as requestParameters.json groups them.
+        params = params["g_variant"]
+        if not isinstance(params, dict):
+            raise BeaconRequestError("query.requestParameters.g_variant: must be an object.")
     parsed.request_parameters = params
     if "requestedGranularity" in query:
         parsed.granularity = _granularity(query["requestedGranularity"], "query.requestedGranularity")

@@ -11,13 +11,14 @@ from django.db.models import Q
 from donors.disclosure import genetic_data_visible_q
 from donors.models import Variant
 from lines.holdings.filters import canonical_gene_symbols, variant_name_q
+from network.beacon import positions
 from network.beacon.entry_types import EntryType
 from network.beacon.entry_types._lines import catalog_url, lines_matching
 from network.beacon.filters import BeaconFilterError
 from network.beacon.request import BeaconQuery
 
 # Request parameters of Beacon's genomicVariations (requestParameters.json) this beacon answers.
-KNOWN_PARAMETERS = {"geneId", "genomicAlleleShortForm", "aminoacidChange", "start", "referenceName", "assemblyId"}
+KNOWN_PARAMETERS = {"geneId", "genomicAlleleShortForm", "aminoacidChange", *positions.POSITION_PARAMETERS}
 HGVS_POSITION = re.compile(r"^(?P<accession>[A-Z]{2}_\d+(?:\.\d+)?)(?:\([^)]*\))?:(?P<kind>[cgn])\.(?P<start>\d+)")
 SUBSTITUTION = re.compile(r"\d[ACGT]>(?P<alt>[ACGT]+)$")
 
@@ -31,43 +32,53 @@ def _parameter(params: dict, name: str) -> str | None:
     return str(value).strip() or None
 
 
+def _variant_q(params: dict) -> Q:
+    """What the request parameters ask of a variant itself (gene, HGVS, position)."""
+    q = Q()
+    gene = _parameter(params, "geneId")
+    if gene:
+        q &= Q(gene__in=canonical_gene_symbols([gene]))
+    allele = _parameter(params, "genomicAlleleShortForm")
+    if allele:
+        q &= variant_name_q(allele)
+    change = _parameter(params, "aminoacidChange")
+    if change:
+        q &= variant_name_q(change)
+    position = positions.parse(params)
+    if position is not None:
+        q &= positions.position_q(position)
+    return q
+
+
 def matches(user: Any, query: BeaconQuery):
     params = query.request_parameters
     unknown = sorted(set(params) - KNOWN_PARAMETERS)
     if unknown:
         raise BeaconFilterError(f"requestParameters: {', '.join(unknown)} not supported by g_variants.")
+    wanted = _variant_q(params)
     lines = lines_matching(user, query)
-    rows = Variant.objects.filter(
-        Q(line__in=lines) | (Q(donor__in=lines.values("donor_id")) & genetic_data_visible_q(user, "donor__"))
+    # Two index scans joined by UNION ALL (a variant is on a line or on a donor, never
+    # both) rather than one OR that the planner can only answer by a full scan.
+    engineered = Variant.objects.filter(wanted, line__in=lines)
+    germline = Variant.objects.filter(
+        wanted, genetic_data_visible_q(user, "donor__"), donor__in=lines.values("donor_id")
     )
-    gene = _parameter(params, "geneId")
-    if gene:
-        rows = rows.filter(gene__in=canonical_gene_symbols([gene]))
-    allele = _parameter(params, "genomicAlleleShortForm")
-    if allele:
-        rows = rows.filter(variant_name_q(allele))
-    change = _parameter(params, "aminoacidChange")
-    if change:
-        rows = rows.filter(variant_name_q(change))
-    start = _parameter(params, "start")
-    if start:
-        if not start.isdigit():
-            raise BeaconFilterError(f"requestParameters.start: '{start}' is not a position (a whole number).")
-        rows = rows.filter(hgvs__regex=rf":[cgn]\.{start}([^0-9]|$)")
-    return rows.order_by("gene", "pk")
+    return engineered.union(germline, all=True).order_by("gene", "pk")
 
 
 def _location(variant) -> dict:
     match = HGVS_POSITION.match(variant.hgvs or "")
     if match:
         start = int(match.group("start"))
+        # A genomic description's span (donors.genomic); a coding one: its first position.
+        end = variant.position_end or start
         return {
             "type": "SequenceLocation",
             "sequence_id": f"refseq:{match.group('accession')}",
             "interval": {
                 "type": "SequenceInterval",
                 "start": {"type": "Number", "value": start - 1},
-                "end": {"type": "Number", "value": start},
+                "end": {"type": "Number", "value": end},
             },
         }
     # No position recorded (a repeat expansion, a protein change only): somewhere in the gene.
@@ -82,12 +93,13 @@ def _location(variant) -> dict:
 
 def record(variant, user: Any) -> dict:
     substitution = SUBSTITUTION.search(variant.hgvs or "")
-    kind = "SNP" if substitution else ("DEL" if "del" in (variant.hgvs or "") else "SNP")
+    kind = variant.variant_type or ("SNP" if substitution else ("DEL" if "del" in (variant.hgvs or "") else "SNP"))
+    alternate = variant.alternate_bases or (substitution.group("alt") if substitution else "N")
     out: dict = {
         "variantInternalId": f"variant-{variant.pk}",
         "variation": {
             "variantType": kind,
-            "alternateBases": substitution.group("alt") if substitution else "N",
+            "alternateBases": alternate,
             "location": _location(variant),
         },
         "molecularAttributes": {"geneIds": [variant.gene]},
