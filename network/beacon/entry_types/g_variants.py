@@ -63,7 +63,7 @@ def matches(user: Any, query: BeaconQuery):
     germline = Variant.objects.filter(
         wanted, genetic_data_visible_q(user, "donor__"), donor__in=lines.values("donor_id")
     )
-    return engineered.union(germline, all=True).order_by("gene", "pk")
+    return engineered.order_by().union(germline.order_by(), all=True).order_by("gene", "pk")
 
 
 def _location(variant) -> dict:

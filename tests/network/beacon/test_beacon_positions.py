@@ -138,7 +138,7 @@ def test_a_coding_description_has_no_position_and_bulk_writes_fill_positions(loc
             Variant(donor=donor, gene="FUS", hgvs="NC_000016.10:g.31191431C>T"),
         ]
     )
-    coding, genomic = Variant.objects.filter(donor=donor, gene="FUS").order_by("hgvs")
+    genomic, coding = Variant.objects.filter(donor=donor, gene="FUS").order_by("hgvs")
     assert (genomic.chromosome, genomic.position_start) == ("16", 31191431)
     assert (coding.chromosome, coding.position_start) == ("", None)
     assert count(researcher, referenceName="chr16", start=[31191430], alternateBases="T") == 1
