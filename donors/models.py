@@ -358,17 +358,17 @@ class Variant(CatalogModel, models.Model):
     def __str__(self):
         return f"{self.gene} {self.protein or self.hgvs}".strip()
 
-    def fill_location(self):
-        """The location columns from `hgvs` (donors.genomic): on save and bulk_create."""
-        for name, value in location_fields(self.hgvs).items():
-            setattr(self, name, value)
-
     def save(self, *args, **kwargs):
         self.fill_location()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "hgvs" in update_fields:
             kwargs["update_fields"] = {*update_fields, *LOCATION_FIELDS}
         super().save(*args, **kwargs)
+
+    def fill_location(self):
+        """The location columns from `hgvs` (donors.genomic): on save and bulk_create."""
+        for name, value in location_fields(self.hgvs).items():
+            setattr(self, name, value)
 
 
 class Visit(CatalogModel, models.Model):

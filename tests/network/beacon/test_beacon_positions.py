@@ -24,7 +24,9 @@ def located(bank):
     donors = {code: line.donor for code, line in bank.items() if code.startswith("NETD")}
     VariantFactory(donor=donors["NETD001"], gene="TARDBP", hgnc_id="HGNC:11571", hgvs="NC_000001.11:g.11022209A>G")
     VariantFactory(donor=donors["NETD002"], gene="SOD1", hgnc_id="HGNC:11179", hgvs="NC_000021.9:g.31667281C>T")
-    VariantFactory(donor=donors["NETD003"], gene="SOD1", hgnc_id="HGNC:11179", hgvs="NC_000021.9:g.31667300_31667302del")
+    VariantFactory(
+        donor=donors["NETD003"], gene="SOD1", hgnc_id="HGNC:11179", hgvs="NC_000021.9:g.31667300_31667302del"
+    )
     VariantFactory(donor=donors["NETD005"], gene="SOD1", hgnc_id="HGNC:11179", hgvs="NC_000021.9:g.31667281C>T")
     VariantFactory(
         donor=None,
@@ -161,7 +163,10 @@ def test_a_coding_description_has_no_position_and_bulk_writes_fill_positions(loc
         ({"referenceName": "chr21", "start": [100], "alternateBases": "T-"}, "requestParameters.alternateBases"),
         ({"referenceName": "chr21", "start": [100], "assemblyId": "GRCh99"}, "requestParameters.assemblyId"),
         ({"referenceName": "NC_000021.9", "start": [100], "assemblyId": "GRCh37"}, "requestParameters.assemblyId"),
-        ({"referenceName": "chr21", "start": [100], "end": [200], "variantType": "FOO"}, "requestParameters.variantType"),
+        (
+            {"referenceName": "chr21", "start": [100], "end": [200], "variantType": "FOO"},
+            "requestParameters.variantType",
+        ),
         ({"referenceName": "chr21", "start": [100], "mateName": "chr5"}, "mateName"),
     ],
 )
