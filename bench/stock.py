@@ -98,6 +98,16 @@ def _requests(curator: User, lines, n_requests):
     return requests
 
 
+def _vacuum():
+    """After the bulk load, as autovacuum would soon do: fresh statistics, and a
+    visibility map that lets the stock count read only the index (vial lot, status, id)."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [m._meta.db_table for m in (Vial, Lot, CellLine, RequestedLine, DistributionRequest)]
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) " + ", ".join(connection.ops.quote_name(t) for t in tables))
+
+
 def _met(ok):
     return "met" if ok else "NOT met"
 
@@ -115,6 +125,7 @@ def _run(stdout, n_vials, n_requests):
     )
 
     requests = _requests(curator, lines, n_requests)
+    _vacuum()
     timings = []
     for request in requests:
         started = time.perf_counter()

@@ -12,6 +12,7 @@ distribution/actions/stock.py.
 
 import datetime
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -22,7 +23,7 @@ from django.utils import timezone
 from core.roles import is_curator
 from lines.models import CellLine, QCRecord
 from lines.qc import PASSED, summarise_qc_status
-from stock.availability import in_stock_vials_q, refresh_line_stock
+from stock.availability import in_stock_vials_q, refresh_line_stock, stock_counts, store_line_stock
 from stock.models import (
     CHILD_KIND,
     Location,
@@ -249,30 +250,73 @@ def change_vials(
     return moved
 
 
-def claim_vials(line: CellLine, count: int, *, by: User | None, lot: Lot | None = None) -> list[tuple[int, str]]:
-    """Reserve `count` vials of `line` in stock: of `lot` if given, else oldest
-    released lot first; returns their (pk, identifier). Two concurrent claims never
-    take the same vial; raises StockError (nothing reserved) when too few.
+@dataclass(frozen=True)
+class VialLink:
+    """A row the caller wants written for each claimed vial, in the same statement as
+    the claim: into `table` (the request side's reservations), its `vial_id` column
+    plus the constant `values`. Stock knows nothing else of that table."""
 
-    On PostgreSQL one statement picks, reserves and logs the vials (the bench's
-    reservation path: `python -m bench --only stock`); elsewhere a conditional
-    update per vial inside a savepoint."""
+    table: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def claim_vials(
+    line: CellLine, count: int, *, by: User | None, lot: Lot | None = None, link: VialLink | None = None
+) -> list[tuple[int, str]]:
+    """Reserve `count` vials of `line` in stock: of `lot` if given, else oldest
+    released lot first; returns their (pk, identifier) and writes one `link` row per
+    vial. Two concurrent claims never take the same vial; raises StockError (nothing
+    reserved; `problems["has_lots"]` says whether the bank holds any lot of the line)
+    when too few. The caller that needs the line's counts right under concurrency
+    holds the line's row lock (distribution.actions.stock locks the request's lines).
+
+    `line` carries its status and availability (and, to spare a catalog-version bump
+    when its availability does not change, its vials_in_stock and stock_summary).
+    On PostgreSQL one statement picks, reserves, logs and links the vials and counts
+    the stock left (the bench's reservation path: `python -m bench --only stock`);
+    elsewhere a conditional update per vial inside a savepoint, then a count."""
     now = timezone.now()
     if connection.vendor == "postgresql":
-        claimed = _claim_in_one_statement(line, count, lot, now, by)
+        claimed, left = _claim_in_one_statement(line, count, lot, now, by, link)
     else:
         with transaction.atomic():
             claimed = _claim_vial_by_vial(line, count, lot, now, by)
+            if len(claimed) == count and link is not None:
+                _write_links(link, [pk for pk, _identifier in claimed])
+        left = _stock_left(line, lot)
     if len(claimed) < count:
         where = f"lot {lot.code} of {line.name}" if lot else line.name
-        in_stock = Vial.objects.filter(in_stock_vials_q(), lot__line=line, **({"lot": lot} if lot else {})).count()
+        in_stock = left.lot_vials if lot else left.vials
         raise StockError(
             f"Only {in_stock} vial(s) of {where} are in stock; {count} are needed.",
-            {"line": line.name, "in_stock": in_stock, "requested": count},
+            {"line": line.name, "in_stock": in_stock, "requested": count, "has_lots": left.has_lots},
             status_code=409,
         )
-    refresh_line_stock([line])
+    store_line_stock(line, vials=left.vials, lots=left.lots, has_lots=left.has_lots)
     return claimed
+
+
+@dataclass(frozen=True)
+class StockLeft:
+    vials: int
+    lots: int
+    has_lots: bool
+    lot_vials: int  # of the lot asked for, when one was
+
+
+def _stock_left(line: CellLine, lot: Lot | None) -> StockLeft:
+    vials, lots, has_lots = stock_counts([line.pk])[line.pk]
+    lot_vials = Vial.objects.filter(in_stock_vials_q(), lot=lot).count() if lot is not None else 0
+    return StockLeft(vials, lots, has_lots, lot_vials)
+
+
+def _write_links(link: VialLink, vial_ids: Sequence[int]) -> None:
+    columns = ["vial_id", *link.values]
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {connection.ops.quote_name(link.table)} ({quoted}) VALUES ({marks})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(pk, *link.values.values()) for pk in vial_ids])
 
 
 def _claim_vial_by_vial(
@@ -308,32 +352,19 @@ def _claim_vial_by_vial(
 
 
 def _claim_in_one_statement(
-    line: CellLine, count: int, lot: Lot | None, now: datetime.datetime, by: User | None
-) -> list[tuple[int, str]]:
-    """PostgreSQL: pick, reserve and log the vials in one statement, all or nothing.
-    The picked rows are locked (FOR UPDATE SKIP LOCKED): a concurrent claim skips them
-    instead of waiting, and a row it reserved meanwhile no longer matches
-    `status = in_stock`. When fewer than `count` could be picked nothing is updated,
-    so no savepoint is needed to undo a partial claim."""
-    vial, lot_table, event = Vial._meta.db_table, Lot._meta.db_table, VialEvent._meta.db_table
+    line: CellLine, count: int, lot: Lot | None, now: datetime.datetime, by: User | None, link: VialLink | None
+) -> tuple[list[tuple[int, str]], StockLeft]:
+    """PostgreSQL: pick, reserve, log and link the vials and count the stock left, in
+    one statement (one round trip), all or nothing. The picked rows are locked (FOR
+    UPDATE SKIP LOCKED): a concurrent claim skips them instead of waiting, and a row it
+    reserved meanwhile no longer matches `status = in_stock`. When fewer than `count`
+    could be picked nothing is updated, so no savepoint is needed to undo a partial
+    claim. The counts read the statement's snapshot (before its own update) less what
+    it moved; they are right when the caller holds the line's lock (no other claim on
+    the line can be in flight), and an index-only scan of vial (lot, status, id)."""
+    q = connection.ops.quote_name
+    vial, lot_table, event = q(Vial._meta.db_table), q(Lot._meta.db_table), q(VialEvent._meta.db_table)
     only_lot = "AND l.id = %(lot)s" if lot is not None else ""
-    sql = f"""
-        WITH picked AS (
-            SELECT v.id FROM {vial} v JOIN {lot_table} l ON l.id = v.lot_id
-            WHERE l.line_id = %(line)s AND v.status = %(in_stock)s AND l.status = %(released)s {only_lot}
-            ORDER BY l.frozen_on NULLS LAST, l.id, v.id
-            LIMIT %(count)s
-            FOR UPDATE OF v SKIP LOCKED
-        ), moved AS (
-            UPDATE {vial} SET status = %(reserved)s, updated_at = %(now)s
-            WHERE id IN (SELECT id FROM picked) AND (SELECT count(*) FROM picked) = %(count)s
-            RETURNING id, identifier
-        ), logged AS (
-            INSERT INTO {event} (vial_id, from_status, to_status, actor_id, reason, at)
-            SELECT id, %(in_stock)s, %(reserved)s, %(actor)s, '', %(now)s FROM moved
-        )
-        SELECT id, identifier FROM moved ORDER BY id
-    """  # noqa: S608 -- table names from the models, values as parameters
     params: dict[str, Any] = {
         "line": line.pk,
         "in_stock": VialStatus.IN_STOCK,
@@ -344,9 +375,48 @@ def _claim_in_one_statement(
         "now": now,
         "actor": by.pk if by is not None else None,
     }
+    linked = ""
+    if link is not None:
+        names = ", ".join(q(c) for c in ["vial_id", *link.values])
+        values = "".join(f", %(link_{n})s" for n in range(len(link.values)))
+        params.update((f"link_{n}", value) for n, value in enumerate(link.values.values()))
+        linked = f", linked AS (INSERT INTO {q(link.table)} ({names}) SELECT id{values} FROM moved)"  # noqa: S608
+    sql = f"""
+        WITH picked AS (
+            SELECT v.id FROM {vial} v JOIN {lot_table} l ON l.id = v.lot_id
+            WHERE l.line_id = %(line)s AND v.status = %(in_stock)s AND l.status = %(released)s {only_lot}
+            ORDER BY l.frozen_on NULLS LAST, l.id, v.id
+            LIMIT %(count)s
+            FOR UPDATE OF v SKIP LOCKED
+        ), moved AS (
+            UPDATE {vial} SET status = %(reserved)s, updated_at = %(now)s
+            WHERE id IN (SELECT id FROM picked) AND (SELECT count(*) FROM picked) = %(count)s
+            RETURNING id, identifier, lot_id
+        ), logged AS (
+            INSERT INTO {event} (vial_id, from_status, to_status, actor_id, reason, at)
+            SELECT id, %(in_stock)s, %(reserved)s, %(actor)s, '', %(now)s FROM moved
+        ){linked}, stocked AS (
+            SELECT l.id AS lot_id, CASE WHEN l.status = %(released)s THEN (
+                SELECT count(*) FROM {vial} v WHERE v.lot_id = l.id AND v.status = %(in_stock)s
+            ) ELSE 0 END AS n
+            FROM {lot_table} l WHERE l.line_id = %(line)s
+        ), left_over AS (
+            SELECT count(*) > 0 AS has_lots,
+                coalesce(sum(s.n - coalesce(m.k, 0)), 0) AS vials,
+                count(*) FILTER (WHERE s.n - coalesce(m.k, 0) > 0) AS lots,
+                coalesce(sum(s.n - coalesce(m.k, 0)) FILTER (WHERE s.lot_id = %(lot)s), 0) AS lot_vials
+            FROM stocked s LEFT JOIN (SELECT lot_id, count(*) AS k FROM moved GROUP BY lot_id) m
+                ON m.lot_id = s.lot_id
+        )
+        SELECT m.id, m.identifier, o.vials, o.lots, o.has_lots, o.lot_vials
+        FROM left_over o LEFT JOIN moved m ON true ORDER BY m.id
+    """  # noqa: S608 -- table names from the models, values as parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return list(cursor.fetchall())
+        rows = cursor.fetchall()
+    first = rows[0]
+    left = StockLeft(int(first[2]), int(first[3]), bool(first[4]), int(first[5]))
+    return [(row[0], row[1]) for row in rows if row[0] is not None], left
 
 
 def lines_of(vial_ids: Iterable[int]) -> list[int]:

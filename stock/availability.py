@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from django.db.models import Count, F, Q
 
+from core.catalog_version import bump
 from lines.availability import ON_REQUEST, OUT_OF_STOCK, STOCK_AVAILABLE, STOCK_TERMS
 from lines.models import Availability, CellLine, CurationStatus
 from stock.models import Lot, LotStatus, VialStatus
@@ -93,26 +94,55 @@ def refresh_line_stock(lines: Iterable[int | CellLine]) -> None:
     if missing:
         given.update(
             (line.pk, line)
-            for line in CellLine.objects.filter(pk__in=missing).order_by().only("id", "status", "availability")
+            for line in CellLine.objects.filter(pk__in=missing)
+            .order_by()
+            .only("id", "status", "availability", "vials_in_stock", "stock_summary")
         )
-    changed = []
-    for pk in ids:
-        line = given[pk]
-        vials, lots, has_lots = counts[pk]
-        distributed = is_distributed(line)
-        # The catalog's "in stock" filter reads this: vials that can be shipped now.
-        line.vials_in_stock = vials if distributed else 0
-        line.stock_summary = summarise(distributed=distributed, vials=vials, lots=lots, has_lots=has_lots)
-        changed.append(line)
+    changed = [given[pk] for pk in ids]
+    visible_change = False
+    for line in changed:
+        vials, lots, has_lots = counts[line.pk]
+        visible_change |= _set_stock(line, vials=vials, lots=lots, has_lots=has_lots)
     if len(changed) <= SMALL_REFRESH:
         # A plain UPDATE per line: for the one line a reservation touches, much cheaper
         # to build than bulk_update's CASE expression.
         for line in changed:
-            CellLine.objects.filter(pk=line.pk).update(
-                vials_in_stock=line.vials_in_stock, stock_summary=line.stock_summary
-            )
+            _write_stock(line)
     else:
-        CellLine.objects.bulk_update(changed, ["vials_in_stock", "stock_summary"], batch_size=500)
+        CellLine._base_manager.bulk_update(changed, ["vials_in_stock", "stock_summary"], batch_size=500)
+    if visible_change:
+        bump()
+
+
+def store_line_stock(line: CellLine, *, vials: int, lots: int, has_lots: bool) -> None:
+    """Store the stock block of one line whose counts the caller has just read (the
+    reservation's statement counts the stock it leaves)."""
+    if _set_stock(line, vials=vials, lots=lots, has_lots=has_lots):
+        bump()
+    _write_stock(line)
+
+
+def _set_stock(line: CellLine, *, vials: int, lots: int, has_lots: bool) -> bool:
+    """Put the new block on `line`; whether what the cached catalog figures count
+    changed (the availability code, in stock or not). Only that bumps the catalog
+    version: a reservation that leaves a line available with two vials fewer changes
+    no facet count, and a bump would drop every cached page for nothing. The counts
+    themselves are read from the line's row, never from a versioned cache."""
+    known = not {"vials_in_stock", "stock_summary"} & line.get_deferred_fields()
+    before = (line.vials_in_stock > 0, (line.stock_summary or {}).get("availability")) if known else None
+    distributed = is_distributed(line)
+    # The catalog's "in stock" filter reads this: vials that can be shipped now.
+    line.vials_in_stock = vials if distributed else 0
+    line.stock_summary = summarise(distributed=distributed, vials=vials, lots=lots, has_lots=has_lots)
+    return before != (line.vials_in_stock > 0, line.stock_summary["availability"])
+
+
+def _write_stock(line: CellLine) -> None:
+    # The base manager: its update does not bump the catalog version (the caller does,
+    # when the change shows in cached figures).
+    CellLine._base_manager.filter(pk=line.pk).update(
+        vials_in_stock=line.vials_in_stock, stock_summary=line.stock_summary
+    )
 
 
 SMALL_REFRESH = 3

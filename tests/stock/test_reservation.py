@@ -178,3 +178,43 @@ def test_two_curators_approving_two_requests_at_once_never_reserve_the_same_vial
     assert sorted(o[:8] for o in outcomes) == ["Not enou", "approved"]
     assert Vial.objects.filter(status="reserved").count() == 3
     assert CellLine.objects.get(pk=line.pk).vials_in_stock == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_approvals_at_once_that_both_fit_leave_the_line_out_of_stock(requester):
+    """Both requests fit (2 + 2 of 4 vials): both are approved, and the line's stock
+    block counts what they left, none; each approval reads the line after the other."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent transactions need PostgreSQL (set DATABASE_URL); SQLite serialises them")
+    curators = [create_user_with_role(f"cur{i}", "curator")[0] for i in (1, 2)]
+    line = line_with([GRU, IRB])
+    released_lot(line, vials=4)
+    requests = []
+    for curator in curators:
+        request = create_request(requester, [line], purpose_codes=[HMB], vials={line.name: 2})
+        advance(request, requester, curator, "under_review")
+        requests.append(request)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def approve(request, curator):
+        try:
+            barrier.wait()
+            actions.approve(request, curator)
+            outcomes.append("approved")
+        except InvalidAction as error:
+            outcomes.append(error.message)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=approve, args=pair) for pair in zip(requests, curators, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == ["approved", "approved"]
+    assert Vial.objects.filter(status="reserved").count() == 4
+    line = CellLine.objects.get(pk=line.pk)
+    assert line.vials_in_stock == 0
+    assert line.stock_summary["availability"] == "out_of_stock"
+    assert line.stock_summary["vials_in_stock"] == 0
