@@ -215,8 +215,22 @@ def assign_names(document, *, institution):
         result.donor_numbers[donor_ref] = number
         return number
 
+    # What follows each "…-" prefix of a taken name (UKBi001-A-2: "UKBi001-" → "A-2",
+    # "UKBi001-A-" → "2"), so a lookup costs one dict access, not a pass over every name.
+    suffixes: dict[str, list[str]] = {}
+
+    def take(name):
+        taken_names.add(name)
+        at = name.find("-")
+        while at != -1:
+            suffixes.setdefault(name[: at + 1], []).append(name[at + 1 :])
+            at = name.find("-", at + 1)
+
+    for name in list(taken_names):
+        take(name)
+
     def used_under(prefix):
-        return [n[len(prefix) :] for n in taken_names if n.startswith(prefix)]
+        return suffixes.get(prefix, [])
 
     def name_of(local_id, stack=()):
         if local_id in result.line_names:
@@ -237,21 +251,22 @@ def assign_names(document, *, institution):
                 prefix = f"{parent_name}-"
                 used = [u for u in used_under(prefix) if "-" not in u]
                 name = f"{parent_name}-{next_subclone_number(used)}"
-                taken_names.add(name)
+                take(name)
                 result.line_names[local_id] = name
                 return name
         number = donor_number_for(line.get("donor"))
         prefix = f"{code}{IPSC}{number}-"
         letters = [u.split("-")[0] for u in used_under(prefix)]
         name = f"{prefix}{next_clone_letter(letters)}"
-        taken_names.add(name)
+        take(name)
         result.line_names[local_id] = name
         return name
 
     for line in lines:
         name_of(line.get("local_id"))
     # Donors of the document with no line named yet still get a number.
+    line_donors = {line.get("donor") for line in lines}
     for donor in donors:
-        if donor.get("local_id") in {line.get("donor") for line in lines}:
+        if donor.get("local_id") in line_donors:
             donor_number_for(donor.get("local_id"))
     return result

@@ -22,6 +22,7 @@ import re
 
 from django.db.models import Q
 
+from core.bulk_copy import update_columns
 from core.models import DiseaseTerm, Gene
 from donors.affection import search_words
 from donors.disclosure import genetic_data_is_public, sees_all_genetic_data
@@ -110,17 +111,14 @@ def refresh_search_text(lines, batch_size=2000):
         .prefetch_related("variants", "donor__variants")
         .order_by("pk")
     )
-    batch = []
+    pks, public, restricted = [], [], []
     for line in queryset.iterator(chunk_size=batch_size):
-        line.search_text, line.search_text_restricted = search_texts(
-            line, gene_aliases=gene_aliases, disease_words=disease_words
-        )
-        batch.append(line)
-        if len(batch) >= batch_size:
-            CellLine.objects.bulk_update(batch, ["search_text", "search_text_restricted"])
-            batch = []
-    if batch:
-        CellLine.objects.bulk_update(batch, ["search_text", "search_text_restricted"])
+        texts = search_texts(line, gene_aliases=gene_aliases, disease_words=disease_words)
+        pks.append(line.pk)
+        public.append(texts[0])
+        restricted.append(texts[1])
+    # One UPDATE … FROM unnest(…) on PostgreSQL (bulk_update's CASE WHEN grows with the batch).
+    update_columns(CellLine, pks, {"search_text": public, "search_text_restricted": restricted})
 
 
 def search_terms(text):

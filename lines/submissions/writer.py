@@ -7,8 +7,8 @@ import datetime
 import logging
 
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
+from core.bulk_copy import create_with_history
 from core.models import CellType, DiseaseTerm, Gene
 from donors.actions import write_courses
 from donors.models import Ancestry, Consent, Donor, Variant, VariantOrigin
@@ -196,14 +196,14 @@ class Plan:
 
     # --- writing ----------------------------------------------------------------
     def _bulk(self, rows, model, batch_size):
-        """bulk_create with one history record per row, credited to the approving curator
-        (the audit trail says who put the row in the catalog, and when)."""
-        return bulk_create_with_history(
-            rows,
+        """The rows with one history record each, credited to the approving curator (the
+        audit trail says who put the row in the catalog, and when); COPY on PostgreSQL."""
+        return create_with_history(
             model,
+            rows,
             batch_size=batch_size,
-            default_user=self.approved_by,
-            default_change_reason=f"approved submission {self.submission.pk}",
+            user=self.approved_by,
+            reason=f"approved submission {self.submission.pk}",
         )
 
     def write(self) -> list[CellLine]:
