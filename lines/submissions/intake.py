@@ -23,7 +23,7 @@ from core.encodings import EncodingError, decode_text
 from core.roles import institution_of, is_depositor
 from lines.models import ProtocolVersion, Submission, SubmissionFormat
 from lines.submissions.documents import count_lines, document_digest, parse_document
-from lines.submissions.formats.columns import SHEETS, V2_PROTOCOL
+from lines.submissions.formats.columns import SHEETS, V2_PROTOCOL, V3_PROTOCOL
 from lines.submissions.formats.limits import LimitExceeded, check_archive, check_sheet_rows, count_csv_rows
 from lines.submissions.protocol import max_lines_of
 from lines.submissions.protocol.example import EXAMPLE_DOCUMENT
@@ -139,34 +139,44 @@ def _count_csv_lines(content):
     return _data_rows(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
-def _declares_lots(content, fmt):
-    """Whether a CSV set or workbook has data rows in its lots member or sheet (its
-    size is checked by the line count that follows; an unreadable upload says no and
-    its validation run reports why)."""
+def _tables_protocol(content, fmt):
+    """The protocol a CSV set or workbook follows by what it holds: data rows in its
+    vials member or sheet are protocol 3's, in its lots member or sheet protocol 2's,
+    else the template's (the sizes are checked by the line count that follows; an
+    unreadable upload gets the template's and its validation run reports why)."""
     try:
-        if fmt == SubmissionFormat.CSV:
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                check_archive(archive)
-                for member in archive.infolist():
-                    if member.filename.rsplit("/", 1)[-1].lower() == "lots.csv":
-                        count_csv_rows(archive, member, "lots")
-                        text = decode_text(archive.read(member), "lots.csv")
-                        return _data_rows(csv.reader(io.StringIO(text))) > 0
-            return False
+        if _has_rows(content, fmt, "vials"):
+            return V3_PROTOCOL
+        if _has_rows(content, fmt, "lots"):
+            return V2_PROTOCOL
+    except (zipfile.BadZipFile, EncodingError, LimitExceeded, OSError, KeyError, ValueError):
+        pass
+    return EXAMPLE_DOCUMENT["protocol"]
+
+
+def _has_rows(content, fmt, sheet):
+    """Whether the CSV set's `sheet`.csv member or the workbook's `sheet` sheet has data rows."""
+    if fmt == SubmissionFormat.CSV:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             check_archive(archive)
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        try:
-            names = {name.strip().lower(): name for name in workbook.sheetnames}
-            if "lots" not in names:
-                return False
-            sheet = workbook[names["lots"]]
-            sheet.reset_dimensions()
-            return _data_rows(sheet.iter_rows(min_col=1, max_col=2, values_only=True)) > 0
-        finally:
-            workbook.close()
-    except (zipfile.BadZipFile, EncodingError, LimitExceeded, OSError, KeyError, ValueError):
+            for member in archive.infolist():
+                if member.filename.rsplit("/", 1)[-1].lower() == f"{sheet}.csv":
+                    count_csv_rows(archive, member, sheet)
+                    text = decode_text(archive.read(member), f"{sheet}.csv")
+                    return _data_rows(csv.reader(io.StringIO(text))) > 0
         return False
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        check_archive(archive)
+    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        names = {name.strip().lower(): name for name in workbook.sheetnames}
+        if sheet not in names:
+            return False
+        worksheet = workbook[names[sheet]]
+        worksheet.reset_dimensions()
+        return _data_rows(worksheet.iter_rows(min_col=1, max_col=2, values_only=True)) > 0
+    finally:
+        workbook.close()
 
 
 def _count_xlsx_lines(content, limit):
@@ -208,8 +218,9 @@ def _version_of(document, fmt, protocol, content=None):
     name = protocol or (named_in_document if isinstance(named_in_document, str) else None)
     if not name and fmt != SubmissionFormat.JSON:
         # The spreadsheet templates are those of the version they were downloaded
-        # for, which submission_formats reads them as; one with lot rows is protocol 2's.
-        name = V2_PROTOCOL if content is not None and _declares_lots(content, fmt) else EXAMPLE_DOCUMENT["protocol"]
+        # for, which submission_formats reads them as; one with lot rows is protocol 2's,
+        # one with vial rows protocol 3's.
+        name = _tables_protocol(content, fmt) if content is not None else EXAMPLE_DOCUMENT["protocol"]
     if name:
         return protocol_version_for(name)
     if document is not None:

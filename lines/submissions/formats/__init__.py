@@ -1,7 +1,7 @@
 """Submission documents as JSON, as a CSV set (zip) or as an XLSX workbook.
 
 The CSV set and the workbook carry the same content as the JSON document,
-flattened into four tables keyed by local_id (one sheet / one file each):
+flattened into tables keyed by local_id (one sheet / one file each):
 
     donors    one row per donor        local_id, sex, …, als.*, consent.*, viral_screening.<virus>, str_profile.<marker>
     variants  one row per variant      donor (a donor local_id) or line (a line local_id, for a
@@ -9,6 +9,8 @@ flattened into four tables keyed by local_id (one sheet / one file each):
     lines     one row per line         local_id, donor, name, parental_line, modification.*, reprogramming.*,
                                        culture.*, viral_screening.<virus>, …
     qc        one row per QC record    line (a line local_id), test, method, result, …, str_profile.<marker>
+    lots      one row per lot          line (a line local_id), code, type, … (protocol 2)
+    vials     one row per vial         line (a line local_id), lot (the lot's code), id, name (protocol 3)
 
 Nested objects are dotted column names (`culture.passage_at_banking`); a map
 (STR profile, viral screening) is one column per key (`str_profile.TH01`,
@@ -119,7 +121,7 @@ def blank_xlsx_template():
 
 
 def blank_csv_template():
-    """The blank CSV set (zip bytes): README.txt, donors.csv, variants.csv, lines.csv, qc.csv, lots.csv."""
+    """The blank CSV set (zip bytes): README.txt, donors.csv, variants.csv, lines.csv, qc.csv, lots.csv, vials.csv."""
     return csv_zip_bytes(blank_tables())
 
 

@@ -3,7 +3,7 @@ shows), the README that ships with it, and how a problem names its place."""
 
 from lines.str.matching import CORE_MARKERS
 
-SHEETS = ("donors", "variants", "lines", "qc", "lots")
+SHEETS = ("donors", "variants", "lines", "qc", "lots", "vials")
 STR_PREFIX = "str_profile."
 # One column per core STR marker (CLASTR's 18, lines.str.matching).
 STR_COLUMNS = {f"{STR_PREFIX}{marker}": ("alleles", "Alleles, e.g. 11,12") for marker in CORE_MARKERS}
@@ -126,11 +126,20 @@ COLUMNS = {
         "freezing_method": ("text", "e.g. controlled-rate freezer"),
         "thaw_recommendation": ("text", "e.g. thaw into one well of a 6-well plate with ROCK inhibitor"),
     },
+    # Protocol 3: the vials of a lot the depositor sends (the JSON document's lot "vials").
+    "vials": {
+        "line": ("text", "Line local_id"),
+        "lot": ("text", "The lot's code, as in the lots sheet (e.g. P001)"),
+        "id": ("text", "The vial's identifier (printed barcode or BioSamples accession), unique in the bank"),
+        "name": ("text", "Optional name of the vial"),
+    },
 }
 # The key that ties a row to its parent, per sheet.
-KEYS = {"donors": "local_id", "variants": None, "lines": "local_id", "qc": "line", "lots": "line"}
+KEYS = {"donors": "local_id", "variants": None, "lines": "local_id", "qc": "line", "lots": "line", "vials": "line"}
 # A document using these sheets or columns follows protocol 2 (lots); else protocol 1.
 V2_PROTOCOL = "prism-line-submission/2"
+# A document with vials rows follows protocol 3 (a lot's vials, rule LOT-2).
+V3_PROTOCOL = "prism-line-submission/3"
 
 
 class TemplateError(ValueError):
@@ -169,7 +178,9 @@ record (qc). Rows are tied together by local_id: a line names its donor's local_
 QC row names its line's local_id, a variant row names a donor (germline) or a line
 (gene edit). Protocol 2: the lots sheet (lots.csv) declares each line's banked lots,
 one row per lot naming its line's local_id; a QC row may name the lot it was made on
-(column lot). A file with lot rows follows protocol 2 (/protocol/2/). Lists in one cell are separated by ';'. Markers: OCT4=96; TRA-1-60=91.5.
+(column lot). A file with lot rows follows protocol 2 (/protocol/2/). Protocol 3: the
+vials sheet (vials.csv) lists the vials of a lot the depositor sends, one row per vial
+(line local_id, lot code, id, name); a file with vial rows follows protocol 3 (/protocol/3/). Lists in one cell are separated by ';'. Markers: OCT4=96; TRA-1-60=91.5.
 CNVs: 20:gain:7.5 (chromosome:type:size in Mb, add :inherited when the donor carries it).
 STR: one column per marker, str_profile.<marker>, alleles like 11,12.
 Dates: YYYY-MM-DD. Leave a line's name empty to have an hPSCreg name assigned.

@@ -10,6 +10,7 @@ from lines.submissions.formats.columns import (
     SHEETS,
     STR_PREFIX,
     V2_PROTOCOL,
+    V3_PROTOCOL,
     VIRAL_PREFIX,
     TemplateError,
     place,
@@ -296,14 +297,51 @@ def tables_to_document(tables):
         target.append(build("lots", values, row_number, skip=("line",)))
         uses_lots = True
 
+    uses_vials = _add_vials(tables, lines, line_position, origins, problems, build)
     if problems:
         raise TemplateError(problems)
-    document = {"protocol": _protocol_of(uses_lots), "donors": donors, "lines": lines}
+    document = {"protocol": _protocol_of(uses_lots, uses_vials), "donors": donors, "lines": lines}
     return document, _make_locator(origins)
 
 
-def _protocol_of(uses_lots):
-    # Lots (a lots row, or a QC row naming its lot) are protocol 2's; else the template's.
+def _add_vials(tables, lines, line_position, origins, problems, build):
+    """The vials sheet's rows into their lot's "vials" list (protocol 3), each row
+    naming its line's local_id and the lot's code; whether there were any."""
+    vial_rows, _ = _rows("vials", tables.get("vials") or [], problems)
+    for row_number, values in vial_rows:
+        line_ref, lot_ref = values.get("line"), values.get("lot")
+        key = str(line_ref).strip() if not _blank(line_ref) else None
+        if key not in line_position:
+            problems.append(
+                problem(
+                    place("vials", row_number, "line"),
+                    f"line {line_ref!r} is not a local_id of the lines sheet" if key else "the row names no line",
+                )
+            )
+            continue
+        index = line_position[key]
+        code = convert_cell("text", lot_ref, None, problems) if not _blank(lot_ref) else None
+        lots = lines[index].get("lots") or []
+        lot_index = next((n for n, lot in enumerate(lots) if lot.get("code") == code), None)
+        if lot_index is None:
+            problems.append(
+                problem(
+                    place("vials", row_number, "lot"),
+                    f"lot {code!r} is not a lot of line {key} in the lots sheet" if code else "the row names no lot",
+                )
+            )
+            continue
+        target = lots[lot_index].setdefault("vials", [])
+        origins[("lines", index, "lots", lot_index, "vials", len(target))] = ("vials", row_number)
+        target.append(build("vials", values, row_number, skip=("line", "lot")))
+    return bool(vial_rows)
+
+
+def _protocol_of(uses_lots, uses_vials=False):
+    # Vials are protocol 3's; lots (a lots row, or a QC row naming its lot) protocol 2's;
+    # else the template's.
+    if uses_vials:
+        return V3_PROTOCOL
     return V2_PROTOCOL if uses_lots else EXAMPLE_DOCUMENT["protocol"]
 
 
@@ -336,6 +374,8 @@ def _column_for(sheet, rest):
         return f"{rest[0]}.{rest[1]}"
     if sheet in ("lines",) and rest[0] in ("qc", "lots"):
         return None  # the line's QC records (or lots) as a whole: the line's row
+    if sheet == "lots" and rest[0] == "vials":
+        return None  # the lot's vials as a whole: the lot's row
     if sheet == "lines" and rest[:2] == ["modification", "variants"]:
         return None
     dotted = []
@@ -405,6 +445,9 @@ def document_to_tables(document):
         line = dict(line)
         qc_items = line.pop("qc", None) or []
         for lot in line.pop("lots", None) or []:
+            lot = dict(lot)
+            for vial in lot.pop("vials", None) or []:
+                rows["vials"].append({"line": line.get("local_id"), "lot": lot.get("code"), **_flatten(vial)})
             rows["lots"].append({"line": line.get("local_id"), **_flatten(lot)})
         modification = dict(line.get("modification") or {})
         for variant in modification.pop("variants", None) or []:

@@ -1,4 +1,4 @@
-"""The XLSX workbook: a README sheet, then donors, variants, lines and qc."""
+"""The XLSX workbook: a README sheet, then donors, variants, lines, qc, lots and vials."""
 
 import io
 import zipfile

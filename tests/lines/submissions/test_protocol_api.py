@@ -55,6 +55,7 @@ def test_the_api_serves_the_blank_templates(api_client):
         "lines",
         "qc",
         "lots",
+        "vials",
     ]
     archive = zipfile.ZipFile(io.BytesIO(api_client.get("/api/v1/protocol/1/template.zip").content))
     assert "lines.csv" in archive.namelist()

@@ -138,16 +138,16 @@ def test_json_uploads_keep_their_pointers():
     assert locate("/lines/0/name") == "/lines/0/name"
 
 
-def test_the_blank_workbook_has_the_five_sheets_and_reads_as_an_empty_document():
+def test_the_blank_workbook_has_the_six_sheets_and_reads_as_an_empty_document():
     content = blank_xlsx_template()
     workbook = load_workbook(io.BytesIO(content))
-    assert workbook.sheetnames == ["README", "donors", "variants", "lines", "qc", "lots"]
+    assert workbook.sheetnames == ["README", "donors", "variants", "lines", "qc", "lots", "vials"]
     assert workbook["lines"]["A1"].value == "local_id"
     document, _ = parse_upload(io.BytesIO(content), "xlsx")
     assert document == {"protocol": "prism-line-submission/1", "donors": [], "lines": []}
 
 
-def test_the_blank_csv_set_has_the_five_files():
+def test_the_blank_csv_set_has_the_six_files():
     archive = zipfile.ZipFile(io.BytesIO(blank_csv_template()))
     assert set(archive.namelist()) == {
         "README.txt",
@@ -156,6 +156,7 @@ def test_the_blank_csv_set_has_the_five_files():
         "lines.csv",
         "qc.csv",
         "lots.csv",
+        "vials.csv",
     }
     assert archive.read("qc.csv").decode().startswith("line,test,method,result")
     document, _ = parse_upload(io.BytesIO(blank_csv_template()), "csv")
