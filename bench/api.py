@@ -27,16 +27,12 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 from bench._api_catalog import _load  # noqa: E402
 from bench._api_floors import FLOORS, _floor  # noqa: E402
+from bench._child import BASE_DIR, run_child
 from bench._facet_bound import Columns, lower_bound_ms
 from bench._goals import report
-
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/prism_apibench"
-# The project folder (bench/ sits at its top).
-BASE_DIR = Path(__file__).resolve().parent.parent
 
 FULL = {"lines": 200_000, "donors": 100_000, "qc_per_line": 7, "repeats": 40, "load_seconds": 30}
 QUICK = {"lines": 2_000, "donors": 1_000, "qc_per_line": 7, "repeats": 5, "load_seconds": 3}
@@ -82,34 +78,8 @@ FACET_REQUESTS = [
 
 def run(stdout, options):
     """Entry point of `python -m bench --only api`: runs the child with the bench database."""
-    url = os.environ.get("PRISM_APIBENCH_DATABASE_URL", DEFAULT_URL)
-    if options.get("quick"):
-        # Its own database, so that a quick check never replaces the full catalog.
-        url += "_quick"
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="prism.settings",
-        DEBUG="0",
-        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-secret-key-not-for-production",
-        PRISM_APIBENCH_QUICK="1" if options.get("quick") else "0",
-        # Every load-test client comes from 127.0.0.1: one anonymous address.
-        THROTTLE_ANON="100000000/min",
-        THROTTLE_USER="100000000/min",
-        LOG_LEVEL="WARNING",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.api"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    for line in process.stdout:
-        stdout.write(line.rstrip("\n"))
-    if process.wait() != 0:
-        raise RuntimeError(f"the api bench child failed (exit {process.returncode})")
+    # Every load-test client comes from 127.0.0.1: one anonymous address.
+    run_child("bench.api", stdout, options, THROTTLE_ANON="100000000/min", THROTTLE_USER="100000000/min")
 
 
 # -- the child ------------------------------------------------------------------------

@@ -13,12 +13,11 @@ whole (filters, purpose, QC, stock, matching, isogenic partners, balance).
 
 import os
 import statistics
-import subprocess
-import sys
 import time
 
+from bench._child import run_child
 from bench._goals import report
-from bench.api import BASE_DIR, DEFAULT_URL, FULL, QUICK, _ensure_database
+from bench.api import FULL, QUICK, _ensure_database
 
 DEFINITION = {
     "seed": 2026,
@@ -35,30 +34,7 @@ REPEATS = {"quick": 3, "full": 3}
 
 def run(stdout, options):
     """Entry point of `python -m bench --only cohorts`: runs the child on the bench database."""
-    url = os.environ.get("PRISM_APIBENCH_DATABASE_URL", DEFAULT_URL)
-    if options.get("quick"):
-        url += "_quick"
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="prism.settings",
-        DEBUG="0",
-        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-secret-key-not-for-production",
-        PRISM_APIBENCH_QUICK="1" if options.get("quick") else "0",
-        LOG_LEVEL="WARNING",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.cohorts"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    for line in process.stdout:
-        stdout.write(line.rstrip("\n"))
-    if process.wait() != 0:
-        raise RuntimeError(f"the cohorts bench child failed (exit {process.returncode})")
+    run_child("bench.cohorts", stdout, options)
 
 
 def _say(text=""):

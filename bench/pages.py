@@ -13,44 +13,14 @@ transaction). `--quick` takes fewer samples.
 
 import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
+from bench._child import run_child
 from bench._goals import report
-
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/prism_apibench"
-# The project folder (bench/ sits at its top).
-BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def run(stdout, options):
-    url = os.environ.get("PRISM_APIBENCH_DATABASE_URL", DEFAULT_URL)
-    if options.get("quick"):
-        # The small catalog that `python -m bench --quick` (its api suite) loads.
-        url += "_quick"
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="prism.settings",
-        DEBUG="0",
-        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-secret-key-not-for-production",
-        PRISM_PAGESBENCH_QUICK="1" if options.get("quick") else "0",
-        LOG_LEVEL="ERROR",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.pages"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    for line in process.stdout:
-        stdout.write(line.rstrip("\n"))
-    if process.wait() != 0:
-        raise RuntimeError(f"the pages bench child failed (exit {process.returncode})")
+    run_child("bench.pages", stdout, options, quick_variable="PRISM_PAGESBENCH_QUICK", LOG_LEVEL="ERROR")
 
 
 def _say(text=""):
