@@ -59,13 +59,31 @@ def _text(value):
     return str(value).translate(_ESCAPE)
 
 
+def _str_text(value):
+    if type(value) is str:
+        return value.translate(_ESCAPE) if ("\\" in value or "\t" in value or "\n" in value or "\r" in value) else value
+    return _text(value)
+
+
+def _int_text(value):
+    return str(value) if type(value) is int else _text(value)
+
+
 def _encoder(field):
     """A function turning one Python value of `field` into COPY text."""
+    kind = field.get_internal_type()
+    if kind in {"CharField", "TextField", "EmailField", "SlugField", "URLField", "FileField"}:
+        return _str_text  # a FieldFile is written as its name (str)
+    if field.is_relation or kind.endswith("AutoField") or kind.endswith("IntegerField"):
+        return _int_text
     if field.get_internal_type() == "JSONField":
         encoder = field.encoder
 
         def json_value(value):
-            return NULL if value is None else _json_text(value, encoder).translate(_ESCAPE)
+            if value is None:
+                return NULL
+            text = _json_text(value, encoder)  # control characters come out escaped: only "\\" to double
+            return text.replace("\\", "\\\\") if "\\" in text else text
 
         return json_value
     if field.get_internal_type() == "DateTimeField":
@@ -112,23 +130,35 @@ def _reserve_pks(model, count):
     table, column = model._meta.db_table, model._meta.pk.column
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            "SELECT array_agg(nextval(pg_get_serial_sequence(%s, %s))) FROM generate_series(1, %s)",
             [connection.ops.quote_name(table), column, count],
         )
-        return [row[0] for row in cursor.fetchall()]
+        return sorted(cursor.fetchone()[0])
 
 
 def _concrete(model):
     return [f for f in model._meta.concrete_fields]
 
 
-def copy_rows(model, rows, *, reserve_pks=True):
+def _encoded(model, rows):
+    """Each row {attname: value} as its list of COPY texts, in concrete-field order
+    (a missing attname takes the field's default)."""
+    fields = _concrete(model)
+    defaults = {f.attname: f.get_default() for f in fields if f.attname not in rows[0]}
+    encoders = [(f.attname, _encoder(f)) for f in fields]
+    return fields, [
+        [encode(row[attname] if attname in row else defaults[attname]) for attname, encode in encoders] for row in rows
+    ]
+
+
+def copy_rows(model, rows, *, reserve_pks=True, history=None):
     """COPY plain rows {attname: database-ready Python value} into `model`'s table
     (PostgreSQL only); missing attnames take the field's default. Returns the pks
-    (reserved from the sequence, or as given in the rows)."""
+    (reserved from the sequence, or as given in the rows). With history={"user": …,
+    "reason": …, "date": …} each row also gets its simple_history "+" record, from
+    the same encoded values."""
     if not rows:
         return []
-    fields = _concrete(model)
     pk = model._meta.pk
     if reserve_pks:
         pks = _reserve_pks(model, len(rows))
@@ -136,17 +166,52 @@ def copy_rows(model, rows, *, reserve_pks=True):
             row[pk.attname] = value
     else:
         pks = [row[pk.attname] for row in rows]
-    defaults = {f.attname: f.get_default() for f in fields if f.attname not in rows[0]}
-    encoders = [(f.attname, _encoder(f)) for f in fields]
-    lines = []
-    for row in rows:
-        values = []
-        for attname, encode in encoders:
-            value = row[attname] if attname in row else defaults[attname]
-            values.append(encode(value))
-        lines.append("\t".join(values) + "\n")
-    _copy(model._meta.db_table, [f.column for f in fields], lines)
+    fields, encoded = _encoded(model, rows)
+    _copy(model._meta.db_table, [f.column for f in fields], ["\t".join(values) + "\n" for values in encoded])
+    if history is not None:
+        _copy_history(model, fields, encoded, **history)
     return pks
+
+
+def _copy_history(model, fields, encoded, *, user=None, reason=None, date=None, history_type="+"):
+    history = get_history_manager_for_model(model).model
+    position = {f.attname: i for i, f in enumerate(fields)}
+    tracked = [f.attname for f in history.tracked_fields]
+    picks = [position[a] for a in tracked]
+    extra = {
+        "history_date": date or timezone.now(),
+        "history_change_reason": reason,
+        "history_type": history_type,
+        "history_user_id": getattr(user, "pk", None),
+    }
+    by_attname = {f.attname: f for f in _concrete(history)}
+    suffix = "".join("\t" + _encoder(by_attname[a])(v) for a, v in extra.items()) + "\n"
+    columns = [by_attname[a].column for a in tracked] + [by_attname[a].column for a in extra]
+    relation = hasattr(history, "history_relation")
+    if relation:  # the history row points at its object (simple_history's history_relation)
+        columns.append(by_attname["history_relation_id"].column)
+        pk_at = position[model._meta.pk.attname]
+        lines = [
+            "\t".join([values[i] for i in picks]) + suffix[:-1] + "\t" + values[pk_at] + "\n" for values in encoded
+        ]
+    else:
+        lines = ["\t".join([values[i] for i in picks]) + suffix for values in encoded]
+    _copy(history._meta.db_table, columns, lines)
+
+
+def insert_with_history(model, rows, *, user=None, reason=None, date=None, batch_size=2000):
+    """Insert plain rows {attname: value} of `model` with one history record each,
+    without building model instances on PostgreSQL. Returns the new pks in order."""
+    rows = list(rows)
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        objs = create_with_history(
+            model, [model(**row) for row in rows], user=user, reason=reason, date=date, batch_size=batch_size
+        )
+        return [obj.pk for obj in objs]
+    with transaction.atomic(savepoint=False):
+        return copy_rows(model, rows, history={"user": user, "reason": reason, "date": date})
 
 
 def create_with_history(model, objs, *, user=None, reason=None, batch_size=2000, date=None) -> list[Model]:
@@ -167,42 +232,23 @@ def create_with_history(model, objs, *, user=None, reason=None, batch_size=2000,
     with transaction.atomic(savepoint=False):
         fields = _concrete(model)
         pk = model._meta.pk
+        # pre_save only where it does something (auto_now / auto_now_add), as bulk_create sets them.
+        stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+        plain = [f.attname for f in fields if f not in stamped and f is not pk]
         pks = _reserve_pks(model, len(objs))
         rows = []
         for obj, value in zip(objs, pks, strict=True):
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
             setattr(obj, pk.attname, value)
-            row = {}
-            for f in fields:
-                # pre_save: auto_now / auto_now_add dates, as bulk_create sets them.
-                row[f.attname] = f.pre_save(obj, add=True) if f is not pk else value
+            values = obj.__dict__
+            row = {a: values[a] for a in plain}
+            row[pk.attname] = value
+            for f in stamped:
+                row[f.attname] = f.pre_save(obj, add=True)
             obj._state.adding, obj._state.db = False, connection.alias
             rows.append(row)
-        copy_rows(model, rows, reserve_pks=False)
-        write_history(model, rows, user=user, reason=reason, date=date)
+        copy_rows(model, rows, reserve_pks=False, history={"user": user, "reason": reason, "date": date})
     return objs
-
-
-def write_history(model, rows, *, user=None, reason=None, date=None, history_type="+"):
-    """One simple_history record per row {attname: value} of `model` (PostgreSQL, COPY)."""
-    history = get_history_manager_for_model(model).model
-    date = date or timezone.now()
-    user_id = getattr(user, "pk", None)
-    tracked = [f.attname for f in history.tracked_fields]
-    extra = {
-        "history_date": date,
-        "history_change_reason": reason,
-        "history_type": history_type,
-        "history_user_id": user_id,
-    }
-    history_rows = [{**{a: row[a] for a in tracked}, **extra} for row in rows]
-    if hasattr(history, "history_relation"):
-        for history_row, row in zip(history_rows, rows, strict=True):
-            history_row["history_relation_id"] = row[model._meta.pk.attname]
-    fields = [f for f in _concrete(history) if f.attname in history_rows[0]]
-    encoders = [(f.attname, _encoder(f)) for f in fields]
-    lines = ["\t".join(encode(r[a]) for a, encode in encoders) + "\n" for r in history_rows]
-    _copy(history._meta.db_table, [f.column for f in fields], lines)
 
 
 def update_columns(model, pks, columns):

@@ -26,6 +26,7 @@ from core.bulk_copy import update_columns
 from core.models import DiseaseTerm, Gene
 from donors.affection import search_words
 from donors.disclosure import genetic_data_is_public, sees_all_genetic_data
+from donors.models import Donor
 from lines.models import CellLine
 
 MAX_SEARCH_TERMS = 8
@@ -68,6 +69,17 @@ def _join(words):
 def search_texts(line, *, gene_aliases, disease_words):
     """(public, restricted) search text of one line, its donor and variants loaded."""
     donor = line.donor
+    return _texts(
+        line,
+        donor,
+        line.variants.all(),
+        donor.variants.all() if donor is not None else [],
+        gene_aliases=gene_aliases,
+        disease_words=disease_words,
+    )
+
+
+def _texts(line, donor, line_variants, donor_variants, *, gene_aliases, disease_words):
     public = [
         line.name,
         *line.alternative_names,
@@ -88,12 +100,12 @@ def search_texts(line, *, gene_aliases, disease_words):
         if not genetic_data_is_public(donor):
             restricted += search_words(donor.affection_status)
     genes_public, genes_restricted = set(), set()
-    for variant in line.variants.all():
+    for variant in line_variants:
         public += _variant_words(variant)
         genes_public.add(variant.gene.upper())
     if donor is not None:
         open_data = genetic_data_is_public(donor)
-        for variant in donor.variants.all():
+        for variant in donor_variants:
             (public if open_data else restricted).extend(_variant_words(variant))
             (genes_public if open_data else genes_restricted).add(variant.gene.upper())
     for gene in genes_public:
@@ -119,6 +131,32 @@ def refresh_search_text(lines, batch_size=2000):
         restricted.append(texts[1])
     # One UPDATE … FROM unnest(…) on PostgreSQL (bulk_update's CASE WHEN grows with the batch).
     update_columns(CellLine, pks, {"search_text": public, "search_text_restricted": restricted})
+
+
+def search_donors(donor_ids):
+    """The donors new_line_texts reads: consent and variants loaded, by pk."""
+    return Donor.objects.select_related("consent").prefetch_related("variants").in_bulk(set(donor_ids))
+
+
+def new_line_texts(lines, donors):
+    """(public, restricted) search text of lines about to be written (an approval), so
+    they are inserted with it: `lines` is [(unsaved CellLine, its engineered Variants)],
+    `donors` {pk: Donor} from search_donors, read after their affection status was set."""
+    gene_aliases, disease_words = _gene_aliases(), _disease_words()
+    texts = []
+    for line, variants in lines:
+        donor = donors.get(line.donor_id)
+        texts.append(
+            _texts(
+                line,
+                donor,
+                variants,
+                donor.variants.all() if donor is not None else [],
+                gene_aliases=gene_aliases,
+                disease_words=disease_words,
+            )
+        )
+    return texts
 
 
 def search_terms(text):

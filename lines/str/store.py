@@ -20,6 +20,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from psycopg2.extras import execute_values
 
+from core.bulk_copy import copy_rows
 from donors.models import Donor
 from lines.models import CellLine, ReferenceProfile, StrIndexEntry, StrIndexState, StrSourceKind
 from lines.str.index import forget_index
@@ -56,9 +57,27 @@ def _parse_stored(name, value):
     return marker, (list(alleles) if alleles is not None else None)
 
 
+_profile_cache: dict = {}
+
+
 def _stored_profile(raw):
     """A stored profile as the search reads it. Stored profiles are normalised already;
-    a marker whose alleles do not parse is left out rather than failing the write."""
+    a marker whose alleles do not parse is left out rather than failing the write.
+    Memoised whole (the lines of one donor carry one profile), a fresh copy each time."""
+    try:
+        key = tuple((name, tuple(value) if isinstance(value, list) else value) for name, value in (raw or {}).items())
+        hash(key)
+    except TypeError:
+        return _parse_profile(raw)
+    profile = _profile_cache.get(key)
+    if profile is None:
+        profile = _parse_profile(raw)
+        if len(_profile_cache) < 50_000:
+            _profile_cache[key] = profile
+    return {marker: list(alleles) for marker, alleles in profile.items()}
+
+
+def _parse_profile(raw):
     profile = {}
     for name, value in (raw or {}).items():
         marker, alleles = _parse_stored(name, value)
@@ -148,16 +167,27 @@ def reindex_many(kind, objects, *, batch_size=2000):
     with transaction.atomic():
         generation = _next_generation()
         rows = [
-            StrIndexEntry(kind=kind, object_id=obj.pk, generation=generation, **entry_fields(kind, obj))
-            for obj in objects
+            {"kind": kind, "object_id": obj.pk, "generation": generation, **entry_fields(kind, obj)} for obj in objects
         ]
-        StrIndexEntry.objects.bulk_create(
-            rows,
-            batch_size=batch_size,
-            update_conflicts=True,
-            unique_fields=["kind", "object_id"],
-            update_fields=_UPDATE_FIELDS,
-        )
+        for start in range(0, len(rows), batch_size):
+            _insert_entries(rows[start : start + batch_size])
+    return len(rows)
+
+
+def index_new(kind, objects):
+    """reindex_many for objects written in the caller's transaction (an approval's new
+    lines): they have no entries yet, so on PostgreSQL the entries go in by COPY."""
+    if connection.vendor != "postgresql":
+        return reindex_many(kind, objects)
+    objects = list(objects)
+    if not objects:
+        return 0
+    with transaction.atomic():
+        generation = _next_generation()
+        rows = [
+            {"kind": kind, "object_id": obj.pk, "generation": generation, **entry_fields(kind, obj)} for obj in objects
+        ]
+        copy_rows(StrIndexEntry, rows)
     return len(rows)
 
 

@@ -22,8 +22,6 @@ from django.utils import timezone
 
 from core.models import Institution
 from core.roles import is_curator
-from donors.affection import refresh_affection_status
-from lines import search_text as search
 from lines.models import (
     CellLine,
     Submission,
@@ -176,10 +174,9 @@ def _approve(submission_id, by):
 
 
 def _after_write(lines, donors):
-    """Keep the derived indexes current inside the same transaction, so a search
-    never sees lines without their search text or STR entries."""
-    ids = [line.pk for line in lines]
-    refresh_affection_status({d.pk for d in donors} | {line.donor_id for line in lines if line.donor_id})
-    search.refresh_search_text(CellLine.objects.filter(pk__in=ids))
-    str_store.reindex_many("line", CellLine.objects.filter(pk__in=ids).exclude(str_profile={}))
+    """Keep the STR index current inside the same transaction, so a search never sees
+    lines without their STR entries (the plan wrote the donors' affection status and
+    the lines' search text with the rows). The lines are the rows just written, still
+    in memory: nothing is read back."""
+    str_store.index_new("line", [line for line in lines if line.str_profile])
     str_store.reindex_many("donor", [d for d in donors if d.str_profile])

@@ -5,12 +5,14 @@ it inside one transaction with the institution locked."""
 
 import datetime
 import logging
+from types import SimpleNamespace
 
 from django.utils import timezone
 
-from core.bulk_copy import create_with_history
+from core.bulk_copy import create_with_history, insert_with_history
 from core.models import CellType, DiseaseTerm, Gene
 from donors.actions import write_courses
+from donors.affection import refresh_affection_status
 from donors.models import Ancestry, Consent, Donor, Variant, VariantOrigin
 from lines.models import (
     Availability,
@@ -24,6 +26,7 @@ from lines.models import (
 )
 from lines.naming import assign_names
 from lines.qc import summarise_qc_status
+from lines.search_text import new_line_texts, search_donors
 from lines.str.matching import ProfileError, normalise_profile
 from lines.submissions.rules.catalog import referable_donors, referable_lines
 
@@ -66,13 +69,28 @@ def _date(value):
     return datetime.date.fromisoformat(str(value))
 
 
+_profiles: dict = {}
+
+
 def _profile(raw):
+    """The stored form of a deposited profile; memoised (twenty lines of a donor carry
+    the donor's profile), a fresh copy each time."""
     if not raw:
         return {}
     try:
-        return normalise_profile(raw, strict=False)
-    except (ProfileError, ValueError, TypeError):
-        return {}
+        key = tuple(raw.items())
+        hash(key)
+    except (AttributeError, TypeError):
+        key = None
+    profile = _profiles.get(key) if key is not None else None
+    if profile is None:
+        try:
+            profile = normalise_profile(raw, strict=False)
+        except (ProfileError, ValueError, TypeError):
+            profile = {}
+        if key is not None and len(_profiles) < 50_000:
+            _profiles[key] = profile
+    return {marker: list(alleles) if isinstance(alleles, list) else alleles for marker, alleles in profile.items()}
 
 
 class Plan:
@@ -102,6 +120,9 @@ class Plan:
         self.qc_by_local = {}  # line local_id -> unsaved QCRecords (built once, for qc_status and insert)
         self.line_names = {}  # local_id -> name
         self.donor_numbers = {}  # donor local_id -> 3-character number
+        self.variants_by_local: dict = {}  # line local_id -> its engineered Variants
+        self.search_donors: dict = {}  # donor pk -> Donor with consent and variants (search text)
+        self.line_genes: dict = {}  # gene symbol -> HGNC id, engineered variants
 
     # --- re-validation ------------------------------------------------------
     def recheck(self) -> list[dict]:
@@ -209,6 +230,12 @@ class Plan:
     def write(self) -> list[CellLine]:
         now = timezone.now()
         donors = self._write_donors()
+        # The donors' status (from their variants) before the lines' search text, which
+        # is written with the lines rather than updated after them.
+        donor_ids = {d.pk for d in donors.values()} | {d.pk for d in self.catalog_donors.values()}
+        donor_ids |= {p.donor_id for p in self.catalog_parents.values() if p.donor_id}
+        refresh_affection_status(donor_ids)
+        self.search_donors = search_donors(donor_ids)
         lines = self._write_lines(donors, now)
         return lines
 
@@ -301,7 +328,7 @@ class Plan:
         return dict(Gene.objects.filter(symbol__in=symbols).values_list("symbol", "hgnc_id"))
 
     def _variant(self, data, genes, *, donor=None, line=None):
-        return Variant(
+        variant = Variant(
             donor=donor,
             line=line,
             gene=data.get("gene") or "",
@@ -314,8 +341,14 @@ class Plan:
             origin=VariantOrigin.ENGINEERED if line is not None else VariantOrigin.GERMLINE,
             repeat_size=data.get("repeat_size"),
         )
+        # What Variant's bulk_create would do; the COPY path does not run it.
+        variant.fill_location()
+        return variant
 
     def _write_lines(self, donors_by_local, now):
+        self.line_genes = self._gene_ids(
+            v.get("gene") for line in self.lines for v in (line.get("modification") or {}).get("variants") or []
+        )
         cell_types = dict(
             CellType.objects.filter(
                 curie__in={line.get("source_cell_type") for line in self.lines if line.get("source_cell_type")}
@@ -344,6 +377,12 @@ class Plan:
                     ]
                 )
             rows = [self._line_row(line, donors_by_local, created_by_local, cell_types, now) for line in ready]
+            texts = new_line_texts(
+                [(row, self.variants_by_local[line.get("local_id")]) for line, row in zip(ready, rows, strict=True)],
+                self.search_donors,
+            )
+            for row, (public, restricted) in zip(rows, texts, strict=True):
+                row.search_text, row.search_text_restricted = public, restricted
             created = self._bulk(rows, CellLine, 1000)
             if created and created[0].pk is None:
                 created = list(CellLine.objects.filter(name__in=[r.name for r in rows]))
@@ -410,7 +449,9 @@ class Plan:
         )
         records = self._qc_rows(line)
         self.qc_by_local[line.get("local_id")] = records
-        row.qc_status = summarise_qc_status(row, records)
+        variants = (line.get("modification") or {}).get("variants") or []
+        self.variants_by_local[line.get("local_id")] = [self._variant(v, self.line_genes, line=row) for v in variants]
+        row.qc_status = summarise_qc_status(row, [SimpleNamespace(**record) for record in records])
         withdrawn = donor is not None and getattr(getattr(donor, "consent", None), "withdrawn_on", None)
         # Released lines with a full passing panel and standing consent can be
         # requested; anything less is listed but restricted until a curator clears it.
@@ -420,44 +461,48 @@ class Plan:
         return row
 
     def _qc_rows(self, line):
+        """The line's QC records as plain rows {attname: value} (written by COPY, no instances)."""
         records = []
         for qc in line.get("qc") or []:
             records.append(
-                QCRecord(
-                    test=qc.get("test"),
-                    method=qc.get("method") or "",
-                    result=qc.get("result"),
-                    passage=qc.get("passage"),
-                    tested_on=_date(qc.get("date")),
-                    testing_lab=qc.get("testing_lab") or "",
-                    details={k: v for k, v in qc.items() if k not in QC_FIELDS and v is not None},
-                )
+                {
+                    "test": qc.get("test"),
+                    "method": qc.get("method") or "",
+                    "result": qc.get("result"),
+                    "passage": qc.get("passage"),
+                    "tested_on": _date(qc.get("date")),
+                    "testing_lab": qc.get("testing_lab") or "",
+                    "details": {k: v for k, v in qc.items() if k not in QC_FIELDS and v is not None},
+                }
             )
         screening = line.get("viral_screening")
         if screening:
             results = set(screening.values())
             result = "pass" if results <= {"negative"} else ("fail" if "positive" in results else "inconclusive")
             records.append(
-                QCRecord(
-                    test="viral_screening",
-                    method="serology",
-                    result=result,
-                    details={"viral_screening": screening},
-                )
+                {
+                    "test": "viral_screening",
+                    "method": "serology",
+                    "result": result,
+                    "passage": None,
+                    "tested_on": None,
+                    "testing_lab": "",
+                    "details": {"viral_screening": screening},
+                }
             )
         return records
 
     def _write_qc_and_variants(self, created_by_local):
         records, variants = [], []
-        genes = self._gene_ids(
-            v.get("gene") for line in self.lines for v in (line.get("modification") or {}).get("variants") or []
-        )
         for line in self.lines:
             row = created_by_local[line.get("local_id")]
             for record in self.qc_by_local[line.get("local_id")]:
-                record.line = row
+                record["line_id"] = row.pk
                 records.append(record)
-            for variant in (line.get("modification") or {}).get("variants") or []:
-                variants.append(self._variant(variant, genes, line=row))
-        self._bulk(records, QCRecord, 2000)
+            for variant in self.variants_by_local[line.get("local_id")]:
+                variant.line = row
+                variants.append(variant)
+        insert_with_history(
+            QCRecord, records, user=self.approved_by, reason=f"approved submission {self.submission.pk}"
+        )
         self._bulk(variants, Variant, 2000)

@@ -13,7 +13,8 @@ from simple_history.utils import bulk_create_with_history
 
 from core.bulk_copy import create_with_history, update_columns
 from donors.models import Consent, Donor, Variant
-from lines.models import CellLine, ProtocolVersion, QCRecord
+from lines.models import CellLine, ProtocolVersion, QCRecord, StrIndexEntry
+from lines.search_text import refresh_search_text
 from lines.submissions.approval import ApprovalConflict, approve_submission
 from tests.factories import InstitutionFactory, SubmissionFactory
 from tests.submission_helpers import submission_document
@@ -130,6 +131,21 @@ def test_an_approval_writes_each_row_with_its_history(curator):
     line = CellLine.objects.get(pk=lines[0].pk)
     assert line.search_text and line.name.lower() in line.search_text
     assert line.history.get().name == line.name
+    # The search text written with the rows is what a refresh computes from the catalog.
+    written = _texts(lines)
+    assert all(public for public, _ in written.values())
+    refresh_search_text(CellLine.objects.filter(pk__in=written))
+    assert _texts(lines) == written
+    # And every line is in the STR index.
+    assert StrIndexEntry.objects.filter(kind="line", object_id__in=written, removed=False).count() == 6
+
+
+def _texts(lines):
+    rows = CellLine.objects.filter(pk__in=[line.pk for line in lines])
+    return {
+        pk: (public, restricted)
+        for pk, public, restricted in rows.values_list("pk", "search_text", "search_text_restricted")
+    }
 
 
 def test_a_failed_approval_writes_nothing(curator):
