@@ -90,6 +90,14 @@ def bump(using=None):
     pending.writes += 1
 
 
+def has_uncommitted_writes(using=None):
+    """Whether this connection's open transaction wrote to the catalog: its reads then
+    see rows no other connection sees yet, so nothing built from the committed catalog
+    (a per-process index, a shared cache entry) may answer for it."""
+    connection = connections[using or DEFAULT_DB_ALIAS]
+    return connection.in_atomic_block and _pending(connection) is not None
+
+
 def current(using=None):
     """The version to key caches on: a string, the committed number, or while this
     connection has uncommitted catalog writes a key no other connection shares."""

@@ -4,6 +4,7 @@ the curator dashboard."""
 from datetime import timedelta
 from urllib.parse import urlencode
 
+import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,10 +20,10 @@ from rest_framework.authtoken.models import Token
 from core.catalog_version import cached
 from core.roles import is_curator
 from distribution.models import DistributionRequest, RequestStatus
-from lines.holdings.facets import facet_counts
+from lines.holdings.facet_index import catalog_figures, facet_counts
 from lines.holdings.filters import CellLineFilter
 from lines.holdings.representation import QC_LABELS
-from lines.holdings.views import visibility_key
+from lines.holdings.views.catalog import visibility_key
 from lines.models import (
     CellLine,
     CurationStatus,
@@ -67,19 +68,28 @@ def _chart(values, param=None, limit=CHART_ROWS):
 
 
 def _home_figures(lines, request):
-    stats = lines.aggregate(
-        lines=Count("pk"),
-        donors=Count("donor", distinct=True),
-        institutions=Count("institution", distinct=True),
-        **{
-            f"onset_{low}": Count("pk", filter=Q(donor__age_at_onset__gte=low, donor__age_at_onset__lte=high))
-            for low, high, _ in ONSET_BANDS
-        },
-        onset_unrecorded=Count("pk", filter=Q(donor__age_at_onset__isnull=True)),
-    )
-    onset = {key.removeprefix("onset_"): value for key, value in stats.items() if key.startswith("onset_")}
     # The catalog's facet counts with no filter: the home figures match /lines/.
     facets = facet_counts(CellLineFilter({}, queryset=lines, request=request)).facets
+    figures = catalog_figures(lines.visible_scope)
+    if figures is None:
+        stats = lines.aggregate(
+            lines=Count("pk"),
+            donors=Count("donor", distinct=True),
+            institutions=Count("institution", distinct=True),
+            **{
+                f"onset_{low}": Count("pk", filter=Q(donor__age_at_onset__gte=low, donor__age_at_onset__lte=high))
+                for low, high, _ in ONSET_BANDS
+            },
+            onset_unrecorded=Count("pk", filter=Q(donor__age_at_onset__isnull=True)),
+        )
+    else:
+        onset = figures.pop("onset")
+        stats = {
+            **figures,
+            **{f"onset_{low}": int(((onset >= low) & (onset <= high)).sum()) for low, high, _ in ONSET_BANDS},
+            "onset_unrecorded": int(np.isnan(onset).sum()),
+        }
+    onset = {key.removeprefix("onset_"): value for key, value in stats.items() if key.startswith("onset_")}
     stats["genes"] = len(facets["gene"])
     return stats, onset, facets
 
@@ -109,10 +119,7 @@ def home(request):
             "title": "Lines by disease",
             "what": "Disease",
             "rows": _chart(
-                [
-                    {**v, "label": v["label"] if v["value"] else "No MONDO disease (controls, unmapped diseases)"}
-                    for v in facets["disease"]
-                ],
+                facets["disease"],
                 "disease",
             ),
             "wide": True,

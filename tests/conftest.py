@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from core.accounts import create_user_with_role
 from core.roles import ROLES
 from lines.models import ProtocolVersion, StrIndexState
+from lines.holdings.facet_index import forget_index as forget_facet_index
 from lines.str.index import forget_index
 from tests.factories import InstitutionFactory
 
@@ -103,6 +104,14 @@ def _fresh_str_index():
     """The STR search keeps an index in memory per process; each test's rolled-back
     database must not meet the previous test's index."""
     forget_index()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_facet_index():
+    """The facet index is kept per process under the catalog version; a rolled-back
+    test database can meet the same version number with other rows."""
+    forget_facet_index()
     yield
 
 

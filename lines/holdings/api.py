@@ -31,7 +31,7 @@ from core.api import (
 )
 from core.models import Institution
 from lines.holdings import representation as rep
-from lines.holdings.facets import facet_counts
+from lines.holdings.facet_index import facet_counts, filtered_lines
 from lines.holdings.filters import (
     DEFAULT_LINE_ORDERING,
     LINE_ORDERINGS,
@@ -133,7 +133,8 @@ class LineList(FilteredLinesView, generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         filterset = self.valid_filterset()
-        filtered = filterset.qs
+        filterset.qs  # noqa: B018 - raises the cross-field errors (age_min > age_max) as a 400
+        filtered = filtered_lines(filterset)
         with_facets = parse_bool_param(request, "facets")
         page = rep.attach_page_facts(self.paginate_queryset(rep.summary_rows(filtered)))
         data = self.get_serializer(page, many=True).data

@@ -15,13 +15,15 @@ CTE, joined by UNION ALL; the gene facet joins them to the variants the user may
 see (donors.disclosure). Works on PostgreSQL and SQLite alike.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
+from django.db.models import Q
 
 from donors.affection import shown_status_expression
 from donors.disclosure import genetic_data_public_sql, sees_all_genetic_data
 from donors.models import AffectionStatus, Ancestry, Consent, Sex, Variant
+from lines.holdings.filters import commercial_use_q, isogenic_q
 from lines.models import (
     Availability,
     CurationStatus,
@@ -89,11 +91,21 @@ _CODED_COLUMNS = (
 )
 
 
+# The disease facet's two kinds of line without a MONDO disease: controls (no disease
+# recorded) and diseases recorded in words that map to no MONDO term.
+UNMAPPED_DISEASE = "~unmapped"
+NO_DISEASE_LABEL = "No disease recorded (controls)"
+UNMAPPED_DISEASE_LABEL = "Disease not mapped to MONDO"
+# The quick yes/no filters whose matching lines the catalog page counts.
+QUICK_COUNTS = ("commercial_use", "has_isogenic_control", "in_stock")
+
+
 @dataclass
 class FacetCounts:
     facets: dict
     total: int  # lines matching every filter
     qc_passed: int  # of which with a full QC panel passed
+    quick: dict = field(default_factory=dict)  # quick filter → matching lines that have it
 
 
 def _selected(filterset, name):
@@ -136,8 +148,9 @@ def _sql(filterset, names):
     for name in names:
         s = source.get(name, "f")
         if name == "disease":
+            key = f"CASE WHEN s.disease = '' AND s.disease_label <> '' THEN '{UNMAPPED_DISEASE}' ELSE s.disease END"
             branches.append(
-                f"SELECT 'disease', s.disease, MAX(s.disease_label), COUNT(*) FROM {s} s GROUP BY s.disease"  # noqa: S608
+                f"SELECT 'disease', {key}, MAX(s.disease_label), COUNT(*) FROM {s} s GROUP BY {key}"  # noqa: S608
             )
         elif name == "institution":
             branches.append(
@@ -160,20 +173,14 @@ def _sql(filterset, names):
     return sql, params
 
 
-def facet_counts(filterset, names=FACETS):
-    """The facets `names` of a valid CellLineFilter: {facet: [{"value", "label", "count"},
-    ...] most frequent first}, with the number of matching lines, in one query."""
-    sql, params = _sql(filterset, names)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+def shape_facets(rows, names):
+    """{facet: [{"value", "label", "count"}, ...] most frequent first} from rows of
+    (facet, value, label, count), as both the SQL and the index (facet_index) give them."""
     facets = {name: [] for name in names}
-    totals = {}
     for facet, value, label, count in rows:
-        if facet.startswith("~"):
-            totals[facet[1:]] = int(count)
-            continue
-        if value in ("", None):
+        if facet == "disease" and value in ("", None, UNMAPPED_DISEASE):
+            value, label = None, UNMAPPED_DISEASE_LABEL if value == UNMAPPED_DISEASE else NO_DISEASE_LABEL
+        elif value in ("", None):
             value, label = None, "Not recorded"
         elif facet in _CHOICE_LABELS:
             label = _CHOICE_LABELS[facet].get(value, value)
@@ -181,6 +188,39 @@ def facet_counts(filterset, names=FACETS):
             label = value
         facets[facet].append({"value": value, "label": label, "count": int(count)})
     for name, values in facets.items():
-        values.sort(key=lambda item: (-item["count"], item["value"] or ""))
-        facets[name] = values[:MAX_VALUES_PER_FACET]
+        merged = {}
+        for item in values:  # NULL and '' are one "Not recorded"
+            key = (item["value"], item["label"])
+            if key in merged:
+                merged[key]["count"] += item["count"]
+            else:
+                merged[key] = item
+        ordered = sorted(merged.values(), key=lambda item: (-item["count"], item["value"] or "", item["label"]))
+        facets[name] = ordered[:MAX_VALUES_PER_FACET]
+    return facets
+
+
+def sql_facet_counts(filterset, names=FACETS):
+    """The facets `names` of a valid CellLineFilter, with the number of matching lines,
+    in one SQL query: the rule's truth (lines.holdings.facet_index answers the same
+    from memory where it can; callers go through facet_index.facet_counts)."""
+    sql, params = _sql(filterset, names)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    totals = {facet[1:]: int(count) for facet, _, _, count in rows if facet.startswith("~")}
+    facets = shape_facets([row for row in rows if not row[0].startswith("~")], names)
     return FacetCounts(facets, totals["total"], totals["qc_passed"])
+
+
+def sql_quick_counts(filterset, names=QUICK_COUNTS):
+    """{quick filter: matching lines that have it}, one COUNT each: separate COUNTs, not
+    FILTER (WHERE EXISTS …) in one aggregate, since PostgreSQL turns an EXISTS in WHERE
+    into a semi-join but runs it once per row inside an aggregate (6.6 s against 1.3 s
+    for both at 200,000 lines)."""
+    conditions = {
+        "commercial_use": commercial_use_q,
+        "has_isogenic_control": lambda: isogenic_q(filterset.queryset),
+        "in_stock": lambda: Q(vials_in_stock__gt=0),  # kept by stock.availability
+    }
+    return {name: filterset.qs.filter(conditions[name]()).count() for name in names}

@@ -7,6 +7,8 @@ Where sources disagree at a marker, `str_conflicts` keeps every variant
 ({"D21S11": [["29", "30"], ["29"]]}) so that scoring can report best and worst.
 """
 
+from dataclasses import dataclass
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -54,17 +56,34 @@ class QCStatus(models.TextChoices):
     FAILED = "failed", "A core test failed"
 
 
+@dataclass(frozen=True)
+class VisibleScope:
+    """Which lines a `visible_to(user)` queryset holds, as data: every line (curators),
+    released lines plus one institution's (its depositors), or released lines."""
+
+    everything: bool = False
+    institution_id: int | None = None
+
+
 class CellLineQuerySet(CatalogQuerySet):
     def visible_to(self, user):
         """Released lines for everyone; a depositor also sees every line of their own
         institution; curators see all. Withdrawn lines are hidden from researchers."""
-        if is_curator(user):
-            return self
+        whole = not self.query.where and not self.query.is_sliced
         released = Q(status=CurationStatus.RELEASED)
         institution = depositing_institution(user)
-        if institution is not None:
-            return self.filter(released | Q(institution=institution))
-        return self.filter(released)
+        if is_curator(user):
+            queryset, scope = self.all(), VisibleScope(everything=True)
+        elif institution is not None:
+            queryset = self.filter(released | Q(institution=institution))
+            scope = VisibleScope(institution_id=institution.pk)
+        else:
+            queryset, scope = self.filter(released), VisibleScope()
+        # The scope is set on this queryset only: any clone of it (filter(), all(),
+        # exclude()) drops it, so a queryset carries a scope exactly when it is the
+        # whole of what `user` may see (what lines.holdings.facet_index can answer for).
+        queryset.visible_scope = scope if whole else None
+        return queryset
 
     def released(self):
         return self.filter(status=CurationStatus.RELEASED)

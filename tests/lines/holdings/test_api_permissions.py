@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from lines.holdings.views import visibility_key
+from lines.holdings.views.catalog import visibility_key
 from lines.models import CellLine
 from tests.api_catalog import ALL, build_catalog
 from tests.api_catalog import visible_for as catalog_visible_for
