@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 
 from core.accounts import create_user_with_role
 from core.roles import ROLES
-from lines.models import ProtocolVersion, StrIndexState
 from lines.holdings.facet_index import forget_index as forget_facet_index
+from lines.models import ProtocolVersion, StrIndexState
 from lines.str.index import forget_index
 from tests.factories import InstitutionFactory
 
