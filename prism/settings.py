@@ -196,6 +196,10 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # the catalog version (core/catalog_version.py), which every write bumps: the timeout
 # only bounds memory, never staleness.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=24 * 3600)
+# The per-process facet index (lines/holdings/facet_index.py) is rebuilt after each
+# catalog write; in the background, requests meanwhile are answered by SQL (off: the
+# request that finds it stale rebuilds it and waits, as the tests do).
+FACET_INDEX_IN_BACKGROUND = env.bool("FACET_INDEX_IN_BACKGROUND", default=True)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -22,6 +22,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+# A background rebuild would read the committed database, not the test's transaction.
+FACET_INDEX_IN_BACKGROUND = False
 # Links in test e-mails point at the test client's host; tests of the fallback to the
 # address the site was reached at clear it (tests/distribution/test_email_links.py).
 SITE_URL = "http://testserver"
