@@ -87,7 +87,7 @@ def read_table(data: bytes, filename: str = "") -> tuple[list[str], list[list[st
         raise StockError("The file is empty: a header row and one row per vial are expected.", {"file": "empty"})
     body = []
     for row in rows:
-        if any(cell.strip() for cell in row):
+        if row and (row[0].strip() or any(cell.strip() for cell in row)):
             body.append(row)
         if len(body) > MAX_ROWS:
             raise StockError(f"At most {MAX_ROWS} vials per file.", {"file": "too many rows"})
@@ -121,21 +121,60 @@ def _parse_well(text: str, row_text: str, column_text: str) -> tuple[int, int] |
 
 
 @dataclass
-class NewVial:
-    """A checked row, as plain values: 100,000 model instances would cost seconds."""
+class NewVials:
+    """The checked rows, column by column (plain lists, one entry per vial): 100,000
+    model instances, or even row objects, would cost seconds (bench/stock.py)."""
 
-    identifier: str
-    name: str
-    lot: Lot
-    location_id: int | None = None
-    row: int | None = None
-    column: int | None = None
+    identifier: list[str]
+    name: list[str]
+    lot: list[Lot]
+    location_id: list[int | None]
+    row: list[int | None]
+    column: list[int | None]
+
+    def __len__(self) -> int:
+        return len(self.identifier)
 
 
-def check_rows(header: list[str], rows: list[list[str]]) -> tuple[list[NewVial], list[str]]:
-    """The vials a file would create, and every problem found ("row N, column: …")."""
+# The order a row's problems are named in (the file is checked column by column).
+_VIAL, _LOT, _LINE, _LOT_CODE, _LOT_TYPE, _POSITION = range(6)
+
+
+def _column(rows: list[list[str]], index: int | None) -> list[str]:
+    """One column's stripped cells ('' where a row is short or the column absent)."""
+    if index is None:
+        return [""] * len(rows)
+    try:
+        return [r[index].strip() for r in rows]
+    except IndexError:
+        return [r[index].strip() if index < len(r) else "" for r in rows]
+
+
+def _existing_identifiers(identifiers: set[str]) -> set[str]:
+    """Which of these vial ids the bank already holds."""
+    if not identifiers:
+        return set()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # One round trip with one array parameter: the ORM's IN list of 100,000
+            # values costs a second to build.
+            cursor.execute(
+                f"SELECT identifier FROM {Vial._meta.db_table} WHERE identifier = ANY(%s)",  # noqa: S608
+                [list(identifiers)],
+            )
+            return {found for (found,) in cursor.fetchall()}
+    wanted, existing = list(identifiers), set[str]()
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        existing.update(Vial.objects.filter(identifier__in=chunk).order_by().values_list("identifier", flat=True))
+    return existing
+
+
+def check_rows(header: list[str], rows: list[list[str]]) -> tuple[NewVials, list[str]]:
+    """The vials a file would create, and every problem found ("row N, column: …"),
+    in row order. Checked column by column: each column is read once into a list,
+    and what repeats (a lot reference, a well such as A1) is decided once."""
     cols = _columns(header)
-    problems: list[str] = []
     if "lot" not in cols and "lot_code" not in cols:
         raise StockError(
             "The file needs a lot column: batch or lot (accession or code), or batch name / lot code.",
@@ -143,84 +182,130 @@ def check_rows(header: list[str], rows: list[list[str]]) -> tuple[list[NewVial],
         )
     if "lot_code" in cols and "lot" not in cols and "line" not in cols:
         raise StockError("A lot code (batch name) needs a line column to find its lot.", {"columns": header})
+    found: list[tuple[int, int, str]] = []  # (row, order, message)
+    column = {key: _column(rows, cols.get(key)) for key in ALIASES}
+    lots_ok = _check_lots(column, found)
+    identifiers = _check_identifiers(column["identifier"], found)
+    wells = _check_wells(column, lots_ok, found)
+    keep = [n for n, lot in enumerate(lots_ok) if lot is not None]
+    names = column["name"]
+    vials = NewVials(
+        identifier=[identifiers[n] or mint_vial_identifier() for n in keep],
+        name=[names[n][:100] for n in keep],
+        lot=[lots_ok[n] for n in keep],  # type: ignore[misc]  # None was left out above
+        location_id=[wells[n][0] for n in keep],
+        row=[wells[n][1] for n in keep],
+        column=[wells[n][2] for n in keep],
+    )
+    found.sort(key=lambda problem: problem[:2])
+    return vials, [f"row {row}, {message}" for row, _order, message in found]
 
-    def cell(row: list[str], key: str) -> str:
-        i = cols.get(key)
-        return row[i].strip() if i is not None and i < len(row) else ""
 
-    def cells(row: list[str]) -> dict[str, str]:
-        # Once per row: 100,000 rows make every call count.
-        width = len(row)
-        return {key: row[i].strip() if i < width else "" for key, i in cols.items()}
+def _check_identifiers(identifiers: list[str], found: list[tuple[int, int, str]]) -> list[str]:
+    given = {i for i in identifiers if i}
+    well_formed = {i for i in given if IDENTIFIER.match(i)}
+    existing = _existing_identifiers(well_formed)
+    seen: dict[str, int] = {}
+    for n, identifier in enumerate(identifiers, start=2):
+        if not identifier:
+            continue
+        if identifier not in well_formed:
+            message = f"vial: {identifier!r} is not a vial id (letters, digits, . _ : -; 40 at most)"
+            found.append((n, _VIAL, message))
+        elif identifier in existing:
+            found.append((n, _VIAL, f"vial: {identifier} is already in stock"))
+        elif identifier in seen:
+            found.append((n, _VIAL, f"vial: {identifier} is repeated (first on row {seen[identifier]})"))
+        seen.setdefault(identifier, n)
+    return identifiers
 
+
+def _check_lots(column: dict[str, list[str]], found: list[tuple[int, int, str]]) -> list[Lot | None]:
+    """Each row's lot (None when unknown: the row's other checks stop there)."""
+    keys = list(zip(column["line"], column["lot"], column["lot_code"], column["lot_type"], strict=True))
+    distinct = set(keys)
     lots_by_accession = {lot.accession: lot for lot in Lot.objects.exclude(accession=None).select_related("line")}
     lots_by_code = {(lot.line.name, lot.code): lot for lot in Lot.objects.select_related("line")}
-    line_names = set(CellLine.objects.filter(name__in={cell(r, "line") for r in rows}).values_list("name", flat=True))
-    boxes = {b.code: b for b in Location.objects.filter(kind=LocationKind.BOX, code__in={cell(r, "box") for r in rows})}
-    taken = set(Vial.objects.filter(location__in=list(boxes.values())).values_list("location_id", "row", "column"))
-    wanted_ids = [cell(r, "identifier") for r in rows if cell(r, "identifier")]
-    existing: set[str] = set()
-    for start in range(0, len(wanted_ids), 5000):
-        chunk = wanted_ids[start : start + 5000]
-        existing.update(Vial.objects.filter(identifier__in=chunk).order_by().values_list("identifier", flat=True))
+    line_names = set(CellLine.objects.filter(name__in={k[0] for k in distinct}).values_list("name", flat=True))
+    verdicts = {key: _lot_of(key, lots_by_accession, lots_by_code, line_names) for key in distinct}
+    lots: list[Lot | None] = []
+    for n, key in enumerate(keys, start=2):
+        lot, problems = verdicts[key]
+        if problems:
+            found.extend((n, order, message) for order, message in problems)
+        lots.append(lot)
+    return lots
 
-    seen_ids: dict[str, int] = {}
-    seen_wells: dict[tuple[int, int, int], int] = {}
-    vials = []
-    for n, row in enumerate(rows, start=2):
-        where = f"row {n}"
-        values = cells(row)
-        value = values.get
-        identifier = value("identifier", "")
-        if identifier:
-            if not IDENTIFIER.match(identifier):
-                problems.append(
-                    f"{where}, vial: {identifier!r} is not a vial id (letters, digits, . _ : -; 40 at most)"
-                )
-            elif identifier in existing:
-                problems.append(f"{where}, vial: {identifier} is already in stock")
-            elif identifier in seen_ids:
-                problems.append(f"{where}, vial: {identifier} is repeated (first on row {seen_ids[identifier]})")
-            seen_ids.setdefault(identifier, n)
-        line_name = value("line", "")
-        lot_ref, lot_code = value("lot", ""), value("lot_code", "")
-        lot = lots_by_accession.get(lot_ref) if lot_ref else None
-        if lot is None and line_name in line_names:
-            lot = lots_by_code.get((line_name, lot_code or lot_ref))
-        if lot is None:
-            problems.append(
-                f"{where}, lot: unknown lot {lot_ref or lot_code or '(blank)'}"
-                + (f" of {line_name}" if line_name else "")
-            )
+
+def _lot_of(
+    key: tuple[str, str, str, str], by_accession: dict, by_code: dict, line_names: set[str]
+) -> tuple[Lot | None, list[tuple[int, str]]]:
+    """The lot one combination of line, lot, batch name and batch type names, and what is wrong with it."""
+    line_name, lot_ref, lot_code, lot_type = key
+    lot = by_accession.get(lot_ref) if lot_ref else None
+    if lot is None and line_name in line_names:
+        lot = by_code.get((line_name, lot_code or lot_ref))
+    if lot is None:
+        of = f" of {line_name}" if line_name else ""
+        return None, [(_LOT, f"lot: unknown lot {lot_ref or lot_code or '(blank)'}{of}")]
+    problems = []
+    if line_name in line_names and line_name != lot.line.name:
+        problems.append((_LINE, f"line: lot {lot_ref} is a lot of {lot.line.name}, not {line_name}"))
+    if lot_code and lot_ref and lot_code != lot.code:
+        problems.append((_LOT_CODE, f"batch name: lot {lot_ref} is {lot.code} here, not {lot_code}"))
+    lot_type = lot_type.lower()
+    if lot_type and LOT_TYPE_WORDS.get(lot_type, lot_type) != lot.lot_type:
+        problems.append((_LOT_TYPE, f"batch type: lot {lot.code} is a {lot.lot_type} lot, not {lot_type}"))
+    return lot, problems
+
+
+_NO_WELL = (None, None, None)
+
+
+def _check_wells(
+    column: dict[str, list[str]], lots: list[Lot | None], found: list[tuple[int, int, str]]
+) -> list[tuple[int | None, int | None, int | None]]:
+    """Each row's (box id, row, column), or no position; a row of an unknown lot is not placed."""
+    box_codes = column["box"]
+    places: list[tuple[int | None, int | None, int | None]] = [_NO_WELL] * len(box_codes)
+    wanted = {code for code in box_codes if code}
+    if not wanted:
+        return places
+    boxes = {
+        code: (pk, rows or 0, columns or 0)
+        for code, pk, rows, columns in Location.objects.filter(kind=LocationKind.BOX, code__in=wanted).values_list(
+            "code", "pk", "rows", "columns"
+        )
+    }
+    box_ids = [pk for pk, _rows, _columns in boxes.values()]
+    taken = set(Vial.objects.filter(location_id__in=box_ids).values_list("location_id", "row", "column"))
+    parsed: dict[tuple[str, str, str], tuple[int, int] | None] = {}
+    seen: dict[tuple[int, int, int], int] = {}
+    written_column, row_column, column_column = column["position"], column["row"], column["column"]
+    for index, box_code in enumerate(box_codes):
+        if not box_code or lots[index] is None:
             continue
-        if line_name in line_names and line_name != lot.line.name:
-            problems.append(f"{where}, line: lot {lot_ref} is a lot of {lot.line.name}, not {line_name}")
-        if lot_code and lot_ref and lot_code != lot.code:
-            problems.append(f"{where}, batch name: lot {lot_ref} is {lot.code} here, not {lot_code}")
-        lot_type = value("lot_type", "").lower()
-        if lot_type and LOT_TYPE_WORDS.get(lot_type, lot_type) != lot.lot_type:
-            problems.append(f"{where}, batch type: lot {lot.code} is a {lot.lot_type} lot, not {lot_type}")
-        vial = NewVial(identifier or mint_vial_identifier(), value("name", "")[:100], lot)
-        box_code = value("box", "")
-        if box_code:
-            box = boxes.get(box_code)
-            written = value("position", "")
-            well = _parse_well(written, value("row", ""), value("column", ""))
-            if box is None:
-                problems.append(f"{where}, box: unknown box {box_code}")
-            elif well is None:
-                problems.append(f"{where}, position: give a well such as A1 (or row and column)")
-            elif not (1 <= well[0] <= (box.rows or 0) and 1 <= well[1] <= (box.columns or 0)):
-                problems.append(f"{where}, position: {box_code} has {box.rows} rows and {box.columns} columns")
-            elif (place := (box.pk, well[0], well[1])) in taken:
-                problems.append(f"{where}, position: {box_code} {written or well} is already taken")
-            elif place in seen_wells:
-                problems.append(f"{where}, position: {box_code} {written or well} is also on row {seen_wells[place]}")
-            else:
-                seen_wells[place] = n
-                vial.location_id, vial.row, vial.column = place
-        vials.append(vial)
-    return vials, problems
+        n = index + 2
+        written = written_column[index]
+        box = boxes.get(box_code)
+        spelled = (written, row_column[index], column_column[index])
+        if spelled not in parsed:
+            parsed[spelled] = _parse_well(*spelled)
+        well = parsed[spelled]
+        if box is None:
+            found.append((n, _POSITION, f"box: unknown box {box_code}"))
+        elif well is None:
+            found.append((n, _POSITION, "position: give a well such as A1 (or row and column)"))
+        elif not (1 <= well[0] <= box[1] and 1 <= well[1] <= box[2]):
+            found.append((n, _POSITION, f"position: {box_code} has {box[1]} rows and {box[2]} columns"))
+        elif (place := (box[0], well[0], well[1])) in taken:
+            found.append((n, _POSITION, f"position: {box_code} {written or well} is already taken"))
+        elif place in seen:
+            found.append((n, _POSITION, f"position: {box_code} {written or well} is also on row {seen[place]}"))
+        else:
+            seen[place] = n
+            places[index] = place
+    return places
 
 
 def receive_vials(data: bytes, *, by: User, filename: str = "", reason: str = "") -> ReceivingReport:
@@ -248,56 +333,58 @@ def receive_vials(data: bytes, *, by: User, filename: str = "", reason: str = ""
                 at=now,
             )
             _write(vials, event, now)
-            refresh_line_stock({v.lot.line_id for v in vials})
+            refresh_line_stock({lot.line_id for lot in set(vials.lot)})
     except IntegrityError as error:
         # Another upload took an id or a well between the check and the write.
         raise StockError("The file is refused: a vial id or a well was taken meanwhile; try again.") from error
-    return ReceivingReport(len(vials), sorted({f"{v.lot.line.name} {v.lot.code}" for v in vials}), event.pk)
+    return ReceivingReport(len(vials), sorted({f"{lot.line.name} {lot.code}" for lot in set(vials.lot)}), event.pk)
 
 
-def _write(vials: list[NewVial], event: StockEvent, now: datetime.datetime) -> None:
+def _write(vials: NewVials, event: StockEvent, now: datetime.datetime) -> None:
     if connection.vendor == "postgresql":
         _copy(vials, event, now)
         return
     Vial.objects.bulk_create(
         (
             Vial(
-                identifier=v.identifier,
-                name=v.name,
-                lot=v.lot,
+                identifier=identifier,
+                name=name,
+                lot=lot,
                 status=VialStatus.IN_STOCK,
-                location_id=v.location_id,
-                row=v.row,
-                column=v.column,
+                location_id=location_id,
+                row=row,
+                column=column,
                 received=event,
                 updated_at=now,
             )
-            for v in vials
+            for identifier, name, lot, location_id, row, column in zip(
+                vials.identifier, vials.name, vials.lot, vials.location_id, vials.row, vials.column, strict=True
+            )
         ),
         batch_size=2000,
     )
 
 
-def _copy(vials: list[NewVial], event: StockEvent, now: datetime.datetime) -> None:
+def _copy(vials: NewVials, event: StockEvent, now: datetime.datetime) -> None:
     """COPY is several times faster than INSERT for 100,000 vials (bench/stock.py)."""
     table = Vial._meta.db_table
     columns = ("identifier", "name", "lot_id", "status", "location_id", "row", "column", "received_id", "updated_at")
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    stamp = now.isoformat()
+    count = len(vials)
     writer.writerows(
-        (
-            v.identifier,
-            v.name,
-            v.lot.pk,
-            VialStatus.IN_STOCK,
-            _null(v.location_id),
-            _null(v.row),
-            _null(v.column),
-            event.pk,
-            stamp,
+        zip(
+            vials.identifier,
+            vials.name,
+            [lot.pk for lot in vials.lot],
+            [VialStatus.IN_STOCK.value] * count,
+            [_null(v) for v in vials.location_id],
+            [_null(v) for v in vials.row],
+            [_null(v) for v in vials.column],
+            [event.pk] * count,
+            [now.isoformat()] * count,
+            strict=True,
         )
-        for v in vials
     )
     buffer.seek(0)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
