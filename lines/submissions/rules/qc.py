@@ -3,6 +3,7 @@ how the latest records sum up is the QC panel verdict of lines.qc, the same one
 the catalog status uses; here it becomes findings, and each test's own
 thresholds (markers, bands, CNVs, germ layers) are checked."""
 
+import functools
 import re
 
 from lines.qc import CORE_TESTS, VECTOR_METHODS, VIRAL_SCREENING, latest_by_test, panel_verdict
@@ -24,6 +25,14 @@ _NORMAL_KARYOTYPES = {"46,XX", "46,XY"}
 
 
 def canonical_pluripotency_marker(name):
+    try:
+        return _canonical_marker(name)
+    except TypeError:  # an unhashable name (a list): not memoised
+        return _canonical_marker.__wrapped__(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_marker(name):
     key = re.sub(r"[^A-Z0-9]", "", str(name).upper())
     return _MARKER_ALIASES.get(key, str(name))
 

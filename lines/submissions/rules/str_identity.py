@@ -113,6 +113,7 @@ class IdentityChecks:
         self._line_str = {}
         self._score_cache = {}
         self._profiles = {}
+        self._keys = {}
         self._pending_str3 = []
 
     def _identity_profile(self, line):
@@ -131,7 +132,11 @@ class IdentityChecks:
         """read_profile, cached: lines of one donor repeat the same profile."""
         if not isinstance(raw, dict):
             return {}, [], []
-        key = _raw_key(raw)
+        try:  # the common case, plain string values: no sorting, no repr
+            key = ("items", tuple(raw.items()))
+            hash(key)
+        except TypeError:
+            key = _raw_key(raw)
         if key not in self._profiles:
             self._profiles[key] = read_profile(raw)
         return self._profiles[key]
@@ -144,8 +149,16 @@ class IdentityChecks:
             self._line_str[line_ref] = self.read_profile(raw)[0]
         return self._line_str[line_ref]
 
+    def _key(self, profile):
+        """_profile_key, once per profile object (the profiles come from the read_profile
+        cache, so the same few objects recur); the object is kept so its id stays its own."""
+        known = self._keys.get(id(profile))
+        if known is None or known[0] is not profile:
+            known = self._keys[id(profile)] = (profile, _profile_key(profile))
+        return known[1]
+
     def _score(self, query, reference):
-        key = (_profile_key(query), _profile_key(reference))
+        key = (self._key(query), self._key(reference))
         if key not in self._score_cache:
             self._score_cache[key] = tanabe(query, reference)
         return self._score_cache[key]
