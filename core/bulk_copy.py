@@ -13,7 +13,8 @@ tens of thousands of rows costs most of an approval). Elsewhere (SQLite) it is
 `update_columns(model, pks, {attname: values})` sets columns of many rows in one
 statement: `UPDATE … FROM unnest(…)` on PostgreSQL, executemany elsewhere.
 
-Both run inside the caller's transaction (`transaction.atomic`), so a failure
+Writes to a catalog model bump the catalog version (core.catalog_version), as the
+ORM's would. Both run inside the caller's transaction (`transaction.atomic`), so a failure
 half-way leaves nothing written. No signals are sent, as with bulk_create.
 """
 
@@ -28,6 +29,8 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
+
+from core import catalog_version
 
 _ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
@@ -117,6 +120,13 @@ def _encoder(field):
     return lambda value: _text(field.get_db_prep_save(value, connection))
 
 
+def _bump(model):
+    """COPY and raw UPDATE bypass CatalogQuerySet: a catalog model's write bumps the
+    catalog version here (core.catalog_version), as the ORM's would."""
+    if issubclass(model, catalog_version.CatalogModel):
+        catalog_version.bump()
+
+
 def _copy(table, columns, lines):
     buffer = io.StringIO()
     buffer.writelines(lines)
@@ -167,6 +177,7 @@ def copy_rows(model, rows, *, reserve_pks=True, history=None):
     else:
         pks = [row[pk.attname] for row in rows]
     fields, encoded = _encoded(model, rows)
+    _bump(model)
     _copy(model._meta.db_table, [f.column for f in fields], ["\t".join(values) + "\n" for values in encoded])
     if history is not None:
         _copy_history(model, fields, encoded, **history)
@@ -260,6 +271,7 @@ def update_columns(model, pks, columns):
     table = connection.ops.quote_name(model._meta.db_table)
     pk_column = connection.ops.quote_name(model._meta.pk.column)
     names = list(columns)
+    _bump(model)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             types = [model._meta.pk.db_type(connection).replace("serial", "integer")]

@@ -11,6 +11,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history
 
+from core import catalog_version
 from core.bulk_copy import create_with_history, update_columns
 from donors.models import Consent, Donor, Variant
 from lines.models import CellLine, ProtocolVersion, QCRecord, StrIndexEntry
@@ -76,6 +77,18 @@ def test_rows_and_history_are_those_of_the_orm_path(curator):
     # Saved as the ORM saves: the objects are usable for foreign keys at once.
     consents = create_with_history(Consent, [Consent(donor=d) for d in by_copy])
     assert Consent.objects.get(pk=consents[0].pk).donor == by_copy[0]
+
+
+def test_a_bulk_write_changes_the_catalog_version(curator):
+    institution = InstitutionFactory()
+    before = catalog_version.current()
+    with transaction.atomic():
+        donors = create_with_history(Donor, _donors(institution, "VER-E"), user=curator)
+        assert catalog_version.has_uncommitted_writes()
+    after_insert = catalog_version.current()
+    assert after_insert != before
+    update_columns(Donor, [d.pk for d in donors], {"disease_label": ["a", "b", "c"]})
+    assert catalog_version.current() != after_insert
 
 
 def test_a_failure_part_way_leaves_nothing(curator):
