@@ -2,23 +2,19 @@
 cascade reaches requests, so it lives here, above stock."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from core.roles import is_curator
+from core.permissions import curator_required
 from distribution.actions.recall import recall_lot
 from distribution.models import WorkflowError
 from stock.models import Lot, LotStatus
 
 
-@login_required
+@curator_required(message="Only curators recall lots.")
 @require_POST
 def recall(request, pk):
-    if not is_curator(request.user):
-        raise PermissionDenied("Only curators recall lots.")
     lot = get_object_or_404(Lot.objects.select_related("line"), pk=pk)
     status = request.POST.get("status") or LotStatus.RECALLED
     try:

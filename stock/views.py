@@ -4,15 +4,13 @@ or from a USB scanner acting as a keyboard) finds its vial. Curators only. Views
 parse and call stock.actions; recall posts to distribution (distribution/stock_views.py)."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from core.roles import is_curator
+from core.permissions import curator_required
 from lines.models import CellLine
 from stock import actions
 from stock.deposits import lines_with_declared_lots, record_declared_lots, waiting
@@ -23,9 +21,8 @@ from stock.receiving import receive_vials
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
-def _curator(request):
-    if not is_curator(request.user):
-        raise PermissionDenied("The stock pages are for curators.")
+# Every stock page: curators only (anonymous callers go to the login page).
+stock_pages = curator_required(message="The stock pages are for curators.")
 
 
 def _tree():
@@ -40,9 +37,8 @@ def _tree():
     return children.get(None, [])
 
 
-@login_required
+@stock_pages
 def stock_home(request):
-    _curator(request)
     scan = request.GET.get("scan", "").strip()
     if scan:
         vial = Vial.objects.filter(identifier=scan).select_related("location").first()
@@ -69,10 +65,9 @@ def stock_home(request):
     return render(request, "stock/home.html", context)
 
 
-@login_required
+@stock_pages
 @require_POST
 def add_location(request):
-    _curator(request)
     post = request.POST
     parent = Location.objects.filter(code=post.get("parent", "")).first() if post.get("parent") else None
     try:
@@ -91,10 +86,9 @@ def add_location(request):
     return redirect("stock-home")
 
 
-@login_required
+@stock_pages
 @require_POST
 def record_declared(request, name):
-    _curator(request)
     line = get_object_or_404(CellLine, name=name)
     try:
         made = record_declared_lots(line, by=request.user)
@@ -104,10 +98,9 @@ def record_declared(request, name):
     return redirect("stock-home")
 
 
-@login_required
+@stock_pages
 @require_POST
 def receive(request):
-    _curator(request)
     upload = request.FILES.get("file")
     if upload is None or upload.size > MAX_UPLOAD_BYTES:
         messages.error(request, "Choose a CSV or XLSX file of at most 50 MB.")
@@ -122,9 +115,8 @@ def receive(request):
     return redirect("stock-home")
 
 
-@login_required
+@stock_pages
 def box(request, code):
-    _curator(request)
     location = get_object_or_404(Location, code=code, kind=LocationKind.BOX)
     vials = {(v.row, v.column): v for v in Vial.objects.filter(location=location).select_related("lot__line")}
     grid = [
@@ -147,10 +139,9 @@ def _back(request, fallback):
     return redirect(target if target.startswith("/stock/") else fallback)
 
 
-@login_required
+@stock_pages
 @require_POST
 def move(request, identifier):
-    _curator(request)
     vial = get_object_or_404(Vial, identifier=identifier)
     target = get_object_or_404(Location, code=request.POST.get("box", ""), kind=LocationKind.BOX)
     try:
@@ -164,10 +155,9 @@ def move(request, identifier):
     return redirect("stock-box", target.code)
 
 
-@login_required
+@stock_pages
 @require_POST
 def destroy(request):
-    _curator(request)
     ids = list(Vial.objects.filter(identifier__in=request.POST.getlist("vial")).values_list("pk", flat=True))
     try:
         done = actions.destroy_vials(ids, by=request.user, reason=request.POST.get("reason", ""))
@@ -177,9 +167,8 @@ def destroy(request):
     return _back(request, "stock-home")
 
 
-@login_required
+@stock_pages
 def lot_page(request, pk):
-    _curator(request)
     lot = get_object_or_404(Lot.objects.select_related("line"), pk=pk)
     context = {
         "lot": lot,
@@ -190,10 +179,9 @@ def lot_page(request, pk):
     return render(request, "stock/lot.html", context)
 
 
-@login_required
+@stock_pages
 @require_POST
 def release(request, pk):
-    _curator(request)
     lot = get_object_or_404(Lot, pk=pk)
     try:
         actions.release_lot(lot, by=request.user, reason=request.POST.get("reason", ""))
@@ -203,9 +191,8 @@ def release(request, pk):
     return redirect("stock-lot", pk)
 
 
-@login_required
+@stock_pages
 def labels(request, pk):
-    _curator(request)
     lot = get_object_or_404(Lot, pk=pk)
     vials = Vial.objects.filter(lot=lot, location__isnull=False).select_related("lot__line").order_by("id")
     response = HttpResponse(vial_labels(list(vials)), content_type="application/pdf")

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.double_submits import key_of, new_key
 from core.parsers import load_json
+from core.permissions import curator_required, require_curator
 from core.roles import is_curator, is_depositor
 from lines.models import (
     ProtocolVersion,
@@ -196,10 +197,8 @@ def my_submissions(request):
     )
 
 
-@login_required
+@curator_required(message="The review queue is for curators.")
 def review_queue(request):
-    if not is_curator(request.user):
-        raise PermissionDenied("The review queue is for curators.")
     waiting = (
         Submission.objects.visible_to(request.user)
         .filter(
@@ -334,8 +333,7 @@ def progress(request, pk):
 @require_POST
 def approve(request, pk):
     submission = _visible(request, pk)
-    if not is_curator(request.user):
-        raise PermissionDenied("Only curators approve submissions.")
+    require_curator(request.user, "Only curators approve submissions.")
     try:
         request_approval(submission, by=request.user)
     except SubmissionStateError as exc:
@@ -360,8 +358,7 @@ def approve(request, pk):
 @require_POST
 def reject(request, pk):
     submission = _visible(request, pk)
-    if not is_curator(request.user):
-        raise PermissionDenied("Only curators reject submissions.")
+    require_curator(request.user, "Only curators reject submissions.")
     reason = (request.POST.get("reason") or "").strip()
     if not reason:
         messages.error(request, "Give a reason for the rejection: the depositor reads it.")
