@@ -18,6 +18,7 @@ ORM's would. Both run inside the caller's transaction (`transaction.atomic`), so
 half-way leaves nothing written. No signals are sent, as with bulk_create.
 """
 
+import contextlib
 import datetime
 import decimal
 import io
@@ -90,11 +91,21 @@ def _encoder(field):
 
         return json_value
     if field.get_internal_type() == "DateTimeField":
+        seen = {}  # the rows of one write share a few timestamps (now)
 
         def datetime_value(value):
-            if isinstance(value, datetime.datetime) and timezone.is_naive(value):
-                value = timezone.make_aware(value, datetime.UTC)
-            return _text(value)
+            try:
+                return seen[value]
+            except (KeyError, TypeError):
+                pass
+            text = value
+            if isinstance(text, datetime.datetime) and timezone.is_naive(text):
+                text = timezone.make_aware(text, datetime.UTC)
+            text = _text(text)
+            if len(seen) < 1000:
+                with contextlib.suppress(TypeError):
+                    seen[value] = text
+            return text
 
         return datetime_value
     if field.is_relation or field.get_internal_type() in {
