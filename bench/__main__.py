@@ -55,7 +55,7 @@ def main(argv=None):
             stdout.write(f"   ({name}: {time.perf_counter() - started:.1f} s)")
         stdout.write(
             style.MIGRATE_HEADING(
-                "== goals (issue 17)" + (" - quick sizes, not the goals' sizes" if options["quick"] else "")
+                "== goals (issues 16 and 17)" + (" - quick sizes, not the goals' sizes" if options["quick"] else "")
             )
         )
         summary(stdout.write, goals_file)

@@ -24,6 +24,8 @@ class Goal:
     at_least: bool = False  # the figure must be >= limit (else <=)
     floor_name: str = "floor"  # what `floor` is: an SQL floor, a NumPy lower bound, ...
     floor_limit: float | None = None  # the ratio figure / floor must be <= this (>= when at_least)
+    # The issue that set the goal: previous.json holds issue 17's "before" figures only.
+    issue: int = 17
 
     def text(self):
         sign = "≥" if self.at_least else "≤"
@@ -53,6 +55,10 @@ GOALS = {
     "str_search": Goal("STR search, median", "ms", 10),
     "str_vs_scan": Goal("STR search: speed-up over the plain scan", "x", 500, at_least=True),
     "cohort_build": Goal("three-arm cohort with matching (builder)", "ms", 1000),
+    "beacon_counts": Goal("Beacon count queries, uncached (worst median)", "ms", 100, issue=16),
+    "beacon_counts_warm": Goal("Beacon count queries, cached (worst median)", "ms", 100, issue=16),
+    "federation_overhead": Goal("federated query: over the slowest healthy peer", "ms", 50, issue=16),
+    "federation_dead_peer": Goal("federated query: dead peer asked per cache period", "times", 1, issue=16),
     "str_vs_strprofiler": Goal("STR search: speed-up over STRprofiler", "x", 2_000, at_least=True),
 }
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from rest_framework import exceptions
 
 from core.lockout import ThrottledTokenAuthentication
-from network.beacon import framework
+from network.beacon import counts, framework
 from network.beacon.entry_types import registered
 from network.beacon.filters import BeaconFilterError
 from network.beacon.granularity import RECORD, granted
@@ -77,7 +77,7 @@ def entries(request, endpoint):
         user = caller(request)
         query = from_body(request.body) if request.method == "POST" else from_get(request.GET)
         rows = entry_type.matches(user, query)
-        count = len(rows) if isinstance(rows, list) else rows.count()
+        count = counts.count(entry_type, user, query, rows)
         records = None
         if (entry_type.collection and query.granularity == RECORD) or granted(query.granularity, user) == RECORD:
             page = rows[query.skip : query.skip + query.limit] if query.limit else rows[query.skip :]

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import QueryDict
 from django.urls import reverse
 
+from network.beacon import counts
 from network.beacon.entry_types import biosamples
 from network.beacon.filters import FEDERATED_PARAMS, from_catalog_params
 from network.beacon.granularity import summary
@@ -25,7 +26,8 @@ def query_params(data: QueryDict) -> dict[str, list[str]]:
 def local_answer(user: Any, filters: list[dict], params: dict, base_url: str) -> BankAnswer:
     started = time.monotonic()
     bank = BankAnswer(bank=settings.PRISM_BANK_NAME, base_url=base_url, local=True)
-    count = biosamples.matches(user, BeaconQuery(filters=filters)).count()
+    beacon_query = BeaconQuery(filters=filters)
+    count = counts.count(biosamples.ENTRY_TYPE, user, beacon_query, biosamples.matches(user, beacon_query))
     shown, _, hidden = summary(count, "count", user)
     bank.exists, bank.count, bank.count_range = shown["exists"], shown.get("numTotalResults"), hidden
     query = f"?{urlencode(params, doseq=True)}" if params else ""

@@ -30,6 +30,8 @@ class EntryType:
     record: Callable[[Any, Any], dict]
     # (user, query) → the catalog page showing the matches, or None.
     catalog_url: Callable[[Any, BeaconQuery], str | None] = field(default=lambda user, query: None)
+    # (user, query) → how many match, where that is cheaper than counting `matches`.
+    count: Callable[[Any, BeaconQuery], int] | None = None
     collection: bool = False
     filter_scopes: tuple[str, ...] = ()
 

@@ -16,6 +16,12 @@ def matches(user: Any, query: BeaconQuery):
     return Donor.objects.filter(pk__in=lines_matching(user, query).values("donor_id")).order_by("code")
 
 
+def count(user: Any, query: BeaconQuery) -> int:
+    """The distinct donors of the matching lines, counted on the lines (one pass, by the
+    status-and-donor index) rather than by a second query over the donors."""
+    return lines_matching(user, query).filter(donor__isnull=False).order_by().values("donor_id").distinct().count()
+
+
 def record(donor, user: Any) -> dict:
     curie = SEX_CURIES.get(donor.sex)
     out: dict = {
@@ -41,6 +47,7 @@ ENTRY_TYPE = EntryType(
     description="The donors of the bank's lines: pseudonymous codes with sex, ancestry and disease.",
     matches=matches,
     record=record,
+    count=count,
     catalog_url=catalog_url,
     filter_scopes=("individual",),
 )
