@@ -76,10 +76,10 @@ def entries(request, endpoint):
     try:
         user = caller(request)
         query = from_body(request.body) if request.method == "POST" else from_get(request.GET)
-        rows = entry_type.matches(user, query)
-        count = counts.count(entry_type, user, query, rows)
+        count = counts.count(entry_type, user, query)
         records = None
         if (entry_type.collection and query.granularity == RECORD) or granted(query.granularity, user) == RECORD:
+            rows = entry_type.matches(user, query)
             page = rows[query.skip : query.skip + query.limit] if query.limit else rows[query.skip :]
             records = [entry_type.record(row, user) for row in page]
         url = _absolute(request, entry_type.catalog_url(user, query))

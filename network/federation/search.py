@@ -26,8 +26,7 @@ def query_params(data: QueryDict) -> dict[str, list[str]]:
 def local_answer(user: Any, filters: list[dict], params: dict, base_url: str) -> BankAnswer:
     started = time.monotonic()
     bank = BankAnswer(bank=settings.PRISM_BANK_NAME, base_url=base_url, local=True)
-    beacon_query = BeaconQuery(filters=filters)
-    count = counts.count(biosamples.ENTRY_TYPE, user, beacon_query, biosamples.matches(user, beacon_query))
+    count = counts.count(biosamples.ENTRY_TYPE, user, BeaconQuery(filters=filters))
     shown, _, hidden = summary(count, "count", user)
     bank.exists, bank.count, bank.count_range = shown["exists"], shown.get("numTotalResults"), hidden
     query = f"?{urlencode(params, doseq=True)}" if params else ""

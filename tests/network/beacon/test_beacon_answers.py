@@ -3,8 +3,10 @@ records for signed-in ones, visibility and disclosure as the catalog decides the
 
 import pytest
 from django.test import Client, override_settings
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from tests.factories import CellLineFactory, DonorFactory
 from tests.network.conftest import ALS, ALS1
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +105,21 @@ def test_each_caller_counts_the_lines_visible_to_them(bank, request, caller, cou
 
 def test_anonymous_callers_count_released_lines(bank):
     assert ask("biosamples", [])["responseSummary"]["numTotalResults"] == 6
+
+
+def test_an_anonymous_count_is_kept_until_the_catalog_changes(bank, owner_institution, django_assert_max_num_queries):
+    assert ask("individuals", [ALS])["responseSummary"]["numTotalResults"] == 5
+    # Asked again: the shared cache answers; the one query reads the catalog version.
+    with django_assert_max_num_queries(1):
+        assert ask("individuals", [ALS])["responseSummary"]["numTotalResults"] == 5
+    donor = DonorFactory(institution=owner_institution, code="NETD006", donor_number="006", disease=ALS)
+    CellLineFactory(donor=donor, name="UKBi006-A", released_at=timezone.now())
+    assert ask("individuals", [ALS])["responseSummary"]["numTotalResults"] == 6
+    assert ask("biosamples", [ALS])["responseSummary"]["numTotalResults"] == 6
+
+
+def test_individuals_count_donors_once_however_many_lines_they_have(bank, researcher):
+    CellLineFactory(donor=bank["NETD002"].donor, name="UKBi002-B", released_at=timezone.now())
+    assert ask("biosamples", [ALS], researcher)["responseSummary"]["numTotalResults"] == 6
+    assert ask("individuals", [ALS], researcher)["responseSummary"]["numTotalResults"] == 5
+    assert ask("individuals", [ALS])["responseSummary"]["numTotalResults"] == 5
