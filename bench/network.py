@@ -1,12 +1,11 @@
 """Benchmark: the network of banks (issue 16).
 
-1. Federated query: three local Beacon peers on loopback answering after 20, 60 and
-   250 ms (the slow one), asked concurrently (network.federation.client). Goal: the
-   answer within the slowest healthy peer's time + 50 ms. Then with a fourth peer
-   that hangs: the first query waits its timeout (FEDERATION_TIMEOUT_SECONDS, 1 s
-   here), the next within the cache period does not wait for it at all.
-   The peers are small fake Beacons (threads of this process), not full PRISMs:
-   what is measured is the client's concurrency and caching.
+1. Federated query: three peers on loopback, asked concurrently
+   (network.federation.client): two real PRISM banks under gunicorn and a proxy that
+   answers like the second one 250 ms later (bench/_federation.py). Goal: the answer
+   within the slowest healthy peer's own time (measured alone) + 50 ms. Then with a
+   dead peer (accepts, never answers): three different queries within the cache
+   period ask it once (it remembers the peer as down, whatever the query).
 2. Beacon count queries (anonymous, POST /api/beacon/v2/biosamples) on the API bench
    catalog (bench/_api_catalog.py: 200,000 lines on PostgreSQL, its own database
    PRISM_NETBENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/prism_netbench;
@@ -18,9 +17,7 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -38,75 +35,85 @@ G_VARIANT_QUERIES = [
 ]
 
 
-def _peer(delay):
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            time.sleep(delay)
-            body = json.dumps({"meta": {}, "responseSummary": {"exists": True, "numTotalResults": 12}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+def _median_ms(call, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
 
 
-def _federation(stdout, repeats):
+def _federation(stdout, repeats, quick):
+    import tempfile
+
+    import httpx
     from django.core.cache import cache
     from django.test import override_settings
 
-    from network.federation.client import ask_peers
+    from bench import _federation as peers_
+    from bench._goals import report
+    from network.federation.client import ask_peers, beacon_body
     from network.models import Peer
 
-    delays = [0.02, 0.06, 0.25]
-    servers = [_peer(d) for d in delays]
-    hanging = _peer(30)
-    peers = [
-        Peer(pk=i + 1, name=f"peer {i}", base_url=f"http://127.0.0.1:{s.server_address[1]}")
-        for i, s in enumerate(servers)
-    ]
-    dead = Peer(pk=99, name="dead", base_url=f"http://127.0.0.1:{hanging.server_address[1]}")
-    filters = [{"id": "MONDO:0004976"}]
-    with override_settings(FEDERATION_TIMEOUT_SECONDS=1.0):
-        times = []
-        for _ in range(repeats):
+    directory = Path(tempfile.mkdtemp(prefix="prism-federation-bench-"))
+    stdout.write("federation: seeding the peer banks (SQLite) ...")
+    seeded = peers_.seed(directory)
+    banks = [peers_.Bank(seeded, directory, f"Bank {letter}") for letter in "BC"]
+    slow, dead = None, peers_.dead_peer()
+    try:
+        for bank in banks:
+            bank.wait()
+        slow = peers_.slow_proxy(banks[1].url)
+        urls = [banks[0].url, banks[1].url, slow.url]
+        healthy = [Peer(pk=i + 1, name=f"peer {i}", base_url=url) for i, url in enumerate(urls)]
+        gone = Peer(pk=99, name="dead", base_url=dead.url)
+        filters = [{"id": "MONDO:0004976"}]
+        body = beacon_body(filters)
+        with httpx.Client() as client:
+            for url in urls:  # warm every bank (first requests import and connect)
+                client.post(f"{url}/api/beacon/v2/biosamples", json=body)
+            alone = {
+                url: _median_ms(lambda url=url: client.post(f"{url}/api/beacon/v2/biosamples", json=body), repeats)
+                for url in urls
+            }
+        slowest = max(alone.values())
+        with override_settings(FEDERATION_TIMEOUT_SECONDS=1.0):
+
+            def federated():
+                cache.clear()
+                answers = ask_peers(healthy, filters, {})
+                assert all(a.error is None for a in answers), answers
+
+            median = _median_ms(federated, repeats)
+            stdout.write(
+                "three real PRISM peers (gunicorn), one behind a 250 ms proxy: each alone "
+                + ", ".join(f"{ms:.0f}" for ms in alone.values())
+                + f" ms; all at once median {median:.0f} ms over {repeats}, overhead {median - slowest:.0f} ms"
+            )
+            load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+            report(stdout.write, "federation_overhead", median - slowest, note=load, quick=quick)
             cache.clear()
-            start = time.perf_counter()
-            answers = ask_peers(peers, filters, {})
-            times.append((time.perf_counter() - start) * 1000)
-            assert all(a.error is None for a in answers), answers
-        slowest = max(delays) * 1000
-        median = statistics.median(times)
-        stdout.write(
-            f"three peers (20/60/250 ms): median {median:.0f} ms over {repeats}, slowest healthy {slowest:.0f} ms, "
-            f"overhead {median - slowest:.0f} ms (goal <= 50)"
-        )
+            timings = []
+            for query in ([{"id": "MONDO:0004976"}], [{"id": "NCIT:C16576"}], [{"id": "MONDO:0007103"}]):
+                start = time.perf_counter()
+                answers = ask_peers([*healthy, gone], query, {})
+                timings.append((time.perf_counter() - start) * 1000)
+            stdout.write(
+                f"with a dead peer, three different queries in one cache period: {timings[0]:.0f} / "
+                f"{timings[1]:.0f} / {timings[2]:.0f} ms ({answers[-1].error}); the dead peer was asked "
+                f"{dead.asked} time(s)"
+            )
+            report(stdout.write, "federation_dead_peer", dead.asked, note="three queries", quick=quick)
+    finally:
+        for server in [*banks, *([slow] if slow else []), dead]:
+            server.stop()
         cache.clear()
-        start = time.perf_counter()
-        first = ask_peers([*peers, dead], filters, {})
-        cold = (time.perf_counter() - start) * 1000
-        start = time.perf_counter()
-        ask_peers([*peers, dead], filters, {})
-        warm = (time.perf_counter() - start) * 1000
-        stdout.write(
-            f"with a hanging peer: first query {cold:.0f} ms ({first[-1].error}), "
-            f"next within the cache period {warm:.1f} ms"
-        )
-    for server in [*servers, hanging]:
-        server.shutdown()
 
 
 def run(stdout, options):
     quick = bool(options.get("quick"))
-    _federation(stdout, 5 if quick else 20)
+    _federation(stdout, 5 if quick else 20, quick)
     url = os.environ.get("PRISM_NETBENCH_DATABASE_URL", DEFAULT_URL) + ("_quick" if quick else "")
     env = dict(
         os.environ,

@@ -69,6 +69,7 @@ class PrismServer:
 
 class _Hanging(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802
+        self.server.asked += 1
         time.sleep(30)
 
     def log_message(self, *args):
@@ -92,8 +93,13 @@ class FakePeer:
     def __init__(self, handler):
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
+        self.server.asked = 0  # the queries it received (the hanging peer counts them)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def asked(self) -> int:
+        return self.server.asked
 
     def stop(self):
         self.server.shutdown()

@@ -29,6 +29,7 @@ def rows(response):
 
 @override_settings(FEDERATION_TIMEOUT_SECONDS=1.0, PRISM_BANK_NAME="Bank A")
 def test_every_bank_answers_in_one_row_and_bad_peers_are_error_rows(bank, peers):
+    asked_before = peers["hang"].asked
     started = time.monotonic()
     response = Client().get("/api/v1/network/search/", {"disease": "MONDO:0004976", "sex": "female"})
     elapsed = time.monotonic() - started
@@ -40,7 +41,11 @@ def test_every_bank_answers_in_one_row_and_bad_peers_are_error_rows(bank, peers)
     assert got["Bank C"]["exists"] is True and got["Bank C"]["count"] is None
     assert got["Hanging bank"]["error"] == "timed out after 1 s"
     assert got["Garbage bank"]["error"] == "answered 200 with something that is not JSON"
-    assert elapsed < 1.0 + 2.0  # the hanging peer cost its timeout once, not the whole answer
+    # The banks were asked at once: the answer took the hanging peer's timeout plus the
+    # slowest other bank's own time (what each row measured, so a loaded machine widens
+    # the bound with it), never the sum of all of them.
+    others = max(row["milliseconds"] for name, row in got.items() if name != "Hanging bank") / 1000
+    assert elapsed < 1.0 + others + 1.0
 
     # The catalog link opens Bank B's own page at the same filters.
     page = httpx.get(got["Bank B"]["catalog_url"], timeout=10)
@@ -58,11 +63,15 @@ def test_every_bank_answers_in_one_row_and_bad_peers_are_error_rows(bank, peers)
         and "/accounts/login/?next=/distribution/basket/from-search/" in handed.headers["location"]
     )
 
-    # Within the cache period the dead peer does not cost its timeout again.
-    started = time.monotonic()
+    # Within the cache period the dead peer is not asked again, for this query or any other
+    # (counted by the peer itself, not by the clock of a loaded machine).
+    assert peers["hang"].asked == asked_before + 1
     again = rows(Client().get("/api/v1/network/search/", {"disease": "MONDO:0004976", "sex": "female"}))
-    assert time.monotonic() - started < 0.9
     assert again["Hanging bank"]["error"] == "timed out after 1 s"
+    other = rows(Client().get("/api/v1/network/search/", {"disease": "MONDO:0004976"}))
+    assert other["Hanging bank"]["error"] == "timed out after 1 s"
+    assert other["Bank B"]["count"] == 5
+    assert peers["hang"].asked == asked_before + 1
 
 
 @override_settings(FEDERATION_TIMEOUT_SECONDS=1.0)
