@@ -249,3 +249,16 @@ def test_approval_writes_gene_edited_subclones_with_their_parents_and_engineered
     grandchild = CellLine.objects.get(submission_id=second)
     assert grandchild.parental_line == parent and grandchild.name == f"{parent.name}-2"
     assert Donor.objects.count() == 1 and CellLine.objects.count() == 3
+
+
+def test_an_approved_genomic_variant_is_placed_on_its_chromosome(curator, submit, approve):
+    document = submission_document(1, donors=1)
+    document["donors"][0]["variants"].append(
+        {"gene": "SOD1", "hgvs": "NC_000021.9:g.31667281C>T", "zygosity": "heterozygous"}
+    )
+    pk = submit(document).json()["id"]
+    assert approve(pk).status_code == 202
+    genomic = Variant.objects.get(hgvs="NC_000021.9:g.31667281C>T")
+    assert (genomic.chromosome, genomic.assembly, genomic.position_start) == ("21", "GRCh38", 31667281)
+    assert (genomic.reference_bases, genomic.alternate_bases) == ("C", "T")
+    assert Variant.objects.get(hgvs="NM_000454.5:c.14C>T").position_start is None
