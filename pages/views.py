@@ -20,7 +20,7 @@ from rest_framework.authtoken.models import Token
 from core.catalog_version import cached
 from core.roles import is_curator
 from distribution.models import DistributionRequest, RequestStatus
-from lines.holdings.facet_index import catalog_figures, facet_counts
+from lines.holdings.facet_index import catalog_figures, facet_counts, released_qc_figures
 from lines.holdings.filters import CellLineFilter
 from lines.holdings.representation import QC_LABELS
 from lines.holdings.views.catalog import visibility_key
@@ -185,6 +185,10 @@ def api_token(request):
 
 
 def _line_and_qc_figures():
+    figures = released_qc_figures()
+    if figures is not None:
+        line_figures, per_test = figures
+        return line_figures, _qc_rows(line_figures, per_test)
     released = CellLine.objects.filter(status=CurationStatus.RELEASED)
     line_figures = released.aggregate(
         total=Count("pk"),
@@ -205,6 +209,10 @@ def _line_and_qc_figures():
             inconclusive=Count("line", distinct=True, filter=Q(result=QCResult.INCONCLUSIVE)),
         )
     }
+    return line_figures, _qc_rows(line_figures, per_test)
+
+
+def _qc_rows(line_figures, per_test):
     qc_rows = []
     for test in [*CORE_TESTS, "vector_clearance"]:
         required = line_figures["needs_vector"] if test == "vector_clearance" else line_figures["total"]
@@ -219,7 +227,7 @@ def _line_and_qc_figures():
                 "inconclusive": row["inconclusive"],
             }
         )
-    return line_figures, qc_rows
+    return qc_rows
 
 
 @login_required

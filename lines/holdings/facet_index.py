@@ -44,9 +44,11 @@ from lines.holdings.facets import (
     sql_quick_counts,
 )
 from lines.holdings.filters import canonical_gene_symbols, disease_and_subtypes
-from lines.models import CellLine, CurationStatus, QCStatus
-from lines.qc import VECTOR_METHODS
+from lines.models import CellLine, CurationStatus, QCRecord, QCResult, QCStatus
+from lines.qc import CORE_TESTS, VECTOR_METHODS
 
+# The QC tests the curator dashboard counts per released line.
+DASHBOARD_TESTS = (*CORE_TESTS, "vector_clearance")
 # Lists of at most this many matching lines are fetched by id from the index (at 9,000
 # ids the joins of every matching row before the sort cost more than the filters).
 MAX_LIST_IDS = 2_000
@@ -168,6 +170,7 @@ class FacetIndex:
             self.coded["modification_type"], {"", "none", None}
         )
         self._genes()
+        self._qc_tests()
 
     def _positions(self, ids):
         """Row positions of line ids (-1 for None)."""
@@ -210,6 +213,56 @@ class FacetIndex:
         self.gene_line = self._positions([line for line, _ in pairs])
         self.gene_code, self.gene_values = _codes([gene for _, gene in pairs])
         self.gene_engineered = np.array([pair in engineered for pair in pairs], dtype=bool)
+
+    def _qc_tests(self):
+        """Per line, which dashboard QC tests it has a record of, and which of them failed
+        or were inconclusive (any record), as bit masks (bit i: DASHBOARD_TESTS[i]): one
+        grouped query instead of COUNT(DISTINCT) over every QC record per dashboard."""
+        q = connection.ops.quote_name
+        bits = " ".join(f"WHEN %s THEN {1 << i}" for i in range(len(DASHBOARD_TESTS)))
+        sql = (
+            f"SELECT line_id, SUM(bit), SUM(bit * failed), SUM(bit * inconclusive) FROM ("  # noqa: S608 - fixed names
+            f"SELECT line_id, CASE test {bits} END AS bit, "
+            "MAX(CASE WHEN result = %s THEN 1 ELSE 0 END) AS failed, "
+            "MAX(CASE WHEN result = %s THEN 1 ELSE 0 END) AS inconclusive "
+            f"FROM {q(QCRecord._meta.db_table)} WHERE test IN ({', '.join(['%s'] * len(DASHBOARD_TESTS))}) "
+            "GROUP BY line_id, test) per_test GROUP BY line_id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*DASHBOARD_TESTS, QCResult.FAIL, QCResult.INCONCLUSIVE, *DASHBOARD_TESTS])
+            rows = cursor.fetchall()
+        self.qc_tested, self.qc_failing, self.qc_inconclusive = (np.zeros(self.size, dtype=np.int64) for _ in range(3))
+        if rows:
+            lines, tested, failing, inconclusive = (
+                np.array(column, dtype=np.int64) for column in zip(*rows, strict=True)
+            )
+            positions = np.searchsorted(self.ids, lines)
+            self.qc_tested[positions] = tested
+            self.qc_failing[positions] = failing
+            self.qc_inconclusive[positions] = inconclusive
+
+    def released_qc_figures(self):
+        """The curator dashboard's figures over released lines: ({total, passed, failed,
+        incomplete, needs_vector}, {test: {tested, failing, inconclusive}})."""
+        released = self.released
+        codes, values = self.coded["qc_status"]
+        status = {v: int(np.count_nonzero(released & (codes == i))) for i, v in enumerate(values)}
+        lines = {
+            "total": int(np.count_nonzero(released)),
+            "passed": status.get(QCStatus.PASSED, 0),
+            "failed": status.get(QCStatus.FAILED, 0),
+            "incomplete": status.get(QCStatus.INCOMPLETE, 0),
+            "needs_vector": int(np.count_nonzero(released & self.needs_vector)),
+        }
+        per_test = {}
+        for i, test in enumerate(DASHBOARD_TESTS):
+            bit = 1 << i
+            per_test[test] = {
+                "tested": int(np.count_nonzero(released & (self.qc_tested & bit > 0))),
+                "failing": int(np.count_nonzero(released & (self.qc_failing & bit > 0))),
+                "inconclusive": int(np.count_nonzero(released & (self.qc_inconclusive & bit > 0))),
+            }
+        return lines, per_test
 
     # -- what one user sees ------------------------------------------------------------
     def scope(self, visible_scope):
@@ -430,3 +483,9 @@ def catalog_figures(visible_scope):
         "institutions": int(len(np.unique(institutions[institutions >= 0]))),
         "onset": onset,
     }
+
+
+def released_qc_figures():
+    """The curator dashboard's line and QC figures from the index (None: use SQL)."""
+    index = current_index()
+    return None if index is None else index.released_qc_figures()

@@ -5,11 +5,12 @@ filters; and it falls back to SQL where it cannot answer."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, Q
 from django.http import QueryDict
 from django.test import RequestFactory
 
 from lines.holdings import facet_index
-from lines.holdings.facet_index import FacetIndex, answerable, matching_ids
+from lines.holdings.facet_index import DASHBOARD_TESTS, FacetIndex, answerable, matching_ids
 from lines.holdings.facets import (
     FACETS,
     NO_DISEASE_LABEL,
@@ -22,8 +23,9 @@ from lines.holdings.facets import (
     sql_quick_counts,
 )
 from lines.holdings.filters import CellLineFilter
-from lines.models import CellLine
-from tests.factories import CellLineFactory, ConsentFactory, DonorFactory, VariantFactory
+from lines.models import CellLine, QCRecord
+from lines.qc import needs_vector_clearance_q
+from tests.factories import CellLineFactory, ConsentFactory, DonorFactory, QCRecordFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +142,30 @@ def test_a_write_in_the_open_transaction_is_answered_by_sql(wider_catalog):
     counts = facet_index.facet_counts(_filterset(AnonymousUser(), {"sex": ["male"]}), quick=QUICK_COUNTS)
     assert isinstance(counts, FacetCounts) and set(counts.quick) == set(QUICK_COUNTS)
     assert matching_ids(_filterset(AnonymousUser(), {"sex": ["male"]})) is None
+
+
+def test_the_dashboard_figures_from_the_index_are_the_sql_counts(wider_catalog):
+    """Released lines per QC status, and per QC test the released lines with a record,
+    a failing one and an inconclusive one, as COUNT(DISTINCT line) gives them."""
+    QCRecordFactory(line=wider_catalog["fus"], test="mycoplasma", result="inconclusive")
+    QCRecordFactory(line=wider_catalog["fus"], test="mycoplasma", result="fail")
+    QCRecordFactory(line=wider_catalog["draft"], test="identity", result="fail")
+    lines, per_test = FacetIndex("test").released_qc_figures()
+    released = CellLine.objects.filter(status="released")
+    assert lines["total"] == released.count()
+    for status in ("passed", "failed", "incomplete"):
+        assert lines[status] == released.filter(qc_status=status).count()
+    assert lines["needs_vector"] == released.filter(needs_vector_clearance_q()).count()
+    expected = {
+        row["test"]: {k: row[k] for k in ("tested", "failing", "inconclusive")}
+        for row in QCRecord.objects.filter(line__status="released", test__in=DASHBOARD_TESTS)
+        .values("test")
+        .annotate(
+            tested=Count("line", distinct=True),
+            failing=Count("line", distinct=True, filter=Q(result="fail")),
+            inconclusive=Count("line", distinct=True, filter=Q(result="inconclusive")),
+        )
+    }
+    empty = {"tested": 0, "failing": 0, "inconclusive": 0}
+    assert per_test == {test: expected.get(test, empty) for test in DASHBOARD_TESTS}
+    assert per_test["mycoplasma"]["failing"] == 2 and per_test["identity"]["failing"] == 0
