@@ -386,11 +386,21 @@ def _build_in_background():
         connection.close()  # the thread's own connection
 
 
+def build_in_background():
+    """Start a rebuild in a thread of its own unless one runs (a web process calls this
+    as it starts, prism.startup, so that its first requests need not wait for SQL)."""
+    global _building
+    with _lock:
+        start, _building = not _building, True
+    if start:
+        threading.Thread(target=_build_in_background, name="facet-index", daemon=True).start()
+
+
 def current_index():
     """The index at the committed catalog version, or None: while this connection has
     uncommitted catalog writes, and (FACET_INDEX_IN_BACKGROUND) while a rebuild after a
     version change runs in a thread of its own, so that no request waits seconds for it."""
-    global _index, _building
+    global _index
     if catalog_version.has_uncommitted_writes():
         return None
     version = catalog_version.current()
@@ -398,10 +408,7 @@ def current_index():
     if index is not None and index.version == version:
         return index
     if settings.FACET_INDEX_IN_BACKGROUND:
-        with _lock:
-            start, _building = not _building, True
-        if start:
-            threading.Thread(target=_build_in_background, name="facet-index", daemon=True).start()
+        build_in_background()
         return None
     with _lock:
         if _index is None or _index.version != version:
