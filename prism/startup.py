@@ -4,8 +4,6 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import get_resolver
 
-from lines.holdings.facet_index import build_in_background
-
 
 def require_secret_key():
     if settings.SECRET_KEY_MISSING:
@@ -17,10 +15,3 @@ def load_views():
     results fits, ReportLab, openpyxl, drf-spectacular): 2-4 s that the first request
     of each web process paid before, whatever page it asked for."""
     get_resolver().url_patterns  # noqa: B018 - the property imports the URLconf
-
-
-def start_facet_index():
-    """Build the facet index (lines.holdings.facet_index) in the background as the
-    process starts; requests answer from SQL until it is ready."""
-    if settings.FACET_INDEX_IN_BACKGROUND:
-        build_in_background()
