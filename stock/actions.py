@@ -395,7 +395,7 @@ def _claim_in_one_statement(
         ), logged AS (
             INSERT INTO {event} (vial_id, from_status, to_status, actor_id, reason, at)
             SELECT id, %(in_stock)s, %(reserved)s, %(actor)s, '', %(now)s FROM moved
-        ){linked}, stocked AS (
+        ){linked}, stocked AS MATERIALIZED (  -- counted once, read three times below
             SELECT l.id AS lot_id, CASE WHEN l.status = %(released)s THEN (
                 SELECT count(*) FROM {vial} v WHERE v.lot_id = l.id AND v.status = %(in_stock)s
             ) ELSE 0 END AS n
