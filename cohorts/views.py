@@ -13,7 +13,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from cohorts.actions import CohortNotFound, request_cohort, save_cohort
-from cohorts.builder import CONSTRAINT_WORDS, CohortImpossible, build
+from cohorts.builder import CohortImpossible, build, constraint_words
 from cohorts.definition import DefinitionError, parse_definition
 from cohorts.plates import EDGES, LAYOUTS
 from cohorts.selectors import member_rows, visible_cohort, visible_cohorts
@@ -120,12 +120,14 @@ def _answer(request, definition):
 
 
 def _page(request, proposal=None, error=None, form=None):
+    form = form or _form_state()
     context = {
-        "form": form or _form_state(),
+        "form": form,
         "purposes": PURPOSE_CHOICES,
         "proposal": proposal,
         "error": error,
-        "constraints": CONSTRAINT_WORDS,
+        # What the page calls each constraint: matching names the covariates the form matches on.
+        "constraints": constraint_words(form["match_on"]),
         "cohorts": list(visible_cohorts(request.user).select_related("owner")[:50]),
     }
     if request.headers.get("HX-Request"):

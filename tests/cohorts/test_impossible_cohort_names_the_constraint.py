@@ -85,3 +85,20 @@ def test_a_disease_specific_purpose_without_a_disease_is_a_definition_error(rese
     with pytest.raises(DefinitionError) as caught:
         build(parse_definition(bad), researcher)
     assert any(k.startswith("purpose.") for k in caught.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("on", "words"),
+    [(["sex"], "matching on sex"), (["sex", "age"], "matching on sex and age"), ([], "matching to the case arm")],
+)
+def test_the_matching_constraint_names_only_the_covariates_matched(researcher, on, words):
+    three_arm_catalog()
+    stricter = definition(matching={"on": on})
+    stricter["arms"][2]["size"] = 4  # three carriers, three controls: a fourth cannot be matched
+    with pytest.raises(CohortImpossible) as caught:
+        build(parse_definition(stricter), researcher)
+    assert caught.value.constraint == "matching"
+    assert f"Loosen {words}." in caught.value.message
+    assert "ancestry" not in caught.value.message
+    if "age" not in on:
+        assert "age" not in caught.value.message.replace("to the case arm", "")
