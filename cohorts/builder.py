@@ -381,8 +381,8 @@ def _exclusions(cohort: _Cohort, used_lines: dict[int, str]) -> list[dict]:
         if reasons == (DONOR,):
             texts = [(DONOR, cohort.taken_text(line, used_lines))]
         elif reasons == (MATCHING,):
-            arm = definition.arm(arm_name)
-            texts = [(MATCHING, _no_case_text(line, arm, definition.match_on, definition.age_tolerance))]
+            matched = definition.arm(arm_name)
+            texts = [(MATCHING, _no_case_text(line, matched, definition.match_on, definition.age_tolerance))]
         else:
             texts = worded[line.pk]
         exclusions.append(
