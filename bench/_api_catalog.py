@@ -435,7 +435,12 @@ def add_clinical_and_stock(cursor):
     """The clinical course at sampling of every donor with a disease (ΔFS, King's
     stage, months from onset, cognitive status) and vials in stock for four released,
     distributed lines in five: what the cohort builder selects on (bench/cohorts.py).
-    Derived from the ids, so every load gives the same catalog."""
+    Derived from the ids, so every load gives the same catalog. Also each donor's
+    affection status (donors.affection, the one rule: affected with a disease, else a
+    carrier or a control), which COPY leaves at its default, unaffected."""
+    from donors.affection import refresh_affection_status
+
+    refresh_affection_status()
     cursor.execute(
         "UPDATE donors_donor SET progression_rate = ((id * 7919) % 250) / 100.0, "
         "sampling_months_from_onset = 6 + (id * 31) % 48, "

@@ -64,8 +64,11 @@ def main():
     if CellLine.objects.count() != sizes["lines"]:
         _say(f"loading {sizes['lines']:,} lines, {sizes['donors']:,} donors with COPY ...")
         _say(f"  loaded in {_load(sizes):.1f} s")
-    elif not Donor.objects.filter(progression_rate__isnull=False).exists():
-        _say("adding the clinical course and stock to the loaded catalog ...")
+    elif (
+        not Donor.objects.filter(progression_rate__isnull=False).exists()
+        or not Donor.objects.filter(affection_status="affected").exists()
+    ):
+        _say("adding the clinical course, affection status and stock to the loaded catalog ...")
         with connection.cursor() as cursor:
             add_clinical_and_stock(cursor)
             cursor.execute("ANALYZE")

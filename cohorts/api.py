@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cohorts.actions import CohortNotFound, request_cohort, save_cohort
-from cohorts.builder import CohortImpossible, build
+from cohorts.builder import EXCLUSIONS_PER_REASON, CohortImpossible, build
 from cohorts.definition import DefinitionError, parse_definition
 from cohorts.plates import PlateError, plate_map
 from cohorts.selectors import member_rows, visible_cohort, visible_cohorts
@@ -56,6 +56,22 @@ BAD = OpenApiResponse(
     "bad input.",
 )
 VERSION = OpenApiParameter("version", int, description="A saved version (default: the latest).")
+MAX_EXCLUSIONS_PER_REASON = 10_000
+EXCLUSIONS_PER_REASON_PARAM = OpenApiParameter(
+    "exclusions_per_reason",
+    int,
+    description=f"How many excluded lines to list for each reason of each arm, first by name (default "
+    f"{EXCLUSIONS_PER_REASON}, at most {MAX_EXCLUSIONS_PER_REASON}); every excluded line is counted.",
+)
+
+
+def exclusions_per_reason(request) -> int:
+    value = request.query_params.get("exclusions_per_reason", str(EXCLUSIONS_PER_REASON))
+    if not value.isdigit() or int(value) > MAX_EXCLUSIONS_PER_REASON:
+        raise ValidationError({"exclusions_per_reason": [f"A whole number from 0 to {MAX_EXCLUSIONS_PER_REASON}."]})
+    return int(value)
+
+
 MEMBER_COLUMNS = (
     "cohort",
     "version",
@@ -104,12 +120,14 @@ class ProposalView(CohortAPIView):
         tags=TAGS,
         summary="Propose a cohort",
         description="Build a definition without saving it: members per arm, the balance table (SMD per covariate "
-        "against the first arm) and every excluded line with its reasons.",
+        "against the first arm) and the excluded lines with their reasons (all counted, the first of each reason listed).",
         request=DefinitionSerializer,
+        parameters=[EXCLUSIONS_PER_REASON_PARAM],
         responses={200: ProposalSerializer, 400: BAD},
     )
     def post(self, request):
-        return Response(build(parse_definition(request.data), request.user))
+        per_reason = exclusions_per_reason(request)
+        return Response(build(parse_definition(request.data), request.user, exclusions_per_reason=per_reason))
 
 
 class CohortListView(CohortAPIView):

@@ -5,7 +5,7 @@ shared cohorts; curators see all; everyone else gets a 404 for a private cohort.
 import pytest
 
 from cohorts.models import Cohort
-from tests.cohorts.helpers import definition, three_arm_catalog
+from tests.cohorts.helpers import definition, three_arm_catalog, usable_line
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +93,18 @@ def test_list_and_detail_follow_visible_cohorts(researcher, depositor, other_dep
         assert {c["public_id"] for c in client.get("/api/v1/cohorts/").json()} == ids, user
         assert client.get(f"/api/v1/cohorts/{private}/").status_code == (200 if private in ids else 404), user
         assert client.get(f"/api/v1/cohorts/{private}/members.csv").status_code == (200 if private in ids else 404)
+
+
+def test_a_proposal_lists_as_many_exclusions_per_reason_as_asked(researcher):
+    three_arm_catalog()
+    for _ in range(3):
+        usable_line(kind="sporadic", qc_status="failed")
+    client = client_for(researcher)
+    every = client.post(PROPOSALS, definition(), format="json").json()
+    one = client.post(f"{PROPOSALS}?exclusions_per_reason=1", definition(), format="json").json()
+    qc = [e["line"] for e in every["exclusions"] if e["arm"] == "sporadic"]
+    assert len(qc) == 3
+    assert [e["line"] for e in one["exclusions"] if e["arm"] == "sporadic"] == sorted(qc)[:1]
+    assert one["arms"][1]["exclusion_counts"] == every["arms"][1]["exclusion_counts"] == {"qc": 3}
+    bad = client.post(f"{PROPOSALS}?exclusions_per_reason=many", definition(), format="json")
+    assert bad.status_code == 400 and "exclusions_per_reason" in bad.json()
