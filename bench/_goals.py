@@ -1,4 +1,4 @@
-"""The goals of issue 17, each printed with its figure, met / not met, the previous
+"""The goals of issues 13, 15, 16 and 17, each printed with its figure, met / not met, the previous
 release's figure (bench/previous.json) and the ratio to its floor or lower bound.
 
 A suite calls `report(write, key, figure, floor=...)` where it measured the figure;
@@ -24,7 +24,8 @@ class Goal:
     at_least: bool = False  # the figure must be >= limit (else <=)
     floor_name: str = "floor"  # what `floor` is: an SQL floor, a NumPy lower bound, ...
     floor_limit: float | None = None  # the ratio figure / floor must be <= this (>= when at_least)
-    # The issue that set the goal: previous.json holds issue 17's "before" figures only.
+    # The issue that set the goal (previous.json gives each goal its "before" figure,
+    # null where the earlier release did not measure it).
     issue: int = 17
 
     def text(self):
@@ -54,7 +55,9 @@ GOALS = {
     "approval_rows": Goal("10,000-line approval: rows written", "rows/s", 20_000, at_least=True),
     "str_search": Goal("STR search, median", "ms", 10),
     "str_vs_scan": Goal("STR search: speed-up over the plain scan", "x", 500, at_least=True),
-    "cohort_build": Goal("three-arm cohort with matching (builder)", "ms", 1000),
+    "cohort_build": Goal("three-arm cohort with matching (builder)", "ms", 1000, issue=15),
+    "stock_receiving": Goal("receiving 100,000 vials by CSV", "vials/s", 20_000, at_least=True, issue=13),
+    "stock_reserving": Goal("reserving vials, 1,000 requests (mean)", "ms", 5, issue=13),
     "beacon_counts": Goal("Beacon count queries, uncached (worst median)", "ms", 100, issue=16),
     "beacon_counts_warm": Goal("Beacon count queries, cached (worst median)", "ms", 100, issue=16),
     "federation_overhead": Goal("federated query: over the slowest healthy peer", "ms", 50, issue=16),

@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.test.utils import setup_databases, teardown_databases
 
+from bench._goals import report
 from core.accounts import create_user_with_role
 from core.models import Institution
 from distribution.actions.stock import reserve_for_request
@@ -35,7 +36,7 @@ def run(stdout, options):
     n_vials, n_requests = (2_000, 50) if quick else (100_000, 1_000)
     old_config = setup_databases(verbosity=0, interactive=False, aliases=["default"])
     try:
-        _run(stdout, n_vials, n_requests)
+        _run(stdout, n_vials, n_requests, quick)
     finally:
         teardown_databases(old_config, verbosity=0)
 
@@ -112,17 +113,20 @@ def _met(ok):
     return "met" if ok else "NOT met"
 
 
-def _run(stdout, n_vials, n_requests):
+def _run(stdout, n_vials, n_requests, quick):
     curator, lines, data = _build(n_vials)
     stdout.write(f"  {connection.vendor}: {n_vials:,} vials in one file ({len(data) / 1e6:.1f} MB), {LINES} lots")
     started = time.perf_counter()
-    report = receive_vials(data, by=curator, filename="bench.csv")
+    received = receive_vials(data, by=curator, filename="bench.csv")
     elapsed = time.perf_counter() - started
-    assert report.vials == n_vials == Vial.objects.count()
+    assert received.vials == n_vials == Vial.objects.count()
     rate = n_vials / elapsed
     stdout.write(
         f"  receive   {elapsed:6.2f} s   {rate:10,.0f} vials/s   goal ≥ 20,000 vials/s: {_met(rate >= 20_000)}"
     )
+
+    note = f"{connection.vendor}, {n_vials:,} vials"
+    report(stdout.write, "stock_receiving", rate, note=note, quick=quick)
 
     requests = _requests(curator, lines, n_requests)
     _vacuum()
@@ -139,6 +143,7 @@ def _run(stdout, n_vials, n_requests):
         f"  reserve   {n_requests:,} requests of 2 vials: mean {mean:.2f} ms, p95 {p95:.2f} ms   "
         f"goal < 5 ms each: {_met(mean < 5)}"
     )
+    report(stdout.write, "stock_reserving", mean, note=f"{connection.vendor}, p95 {p95:.2f} ms", quick=quick)
     reserved = Vial.objects.filter(status="reserved").count()
     assert reserved == 2 * n_requests, reserved
     stdout.write(f"  checked   {reserved:,} vials reserved, none twice")
