@@ -447,17 +447,37 @@ def facet_counts(filterset, names=FACETS, quick=()):
     return counts
 
 
+def _matching(filterset):
+    """(index, mask of the lines the filterset matches) or None where SQL must answer."""
+    index = _answering_index(filterset)
+    if index is None:
+        return None
+    scope = index.scope(filterset.queryset.visible_scope)
+    return index, index.matching(index.masks(filterset, scope), scope)
+
+
 def matching_ids(filterset, limit=MAX_LIST_IDS):
     """The ids of the lines matching the filters, from the index, when it can answer and
     at most `limit` match (else None: the list runs its own query)."""
-    index = _answering_index(filterset)
-    if index is None or not filterset.form.cleaned_data:
+    found = _matching(filterset) if filterset.is_valid() and filterset.form.cleaned_data else None
+    if found is None or int(np.count_nonzero(found[1])) > limit:
         return None
-    scope = index.scope(filterset.queryset.visible_scope)
-    mask = index.matching(index.masks(filterset, scope), scope)
-    if int(np.count_nonzero(mask)) > limit:
-        return None
+    index, mask = found
     return index.ids[mask].tolist()
+
+
+def line_and_donor_counts(filterset):
+    """(lines matching the filterset, their distinct donors) from the index, or None
+    where it cannot answer (the caller counts in SQL): the Beacon's biosamples and
+    individuals counts, with the same visibility and disclosure masks as the facets."""
+    found = _matching(filterset)
+    if found is None:
+        return None
+    index, mask = found
+    donors = index.donor_id[mask]
+    seen = np.zeros(int(index.donor_id.max(initial=-1)) + 1, dtype=bool)
+    seen[donors[donors >= 0]] = True
+    return int(np.count_nonzero(mask)), int(np.count_nonzero(seen))
 
 
 def filtered_lines(filterset):

@@ -1,5 +1,6 @@
 """The lines a Beacon query matches: its filters as the catalog's own line filters
-(lines.holdings.filters.CellLineFilter) over CellLine.objects.visible_to(user)."""
+(lines.holdings.filters.CellLineFilter) over CellLine.objects.visible_to(user), and
+their counts, from the facet index where it can answer (indexed_counts)."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from rest_framework.exceptions import ValidationError
 
+from lines.holdings.facet_index import line_and_donor_counts
 from lines.holdings.filters import CellLineFilter
 from lines.models import CellLine
 from network.beacon.filters import BeaconFilterError, to_catalog_params
@@ -31,15 +33,29 @@ def params_of(query: BeaconQuery) -> dict[str, list[str]]:
     return to_catalog_params(query.filters)
 
 
-def lines_matching(user: Any, query: BeaconQuery) -> QuerySet:
+def _filterset(user: Any, query: BeaconQuery) -> CellLineFilter:
     data = QueryDict(mutable=True)
     for name, values in params_of(query).items():
         data.setlist(name, values)
     filterset = CellLineFilter(data, queryset=CellLine.objects.visible_to(user), request=_Caller(user))
     if not filterset.is_valid():
         raise BeaconFilterError(f"filters: {_errors(filterset.errors.get_json_data())}")
+    return filterset
+
+
+def lines_matching(user: Any, query: BeaconQuery) -> QuerySet:
     try:
-        return filterset.qs
+        return _filterset(user, query).qs
+    except ValidationError as error:
+        raise BeaconFilterError(f"filters: {_errors(error.detail)}") from error
+
+
+def indexed_counts(user: Any, query: BeaconQuery) -> tuple[int, int] | None:
+    """(matching lines, their distinct donors) from the facet index, where it is built at
+    the committed catalog version and holds every filter of the query (the catalog's own
+    filter→mask rules, lines.holdings.facet_index); None: count in SQL."""
+    try:
+        return line_and_donor_counts(_filterset(user, query))
     except ValidationError as error:
         raise BeaconFilterError(f"filters: {_errors(error.detail)}") from error
 

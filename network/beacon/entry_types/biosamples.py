@@ -7,7 +7,7 @@ from django.db.models import Prefetch
 
 from lines.holdings.representation import line_links
 from network.beacon.entry_types import EntryType
-from network.beacon.entry_types._lines import catalog_url, lines_matching
+from network.beacon.entry_types._lines import catalog_url, indexed_counts, lines_matching
 from network.beacon.filters import SEX_LABELS
 from network.beacon.request import BeaconQuery
 from stock.models import Lot, LotStatus
@@ -26,6 +26,12 @@ def matches(user: Any, query: BeaconQuery):
         )
         .order_by("name")
     )
+
+
+def count(user: Any, query: BeaconQuery) -> int:
+    """The matching lines: from the facet index where it can answer, else in SQL."""
+    counts = indexed_counts(user, query)
+    return counts[0] if counts is not None else lines_matching(user, query).count()
 
 
 def record(line, user: Any) -> dict:
@@ -63,6 +69,7 @@ ENTRY_TYPE = EntryType(
     description="The bank's iPSC lines (a cell line is the biosample), with their released lots.",
     matches=matches,
     record=record,
+    count=count,
     catalog_url=catalog_url,
     filter_scopes=("biosample", "individual"),
 )
