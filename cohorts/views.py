@@ -77,10 +77,13 @@ def _form_state(post=None):
         ]
         return {
             "arms": arms,
-            "purpose": [duo.GRU],
+            # Health/medical research, controls of the same sex within ten years: an
+            # example the demo catalog can fill (tests/demo/test_demo_cohort_example.py);
+            # its balance table shows the ancestry a researcher may add to the matching.
+            "purpose": [duo.HMB],
             "seed": 42,
-            "age_tolerance": "",
-            "match_on": ["sex", "age", "ancestry"],
+            "age_tolerance": "10",
+            "match_on": ["sex", "age"],
             "isogenic": True,
             "several_per_donor": False,
             "purpose_disease": "",

@@ -9,7 +9,9 @@ import itertools
 import random
 
 from distribution.actions.recall import recall_lot
+from distribution.eligibility import evaluate_lines
 from distribution.models import ReservedVial
+from donors import duo
 from donors.disclosure import genetic_data_public_q
 from donors.models import Donor, Variant
 from stock import actions
@@ -17,6 +19,7 @@ from stock.availability import refresh_line_stock
 from stock.models import Location, Lot, StockEvent, Vial, VialEvent
 
 STOCKED_LINES = 120
+EXAMPLE_AGE_TOLERANCE = 10  # the cohort builder page's example (cohorts/views.py)
 BOX_SIZE = 9
 RECALL_REASON = "Mycoplasma PCR positive on the 6-month re-test of the retained vial (lab ref. MYC-2026-031)."
 
@@ -74,7 +77,9 @@ class _Wells:
         return well
 
 
-def _in_turn(lines: list) -> list:
+def _groups(lines: list) -> list[list]:
+    """The usable lines in four groups: C9orf72 patients, sporadic patients, unaffected
+    donors and the rest (each in the given order)."""
     # C9orf72 carriers whose genetic data the consent shows (the catalog's gene filter
     # finds only those for a researcher).
     c9 = Variant.objects.filter(gene="C9orf72")
@@ -100,21 +105,58 @@ def _in_turn(lines: list) -> list:
     groups: list[list] = [[], [], [], []]
     for line in lines:
         groups[group(line)].append(line)
-    return [line for turn in itertools.zip_longest(*groups) for line in turn if line is not None]
+    return groups
+
+
+def _matched_controls(groups: list[list], stocked: list) -> list:
+    """For each stocked C9orf72 patient's line, a control line to stock beside it when
+    none is stocked yet: an unaffected donor of the same sex, aged within
+    EXAMPLE_AGE_TOLERANCE years at sampling, whose consent allows health/medical
+    research (the cohort builder page's example: HMB, matched on sex and age)."""
+    taken = {ln.pk for ln in stocked}
+    controls = groups[2]
+    verdicts = evaluate_lines(controls, duo.Purpose(frozenset({duo.HMB})))
+    usable = [ln for ln, verdict in zip(controls, verdicts, strict=True) if verdict.decision == duo.APPROVE]
+    # Each case its own control: one already stocked where one matches, else a new one.
+    spare = [ln for ln in usable if ln.pk in taken]
+    unstocked = [ln for ln in usable if ln.pk not in taken]
+    added: list = []
+    for case in (ln for ln in groups[0] if ln.pk in taken):
+        for pool, stock_it in ((spare, False), (unstocked, True)):
+            match = next((c for c in pool if _matches(case, c)), None)
+            if match is not None:
+                pool.remove(match)
+                if stock_it:
+                    added.append(match)
+                break
+    return added
+
+
+def _matches(case, control) -> bool:
+    a, b = case.donor, control.donor
+    return (
+        a.sex == b.sex
+        and a.age_at_sampling is not None
+        and b.age_at_sampling is not None
+        and abs(a.age_at_sampling - b.age_at_sampling) <= EXAMPLE_AGE_TOLERANCE
+    )
 
 
 def seed_stock(rng: random.Random, curator, lines) -> dict:
     """Stock for STOCKED_LINES released lines whose panel passed, taken in turn from
     C9orf72 patients, sporadic patients, unaffected donors and the rest (each by name),
-    so that the cohort builder's example (C9orf72 / sporadic / matched controls) can be
-    filled from what is in stock."""
+    plus a matched control for each stocked C9orf72 patient that has none, so that the
+    cohort builder's example (C9orf72 / sporadic / matched controls) can be filled from
+    what is in stock."""
     boxes = _boxes(curator)
     wells = _Wells(boxes)
     usable = sorted(
         (ln for ln in lines if ln.status == "released" and ln.qc_status == "passed" and ln.availability == "available"),
         key=lambda ln: ln.name,
     )
-    candidates = _in_turn(usable)[:STOCKED_LINES]
+    groups = _groups(usable)
+    candidates = [ln for turn in itertools.zip_longest(*groups) for ln in turn if ln is not None][:STOCKED_LINES]
+    candidates += _matched_controls(groups, candidates)
     vials, lots = [], []
     for n, line in enumerate(candidates):
         records = list(line.qc_records.all())
