@@ -11,7 +11,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from rest_framework.exceptions import ValidationError
 
-from lines.holdings.facet_index import line_and_donor_counts
+from lines.holdings.facet_index import line_and_donor_counts, variant_holders
 from lines.holdings.filters import CellLineFilter
 from lines.models import CellLine
 from network.beacon.filters import BeaconFilterError, to_catalog_params
@@ -56,6 +56,15 @@ def indexed_counts(user: Any, query: BeaconQuery) -> tuple[int, int] | None:
     filter→mask rules, lines.holdings.facet_index); None: count in SQL."""
     try:
         return line_and_donor_counts(_filterset(user, query))
+    except ValidationError as error:
+        raise BeaconFilterError(f"filters: {_errors(error.detail)}") from error
+
+
+def indexed_variant_holders(user: Any, query: BeaconQuery):
+    """The matching lines and the donors whose germline variants the caller may count,
+    from the facet index (lines.holdings.facet_index.variant_holders); None: SQL answers."""
+    try:
+        return variant_holders(_filterset(user, query))
     except ValidationError as error:
         raise BeaconFilterError(f"filters: {_errors(error.detail)}") from error
 

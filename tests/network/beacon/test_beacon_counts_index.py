@@ -11,11 +11,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from network.beacon.entry_types import biosamples, individuals
-from network.beacon.entry_types._lines import indexed_counts
+from network.beacon.entry_types import biosamples, g_variants, individuals
+from network.beacon.entry_types._lines import indexed_counts, indexed_variant_holders
 from network.beacon.granularity import summary
 from network.beacon.request import BeaconQuery
-from tests.factories import CellLineFactory, DonorFactory
+from tests.factories import CellLineFactory, DonorFactory, VariantFactory
 from tests.network.beacon.test_beacon_answers import ask
 from tests.network.conftest import ALS, ALS1
 
@@ -122,3 +122,39 @@ def test_a_filter_the_index_does_not_hold_is_counted_by_sql(wider_bank, research
     assert lines > 0
     assert ask("biosamples", filters, researcher)["responseSummary"]["numTotalResults"] == lines
     assert ask("individuals", filters, researcher)["responseSummary"]["numTotalResults"] == donors
+
+
+@pytest.fixture
+def bank_with_engineered_variants(wider_bank):
+    """Engineered variants on lines (public like their line: on a released line, on a
+    draft, on the line of a donor whose genetic data only curators see) beside the
+    donors' germline C9orf72 expansions."""
+    for line in (wider_bank["NETD001"], wider_bank["draft"], wider_bank["NETD005"]):
+        VariantFactory(donor=None, line=line, gene="SOD1")
+    VariantFactory(donor=wider_bank["NETD002"].donor, gene="SOD1", hgvs="NM_000454.5:c.272A>C", protein="p.Asp91Ala")
+    return wider_bank
+
+
+VARIANT_PARAMETERS = [{"geneId": "C9orf72"}, {"geneId": "SOD1"}, {"geneId": "SOD1", "aminoacidChange": "A4V"}]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_g_variants_counts_from_the_index_are_the_sql_counts(request, bank_with_engineered_variants, caller):
+    user = _user(request, caller)
+    for parameters in VARIANT_PARAMETERS:
+        for filters in FILTERS:
+            query = BeaconQuery(filters=filters, request_parameters=parameters)
+            assert indexed_variant_holders(user, query) is not None, filters  # the index answers
+            assert g_variants.count(user, query) == g_variants.matches(user, query).count(), (parameters, filters)
+
+
+def test_g_variants_count_follows_a_committed_write_and_disclosure(bank_with_engineered_variants, researcher):
+    query = BeaconQuery(request_parameters={"geneId": "C9orf72"})
+    # Four donors' expansions are open to a researcher; the fifth's consent keeps them to curators.
+    assert g_variants.count(researcher, query) == 4
+    consent = bank_with_engineered_variants["NETD005"].donor.consent
+    with transaction.atomic():
+        consent.genetic_data = "open"
+        consent.save()
+    assert indexed_variant_holders(researcher, query) is not None
+    assert g_variants.count(researcher, query) == 5 == g_variants.matches(researcher, query).count()
