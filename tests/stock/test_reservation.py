@@ -141,18 +141,17 @@ def test_cancelling_puts_the_reserved_vials_back_with_their_history(requester, c
     ]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_curators_approving_two_requests_at_once_never_reserve_the_same_vial(requester):
-    """Both approvals read the same vials as free; the conditional update lets only one
-    take each, so the other takes the next ones (and the last vial goes to one only)."""
+def _two_curators_approve_at_once(requester, vials_made, vials_each):
+    """Two requests for one line of `vials_made` vials, `vials_each` each, approved by two
+    curators in two threads released together: (the line, each approval's outcome)."""
     if connection.vendor != "postgresql":
         pytest.skip("concurrent transactions need PostgreSQL (set DATABASE_URL); SQLite serialises them")
     curators = [create_user_with_role(f"cur{i}", "curator")[0] for i in (1, 2)]
     line = line_with([GRU, IRB])
-    released_lot(line, vials=5)
+    released_lot(line, vials=vials_made)
     requests = []
     for curator in curators:
-        request = create_request(requester, [line], purpose_codes=[HMB], vials={line.name: 3})
+        request = create_request(requester, [line], purpose_codes=[HMB], vials={line.name: vials_each})
         advance(request, requester, curator, "under_review")
         requests.append(request)
     barrier = threading.Barrier(2)
@@ -173,6 +172,14 @@ def test_two_curators_approving_two_requests_at_once_never_reserve_the_same_vial
         thread.start()
     for thread in threads:
         thread.join()
+    return line, outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_curators_approving_two_requests_at_once_never_reserve_the_same_vial(requester):
+    """Both approvals read the same vials as free; the conditional update lets only one
+    take each, so the other takes the next ones (and the last vial goes to one only)."""
+    line, outcomes = _two_curators_approve_at_once(requester, vials_made=5, vials_each=3)
     reserved = list(ReservedVial.objects.filter(released_at=None).values_list("vial_id", flat=True))
     assert len(reserved) == len(set(reserved)) == 3
     assert sorted(o[:8] for o in outcomes) == ["Not enou", "approved"]
@@ -184,34 +191,7 @@ def test_two_curators_approving_two_requests_at_once_never_reserve_the_same_vial
 def test_two_approvals_at_once_that_both_fit_leave_the_line_out_of_stock(requester):
     """Both requests fit (2 + 2 of 4 vials): both are approved, and the line's stock
     block counts what they left, none; each approval reads the line after the other."""
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent transactions need PostgreSQL (set DATABASE_URL); SQLite serialises them")
-    curators = [create_user_with_role(f"cur{i}", "curator")[0] for i in (1, 2)]
-    line = line_with([GRU, IRB])
-    released_lot(line, vials=4)
-    requests = []
-    for curator in curators:
-        request = create_request(requester, [line], purpose_codes=[HMB], vials={line.name: 2})
-        advance(request, requester, curator, "under_review")
-        requests.append(request)
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def approve(request, curator):
-        try:
-            barrier.wait()
-            actions.approve(request, curator)
-            outcomes.append("approved")
-        except InvalidAction as error:
-            outcomes.append(error.message)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=approve, args=pair) for pair in zip(requests, curators, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    line, outcomes = _two_curators_approve_at_once(requester, vials_made=4, vials_each=2)
     assert outcomes == ["approved", "approved"]
     assert Vial.objects.filter(status="reserved").count() == 4
     line = CellLine.objects.get(pk=line.pk)
