@@ -21,7 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import OutputWrapper
 from django.core.management.color import color_style
 
-from bench._goals import GOALS_FILE_VARIABLE, summary
+from bench._goals import GOALS_FILE_VARIABLE, issues_text, summary
 
 
 def suites():
@@ -55,7 +55,8 @@ def main(argv=None):
             stdout.write(f"   ({name}: {time.perf_counter() - started:.1f} s)")
         stdout.write(
             style.MIGRATE_HEADING(
-                "== goals (issues 16 and 17)" + (" - quick sizes, not the goals' sizes" if options["quick"] else "")
+                f"== goals (issues {issues_text()})"
+                + (" - quick sizes, not the goals' sizes" if options["quick"] else "")
             )
         )
         summary(stdout.write, goals_file)

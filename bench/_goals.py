@@ -66,6 +66,12 @@ GOALS = {
 }
 
 
+def issues_text():
+    """The issues whose goals this table holds, in words: "13, 15, 16 and 17"."""
+    numbers = [str(n) for n in sorted({goal.issue for goal in GOALS.values()})]
+    return numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
 def previous():
     with PREVIOUS_FILE.open() as handle:
         return json.load(handle)

@@ -54,3 +54,10 @@ def test_the_numpy_bound_counts_like_a_plain_count():
     assert list(counts["sex"]) == [2, 2]
     assert list(counts["ancestry"]) == [0, 2]
     assert list(counts["gene"]) == [1, 1]
+
+
+def test_the_goals_heading_names_every_issue_that_set_a_goal():
+    words = _goals.issues_text()
+    for goal in _goals.GOALS.values():
+        assert str(goal.issue) in words
+    assert words.endswith(f"and {max(goal.issue for goal in _goals.GOALS.values())}")
