@@ -55,12 +55,13 @@ def main():
 
     django.setup()
     from django.conf import settings
-    from django.urls import get_resolver
 
-    # As a web process starts (prism/wsgi.py, prism.startup.load_views: bench may not
-    # import prism): the URLconf and every view load before the first request, so
-    # "first" is the page's, not the process's.
-    get_resolver().url_patterns  # noqa: B018
+    from core.startup import load_views
+
+    # As a web process starts (prism/wsgi.py): the URLconf, every view, the URL reverse
+    # table and the templates load before the first request, so "first" is the page's,
+    # not the process's.
+    load_views()
     # As prism/wsgi.py, the process builds its facet index as it starts; "first" below is
     # then the first request after the shared cache is emptied with the index built (a
     # rebuild after a real write runs in the background, SQL answering meanwhile).

@@ -8,8 +8,9 @@ django.setup(set_prefix=False)
 
 from django.conf import settings  # noqa: E402
 
+from core.startup import load_views  # noqa: E402
 from lines.holdings.facet_index import build_in_background  # noqa: E402
-from prism.startup import load_views, require_secret_key  # noqa: E402
+from prism.startup import require_secret_key  # noqa: E402
 
 require_secret_key()
 application = get_wsgi_application()
