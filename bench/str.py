@@ -11,6 +11,10 @@ set), indexes them the way the catalog does, and times 100 CLASTR-default search
   STRprofiler  strprofiler 0.5.1's scoring API (utils.score_query) over the same profiles,
                the way its own comparison loop calls it (without its CSV/HTML output)
 
+The two baselines take seconds a query, so they run on the first few queries only;
+each speed-up divides by the index's median on those same queries. The profiles go
+in by COPY on PostgreSQL.
+
 On PostgreSQL it also times the candidate step of the alternative design (a GROUP BY
 over an indexed (marker, allele) table) to show why the index lives in memory.
 """
@@ -21,10 +25,12 @@ import statistics
 import tempfile
 import time
 
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import override_settings, setup_databases, teardown_databases
+from django.utils import timezone
 
 from bench._goals import report
+from core.bulk_copy import copy_rows
 from lines.models import ReferenceProfile
 from lines.str.index import ProfileIndex, _gc_paused, forget_index, get_index
 from lines.str.matching import normalise_profile, score_with_conflicts
@@ -283,6 +289,26 @@ def run(stdout, options):
             teardown_databases(old_config, verbosity=0)
 
 
+def _load(profiles):
+    """The reference profiles, by COPY on PostgreSQL (bulk_create: 50 s of the run at
+    200,000 profiles), else bulk_create."""
+    rows = [
+        {
+            "accession": f"BENCH_{i:06d}",
+            "name": f"Synthetic {i}",
+            "str_profile": profile,
+            "str_conflicts": conflicts,
+            "updated_at": timezone.now(),
+        }
+        for i, (profile, conflicts) in enumerate(profiles)
+    ]
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            copy_rows(ReferenceProfile, rows)
+    else:
+        ReferenceProfile.objects.bulk_create([ReferenceProfile(**row) for row in rows], batch_size=5000)
+
+
 def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
     quick = size < 200_000
 
@@ -296,21 +322,12 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
     )
 
     started = time.perf_counter()
-    profiles, refs = [], []
-    for i in range(size):
+    profiles = []
+    for _ in range(size):
         profile = sampler.profile()
         conflicts = sampler.conflicts(profile) if rng.random() < 0.02 else {}
         profiles.append((profile, conflicts))
-        refs.append(
-            ReferenceProfile(
-                accession=f"BENCH_{i:06d}",
-                name=f"Synthetic {i}",
-                str_profile=profile,
-                str_conflicts=conflicts,
-            )
-        )
-    ReferenceProfile.objects.bulk_create(refs, batch_size=5000)
-    del refs
+    _load(profiles)
     loaded = time.perf_counter()
     rebuild_index(chunk_size=5000)
     indexed = time.perf_counter()
@@ -368,10 +385,15 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
         scan_times.append(time.perf_counter() - t0)
         assert len(hits[:200]) == len(expected), "scan and index disagree"
     scan = statistics.median(scan_times)
+    # Each comparison divides by the index's median over the same queries.
+    index_on_scan = statistics.median(timings[:scan_queries])
     subset = "" if scan_queries == n_queries else f" (median of the first {scan_queries} queries)"
-    write(f"plain scan:   median {_fmt(scan)}{subset}   index is {scan / median:,.0f}x faster")
+    write(
+        f"plain scan:   median {_fmt(scan)}{subset}   index is {scan / index_on_scan:,.0f}x faster "
+        f"(index on the same queries: {_fmt(index_on_scan).strip()})"
+    )
     report(write, "str_search", median * 1000, note=f"{size:,} profiles", quick=quick)
-    report(write, "str_vs_scan", scan / median, quick=quick)
+    report(write, "str_vs_scan", scan / index_on_scan, quick=quick)
 
     # 3. STRprofiler 0.5.1's scoring API over the same profiles.
     try:
@@ -394,10 +416,14 @@ def _run(stdout, size, n_queries, scan_queries, strprofiler_queries):
             scored.sort()
             sp_times.append(time.perf_counter() - t0)
         sp = statistics.median(sp_times)
+        index_on_sp = statistics.median(timings[:strprofiler_queries])
         subset = "" if strprofiler_queries == n_queries else f" (median of the first {strprofiler_queries} queries)"
         version = getattr(strprofiler, "__version__", "0.5.1")
-        write(f"STRprofiler {version}: median {_fmt(sp)}{subset}   index is {sp / median:,.0f}x faster")
-        report(write, "str_vs_strprofiler", sp / median, quick=quick)
+        write(
+            f"STRprofiler {version}: median {_fmt(sp)}{subset}   index is {sp / index_on_sp:,.0f}x faster "
+            f"(index on the same queries: {_fmt(index_on_sp).strip()})"
+        )
+        report(write, "str_vs_strprofiler", sp / index_on_sp, quick=quick)
 
     # 4. On PostgreSQL: the candidate step of a GROUP BY design, for comparison.
     if connection.vendor == "postgresql":

@@ -1,11 +1,13 @@
 """The in-memory STR index each process searches, and its file cache.
 
 Each process keeps an inverted index in memory, built from StrIndexEntry (see
-lines.str.store): for every (marker, allele) the numpy array of profile rows that
-carry it, and per marker the allele count of every row. A query adds up its
-(marker, allele) postings to get the shared alleles of every profile at once, and
-the allele and marker counts of each scoring mode come from column sums, so no
-profile is scored one at a time in Python. Measured against a GROUP BY on an
+lines.str.store): for every (marker, allele) the profile rows that carry it (as a
+bitset for a common allele, as an array of rows for a rare one), and per marker the
+allele count of every row. A query adds up its (marker, allele) postings to get the
+shared alleles of every profile at once (the bitsets in bit-sliced form, a few
+word-wide operations each), and the allele and marker counts of each scoring mode
+come from popcounts over per-row marker bitmasks, so no profile is scored one at a
+time in Python. Measured against a GROUP BY on an
 indexed (marker, allele) table in PostgreSQL, this is an order of magnitude faster
 at 200,000 profiles (see bench/str.py).
 
@@ -38,6 +40,10 @@ from lines.str.matching import (
     TANABE,
     profile_variants,
 )
+
+# The word of the posting bitsets, little-endian so that unpacking its bytes with
+# bitorder="little" gives the rows in order on any machine.
+BIT_WORD = np.dtype("<u8")
 
 # Entries written since the in-memory index was built are scored in Python; past
 # this many the index is rebuilt instead.
@@ -89,13 +95,16 @@ class ProfileIndex:
     """An inverted index of STR profiles. Rows are profile variants (one per profile
     without conflicts), contiguous per entry.
 
-    postings: (marker column, allele) -> a slice of `posting_rows`, the rows carrying it.
+    postings: (marker column, allele) -> the rows carrying it: a row of `posting_bits`
+    (a bitset over rows) for an allele of at least n_rows / DENSE rows, else a slice of
+    `posting_rows`.
     Per row and block of 64 markers: a bitmask of the markers present, and the allele
     count of each marker as three bit planes, so the marker and allele counts of a
     scoring mode are a handful of AND + popcount passes instead of a pass per marker.
     """
 
     PLANES = 3  # allele counts up to 7 per marker; a real profile has at most 4
+    DENSE = 32  # postings of at least n_rows / DENSE rows are kept as bitsets too
 
     def __init__(self, entries, generation, arrays=None):
         self.generation = generation
@@ -179,10 +188,14 @@ class ProfileIndex:
         self.n_rows = self.present.shape[1]
         self.single_rows = self.n_rows == len(self.entries)
         self.blocks = self.present.shape[0]
-        bounds = arrays["posting_bounds"].tolist()
-        self.postings = {
-            (col, allele): (bounds[i], bounds[i + 1]) for i, (col, allele) in enumerate(arrays["posting_keys"])
-        }
+        self.postings = {}  # (col, allele) -> ("bits", row of posting_bits) or ("rows", start, end)
+        self.posting_bits = self._posting_bits(arrays["posting_keys"], arrays["posting_bounds"])
+        # Rows after an entry's first (its other conflict variants), and their entry: an
+        # entry's best score is its first row's, raised where a later one scores higher.
+        first = np.zeros(self.n_rows, dtype=bool)
+        first[self.starts] = True
+        self.extra_rows = np.flatnonzero(~first)
+        self.extra_entries = np.searchsorted(self.starts, self.extra_rows, side="right") - 1
         amelogenin = self.marker_cols[AMELOGENIN]
         self.amelogenin = np.zeros(self.blocks, dtype=np.uint64)
         self.amelogenin[amelogenin // 64] = np.uint64(1) << np.uint64(amelogenin % 64)
@@ -192,6 +205,53 @@ class ProfileIndex:
             mask = everything if include else everything & ~self.amelogenin
             self.total_markers[include] = self._popcount(self.present, mask)
             self.total_alleles[include] = self._allele_sum(mask)
+
+    def _posting_bits(self, keys, bounds):
+        """The postings as `self.postings` finds them: a common allele's rows as a bitset
+        (little-endian 64-bit words, bit r % 64 of word r // 64; one row of the array
+        returned), a rare one's as its slice of `posting_rows` (a bitset costs n_rows / 8
+        bytes whatever it holds: only postings of at least n_rows / DENSE rows get one, so
+        the bitsets take at most DENSE / 8 bytes per posting entry)."""
+        words = (self.n_rows + 63) // 64
+        dense = []
+        for i, key in enumerate(keys):
+            start, end = int(bounds[i]), int(bounds[i + 1])
+            if (end - start) * self.DENSE >= self.n_rows:
+                self.postings[tuple(key)] = ("bits", len(dense))
+                marked = np.zeros(words * 64, dtype=bool)
+                marked[self.posting_rows[start:end]] = True
+                dense.append(np.packbits(marked, bitorder="little"))
+            else:
+                self.postings[tuple(key)] = ("rows", start, end)
+        if not dense:
+            return np.zeros((0, words), dtype=BIT_WORD)
+        return np.stack(dense).view(BIT_WORD)
+
+    def shared_alleles(self, postings):
+        """Per row, how many of `postings` carry it. The bitsets are added up in
+        bit-sliced form (a ripple-carry adder over bit planes: a few word-wide operations
+        per posting, where counting its rows one by one touches each of them) and then
+        unpacked; the rare alleles' rows are added one by one."""
+        bits = self.posting_bits
+        dense = [posting[1] for posting in postings if posting[0] == "bits"]
+        planes = [np.zeros(bits.shape[1], dtype=BIT_WORD) for _ in range(len(dense).bit_length())]
+        for added, row in enumerate(dense, start=1):
+            carry = bits[row]
+            # After `added` postings the sum fits in added.bit_length() planes.
+            for plane in range(added.bit_length()):
+                total = planes[plane]
+                planes[plane] = total ^ carry
+                carry = total & carry
+        shared = np.zeros(bits.shape[1] * 64, dtype=np.int16)
+        for plane, word in enumerate(planes):
+            unpacked = np.unpackbits(word.view(np.uint8), bitorder="little")
+            shared += unpacked << plane if plane < 8 else unpacked.astype(np.int16) << plane
+        shared = shared[: self.n_rows]
+        for posting in postings:
+            if posting[0] == "rows":
+                # A posting holds each row once, so the fancy-indexed add counts each.
+                shared[self.posting_rows[posting[1] : posting[2]]] += 1
+        return shared
 
     # -- a file cache, so a new process does not rebuild a large index ---------
 
@@ -330,7 +390,7 @@ class ProfileIndex:
         n = self.n_rows
         query_mask = np.zeros(self.blocks, dtype=np.uint64)
         by_size = {}  # allele count -> mask of query markers with that many alleles
-        slices = []
+        postings = []
         query_only_alleles = query_only_markers = 0
         for marker, alleles in query.items():
             if marker == AMELOGENIN and not include_amelogenin:
@@ -345,13 +405,10 @@ class ProfileIndex:
             if alleles:
                 by_size.setdefault(len(alleles), np.zeros(self.blocks, dtype=np.uint64))[col // 64] |= bit
             for allele in alleles:
-                span = self.postings.get((col, allele))
-                if span is not None:
-                    slices.append(self.posting_rows[span[0] : span[1]])
-        if slices:
-            shared = np.bincount(np.concatenate(slices), minlength=n).astype(np.int16)
-        else:
-            shared = np.zeros(n, dtype=np.int16)
+                posting = self.postings.get((col, allele))
+                if posting is not None:
+                    postings.append(posting)
+        shared = self.shared_alleles(postings)
 
         def query_alleles_where_present():
             total = np.zeros(n, dtype=np.int16)
@@ -380,6 +437,13 @@ class ProfileIndex:
         counts.reference_alleles, counts.markers = reference_alleles, markers
         return counts
 
+    def best_of_entries(self, score):
+        """Per entry, the best score of its rows (np.maximum.reduceat over every row
+        costs 5x more: only the few entries with conflict variants have more than one)."""
+        best = score[self.starts]
+        np.maximum.at(best, self.extra_entries, score[self.extra_rows])
+        return best
+
     def scores(self, counts, algorithm):
         shared = counts.shared.astype(np.float64)
         if algorithm == TANABE:
@@ -399,7 +463,13 @@ _index_lock = threading.Lock()
 
 
 def current_generation():
-    return StrIndexState.objects.filter(pk=1).values_list("generation", flat=True).first() or 0
+    """The committed index generation (every search asks: one primary-key read, on a
+    plain cursor because the ORM's query building cost more than the read)."""
+    table = connection.ops.quote_name(StrIndexState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT generation FROM {table} WHERE id = 1")  # noqa: S608 - a fixed name
+        row = cursor.fetchone()
+    return (row[0] if row else 0) or 0
 
 
 def forget_index():

@@ -11,9 +11,10 @@ Cellosaurus references to everyone. Hidden profiles are dropped before ranking i
 cut at max_results, so a search answers as if they were not in the catalog.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
+from django.db import connection
 from django.urls import NoReverseMatch, reverse
 
 from donors.disclosure import genetic_data_visible_q
@@ -27,7 +28,6 @@ from lines.str.matching import (
     DEFAULT_MIN_MARKERS,
     DEFAULT_MODE,
     DEFAULT_SCORE_FILTER,
-    StrScore,
     canonical_algorithm,
     canonical_mode,
     profile_variants,
@@ -143,7 +143,7 @@ class _Visibility:
         self.querysets = {
             LINE: (lines, ("pk", "name", "cellosaurus_accession")),
             DONOR: (donors, ("pk", "code")),
-            REFERENCE: (ReferenceProfile.objects.all(), ("pk", "name", "accession")),
+            REFERENCE: (None, ("pk", "name", "accession")),  # everyone's: see _references
         }
         self.known = {kind: {} for kind in KINDS}  # object_id -> (name, accession, url), or None if hidden/gone
 
@@ -159,7 +159,9 @@ class _Visibility:
             queryset, fields = self.querysets[kind]
             ids = sorted(ids)
             for begin in range(0, len(ids), self.CHUNK):
-                for row in queryset.filter(pk__in=ids[begin : begin + self.CHUNK]).values_list(*fields):
+                chunk = ids[begin : begin + self.CHUNK]
+                rows = _references(chunk) if queryset is None else queryset.filter(pk__in=chunk).values_list(*fields)
+                for row in rows:
                     name, accession = row[1], (row[2] if len(row) > 2 else "") or ""
                     known[row[0]] = (name, accession, object_url(kind, row[0], name, accession))
             for object_id in ids:
@@ -168,11 +170,43 @@ class _Visibility:
     def admit(self, hits):
         """Copies of the visible hits (named as the database names them now); look_up first."""
         admitted = []
+        known = self.known
         for hit in hits:
-            current = self.known[hit.kind].get(hit.object_id)
+            current = known[hit.kind].get(hit.object_id)
             if current is not None:
-                admitted.append(replace(hit, name=current[0], accession=current[1], url=current[2]))
+                # The constructor with every field (dataclasses.replace costs 5x more).
+                admitted.append(
+                    StrHit(
+                        hit.kind,
+                        hit.object_id,
+                        current[0],
+                        current[1],
+                        hit.score,
+                        hit.markers,
+                        hit.shared_alleles,
+                        hit.query_alleles,
+                        hit.reference_alleles,
+                        hit.mixture,
+                        hit.best,
+                        hit.worst,
+                        current[2],
+                    )
+                )
         return admitted
+
+
+def _references(ids):
+    """(pk, name, accession) of the Cellosaurus references among `ids` (every caller may
+    see them): a plain query, because building the ORM's IN (...) of a few hundred ids
+    cost more than running it, and every search asks for its hits."""
+    table = connection.ops.quote_name(ReferenceProfile._meta.db_table)
+    if connection.vendor == "postgresql":
+        where, params = "id = ANY(%s)", [list(ids)]
+    else:
+        where, params = f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, name, accession FROM {table} WHERE {where}", params)  # noqa: S608 - placeholders
+        return cursor.fetchall()
 
 
 def object_url(kind, object_id, name, accession):
@@ -234,7 +268,7 @@ class _RankedProfile:
         counts = index.count(self.profile, self.options["mode"], self.options["include_amelogenin"])
         score = index.scores(counts, self.options["algorithm"])
         score[counts.markers < self.min_markers] = -1.0
-        best = score if index.single_rows else np.maximum.reduceat(score, index.starts)
+        best = score if index.single_rows else index.best_of_entries(score)
         if index.overlay:
             best = np.where(index.dead, -1.0, best)
         candidates = np.flatnonzero(best >= self.score_filter)
@@ -242,21 +276,44 @@ class _RankedProfile:
         begin = number * self.window
         if begin >= len(candidates):
             return []
+        needed = begin + self.window
+        if len(candidates) > 2 * needed:
+            # Only the best `needed` are ranked: those scoring at least the needed-th best
+            # score (ties included, so the order below is the order over all of them).
+            scores = best[candidates]
+            cut = np.partition(scores, len(scores) - needed)[len(scores) - needed]
+            candidates = candidates[scores >= cut]
         first_rows = index.starts[candidates]
         order = np.lexsort((index.name_rank[candidates], -counts.markers[first_rows], -best[candidates]))
+        window = candidates[order][begin:needed]
+        rows = index.starts[window]
+        columns = (
+            window.tolist(),
+            score[rows].tolist(),
+            counts.markers[rows].tolist(),
+            counts.shared[rows].tolist(),
+            counts.query_alleles[rows].tolist(),
+            counts.reference_alleles[rows].tolist(),
+        )
         hits = []
-        for position in candidates[order][begin : begin + self.window].tolist():
-            entry = index.entries[position]
+        entries = index.entries
+        for position, row_score, markers, shared, query_alleles, reference_alleles in zip(*columns, strict=True):
+            entry = entries[position]
             if index.single_rows or not entry.conflicts:
-                row = int(index.starts[position])
-                result = StrScore(
-                    float(score[row]),
-                    int(counts.shared[row]),
-                    int(counts.query_alleles[row]),
-                    int(counts.reference_alleles[row]),
-                    int(counts.markers[row]),
+                hits.append(
+                    StrHit(
+                        entry.kind,
+                        entry.object_id,
+                        entry.name,
+                        entry.accession,
+                        row_score,
+                        markers,
+                        shared,
+                        query_alleles,
+                        reference_alleles,
+                        entry.mixture,
+                    )
                 )
-                hits.append(_hit(entry, result, result, False))
             else:
                 scored = _score_entry(entry, self.profile, min_markers=self.min_markers, **self.options)
                 if scored:
