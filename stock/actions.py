@@ -355,9 +355,10 @@ def _claim_in_one_statement(
     line: CellLine, count: int, lot: Lot | None, now: datetime.datetime, by: User | None, link: VialLink | None
 ) -> tuple[list[tuple[int, str]], StockLeft]:
     """PostgreSQL: pick, reserve, log and link the vials and count the stock left, in
-    one statement (one round trip), all or nothing. The picked rows are locked (FOR
-    UPDATE SKIP LOCKED): a concurrent claim skips them instead of waiting, and a row it
-    reserved meanwhile no longer matches `status = in_stock`. When fewer than `count`
+    one statement (one round trip; two when another transaction holds one of the first
+    vials in order), all or nothing. The picked rows are locked (FOR UPDATE SKIP
+    LOCKED): a concurrent claim skips them instead of waiting, and a row it reserved
+    meanwhile no longer matches `status = in_stock`. When fewer than `count`
     could be picked nothing is updated, so no savepoint is needed to undo a partial
     claim. The counts read the statement's snapshot (before its own update) less what
     it moved; they are right when the caller holds the line's lock (no other claim on
@@ -381,13 +382,31 @@ def _claim_in_one_statement(
         values = "".join(f", %(link_{n})s" for n in range(len(link.values)))
         params.update((f"link_{n}", value) for n, value in enumerate(link.values.values()))
         linked = f", linked AS (INSERT INTO {q(link.table)} ({names}) SELECT id{values} FROM moved)"  # noqa: S608
-    sql = f"""
-        WITH picked AS (
+    # The first vials in order, found through the index of vial (lot, status, id), a
+    # lot at a time: a few index entries read, however many vials a lot holds. A vial
+    # among them another transaction holds (or reserved since this statement's
+    # snapshot) is not taken; if that leaves too few, the statement moves nothing and
+    # runs again with the picker below, which skips locked vials and takes the next.
+    first_in_order = f"""
+            SELECT v.id FROM {vial} v
+            WHERE v.status = %(in_stock)s AND v.id IN (
+                SELECT c.id FROM {lot_table} l CROSS JOIN LATERAL (
+                    SELECT v.id FROM {vial} v WHERE v.lot_id = l.id AND v.status = %(in_stock)s
+                    ORDER BY v.id LIMIT %(count)s
+                ) c
+                WHERE l.line_id = %(line)s AND l.status = %(released)s {only_lot}
+                ORDER BY l.frozen_on NULLS LAST, l.id, c.id
+                LIMIT %(count)s
+            )
+            FOR UPDATE SKIP LOCKED"""  # noqa: S608 -- table names from the models
+    skipping_locked = f"""
             SELECT v.id FROM {vial} v JOIN {lot_table} l ON l.id = v.lot_id
             WHERE l.line_id = %(line)s AND v.status = %(in_stock)s AND l.status = %(released)s {only_lot}
             ORDER BY l.frozen_on NULLS LAST, l.id, v.id
             LIMIT %(count)s
-            FOR UPDATE OF v SKIP LOCKED
+            FOR UPDATE OF v SKIP LOCKED"""  # noqa: S608 -- table names from the models
+    sql = f"""
+        WITH picked AS ({{picker}}
         ), moved AS (
             UPDATE {vial} SET status = %(reserved)s, updated_at = %(now)s
             WHERE id IN (SELECT id FROM picked) AND (SELECT count(*) FROM picked) = %(count)s
@@ -412,8 +431,12 @@ def _claim_in_one_statement(
         FROM left_over o LEFT JOIN moved m ON true ORDER BY m.id
     """  # noqa: S608 -- table names from the models, values as parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql.replace("{picker}", first_in_order), params)
         rows = cursor.fetchall()
+        in_stock = rows[0][5] if lot is not None else rows[0][2]
+        if rows[0][0] is None and in_stock >= count:  # some of the first were taken: look further
+            cursor.execute(sql.replace("{picker}", skipping_locked), params)
+            rows = cursor.fetchall()
     first = rows[0]
     left = StockLeft(int(first[2]), int(first[3]), bool(first[4]), int(first[5]))
     return [(row[0], row[1]) for row in rows if row[0] is not None], left

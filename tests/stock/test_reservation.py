@@ -6,7 +6,7 @@ import datetime
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from core.accounts import create_user_with_role
 from distribution.actions import requests as actions
@@ -14,6 +14,7 @@ from distribution.actions import stock as stock_links
 from distribution.actions.requests import create_request
 from distribution.models import InvalidAction, ReservedVial
 from lines.models import CellLine
+from stock.actions import claim_vials
 from stock.models import Vial, VialEvent
 from tests.conftest import client_for
 from tests.distribution.workflow import GRU, HMB, IRB, TODAY, advance, line_with
@@ -198,3 +199,40 @@ def test_two_approvals_at_once_that_both_fit_leave_the_line_out_of_stock(request
     assert line.vials_in_stock == 0
     assert line.stock_summary["availability"] == "out_of_stock"
     assert line.stock_summary["vials_in_stock"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_vial_another_transaction_holds_is_passed_over_for_the_next_in_order(curator):
+    """While a curator's transaction holds the oldest vial (moving it, say), a claim does
+    not wait for it nor refuse: it takes the next vials in order, and the count is right."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent transactions need PostgreSQL (set DATABASE_URL); SQLite serialises them")
+    line = line_with([GRU, IRB])
+    lot = released_lot(line, code="P001", frozen_on=datetime.date(2024, 1, 1), vials=4)
+    first, *rest = list(lot.vials.order_by("id"))
+    held, done = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                Vial.objects.select_for_update().get(pk=first.pk)
+                held.set()
+                done.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert held.wait(timeout=30)
+        with transaction.atomic():
+            line = CellLine.objects.select_for_update().get(pk=line.pk)
+            claimed = claim_vials(line, 2, by=curator)
+    finally:
+        done.set()
+        thread.join()
+    assert [pk for pk, _identifier in claimed] == [rest[0].pk, rest[1].pk]
+    assert Vial.objects.get(pk=first.pk).status == "in_stock"
+    line.refresh_from_db()
+    assert (line.vials_in_stock, line.stock_summary["label"]) == (2, "Available (2 vials in 1 lot)")
+    assert VialEvent.objects.filter(vial__lot=lot, to_status="reserved").count() == 2
