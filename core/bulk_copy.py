@@ -161,15 +161,35 @@ def _concrete(model):
     return [f for f in model._meta.concrete_fields]
 
 
+_SPECIAL = ("\\", "\t", "\n", "\r")
+
+
+def _column(encode, values):
+    """One column's COPY texts: `encode` per value, or one pass over the whole column
+    where every value has the same plain type (ints, strings without a character to
+    escape, nulls), which is most columns of an approval's rows."""
+    kinds = set(map(type, values))
+    if kinds == {type(None)}:
+        return [NULL] * len(values)
+    if encode is _int_text and kinds == {int}:
+        return list(map(str, values))
+    if encode is _str_text and kinds == {str}:
+        joined = "".join(values)
+        return values if not any(c in joined for c in _SPECIAL) else [v.translate(_ESCAPE) for v in values]
+    return list(map(encode, values))
+
+
 def _encoded(model, rows):
-    """Each row {attname: value} as its list of COPY texts, in concrete-field order
-    (a missing attname takes the field's default)."""
+    """Each row {attname: value} as its tuple of COPY texts, in concrete-field order
+    (a missing attname takes the field's default). Encoded a column at a time."""
     fields = _concrete(model)
-    defaults = {f.attname: f.get_default() for f in fields if f.attname not in rows[0]}
-    encoders = [(f.attname, _encoder(f)) for f in fields]
-    return fields, [
-        [encode(row[attname] if attname in row else defaults[attname]) for attname, encode in encoders] for row in rows
-    ]
+    first, count = rows[0], len(rows)
+    columns = []
+    for field in fields:
+        attname = field.attname
+        values = [row[attname] for row in rows] if attname in first else [field.get_default()] * count
+        columns.append(_column(_encoder(field), values))
+    return fields, list(zip(*columns, strict=True))
 
 
 def copy_rows(model, rows, *, reserve_pks=True, history=None):

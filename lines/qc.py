@@ -8,6 +8,7 @@ deposited with a panel the rules accept is `passed` in the catalog, and the othe
 way round (tests/lines/test_qc.py holds both forms to that).
 """
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -146,11 +147,26 @@ def panel_verdict(
 
 def summarise_qc_status(line: _Line, records: Iterable[_Record]) -> str:
     """passed, failed or incomplete for a catalog line and its QC records."""
-    records = list(records)
     latest = latest_by_test((record, record.test, record.tested_on) for record in records)
-    verdict = panel_verdict(
-        {test: record.result for test, record in latest.items()},
-        method=line.reprogramming_method,
-        modified=is_modified(line.modification_type),
-    )
-    return verdict.status
+    return _status({test: record.result for test, record in latest.items()}, line)
+
+
+def summarise_qc_rows(line: _Line, rows: Iterable[Mapping[str, Any]]) -> str:
+    """summarise_qc_status for plain rows {"test", "result", "tested_on"} (the QC records
+    an approval writes, before they are model instances)."""
+    latest = latest_by_test((row, row["test"], row["tested_on"]) for row in rows)
+    return _status({test: row["result"] for test, row in latest.items()}, line)
+
+
+def _status(results: dict[str, Any], line: _Line) -> str:
+    method, modified = line.reprogramming_method, is_modified(line.modification_type)
+    try:
+        return _cached_status(tuple(sorted(results.items())), method, modified)
+    except TypeError:  # an unhashable result value: judged as it is
+        return panel_verdict(results, method=method, modified=modified).status
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_status(results: tuple[tuple[str, Any], ...], method: str | None, modified: bool) -> str:
+    """The status of a panel, memoised: the lines of one deposit share a few panels."""
+    return panel_verdict(dict(results), method=method, modified=modified).status

@@ -5,7 +5,6 @@ it inside one transaction with the institution locked."""
 
 import datetime
 import logging
-from types import SimpleNamespace
 
 from django.utils import timezone
 
@@ -25,7 +24,7 @@ from lines.models import (
     SubmissionStatus,
 )
 from lines.naming import assign_names
-from lines.qc import summarise_qc_status
+from lines.qc import summarise_qc_rows
 from lines.search_text import new_line_texts, search_donors
 from lines.str.matching import ProfileError, normalise_profile
 from lines.submissions.rules.catalog import referable_donors, referable_lines
@@ -451,7 +450,7 @@ class Plan:
         self.qc_by_local[line.get("local_id")] = records
         variants = (line.get("modification") or {}).get("variants") or []
         self.variants_by_local[line.get("local_id")] = [self._variant(v, self.line_genes, line=row) for v in variants]
-        row.qc_status = summarise_qc_status(row, [SimpleNamespace(**record) for record in records])
+        row.qc_status = summarise_qc_rows(row, records)
         withdrawn = donor is not None and getattr(getattr(donor, "consent", None), "withdrawn_on", None)
         # Released lines with a full passing panel and standing consent can be
         # requested; anything less is listed but restricted until a curator clears it.
