@@ -185,17 +185,24 @@ class ProfileIndex:
         self.posting_rows = arrays["posting_rows"]
         self.present = arrays["present"]
         self.planes = arrays["planes"]
+        if self.present.shape[0] == 1 and len(self.marker_cols) <= 32:
+            # Every marker fits the low half of the word: 32-bit words halve what each
+            # popcount pass reads (the 64-bit arrays stay in self.arrays for the cache).
+            self.present = self.present.astype(np.uint32)
+            self.planes = self.planes.astype(np.uint32)
         self.n_rows = self.present.shape[1]
         self.single_rows = self.n_rows == len(self.entries)
         self.blocks = self.present.shape[0]
         self.postings = {}  # (col, allele) -> ("bits", row of posting_bits) or ("rows", start, end)
         self.posting_bits = self._posting_bits(arrays["posting_keys"], arrays["posting_bounds"])
-        # Rows after an entry's first (its other conflict variants), and their entry: an
-        # entry's best score is its first row's, raised where a later one scores higher.
-        first = np.zeros(self.n_rows, dtype=bool)
-        first[self.starts] = True
-        self.extra_rows = np.flatnonzero(~first)
-        self.extra_entries = np.searchsorted(self.starts, self.extra_rows, side="right") - 1
+        # The entry of each row (an entry with conflict variants has several).
+        self.row_entry = (
+            np.arange(self.n_rows, dtype=np.int64)
+            if self.single_rows
+            else np.searchsorted(self.starts, np.arange(self.n_rows), side="right") - 1
+        )
+        # Per block and plane, the markers any row has that bit of its allele count for.
+        self.plane_used = np.bitwise_or.reduce(arrays["planes"], axis=2)
         amelogenin = self.marker_cols[AMELOGENIN]
         self.amelogenin = np.zeros(self.blocks, dtype=np.uint64)
         self.amelogenin[amelogenin // 64] = np.uint64(1) << np.uint64(amelogenin % 64)
@@ -242,11 +249,16 @@ class ProfileIndex:
                 total = planes[plane]
                 planes[plane] = total ^ carry
                 carry = total & carry
-        shared = np.zeros(bits.shape[1] * 64, dtype=np.int16)
+        low = np.zeros(bits.shape[1] * 64, dtype=np.uint8)  # the first 8 planes, as bytes
+        shared = None
         for plane, word in enumerate(planes):
             unpacked = np.unpackbits(word.view(np.uint8), bitorder="little")
-            shared += unpacked << plane if plane < 8 else unpacked.astype(np.int16) << plane
-        shared = shared[: self.n_rows]
+            if plane < 8:
+                np.left_shift(unpacked, plane, out=unpacked)
+                np.bitwise_or(low, unpacked, out=low)
+            else:  # more than 255 postings: a query of hundreds of alleles
+                shared = (shared if shared is not None else low.astype(np.int16)) + (unpacked.astype(np.int16) << plane)
+        shared = (shared if shared is not None else low.astype(np.int16))[: self.n_rows]
         for posting in postings:
             if posting[0] == "rows":
                 # A posting holds each row once, so the fancy-indexed add counts each.
@@ -322,18 +334,22 @@ class ProfileIndex:
 
     @staticmethod
     def _popcount(words, mask):
+        """Per row, the bits of `mask` (one uint64 per block) set in its words."""
         total = None
+        word = words.dtype.type
         for block, word_mask in enumerate(mask):
             if not word_mask:
                 continue
-            counted = np.bitwise_count(words[block] & word_mask).astype(np.int16)
+            counted = np.bitwise_count(words[block] & word(word_mask)).astype(np.int16)
             total = counted if total is None else total + counted
         return total if total is not None else np.zeros(words.shape[-1], dtype=np.int16)
 
     def _allele_sum(self, mask):
         total = np.zeros(self.n_rows, dtype=np.int16)
         for plane in range(self.PLANES):
-            total += self._popcount(self.planes[:, plane], mask) << plane
+            used = self.plane_used[:, plane] & mask
+            if used.any():  # the higher planes are empty unless a profile has 4+ alleles
+                total += self._popcount(self.planes[:, plane], used) << plane
         return total
 
     @classmethod
@@ -437,25 +453,59 @@ class ProfileIndex:
         counts.reference_alleles, counts.markers = reference_alleles, markers
         return counts
 
-    def best_of_entries(self, score):
-        """Per entry, the best score of its rows (np.maximum.reduceat over every row
-        costs 5x more: only the few entries with conflict variants have more than one)."""
-        best = score[self.starts]
-        np.maximum.at(best, self.extra_entries, score[self.extra_rows])
-        return best
-
-    def scores(self, counts, algorithm):
-        shared = counts.shared.astype(np.float64)
+    @staticmethod
+    def scores(counts, algorithm, rows=None):
+        """The score of each row (or of `rows`), as lines.str.matching.compute_score
+        computes it: the same float operations in the same order."""
+        shared, query_alleles, reference_alleles = counts.shared, counts.query_alleles, counts.reference_alleles
+        if rows is not None:
+            shared, query_alleles, reference_alleles = shared[rows], query_alleles[rows], reference_alleles[rows]
+        shared = shared.astype(np.float64)
         if algorithm == TANABE:
-            denominator = counts.query_alleles.astype(np.float64) + counts.reference_alleles
+            denominator = query_alleles.astype(np.float64) + reference_alleles
             shared *= 2.0
         elif algorithm == MASTERS_QUERY:
-            denominator = counts.query_alleles.astype(np.float64)
+            denominator = query_alleles.astype(np.float64)
         else:
-            denominator = counts.reference_alleles.astype(np.float64)
-        score = np.zeros(self.n_rows, dtype=np.float64)
+            denominator = reference_alleles.astype(np.float64)
+        score = np.zeros(len(shared), dtype=np.float64)
         np.divide(shared * 100.0, denominator, out=score, where=denominator > 0)
         return score
+
+    def candidates(self, counts, algorithm, min_markers, score_filter):
+        """(entries, best): the positions of the entries with a row of at least
+        `min_markers` markers scoring at least `score_filter`, and each one's best such
+        score. Rows are first kept by an integer test no row that passes can fail (the
+        shared alleles a score of `score_filter` needs at the row's denominator, from a
+        small table), so the float scores are computed for the few rows that pass it
+        rather than for every row."""
+        keep = counts.markers >= min_markers
+        if score_filter > 0:
+            if algorithm == TANABE:
+                denominator, factor = counts.query_alleles + counts.reference_alleles, 200.0
+            elif algorithm == MASTERS_QUERY:
+                denominator, factor = counts.query_alleles, 100.0
+            else:
+                denominator, factor = counts.reference_alleles, 100.0
+            # score >= f  <=>  shared >= f * denominator / factor (and a denominator of 0
+            # scores 0, which fails f > 0): the least such integer, a hair lower so that
+            # rounding can only keep a row too many, never drop one.
+            largest = int(denominator.max(initial=0))
+            need = np.ceil(score_filter * np.arange(largest + 1) / factor - 1e-9).astype(np.int16)
+            need[0] = np.iinfo(np.int16).max
+            keep &= counts.shared >= need[denominator]
+        rows = np.flatnonzero(keep)
+        score = self.scores(counts, algorithm, rows)
+        passed = score >= score_filter
+        rows, score = rows[passed], score[passed]
+        if self.single_rows:
+            return rows, score
+        # Rows are contiguous per entry: the best of each entry's passing rows.
+        entries = self.row_entry[rows]
+        if not len(entries):
+            return entries, score
+        first = np.flatnonzero(np.r_[True, entries[1:] != entries[:-1]])
+        return entries[first], np.maximum.reduceat(score, first)
 
 
 _index = None

@@ -265,13 +265,12 @@ class _RankedProfile:
         index = self.index
         if not index.n_rows:
             return []
+        algorithm = self.options["algorithm"]
         counts = index.count(self.profile, self.options["mode"], self.options["include_amelogenin"])
-        score = index.scores(counts, self.options["algorithm"])
-        score[counts.markers < self.min_markers] = -1.0
-        best = score if index.single_rows else index.best_of_entries(score)
+        candidates, best = index.candidates(counts, algorithm, self.min_markers, self.score_filter)
         if index.overlay:
-            best = np.where(index.dead, -1.0, best)
-        candidates = np.flatnonzero(best >= self.score_filter)
+            alive = ~index.dead[candidates]
+            candidates, best = candidates[alive], best[alive]
         self.n_candidates = len(candidates)
         begin = number * self.window
         if begin >= len(candidates):
@@ -280,16 +279,16 @@ class _RankedProfile:
         if len(candidates) > 2 * needed:
             # Only the best `needed` are ranked: those scoring at least the needed-th best
             # score (ties included, so the order below is the order over all of them).
-            scores = best[candidates]
-            cut = np.partition(scores, len(scores) - needed)[len(scores) - needed]
-            candidates = candidates[scores >= cut]
+            cut = np.partition(best, len(best) - needed)[len(best) - needed]
+            top = best >= cut
+            candidates, best = candidates[top], best[top]
         first_rows = index.starts[candidates]
-        order = np.lexsort((index.name_rank[candidates], -counts.markers[first_rows], -best[candidates]))
+        order = np.lexsort((index.name_rank[candidates], -counts.markers[first_rows], -best))
         window = candidates[order][begin:needed]
         rows = index.starts[window]
         columns = (
             window.tolist(),
-            score[rows].tolist(),
+            index.scores(counts, algorithm, rows).tolist(),
             counts.markers[rows].tolist(),
             counts.shared[rows].tolist(),
             counts.query_alleles[rows].tolist(),

@@ -2,6 +2,7 @@
 in-memory index gives the same answers as scoring every profile, follows writes,
 and shows each caller only what they may see."""
 
+import math
 import random
 
 import pytest
@@ -377,3 +378,21 @@ def test_search_many_checks_hits_in_a_few_queries_whatever_the_number_of_profile
 def test_search_many_wants_one_exclusion_per_profile():
     with pytest.raises(ValueError, match="exclude_each has 1 entries for 2 profiles"):
         search_many([normalise_profile(HB2)] * 2, exclude_each=[None])
+
+
+def test_a_profile_scoring_exactly_the_filter_is_a_hit_and_one_a_hair_below_is_not():
+    # The index keeps rows by an integer test before it computes float scores: a score
+    # equal to the filter must pass it, for every algorithm and mode.
+    query = normalise_profile(
+        {"TH01": "6,7", "TPOX": "8,9", "vWA": "14,15", "CSF1PO": "10,11", "D5S818": "11,12", "D7S820": "9"}
+    )
+    reference("CVCL_3333", {"TH01": "6,9.3", "TPOX": "8", "vWA": "14,15", "CSF1PO": "12", "D5S818": "11,12,13"})
+    reference("CVCL_7777", {"TH01": "6,7", "TPOX": "8,9", "vWA": "16", "CSF1PO": "10", "D5S818": "11"})
+    for algorithm in ALGORITHMS:
+        for mode in MODES:
+            options = {"algorithm": algorithm, "mode": mode, "min_markers": 5}
+            for hit in scan_profiles(query, score_filter=1, **options):
+                exact = search_profiles(query, score_filter=hit.score, **options)
+                assert hit.accession in {h.accession for h in exact}, (algorithm, mode, hit.score)
+                above = search_profiles(query, score_filter=math.nextafter(hit.score, math.inf), **options)
+                assert hit.accession not in {h.accession for h in above}, (algorithm, mode, hit.score)
