@@ -4,6 +4,7 @@ variants, lines, QC records, with their history). lines.submissions.approval run
 it inside one transaction with the institution locked."""
 
 import datetime
+import functools
 import logging
 
 from django.utils import timezone
@@ -90,6 +91,26 @@ def _profile(raw):
         if key is not None and len(_profiles) < 50_000:
             _profiles[key] = profile
     return {marker: list(alleles) if isinstance(alleles, list) else alleles for marker, alleles in profile.items()}
+
+
+@functools.cache
+def _line_fields():
+    return [(f, f.attname) for f in CellLine._meta.concrete_fields]
+
+
+def _new_line(values, **related):
+    """An unsaved CellLine from {attname: value} and its related objects, as
+    CellLine(**kwargs) makes it (the other fields take their defaults, the related
+    objects are cached on it) for a third of the cost: Model.__init__ with
+    positional values skips the keyword matching, at 10,000 lines a second of CPU."""
+    for name, target in related.items():
+        values[CellLine._meta.get_field(name).attname] = target.pk if target is not None else None
+    row = CellLine(
+        *[values[attname] if attname in values else field.get_default() for field, attname in _line_fields()]
+    )
+    for name, target in related.items():
+        CellLine._meta.get_field(name).set_cached_value(row, target)
+    return row
 
 
 class Plan:
@@ -424,27 +445,29 @@ class Plan:
                     )
                 ]
             )
-        row = CellLine(
-            name=name,
+        row = _new_line(
+            {
+                "name": name,
+                "source_cell_type": line.get("source_cell_type") or "",
+                "source_cell_type_label": cell_types.get(line.get("source_cell_type"), ""),
+                "reprogramming_method": (line.get("reprogramming") or {}).get("method") or "",
+                "derived_on": _date(line.get("derived_on")),
+                "modification_type": modification.get("type") or ModificationType.NONE,
+                "modification_description": description,
+                "culture_medium": culture.get("medium") or "",
+                "culture_matrix": culture.get("matrix") or "",
+                "passage_at_banking": culture.get("passage_at_banking"),
+                "cellosaurus_accession": line.get("cellosaurus") or None,
+                "str_profile": _profile(identity.get("str_profile")) if identity else {},
+                "comments": line.get("comments") or "",
+                "declared_lots": line.get("lots") or [],
+                "status": CurationStatus.RELEASED,
+                "released_at": now,
+            },
             institution=self.institution,
             donor=donor,
-            source_cell_type=line.get("source_cell_type") or "",
-            source_cell_type_label=cell_types.get(line.get("source_cell_type"), ""),
-            reprogramming_method=(line.get("reprogramming") or {}).get("method") or "",
-            derived_on=_date(line.get("derived_on")),
             parental_line=parent,
-            modification_type=modification.get("type") or ModificationType.NONE,
-            modification_description=description,
-            culture_medium=culture.get("medium") or "",
-            culture_matrix=culture.get("matrix") or "",
-            passage_at_banking=culture.get("passage_at_banking"),
-            cellosaurus_accession=line.get("cellosaurus") or None,
-            str_profile=_profile(identity.get("str_profile")) if identity else {},
-            comments=line.get("comments") or "",
-            declared_lots=line.get("lots") or [],
             submission=self.submission,
-            status=CurationStatus.RELEASED,
-            released_at=now,
         )
         records = self._qc_rows(line)
         self.qc_by_local[line.get("local_id")] = records
