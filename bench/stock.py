@@ -5,8 +5,9 @@ vials and 50 requests. On a throw-away copy of the configured database.
   receive    stock.receiving.receive_vials on a file of vials with box positions:
              the whole check (ids, lots, wells) and the write (COPY on PostgreSQL)
   reserve    distribution.actions.stock.reserve_for_request, one transaction per
-             request of 2 vials (on PostgreSQL one statement picks, reserves and logs
-             the vials; then the links and the line's stock block)
+             request of 2 vials, its commit included (on PostgreSQL one prepared
+             statement picks, reserves, logs and links the vials and stores the
+             line's stock block; prepared on the first request, reused after)
 
 Each figure is printed with its goal and whether it is met.
 """

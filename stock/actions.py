@@ -11,6 +11,7 @@ distribution/actions/stock.py.
 """
 
 import datetime
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,10 +21,18 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.prepared import execute_prepared
 from core.roles import is_curator
 from lines.models import CellLine, QCRecord
 from lines.qc import PASSED, summarise_qc_status
-from stock.availability import in_stock_vials_q, refresh_line_stock, stock_counts, store_line_stock
+from stock.availability import (
+    ExpectedStock,
+    in_stock_vials_q,
+    refresh_line_stock,
+    stock_after_taking,
+    stock_counts,
+    store_line_stock,
+)
 from stock.models import (
     CHILD_KIND,
     Location,
@@ -272,12 +281,18 @@ def claim_vials(
 
     `line` carries its status and availability (and, to spare a catalog-version bump
     when its availability does not change, its vials_in_stock and stock_summary).
-    On PostgreSQL one statement picks, reserves, logs and links the vials and counts
-    the stock left (the bench's reservation path: `python -m bench --only stock`);
-    elsewhere a conditional update per vial inside a savepoint, then a count."""
+    On PostgreSQL one prepared statement picks, reserves, logs and links the vials,
+    counts the stock left and, when those counts are the ones expected
+    (stock.availability.stock_after_taking), stores the line's block (the bench's
+    reservation path: `python -m bench --only stock`); elsewhere a conditional update
+    per vial inside a savepoint, then a count, then the block."""
     now = timezone.now()
     if connection.vendor == "postgresql":
-        claimed, left = _claim_in_one_statement(line, count, lot, now, by, link)
+        expected = stock_after_taking(line, count)
+        claimed, left, stored = _claim_in_one_statement(line, count, lot, now, by, link, expected)
+        if stored and expected is not None and len(claimed) == count:  # it stored the block given
+            line.vials_in_stock, line.stock_summary = expected.vials_in_stock, expected.stock_summary
+            return claimed
     else:
         with transaction.atomic():
             claimed = _claim_vial_by_vial(line, count, lot, now, by)
@@ -351,9 +366,15 @@ def _claim_vial_by_vial(
     return claimed
 
 
-def _claim_in_one_statement(
-    line: CellLine, count: int, lot: Lot | None, now: datetime.datetime, by: User | None, link: VialLink | None
-) -> tuple[list[tuple[int, str]], StockLeft]:
+def _claim_in_one_statement(  # noqa: PLR0913 -- one statement's parameters
+    line: CellLine,
+    count: int,
+    lot: Lot | None,
+    now: datetime.datetime,
+    by: User | None,
+    link: VialLink | None,
+    expected: ExpectedStock | None,
+) -> tuple[list[tuple[int, str]], StockLeft, bool]:
     """PostgreSQL: pick, reserve, log and link the vials and count the stock left, in
     one statement (one round trip; two when another transaction holds one of the first
     vials in order), all or nothing. The picked rows are locked (FOR UPDATE SKIP
@@ -382,6 +403,22 @@ def _claim_in_one_statement(
         values = "".join(f", %(link_{n})s" for n in range(len(link.values)))
         params.update((f"link_{n}", value) for n, value in enumerate(link.values.values()))
         linked = f", linked AS (INSERT INTO {q(link.table)} ({names}) SELECT id{values} FROM moved)"  # noqa: S608
+    stored = "SELECT 0 AS n"
+    if expected is not None:
+        # The line's block, composed in Python (stock.availability) for the counts the
+        # claim should leave, is stored only if the counts read are those.
+        params.update(
+            new_vials=expected.vials,
+            new_lots=expected.lots,
+            new_in_stock=expected.vials_in_stock,
+            new_block=json.dumps(expected.stock_summary),
+        )
+        stored = f"""
+            UPDATE {q(CellLine._meta.db_table)} SET vials_in_stock = %(new_in_stock)s,
+                stock_summary = %(new_block)s::jsonb
+            WHERE id = %(line)s AND (SELECT vials = %(new_vials)s AND lots = %(new_lots)s AND has_lots
+                FROM left_over)
+            RETURNING 1 AS n"""  # noqa: S608 -- table name from the model
     # The first vials in order, found through the index of vial (lot, status, id), a
     # lot at a time: a few index entries read, however many vials a lot holds. A vial
     # among them another transaction holds (or reserved since this statement's
@@ -426,20 +463,22 @@ def _claim_in_one_statement(
                 coalesce(sum(s.n - coalesce(m.k, 0)) FILTER (WHERE s.lot_id = %(lot)s), 0) AS lot_vials
             FROM stocked s LEFT JOIN (SELECT lot_id, count(*) AS k FROM moved GROUP BY lot_id) m
                 ON m.lot_id = s.lot_id
+        ), stored AS ({stored}
         )
-        SELECT m.id, m.identifier, o.vials, o.lots, o.has_lots, o.lot_vials
+        SELECT m.id, m.identifier, o.vials, o.lots, o.has_lots, o.lot_vials,
+            EXISTS (SELECT 1 FROM stored WHERE n = 1)
         FROM left_over o LEFT JOIN moved m ON true ORDER BY m.id
     """  # noqa: S608 -- table names from the models, values as parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql.replace("{picker}", first_in_order), params)
+        execute_prepared(cursor, sql.replace("{picker}", first_in_order), params)
         rows = cursor.fetchall()
         in_stock = rows[0][5] if lot is not None else rows[0][2]
         if rows[0][0] is None and in_stock >= count:  # some of the first were taken: look further
-            cursor.execute(sql.replace("{picker}", skipping_locked), params)
+            execute_prepared(cursor, sql.replace("{picker}", skipping_locked), params)
             rows = cursor.fetchall()
     first = rows[0]
     left = StockLeft(int(first[2]), int(first[3]), bool(first[4]), int(first[5]))
-    return [(row[0], row[1]) for row in rows if row[0] is not None], left
+    return [(row[0], row[1]) for row in rows if row[0] is not None], left, bool(first[6])
 
 
 def lines_of(vial_ids: Iterable[int]) -> list[int]:

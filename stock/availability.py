@@ -10,6 +10,7 @@ The result is kept on the line (CellLine.vials_in_stock, CellLine.stock_summary)
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Count, F, Q
 
@@ -120,6 +121,39 @@ def store_line_stock(line: CellLine, *, vials: int, lots: int, has_lots: bool) -
     if _set_stock(line, vials=vials, lots=lots, has_lots=has_lots):
         bump()
     _write_stock(line)
+
+
+@dataclass(frozen=True)
+class ExpectedStock:
+    """The stock block a line gets when the counts read are `vials` and `lots`."""
+
+    vials: int
+    lots: int
+    vials_in_stock: int
+    stock_summary: dict
+
+
+def stock_after_taking(line: CellLine, count: int) -> ExpectedStock | None:
+    """The block `line` gets when `count` of the vials its stored block counts are
+    taken and no lot runs out, for a reservation to store in its own statement when
+    the counts it reads are these; None when the stored block is not loaded, or when
+    the change shows in the cached catalog figures (the caller then stores the block
+    with store_line_stock, which bumps the catalog version)."""
+    if {"vials_in_stock", "stock_summary"} & line.get_deferred_fields() or not line.stock_summary:
+        return None
+    vials = int(line.stock_summary.get("vials_in_stock", 0)) - count
+    lots = int(line.stock_summary.get("lots_in_stock", 0))
+    if vials <= 0 or lots <= 0:
+        return None
+    probe = CellLine(
+        status=line.status,
+        availability=line.availability,
+        vials_in_stock=line.vials_in_stock,
+        stock_summary=line.stock_summary,
+    )
+    if _set_stock(probe, vials=vials, lots=lots, has_lots=True):
+        return None
+    return ExpectedStock(vials, lots, probe.vials_in_stock, probe.stock_summary)
 
 
 def _set_stock(line: CellLine, *, vials: int, lots: int, has_lots: bool) -> bool:

@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.prepared import execute_prepared
 from distribution.models import (
     DistributionRequest,
     InvalidAction,
@@ -86,12 +87,16 @@ def _approved_lines(request: DistributionRequest) -> list[tuple[RequestedLine, C
         SELECT i.id, i.vials, i.lot_id, lo.code, ln.id, ln.name, ln.status, ln.availability,
             ln.vials_in_stock, ln.stock_summary
         FROM {item_t} i JOIN {line_t} ln ON ln.id = i.line_id LEFT JOIN {lot_t} lo ON lo.id = i.lot_id
-        WHERE i.request_id = %s AND i.decision = %s
+        WHERE i.request_id = %(request)s AND i.decision = %(approved)s
             AND NOT EXISTS (SELECT 1 FROM {reserved_t} r WHERE r.item_id = i.id AND r.released_at IS NULL)
         ORDER BY ln.id, i.id{lock}
     """  # noqa: S608 -- table names from the models, values as parameters
+    params: dict[str, Any] = {"request": request.pk, "approved": str(LineDecision.APPROVED)}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [request.pk, LineDecision.APPROVED])
+        if connection.vendor == "postgresql":
+            execute_prepared(cursor, sql, params)  # planned once per connection
+        else:
+            cursor.execute(sql, params)
         rows = cursor.fetchall()
     found = []
     for item_id, vials, lot_id, lot_code, line_id, name, status, availability, in_stock, summary in rows:

@@ -236,3 +236,16 @@ def test_a_vial_another_transaction_holds_is_passed_over_for_the_next_in_order(c
     line.refresh_from_db()
     assert (line.vials_in_stock, line.stock_summary["label"]) == (2, "Available (2 vials in 1 lot)")
     assert VialEvent.objects.filter(vial__lot=lot, to_status="reserved").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_approvals_on_a_new_database_connection_reserve_as_before(requester, curator, stocked_line):
+    """The claim is a prepared statement of the connection (on PostgreSQL): one made
+    anew (a restarted server, an expired connection) prepares it again."""
+    first = _approved(requester, curator, stocked_line, vials=1)
+    connection.close()
+    second = _approved(requester, curator, stocked_line, vials=1)
+    assert _reserved(first) == [("P001", "reserved")]
+    assert _reserved(second) == [("P001", "reserved")]
+    stocked_line.refresh_from_db()
+    assert stocked_line.stock_summary["label"] == "Available (3 vials in 1 lot)"
