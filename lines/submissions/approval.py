@@ -20,6 +20,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.gc_pause import gc_paused
 from core.models import Institution
 from core.roles import is_curator
 from lines.models import (
@@ -65,7 +66,7 @@ def approve_submission(submission: Submission, *, by: Any) -> list[CellLine]:
 
 def _write(submission, by):
     try:
-        with transaction.atomic():
+        with gc_paused(), transaction.atomic():
             return _approve(submission.pk, by)
     except Conflict as conflict:
         findings = conflict.findings

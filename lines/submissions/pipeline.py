@@ -29,6 +29,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.gc_pause import gc_paused
 from lines.models import Submission, SubmissionFormat, SubmissionStatus
 from lines.submissions.documents import (
     count_lines,
@@ -171,7 +172,7 @@ def run_validation(submission_id: int) -> Submission | None:
         return None
 
     try:
-        with _Heartbeat(submission):
+        with _Heartbeat(submission), gc_paused():
             return _validate_claimed(submission)
     except (OperationalError, InterfaceError, SoftTimeLimitExceeded):
         # Hand the row back so the task's retry (or beat) can claim it at once

@@ -104,12 +104,12 @@ def _new_line(values, **related):
     objects are cached on it) for a third of the cost: Model.__init__ with
     positional values skips the keyword matching, at 10,000 lines a second of CPU."""
     for name, target in related.items():
-        values[CellLine._meta.get_field(name).attname] = target.pk if target is not None else None
+        values[getattr(CellLine, name).field.attname] = target.pk if target is not None else None
     row = CellLine(
         *[values[attname] if attname in values else field.get_default() for field, attname in _line_fields()]
     )
     for name, target in related.items():
-        CellLine._meta.get_field(name).set_cached_value(row, target)
+        getattr(CellLine, name).field.set_cached_value(row, target)  # the ForeignKey behind the descriptor
     return row
 
 

@@ -5,6 +5,7 @@ The rows and history records an approval writes are the ones the ORM path
 through an approval leaves nothing behind."""
 
 import datetime
+import gc
 import json
 
 import pytest
@@ -174,3 +175,4 @@ def test_a_failed_approval_writes_nothing(curator):
     assert not CellLine.history.exists()
     assert not QCRecord.history.exists()
     assert not QCRecord.objects.exists()
+    assert gc.isenabled()  # the approval paused the cyclic collector (core.gc_pause) and switched it back on
