@@ -5,6 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from donors.models import Variant
 from lines.models import CellLine, ProtocolVersion, QCRecord, ReferenceProfile, Submission
+from lines.str.store import REFERENCE, reindex, unindex
 
 
 class QCInline(admin.TabularInline):
@@ -62,9 +63,25 @@ class QCRecordAdmin(SimpleHistoryAdmin):
 
 @admin.register(ReferenceProfile)
 class ReferenceProfileAdmin(admin.ModelAdmin):
+    """A reference's STR index entry is the search's copy of it (the search names its
+    hits from the entry, lines.str.search): every edit re-indexes it, every deletion
+    takes it out, in the admin's transaction."""
+
     list_display = ["accession", "name", "category", "species"]
     list_filter = ["category"]
     search_fields = ["accession", "name", "synonyms"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        reindex(REFERENCE, obj)
+
+    def delete_model(self, request, obj):
+        unindex(REFERENCE, [obj.pk])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        unindex(REFERENCE, list(queryset.values_list("pk", flat=True)))
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(ProtocolVersion)

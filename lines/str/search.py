@@ -14,12 +14,11 @@ cut at max_results, so a search answers as if they were not in the catalog.
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection
 from django.urls import NoReverseMatch, reverse
 
 from donors.disclosure import genetic_data_visible_q
 from donors.models import Donor
-from lines.models import CellLine, ReferenceProfile, StrIndexEntry
+from lines.models import CellLine, StrIndexEntry
 from lines.selectors import donors_visible_to
 from lines.str.index import _Entry, get_index
 from lines.str.matching import (
@@ -125,9 +124,12 @@ class _Exclusion:
 
 
 class _Visibility:
-    """Which candidate hits the caller may see, asked of the database one query per kind
-    for the hits of many searches at once (which also drops entries whose object is
-    gone). Answers are remembered, so a later window asks only about new objects."""
+    """Which candidate hits the caller may see: lines and donors asked of the database,
+    one query per kind for the hits of many searches at once (which also drops entries
+    whose object is gone); Cellosaurus references, which everyone may see, named from
+    their index entry, which every write of a reference keeps current in its
+    transaction (the importer, the admin: lines.str.store). Answers are remembered,
+    so a later window asks only about new objects."""
 
     CHUNK = 5000  # ids per IN (...) query, well under SQLite's parameter limit
 
@@ -143,14 +145,21 @@ class _Visibility:
         self.querysets = {
             LINE: (lines, ("pk", "name", "cellosaurus_accession")),
             DONOR: (donors, ("pk", "code")),
-            REFERENCE: (None, ("pk", "name", "accession")),  # everyone's: see _references
         }
         self.known = {kind: {} for kind in KINDS}  # object_id -> (name, accession, url), or None if hidden/gone
 
     def look_up(self, hits):
-        wanted = {kind: set() for kind in KINDS}
+        wanted = {kind: set() for kind in self.querysets}
+        references = self.known[REFERENCE]
         for hit in hits:
-            if hit.object_id not in self.known[hit.kind]:
+            if hit.kind == REFERENCE:
+                if hit.object_id not in references:
+                    references[hit.object_id] = (
+                        hit.name,
+                        hit.accession,
+                        object_url(REFERENCE, hit.object_id, hit.name, hit.accession),
+                    )
+            elif hit.object_id not in self.known[hit.kind]:
                 wanted[hit.kind].add(hit.object_id)
         for kind, ids in wanted.items():
             if not ids:
@@ -159,9 +168,7 @@ class _Visibility:
             queryset, fields = self.querysets[kind]
             ids = sorted(ids)
             for begin in range(0, len(ids), self.CHUNK):
-                chunk = ids[begin : begin + self.CHUNK]
-                rows = _references(chunk) if queryset is None else queryset.filter(pk__in=chunk).values_list(*fields)
-                for row in rows:
+                for row in queryset.filter(pk__in=ids[begin : begin + self.CHUNK]).values_list(*fields):
                     name, accession = row[1], (row[2] if len(row) > 2 else "") or ""
                     known[row[0]] = (name, accession, object_url(kind, row[0], name, accession))
             for object_id in ids:
@@ -193,20 +200,6 @@ class _Visibility:
                     )
                 )
         return admitted
-
-
-def _references(ids):
-    """(pk, name, accession) of the Cellosaurus references among `ids` (every caller may
-    see them): a plain query, because building the ORM's IN (...) of a few hundred ids
-    cost more than running it, and every search asks for its hits."""
-    table = connection.ops.quote_name(ReferenceProfile._meta.db_table)
-    if connection.vendor == "postgresql":
-        where, params = "id = ANY(%s)", [list(ids)]
-    else:
-        where, params = f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, name, accession FROM {table} WHERE {where}", params)  # noqa: S608 - placeholders
-        return cursor.fetchall()
 
 
 def object_url(kind, object_id, name, accession):

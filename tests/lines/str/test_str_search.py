@@ -2,11 +2,15 @@
 in-memory index gives the same answers as scoring every profile, follows writes,
 and shows each caller only what they may see."""
 
+import json
 import math
 import random
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 
 from core.models import Institution
 from lines.models import ReferenceProfile
@@ -14,6 +18,7 @@ from lines.str.index import ProfileIndex, current_generation, forget_index, get_
 from lines.str.matching import ALGORITHMS, KNOWN_MARKERS, MODES, normalise_profile
 from lines.str.search import scan_profiles, search_many, search_profiles
 from lines.str.store import DONOR, LINE, REFERENCE, rebuild_index, reindex, reindex_many, unindex
+from tests.core.test_models import edit_in_admin
 from tests.factories import CellLineFactory, ConsentFactory, DonorFactory
 
 pytestmark = pytest.mark.django_db
@@ -396,3 +401,19 @@ def test_a_profile_scoring_exactly_the_filter_is_a_hit_and_one_a_hair_below_is_n
                 assert hit.accession in {h.accession for h in exact}, (algorithm, mode, hit.score)
                 above = search_profiles(query, score_filter=math.nextafter(hit.score, math.inf), **options)
                 assert hit.accession not in {h.accession for h in above}, (algorithm, mode, hit.score)
+
+
+def test_a_reference_renamed_or_deleted_in_the_admin_is_found_so_or_not_at_once(curator):
+    # Hits on references are named from the index entry, so the admin keeps it current.
+    ref = reference("CVCL_2261", HB2, name="1-7HB2")
+    query = normalise_profile(HB2)
+    assert [h.name for h in search_profiles(query)] == ["1-7HB2"]
+    edit_in_admin(curator, ref, name="1-7HB2 (renamed)")
+    assert [h.name for h in search_profiles(query)] == ["1-7HB2 (renamed)"]
+    edit_in_admin(curator, ref, str_profile=json.dumps({**HB2, "TH01": "6", "vWA": "15,18"}))
+    assert search_profiles(query)[0].score < 100
+    client = Client()  # deleting takes a superuser (curators may not)
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root-123"))
+    url = reverse("admin:lines_referenceprofile_delete", args=[ref.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert search_profiles(query) == []
