@@ -3,7 +3,8 @@
 `create_with_history(model, objs, user=..., reason=...)` writes unsaved model
 instances and one simple_history "+" record per row, as simple_history's
 `bulk_create_with_history` does, but on PostgreSQL it reserves the primary keys
-from the table's sequence, streams the rows with COPY (the ORM's INSERT of tens of
+from the table's sequence, streams the rows with COPY, a chunk at a time so that the
+server inserts one while the next is encoded (the ORM's INSERT of tens of
 thousands of rows costs most of an approval) and has the server copy the stored rows
 into the history table (INSERT … SELECT, nothing sent or parsed twice). Elsewhere (SQLite) it is
 `bulk_create_with_history`. Either way the objects come back with their pk set.
@@ -22,7 +23,6 @@ half-way leaves nothing written. No signals are sent, as with bulk_create.
 import contextlib
 import datetime
 import decimal
-import io
 import json
 import uuid
 
@@ -139,13 +139,22 @@ def _bump(model):
         catalog_version.bump()
 
 
-def _copy(table, columns, lines):
-    buffer = io.StringIO()
-    buffer.writelines(lines)
-    buffer.seek(0)
+class _Chunks:
+    """A file for copy_expert that hands over one chunk of COPY text per read: the
+    server inserts a chunk while the next one is encoded."""
+
+    def __init__(self, chunks):
+        self._chunks = iter(chunks)
+
+    def read(self, size=-1):
+        return next(self._chunks, "")
+
+
+def _copy(table, columns, chunks):
+    """COPY the texts `chunks` (each whole rows, "\n"-terminated) into `table`."""
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor, connection.wrap_database_errors:  # psycopg2 → Django errors
-        cursor.cursor.copy_expert(f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN", buffer)
+        cursor.cursor.copy_expert(f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN", _Chunks(chunks))
 
 
 def _reserve_pks(model, count):
@@ -198,6 +207,16 @@ def _encoded(model, rows):
     return fields, list(zip(*columns, strict=True))
 
 
+COPY_CHUNK = 2000  # rows encoded and sent at a time
+
+
+def _encoded_chunks(model, rows):
+    """The rows as COPY text, COPY_CHUNK rows at a time (encoded lazily, as COPY reads)."""
+    for start in range(0, len(rows), COPY_CHUNK):
+        _fields, encoded = _encoded(model, rows[start : start + COPY_CHUNK])
+        yield "".join(["\t".join(values) + "\n" for values in encoded])
+
+
 def copy_rows(model, rows, *, reserve_pks=True, history=None):
     """COPY plain rows {attname: database-ready Python value} into `model`'s table
     (PostgreSQL only); missing attnames take the field's default. Returns the pks
@@ -213,9 +232,8 @@ def copy_rows(model, rows, *, reserve_pks=True, history=None):
             row[pk.attname] = value
     else:
         pks = [row[pk.attname] for row in rows]
-    fields, encoded = _encoded(model, rows)
     _bump(model)
-    _copy(model._meta.db_table, [f.column for f in fields], ["\t".join(values) + "\n" for values in encoded])
+    _copy(model._meta.db_table, [f.column for f in _concrete(model)], _encoded_chunks(model, rows))
     if history is not None:
         _copy_history(model, pks, **history)
     return pks
