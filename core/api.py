@@ -194,24 +194,20 @@ class KeysetPagination(BasePagination):
         return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
     # -- the page --------------------------------------------------------------
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, ranked=None):
+        """The page of `queryset` (values() rows, or instances) in the requested order
+        past the cursor. `ranked(keys, after, limit)`, where given, may answer instead
+        of the ORDER BY: the primary keys of the next `limit` rows in the order the
+        query would return them (`after`: None, or (backwards, the cursor's values)),
+        or None where it cannot; those rows are then read by primary key."""
         self.request, self.view = request, view
         self.page_size = self.get_page_size(request)
         keys = self.get_ordering(request, view)
-        self.fields = [_resolve_field(queryset.model, path) for path, _ in keys]
+        self.fields = [resolve_field(queryset.model, path) for path, _ in keys]
         cursor = self.decode_cursor(request)
         backwards = cursor is not None and cursor[0] == "p"
 
-        order = []
-        for (path, descending), field in zip(keys, self.fields, strict=True):
-            desc = descending != backwards
-            # Nulls placement only where nulls exist: on a NOT NULL column an explicit
-            # NULLS LAST/FIRST would stop PostgreSQL from reading the index backwards.
-            nulls = {"nulls_last": True} if not backwards else {"nulls_first": True}
-            if not field.null:
-                nulls = {}
-            order.append(F(path).desc(**nulls) if desc else F(path).asc(**nulls))
-        queryset = queryset.order_by(*order)
+        python_values = None
         if cursor is not None:
             values = cursor[1]
             if len(values) != len(keys):
@@ -222,9 +218,13 @@ class KeysetPagination(BasePagination):
                 ]
             except (DjangoValidationError, ValueError, TypeError):
                 raise bad_parameter(self.cursor_query_param, "Invalid cursor: use the links as given.") from None
-            queryset = queryset.filter(_after(keys, self.fields, python_values, backwards))
 
-        rows = list(queryset[: self.page_size + 1])
+        rows = self._ranked_rows(queryset, ranked, keys, backwards, python_values) if ranked is not None else None
+        if rows is None:
+            queryset = queryset.order_by(*keyset_order(keys, self.fields, backwards))
+            if python_values is not None:
+                queryset = queryset.filter(_after(keys, self.fields, python_values, backwards))
+            rows = list(queryset[: self.page_size + 1])
         more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         if backwards:
@@ -241,6 +241,15 @@ class KeysetPagination(BasePagination):
             self.previous_cursor = self.encode_cursor("p", cursor[1]) if not backwards else None
             self.next_cursor = self.encode_cursor("n", cursor[1]) if backwards else None
         return rows
+
+    def _ranked_rows(self, queryset, ranked, keys, backwards, python_values):
+        ids = ranked(keys, None if python_values is None else (backwards, python_values), self.page_size + 1)
+        if ids is None:
+            return None
+        by_pk = {row["pk"] if isinstance(row, dict) else row.pk: row for row in queryset.filter(pk__in=ids)}
+        if len(by_pk) != len(ids):
+            return None  # a row changed or went since the ranking was made: ask the query
+        return [by_pk[pk] for pk in ids]
 
     def _values(self, row, keys):
         values = []
@@ -327,7 +336,23 @@ def ordering_pattern(names) -> str:
     return f"^{key}(?:,{key})*$"
 
 
-def _resolve_field(model, path):
+def keyset_order(keys, fields, backwards=False):
+    """The ORDER BY of KeysetPagination for `keys` [(path, descending)] on `fields`
+    (reversed when reading backwards from a cursor). Nulls last."""
+    order = []
+    for (path, descending), field in zip(keys, fields, strict=True):
+        desc = descending != backwards
+        # Nulls placement only where nulls exist: on a NOT NULL column an explicit
+        # NULLS LAST/FIRST would stop PostgreSQL from reading the index backwards.
+        nulls = {"nulls_last": True} if not backwards else {"nulls_first": True}
+        if not field.null:
+            nulls = {}
+        order.append(F(path).desc(**nulls) if desc else F(path).asc(**nulls))
+    return order
+
+
+def resolve_field(model, path):
+    """The model field at the end of a lookup path ("donor__age_at_sampling")."""
     field = None
     for part in path.split("__"):
         field = model._meta.pk if part == "pk" else model._meta.get_field(part)

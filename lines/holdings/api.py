@@ -31,9 +31,10 @@ from core.api import (
 )
 from core.models import Institution
 from lines.holdings import representation as rep
-from lines.holdings.facet_index import facet_counts, filtered_lines
+from lines.holdings.facet_index import facet_counts, filtered_lines, ranked_lines
 from lines.holdings.filters import (
     DEFAULT_LINE_ORDERING,
+    LINE_ORDERING_UNIQUE,
     LINE_ORDERINGS,
     CellLineFilter,
     QCRecordFilter,
@@ -125,7 +126,7 @@ class LineList(FilteredLinesView, generics.ListAPIView):
     pagination_class = LinePagination
     ordering_fields = LINE_ORDERINGS
     default_ordering = DEFAULT_LINE_ORDERING
-    ordering_unique = ("name",)
+    ordering_unique = LINE_ORDERING_UNIQUE
     extra_query_params = ("facets",)
 
     def get_queryset(self):
@@ -134,9 +135,13 @@ class LineList(FilteredLinesView, generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         filterset = self.valid_filterset()
         filterset.qs  # noqa: B018 - raises the cross-field errors (age_min > age_max) as a 400
-        filtered = filtered_lines(filterset)
         with_facets = parse_bool_param(request, "facets")
-        page = rep.attach_page_facts(self.paginate_queryset(rep.summary_rows(filtered)))
+        ranked = ranked_lines(filterset)
+        # Where the facet index answers, the page's rows are read by primary key in the
+        # order it holds; else the filters' query sorts them (filtered_lines).
+        lines = filterset.queryset if ranked is not None else filtered_lines(filterset)
+        rows = self.paginator.paginate_queryset(rep.summary_rows(lines), request, view=self, ranked=ranked)
+        page = rep.attach_page_facts(rows)
         data = self.get_serializer(page, many=True).data
         extra = {"facets": facet_counts(filterset).facets} if with_facets else None
         return self.paginator.get_paginated_response(data, extra)
@@ -166,7 +171,7 @@ class LineExport(HoldingsView, generics.GenericAPIView):
     filterset_class = CellLineFilter
     ordering_fields = LINE_ORDERINGS
     default_ordering = DEFAULT_LINE_ORDERING
-    ordering_unique = ("name",)
+    ordering_unique = LINE_ORDERING_UNIQUE
     export_format = "json"
 
     def get_queryset(self):

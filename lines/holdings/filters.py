@@ -518,3 +518,15 @@ LINE_ORDERINGS = {
     "age": "donor__age_at_sampling",
 }
 DEFAULT_LINE_ORDERING = ("name",)
+# Sort keys unique on their own (no primary-key tie-break after them).
+LINE_ORDERING_UNIQUE = ("name",)
+
+
+def line_keysets():
+    """Every single-key ordering of the line list as KeysetPagination spells it:
+    [(path, descending)] followed by the primary key in the same direction unless
+    the key is unique."""
+    for path in LINE_ORDERINGS.values():
+        for descending in (False, True):
+            tail = () if path in LINE_ORDERING_UNIQUE else (("pk", descending),)
+            yield ((path, descending), *tail)
