@@ -7,11 +7,14 @@ genetic data the consent keeps to curators.
 """
 
 import csv
+import hashlib
 import io
 
 import orjson
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.urls import path
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
@@ -20,6 +23,7 @@ from rest_framework import generics
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
+from core import catalog_version
 from core.api import (
     AUTHENTICATION_CLASSES,
     RENDERER_CLASSES,
@@ -49,6 +53,7 @@ from lines.holdings.serializers import (
     check_lookup,
     lookup_parameter,
 )
+from lines.holdings.views.catalog import visibility_key
 from lines.models import (
     CellLine,
     QCRecord,
@@ -86,6 +91,37 @@ class HoldingsView:
 
 class FilteredLinesView(HoldingsView):
     """A line view whose filters are also the facets' input."""
+
+    def shared_response(self, request, respond):
+        """`respond()`'s JSON body, kept in the shared cache (settings.CACHES: Redis in the
+        full stack) under the catalog version, who is looking (visibility_key: anonymous
+        and curators never share an entry), the whole address (links are absolute) and
+        the media type: a write changes the version, so it shows at once on every
+        process. Only 200s are kept; the browsable HTML (per user) and research purposes
+        (read from the user's profile) are never cached."""
+        if request.accepted_renderer.format != "json" or any(k.startswith("purpose") for k in request.query_params):
+            return respond()
+        raw = repr(
+            (
+                catalog_version.current(),
+                visibility_key(request.user),
+                request.build_absolute_uri(),
+                request.accepted_media_type,
+            )
+        )
+        key = f"api-response:{hashlib.sha256(raw.encode()).hexdigest()}"
+        hit = cache.get(key)
+        if hit is not None:
+            body, content_type = hit
+            return HttpResponse(body, content_type=content_type)
+        response = respond()
+
+        def keep(rendered):
+            if rendered.status_code == 200:
+                cache.set(key, (rendered.content, rendered["Content-Type"]), settings.CATALOG_CACHE_SECONDS)
+
+        response.add_post_render_callback(keep)
+        return response
 
     def valid_filterset(self):
         """The CellLineFilter over the lines the user may see, checked as the filter
@@ -133,6 +169,10 @@ class LineList(FilteredLinesView, generics.ListAPIView):
         return CellLine.objects.visible_to(self.request.user)
 
     def list(self, request, *args, **kwargs):
+        return self.shared_response(request, self.fresh_list)
+
+    def fresh_list(self):
+        request = self.request
         filterset = self.valid_filterset()
         filterset.qs  # noqa: B018 - raises the cross-field errors (age_min > age_max) as a 400
         with_facets = parse_bool_param(request, "facets")
@@ -161,7 +201,7 @@ class LineFacets(FilteredLinesView, generics.GenericAPIView):
         return CellLine.objects.visible_to(self.request.user)
 
     def get(self, request):
-        return Response({"facets": facet_counts(self.valid_filterset()).facets})
+        return self.shared_response(request, lambda: Response({"facets": facet_counts(self.valid_filterset()).facets}))
 
 
 class LineExport(HoldingsView, generics.GenericAPIView):
